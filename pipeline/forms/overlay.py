@@ -1,0 +1,41 @@
+"""Draw a template's field boxes over its blank form, so an author can see a misplaced box."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from pipeline.forms.template import Template
+
+_COLOURS = {  # BGR, by what the box is for
+    "box": (0, 0, 230),
+    "option": (0, 150, 0),
+    "part": (200, 90, 0),
+}
+
+
+def mm_to_px(box: tuple[float, float, float, float], dpi: float) -> tuple[int, int, int, int]:
+    s = dpi / 25.4
+    x, y, w, h = box
+    return round(x * s), round(y * s), round(w * s), round(h * s)
+
+
+def draw_fields(tpl: Template, blank_gray: np.ndarray, dpi: float | None = None) -> np.ndarray:
+    """Return a BGR image of the blank with every field box, option box and cell divider drawn."""
+    dpi = dpi or tpl.blank_dpi
+    img = cv2.cvtColor(blank_gray, cv2.COLOR_GRAY2BGR)
+    img = (img.astype(np.float32) * 0.55 + 255 * 0.45).astype(np.uint8)  # fade the print
+    thick = max(1, round(dpi / 150))
+    for f in tpl.fields:
+        for what, b in f.all_boxes():
+            x, y, w, h = mm_to_px(b, dpi)
+            key = "box" if what == "box" else ("option" if what.startswith("option") else "part")
+            cv2.rectangle(img, (x, y), (x + w, y + h), _COLOURS[key], thick)
+        if f.cells:
+            x, y, w, h = mm_to_px(f.box, dpi)
+            for i in range(1, f.cells.count):
+                cx = x + round(i * w / f.cells.count)
+                cv2.line(img, (cx, y), (cx, y + h), _COLOURS["part"], 1)
+        x, y, _w, _h = mm_to_px(f.box, dpi)
+        cv2.putText(img, f.name, (x + 2, max(12, y - 3)), cv2.FONT_HERSHEY_SIMPLEX, dpi / 600, (0, 0, 160), thick)
+    return img

@@ -1,0 +1,304 @@
+"""Form template model and loader.
+
+A template is `templates_forms/<form_id>/template.yaml` plus the blank form image it refers to.
+Everything the pipeline knows about a form comes from here, so a new form is a new folder, not
+new code. Loading validates the YAML with pydantic and reports every problem at once as
+`template.yaml:LINE:COL key.path: message`, with a "did you mean" for misspelt keys and kinds.
+"""
+
+from __future__ import annotations
+
+import difflib
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from pipeline.errors import TemplateError
+
+FieldKind = Literal[
+    "text_ja",
+    "kana",
+    "digits",
+    "number",
+    "date_wareki",
+    "date",
+    "phone",
+    "postal_code",
+    "my_number",
+    "checkbox",
+    "choice",
+    "multi_choice",
+    "signature",
+    "free_text",
+]
+FIELD_KINDS: tuple[str, ...] = FieldKind.__args__  # type: ignore[attr-defined]
+
+CrossRuleName = Literal["class_age", "min_age_days", "dates_in_order", "postal_matches_address", "one_of_required"]
+
+Box = Annotated[tuple[float, float, float, float], Field(description="x, y, width, height in mm on the blank")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PageSize(_Strict):
+    width_mm: float = Field(gt=0)
+    height_mm: float = Field(gt=0)
+
+
+class Option(_Strict):
+    """One choice: `box` is where a tick, fill or circle for this option lands."""
+
+    value: str
+    box: Box
+
+
+class Cells(_Strict):
+    """One character per printed cell (digit boxes); `groups` splits the cells, e.g. 〒 [3, 4]."""
+
+    count: int = Field(gt=0, le=40)
+    groups: list[int] | None = None
+    separator: str = ""
+
+    @model_validator(mode="after")
+    def _groups_sum(self) -> Cells:
+        if self.groups is not None and sum(self.groups) != self.count:
+            raise ValueError(f"groups {self.groups} add up to {sum(self.groups)}, not count {self.count}")
+        return self
+
+
+class DateParts(_Strict):
+    """Year, month and day written in separate boxes (after an era that is circled or printed)."""
+
+    year: Box
+    month: Box
+    day: Box
+
+
+class FieldSpec(_Strict):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    kind: FieldKind
+    box: Box
+    required: bool = False
+    review: Literal["auto", "always", "double"] = "auto"
+    threshold: float | None = Field(default=None, ge=0, le=1, description="overrides the kind's confidence threshold")
+    cells: Cells | None = None
+    options: list[Option] | None = None
+    era: str | None = Field(default=None, description="era printed on the form, when it is not circled")
+    era_options: list[Option] | None = None
+    parts: DateParts | None = None
+    min: float | None = None
+    max: float | None = None
+    max_length: int | None = None
+    lines: int = Field(default=1, ge=1, le=4, description="lines of handwriting the box holds")
+
+    @model_validator(mode="after")
+    def _kind_needs(self) -> FieldSpec:
+        if self.kind in ("choice", "multi_choice") and not self.options:
+            raise ValueError(f"kind {self.kind} needs `options`")
+        if self.kind == "my_number" and (self.cells is None or self.cells.count != 12):
+            raise ValueError("kind my_number needs `cells` with count 12")
+        if self.kind == "postal_code" and self.cells is not None and self.cells.count != 7:
+            raise ValueError("kind postal_code with `cells` needs count 7")
+        if self.kind == "date_wareki" and self.parts is not None and not (self.era or self.era_options):
+            raise ValueError("a date_wareki with `parts` needs `era` or `era_options`")
+        if self.kind != "date_wareki" and (self.parts or self.era_options or self.era):
+            raise ValueError("`parts`, `era` and `era_options` are for kind date_wareki only")
+        return self
+
+    def all_boxes(self) -> list[tuple[str, tuple[float, float, float, float]]]:
+        """Every rectangle this field reads, for drawing and bounds checks."""
+        boxes: list[tuple[str, tuple[float, float, float, float]]] = [("box", self.box)]
+        for opt in (self.options or []) + (self.era_options or []):
+            boxes.append((f"option {opt.value}", opt.box))
+        if self.parts:
+            boxes += [("year", self.parts.year), ("month", self.parts.month), ("day", self.parts.day)]
+        return boxes
+
+
+class CrossRule(_Strict):
+    rule: CrossRuleName
+    fields: list[str] = Field(min_length=1)
+    params: dict[str, Any] = Field(default_factory=dict)
+    message: str | None = None
+
+
+class Template(_Strict):
+    form_id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    version: str
+    title: str
+    page: PageSize
+    blank: str = "blank.png"
+    blank_dpi: int = Field(default=300, ge=100, le=600)
+    fields: list[FieldSpec] = Field(min_length=1)
+    rules: list[CrossRule] = Field(default_factory=list)
+
+    # Set by the loader, not the YAML.
+    folder: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("fields")
+    @classmethod
+    def _unique_names(cls, fields: list[FieldSpec]) -> list[FieldSpec]:
+        seen: set[str] = set()
+        for f in fields:
+            if f.name in seen:
+                raise ValueError(f"field name {f.name!r} is used twice")
+            seen.add(f.name)
+        return fields
+
+    @model_validator(mode="after")
+    def _geometry_and_refs(self) -> Template:
+        problems = []
+        for f in self.fields:
+            for what, (x, y, w, h) in f.all_boxes():
+                if w <= 0 or h <= 0 or x < 0 or y < 0 or x + w > self.page.width_mm or y + h > self.page.height_mm:
+                    problems.append(f"field {f.name!r} {what} {x, y, w, h} is not inside the page")
+        names = {f.name for f in self.fields}
+        for r in self.rules:
+            for n in r.fields:
+                if n not in names:
+                    hint = difflib.get_close_matches(n, names, n=1)
+                    problems.append(f"rule {r.rule} names unknown field {n!r}" + (f" (did you mean {hint[0]!r}?)" if hint else ""))
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def field(self, name: str) -> FieldSpec:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    @property
+    def blank_path(self) -> Path:
+        assert_folder = self.folder or Path(".")
+        return assert_folder / self.blank
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading with line numbers
+
+
+def _node_at(node: yaml.Node | None, loc: tuple[Any, ...]) -> yaml.Node | None:
+    """Walk a composed YAML node tree along a pydantic error location; return the deepest match."""
+    for part in loc:
+        if node is None:
+            return None
+        if isinstance(node, yaml.MappingNode):
+            nxt = None
+            for k, v in node.value:
+                if k.value == part:
+                    nxt = v if not isinstance(part, str) or True else k
+                    break
+            if nxt is None:
+                return node
+            node = nxt
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                return node
+            node = node.value[part]
+        else:
+            return node
+    return node
+
+
+def _key_node(node: yaml.Node | None, loc: tuple[Any, ...]) -> yaml.Node | None:
+    """For an unknown key, point at the key itself rather than its parent mapping."""
+    parent = _node_at(node, loc[:-1])
+    if isinstance(parent, yaml.MappingNode):
+        for k, _v in parent.value:
+            if k.value == loc[-1]:
+                return k
+    return parent
+
+
+def _suggest(err: dict[str, Any]) -> str:
+    loc = err["loc"]
+    if err["type"] == "extra_forbidden" and loc:
+        model_fields = {
+            "fields": FieldSpec.model_fields,
+            "rules": CrossRule.model_fields,
+            "page": PageSize.model_fields,
+            "options": Option.model_fields,
+            "era_options": Option.model_fields,
+            "cells": Cells.model_fields,
+            "parts": DateParts.model_fields,
+        }
+        parent = next((p for p in reversed(loc[:-1]) if isinstance(p, str)), None)
+        known = model_fields.get(parent or "", Template.model_fields)
+        hint = difflib.get_close_matches(str(loc[-1]), list(known), n=1, cutoff=0.6)
+        return f" (did you mean {hint[0]!r}?)" if hint else f" (allowed: {', '.join(k for k in known if k != 'folder')})"
+    if err["type"] == "literal_error" and loc and loc[-1] == "kind":
+        hint = difflib.get_close_matches(str(err.get("input")), FIELD_KINDS, n=1, cutoff=0.5)
+        return f" (did you mean {hint[0]!r}?)" if hint else ""
+    return ""
+
+
+def parse_template(text: str, source: str = "template.yaml", folder: Path | None = None) -> Template:
+    try:
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
+        raise TemplateError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(data, dict):
+        raise TemplateError(f"{source}: expected a mapping at the top level, got {type(data).__name__}")
+    try:
+        tpl = Template.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            node = _key_node(root, loc) if err["type"] == "extra_forbidden" else _node_at(root, loc)
+            mark = node.start_mark if node is not None else None
+            where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
+            path = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
+            name_hint = ""
+            if len(loc) >= 2 and loc[0] == "fields" and isinstance(loc[1], int):
+                try:
+                    name_hint = f" (field {data['fields'][loc[1]].get('name')!r})"
+                except (KeyError, IndexError, AttributeError, TypeError):
+                    name_hint = ""
+            problems.append(f"{where} {path or '<top>'}{name_hint}: {err['msg']}{_suggest(err)}")
+        raise TemplateError(f"{source}: {len(problems)} problem(s) in the template", problems) from None
+    return tpl.model_copy(update={"folder": folder})
+
+
+def load_template(path: Path) -> Template:
+    """Load `path` (a template.yaml or the folder holding one) and check its blank exists."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "template.yaml"
+    if not path.exists():
+        raise TemplateError(f"{path}: no such template file")
+    tpl = parse_template(path.read_text(encoding="utf-8"), source=str(path), folder=path.parent)
+    if not tpl.blank_path.exists():
+        raise TemplateError(f"{path}: blank image {tpl.blank!r} not found next to the template")
+    return tpl
+
+
+@lru_cache(maxsize=8)
+def load_all_templates(templates_dir: Path) -> tuple[Template, ...]:
+    """Every form template under `templates_dir` (one sub-folder each). A broken one raises."""
+    folders = sorted(p.parent for p in Path(templates_dir).glob("*/template.yaml"))
+    if not folders:
+        raise TemplateError(f"{templates_dir}: no templates found (expected <form_id>/template.yaml)")
+    return tuple(load_template(f) for f in folders)
+
+
+def find_template(templates_dir: Path, form_id: str) -> Template:
+    templates = load_all_templates(Path(templates_dir))
+    for t in templates:
+        if t.form_id == form_id:
+            return t
+    ids = [t.form_id for t in templates]
+    hint = difflib.get_close_matches(form_id, ids, n=1)
+    raise TemplateError(
+        f"no template {form_id!r}" + (f"; did you mean {hint[0]!r}?" if hint else "") + f" (known: {', '.join(ids)})"
+    )
