@@ -37,5 +37,7 @@ def draw_fields(tpl: Template, blank_gray: np.ndarray, dpi: float | None = None)
                 cx = x + round(i * w / f.cells.count)
                 cv2.line(img, (cx, y), (cx, y + h), _COLOURS["part"], 1)
         x, y, _w, _h = mm_to_px(f.box, dpi)
-        cv2.putText(img, f.name, (x + 2, max(12, y - 3)), cv2.FONT_HERSHEY_SIMPLEX, dpi / 600, (0, 0, 160), thick)
+        cv2.putText(
+            img, f.name, (x + 2, max(12, y - 3)), cv2.FONT_HERSHEY_SIMPLEX, dpi / 600, (0, 0, 160), thick
+        )
     return img

@@ -36,9 +36,13 @@ FieldKind = Literal[
 ]
 FIELD_KINDS: tuple[str, ...] = FieldKind.__args__  # type: ignore[attr-defined]
 
-CrossRuleName = Literal["class_age", "min_age_days", "dates_in_order", "postal_matches_address", "one_of_required"]
+CrossRuleName = Literal[
+    "class_age", "min_age_days", "dates_in_order", "postal_matches_address", "one_of_required"
+]
 
-Box = Annotated[tuple[float, float, float, float], Field(description="x, y, width, height in mm on the blank")]
+Box = Annotated[
+    tuple[float, float, float, float], Field(description="x, y, width, height in mm on the blank")
+]
 
 
 class _Strict(BaseModel):
@@ -86,7 +90,9 @@ class FieldSpec(_Strict):
     box: Box
     required: bool = False
     review: Literal["auto", "always", "double"] = "auto"
-    threshold: float | None = Field(default=None, ge=0, le=1, description="overrides the kind's confidence threshold")
+    threshold: float | None = Field(
+        default=None, ge=0, le=1, description="overrides the kind's confidence threshold"
+    )
     cells: Cells | None = None
     options: list[Option] | None = None
     era: str | None = Field(default=None, description="era printed on the form, when it is not circled")
@@ -156,14 +162,24 @@ class Template(_Strict):
         problems = []
         for f in self.fields:
             for what, (x, y, w, h) in f.all_boxes():
-                if w <= 0 or h <= 0 or x < 0 or y < 0 or x + w > self.page.width_mm or y + h > self.page.height_mm:
+                if (
+                    w <= 0
+                    or h <= 0
+                    or x < 0
+                    or y < 0
+                    or x + w > self.page.width_mm
+                    or y + h > self.page.height_mm
+                ):
                     problems.append(f"field {f.name!r} {what} {x, y, w, h} is not inside the page")
         names = {f.name for f in self.fields}
         for r in self.rules:
             for n in r.fields:
                 if n not in names:
                     hint = difflib.get_close_matches(n, names, n=1)
-                    problems.append(f"rule {r.rule} names unknown field {n!r}" + (f" (did you mean {hint[0]!r}?)" if hint else ""))
+                    problems.append(
+                        f"rule {r.rule} names unknown field {n!r}"
+                        + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                    )
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -232,7 +248,11 @@ def _suggest(err: dict[str, Any]) -> str:
         parent = next((p for p in reversed(loc[:-1]) if isinstance(p, str)), None)
         known = model_fields.get(parent or "", Template.model_fields)
         hint = difflib.get_close_matches(str(loc[-1]), list(known), n=1, cutoff=0.6)
-        return f" (did you mean {hint[0]!r}?)" if hint else f" (allowed: {', '.join(k for k in known if k != 'folder')})"
+        return (
+            f" (did you mean {hint[0]!r}?)"
+            if hint
+            else f" (allowed: {', '.join(k for k in known if k != 'folder')})"
+        )
     if err["type"] == "literal_error" and loc and loc[-1] == "kind":
         hint = difflib.get_close_matches(str(err.get("input")), FIELD_KINDS, n=1, cutoff=0.5)
         return f" (did you mean {hint[0]!r}?)" if hint else ""
@@ -300,5 +320,7 @@ def find_template(templates_dir: Path, form_id: str) -> Template:
     ids = [t.form_id for t in templates]
     hint = difflib.get_close_matches(form_id, ids, n=1)
     raise TemplateError(
-        f"no template {form_id!r}" + (f"; did you mean {hint[0]!r}?" if hint else "") + f" (known: {', '.join(ids)})"
+        f"no template {form_id!r}"
+        + (f"; did you mean {hint[0]!r}?" if hint else "")
+        + f" (known: {', '.join(ids)})"
     )

@@ -90,8 +90,15 @@ text(W_MM / 2, 22.5, "（兼 教育・保育給付認定申請書）", 3.8, "mm"
 text(X0, 30, "（宛先）　みどり市長", 3.6)
 text(100, 30, "申請日", 3.6)
 parts, _ = date_parts(112, 25, 10, era_text="令和")
-add(name="application_date", label="申請日", kind="date_wareki", box=box(112, 25, 70, 10), era="令和",
-    parts=parts, required=True)
+add(
+    name="application_date",
+    label="申請日",
+    kind="date_wareki",
+    box=box(112, 25, 70, 10),
+    era="令和",
+    parts=parts,
+    required=True,
+)
 
 # ---- 1 child ------------------------------------------------------------------------------
 y = 37
@@ -100,26 +107,51 @@ text(X0 + 2, y + 3, "１　利用を希望する児童", 3.8)
 y = 43
 label_cell(X0, y, LABEL_W, 9, "フリガナ")
 rect(X0 + LABEL_W, y, 98, 9)
-add(name="child_name_kana", label="児童 フリガナ", kind="kana", box=box(X0 + LABEL_W + 1, y + 0.8, 96, 7.4),
-    required=True, max_length=20)
+add(
+    name="child_name_kana",
+    label="児童 フリガナ",
+    kind="kana",
+    box=box(X0 + LABEL_W + 1, y + 0.8, 96, 7.4),
+    required=True,
+    max_length=20,
+)
 label_cell(140, y, 18, 21, "性別")
 rect(158, y, X1 - 158, 21)
-add(name="child_sex", label="児童 性別", kind="choice", box=box(159, y + 1, 38, 19), required=True,
-    options=circle_options(["男", "女"], [168, 188], y + 5.5, 13, 10))
+add(
+    name="child_sex",
+    label="児童 性別",
+    kind="choice",
+    box=box(159, y + 1, 38, 19),
+    required=True,
+    options=circle_options(["男", "女"], [168, 188], y + 5.5, 13, 10),
+)
 text(178, y + 10.5, "・", 3.8, "mm")
 y = 52
 label_cell(X0, y, LABEL_W, 12, "氏名")
 rect(X0 + LABEL_W, y, 98, 12)
-add(name="child_name", label="児童 氏名", kind="text_ja", box=box(X0 + LABEL_W + 1, y + 1, 96, 10), required=True,
-    max_length=20)
+add(
+    name="child_name",
+    label="児童 氏名",
+    kind="text_ja",
+    box=box(X0 + LABEL_W + 1, y + 1, 96, 10),
+    required=True,
+    max_length=20,
+)
 y = 64
 label_cell(X0, y, LABEL_W, 12, "生年月日")
 rect(X0 + LABEL_W, y, X1 - X0 - LABEL_W, 12)
 era_opts = circle_options(["令和", "平成"], [50, 64], y + 1, 13, 10)
 text(57, y + 6, "・", 3.8, "mm")
 parts, _ = date_parts(74, y, 12)
-add(name="child_birth_date", label="児童 生年月日", kind="date_wareki", box=box(X0 + LABEL_W + 1, y + 1, 100, 10),
-    era_options=era_opts, parts=parts, required=True)
+add(
+    name="child_birth_date",
+    label="児童 生年月日",
+    kind="date_wareki",
+    box=box(X0 + LABEL_W + 1, y + 1, 100, 10),
+    era_options=era_opts,
+    parts=parts,
+    required=True,
+)
 y = 76
 label_cell(X0, y, LABEL_W, 12, "個人番号")
 rect(X0 + LABEL_W, y, X1 - X0 - LABEL_W, 12)
@@ -127,8 +159,15 @@ cx = X0 + LABEL_W + 2
 rect(cx, y + 1.5, 96, 9, 0.3)
 for i in range(1, 12):
     rects.append((cx + i * 8, y + 1.5, 0, 9, 0.15))
-add(name="child_my_number", label="児童 個人番号", kind="my_number", box=box(cx, y + 1.5, 96, 9),
-    cells={"count": 12}, review="double", required=True)
+add(
+    name="child_my_number",
+    label="児童 個人番号",
+    kind="my_number",
+    box=box(cx, y + 1.5, 96, 9),
+    cells={"count": 12},
+    review="double",
+    required=True,
+)
 text(cx + 100, y + 6, "※12桁", 3.0)
 
 # ---- 2 guardian ---------------------------------------------------------------------------
@@ -138,22 +177,45 @@ text(X0 + 2, y + 3, "２　保護者（申請者）", 3.8)
 y = 96
 label_cell(X0, y, LABEL_W, 9, "フリガナ")
 rect(X0 + LABEL_W, y, 98, 9)
-add(name="guardian_name_kana", label="保護者 フリガナ", kind="kana", box=box(X0 + LABEL_W + 1, y + 0.8, 96, 7.4),
-    required=True, max_length=20)
+add(
+    name="guardian_name_kana",
+    label="保護者 フリガナ",
+    kind="kana",
+    box=box(X0 + LABEL_W + 1, y + 0.8, 96, 7.4),
+    required=True,
+    max_length=20,
+)
 label_cell(140, y, 18, 21, "続柄")
 rect(158, y, X1 - 158, 21)
-add(name="guardian_relation", label="児童との続柄", kind="choice", box=box(159, y + 1, 38, 19), required=True,
-    options=circle_options(["父", "母", "その他"], [165, 177, 190], y + 5.5, 11, 10))
+add(
+    name="guardian_relation",
+    label="児童との続柄",
+    kind="choice",
+    box=box(159, y + 1, 38, 19),
+    required=True,
+    options=circle_options(["父", "母", "その他"], [165, 177, 190], y + 5.5, 11, 10),
+)
 y = 105
 label_cell(X0, y, LABEL_W, 12, "氏名")
 rect(X0 + LABEL_W, y, 98, 12)
-add(name="guardian_name", label="保護者 氏名", kind="text_ja", box=box(X0 + LABEL_W + 1, y + 1, 96, 10),
-    required=True, max_length=20)
+add(
+    name="guardian_name",
+    label="保護者 氏名",
+    kind="text_ja",
+    box=box(X0 + LABEL_W + 1, y + 1, 96, 10),
+    required=True,
+    max_length=20,
+)
 y = 117
 label_cell(X0, y, LABEL_W, 12, "生年月日")
 rect(X0 + LABEL_W, y, 70, 12)
-add(name="guardian_birth_date", label="保護者 生年月日", kind="date_wareki", box=box(X0 + LABEL_W + 1, y + 1, 68, 10),
-    required=True)
+add(
+    name="guardian_birth_date",
+    label="保護者 生年月日",
+    kind="date_wareki",
+    box=box(X0 + LABEL_W + 1, y + 1, 68, 10),
+    required=True,
+)
 label_cell(112, y, 34, 12, "週の就労時間")
 rect(146, y, X1 - 146, 12)
 add(name="work_hours_week", label="週の就労時間", kind="number", box=box(147, y + 1, 36, 10), min=0, max=80)
@@ -170,16 +232,28 @@ text(px0 + 20.5, y + 5.5, "－", 3.4, "mm")
 rect(px0 + 23, y + 1.5, 24, 8, 0.3)
 for i in (1, 2, 3):
     rects.append((px0 + 23 + i * 6, y + 1.5, 0, 8, 0.15))
-add(name="postal_code", label="郵便番号", kind="postal_code", box=box(px0, y + 1.5, 47, 8),
-    cells={"count": 7, "groups": [3, 4], "separator": "-"}, required=True)
+add(
+    name="postal_code",
+    label="郵便番号",
+    kind="postal_code",
+    box=box(px0, y + 1.5, 47, 8),
+    cells={"count": 7, "groups": [3, 4], "separator": "-"},
+    required=True,
+)
 label_cell(98, y, 24, 11, "電話（自宅）")
 rect(122, y, X1 - 122, 11)
 add(name="phone_home", label="電話（自宅）", kind="phone", box=box(123, y + 1, 74, 9))
 y = 140
 label_cell(X0, y, LABEL_W, 15, "住所")
 rect(X0 + LABEL_W, y, X1 - X0 - LABEL_W, 15)
-add(name="address", label="住所", kind="text_ja", box=box(X0 + LABEL_W + 1, y + 1, X1 - X0 - LABEL_W - 2, 13),
-    required=True, max_length=60)
+add(
+    name="address",
+    label="住所",
+    kind="text_ja",
+    box=box(X0 + LABEL_W + 1, y + 1, X1 - X0 - LABEL_W - 2, 13),
+    required=True,
+    max_length=60,
+)
 y = 155
 label_cell(X0, y, LABEL_W, 11, "携帯電話")
 rect(X0 + LABEL_W, y, 60, 11)
@@ -196,12 +270,25 @@ y = 175
 label_cell(X0, y, LABEL_W, 12, "利用開始希望日")
 rect(X0 + LABEL_W, y, 75, 12)
 parts, _ = date_parts(X0 + LABEL_W + 1, y, 12, era_text="令和")
-add(name="start_date", label="利用開始希望日", kind="date_wareki", box=box(X0 + LABEL_W + 1, y + 1, 73, 10),
-    era="令和", parts=parts, required=True)
+add(
+    name="start_date",
+    label="利用開始希望日",
+    kind="date_wareki",
+    box=box(X0 + LABEL_W + 1, y + 1, 73, 10),
+    era="令和",
+    parts=parts,
+    required=True,
+)
 label_cell(117, y, 22, 12, "保育必要量")
 rect(139, y, X1 - 139, 12)
-add(name="care_need", label="保育必要量", kind="choice", box=box(140, y + 1, 57, 10), required=True,
-    options=tick_options(["標準時間", "短時間"], 142, y + 3.75, 28))
+add(
+    name="care_need",
+    label="保育必要量",
+    kind="choice",
+    box=box(140, y + 1, 57, 10),
+    required=True,
+    options=tick_options(["標準時間", "短時間"], 142, y + 3.75, 28),
+)
 y = 187
 rect(X0, y, LABEL_W - 10, 30)
 text(X0 + 10, y + 15, "希望施設", 3.4, "mm")
@@ -209,20 +296,38 @@ for i in range(3):
     yy = y + i * 10
     label_cell(X0 + LABEL_W - 10, yy, 16, 10, f"第{'１２３'[i]}希望", 3.2)
     rect(X0 + LABEL_W + 6, yy, X1 - X0 - LABEL_W - 6, 10)
-    add(name=f"facility_{i + 1}", label=f"希望施設 第{i + 1}希望", kind="text_ja",
-        box=box(X0 + LABEL_W + 7, yy + 1, X1 - X0 - LABEL_W - 8, 8), required=(i == 0), max_length=30)
+    add(
+        name=f"facility_{i + 1}",
+        label=f"希望施設 第{i + 1}希望",
+        kind="text_ja",
+        box=box(X0 + LABEL_W + 7, yy + 1, X1 - X0 - LABEL_W - 8, 8),
+        required=(i == 0),
+        max_length=30,
+    )
 y = 217
 label_cell(X0, y, LABEL_W, 20, "保育を必要と\nする事由", 3.2)
 rect(X0 + LABEL_W, y, X1 - X0 - LABEL_W, 20)
 opts = tick_options(["就労", "妊娠・出産", "疾病・障害", "介護・看護"], 46, y + 3, 38)
 opts += tick_options(["求職活動", "就学", "その他"], 46, y + 12.5, 38)
-add(name="care_reasons", label="保育を必要とする事由", kind="multi_choice", box=box(X0 + LABEL_W + 1, y + 1, 154, 18),
-    options=opts, required=True)
+add(
+    name="care_reasons",
+    label="保育を必要とする事由",
+    kind="multi_choice",
+    box=box(X0 + LABEL_W + 1, y + 1, 154, 18),
+    options=opts,
+    required=True,
+)
 y = 237
 label_cell(X0, y, LABEL_W, 11, "兄弟姉妹の在園")
 rect(X0 + LABEL_W, y, 60, 11)
-add(name="siblings", label="兄弟姉妹の在園", kind="choice", box=box(X0 + LABEL_W + 1, y + 1, 58, 9),
-    options=tick_options(["有", "無"], 48, y + 3.25, 20), required=True)
+add(
+    name="siblings",
+    label="兄弟姉妹の在園",
+    kind="choice",
+    box=box(X0 + LABEL_W + 1, y + 1, 58, 9),
+    options=tick_options(["有", "無"], 48, y + 3.25, 20),
+    required=True,
+)
 rect(102, y, X1 - 102, 11)
 cb = tick_options(["市町村民税の課税状況の閲覧に同意します"], 105, y + 3.25, 0)
 add(name="tax_consent", label="税情報閲覧への同意", kind="checkbox", box=cb[0]["box"], required=True)
@@ -233,7 +338,13 @@ text(X0, y, "上記のとおり申し込みます。記載内容に相違あり�
 y = 257
 label_cell(X0, y, LABEL_W, 16, "申請者署名")
 rect(X0 + LABEL_W, y, 90, 16)
-add(name="signature", label="申請者署名", kind="signature", box=box(X0 + LABEL_W + 1, y + 1, 88, 14), required=True)
+add(
+    name="signature",
+    label="申請者署名",
+    kind="signature",
+    box=box(X0 + LABEL_W + 1, y + 1, 88, 14),
+    required=True,
+)
 rect(150, 252, X1 - 150, 34, 0.3)
 text(174, 255.5, "受付印（市記入欄）", 3.0, "mm")
 text(X0, 284, "みどり市 子ども育成課　保育係", 3.0)
@@ -251,7 +362,11 @@ template = {
         {"rule": "class_age", "fields": ["child_birth_date", "start_date"], "params": {"min": 0, "max": 5}},
         {"rule": "min_age_days", "fields": ["child_birth_date", "start_date"]},
         {"rule": "dates_in_order", "fields": ["child_birth_date", "application_date", "start_date"]},
-        {"rule": "dates_in_order", "fields": ["guardian_birth_date", "child_birth_date"], "params": {"strict": True}},
+        {
+            "rule": "dates_in_order",
+            "fields": ["guardian_birth_date", "child_birth_date"],
+            "params": {"strict": True},
+        },
         {"rule": "postal_matches_address", "fields": ["postal_code", "address"]},
         {"rule": "one_of_required", "fields": ["phone_home", "phone_mobile"]},
     ],

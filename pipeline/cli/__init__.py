@@ -1,0 +1,1 @@
+"""Command line: one module per noun; `main.py` wires them into `shinsei`."""

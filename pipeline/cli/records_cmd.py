@@ -1,0 +1,158 @@
+"""`shinsei status`, `shinsei show DOC`, `shinsei export --csv FILE`: look at and export records.
+
+Every show and export is written to the audit log. 個人番号 is masked unless `--reveal` is
+given, and revealing is audit-logged as such.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import getpass
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import ShinseiError
+from pipeline.forms.template import load_all_templates
+from pipeline.mask import mask_my_number
+from pipeline.settings import Settings
+from pipeline.store.db import open_store
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("status", help="counts by status and the most recent documents")
+    p.add_argument("--limit", type=int, default=15)
+    p.set_defaults(func=status)
+
+    p = sub.add_parser("show", help="one document with its fields (個人番号 masked)")
+    p.add_argument("doc", help="document id or sha256 (a unique prefix of 8+ characters is enough)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--reveal", action="store_true", help="show 個人番号 in full (audit-logged)")
+    p.set_defaults(func=show)
+
+    p = sub.add_parser("export", help="export accepted records")
+    p.add_argument("--csv", type=Path, required=True, help="CSV file to write (UTF-8 with BOM, CRLF)")
+    p.add_argument("--form", default=None, help="only this form id")
+    p.add_argument("--include-my-number", action="store_true", help="export 個人番号 unmasked (audit-logged)")
+    p.set_defaults(func=export)
+
+
+def _actor() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "cli"
+
+
+def status(args: argparse.Namespace, settings: Settings) -> int:
+    store = open_store(settings)
+    counts = store.counts_by_status()
+    total = sum(counts.values())
+    print(f"documents: {total}")
+    for k in ("accepted", "review", "unknown_form", "quarantined", "exported", "processing"):
+        if counts.get(k):
+            print(f"  {k:<13} {counts[k]}")
+    docs = store.list_documents(limit=args.limit)
+    if docs:
+        print()
+        print(f"{'id':>4}  {'status':<12} {'pages':>5} {'to review':>9}  {'file':<28} reason")
+        for d in docs:
+            print(
+                f"{d.id:>4}  {d.status:<12} {d.pages:>5} {d.fields_in_review:>9}  {d.source_name[:28]:<28} {d.message or d.reason or ''}"
+            )
+    return 0
+
+
+def _resolve(store: Any, key: str) -> Any:
+    if key.isdigit() and len(key) < 8:
+        row = store.get_document_row(int(key))
+    else:
+        row = store.get_document_row(key)
+        if row is None and len(key) >= 8:
+            matches = [d for d in store.list_documents(limit=100000) if d.sha256.startswith(key)]
+            row = store.get_document_row(matches[0].id) if len(matches) == 1 else None
+    if row is None:
+        raise ShinseiError(f"no document {key!r} (see `shinsei status`)", reason="not_found")
+    return row
+
+
+def show(args: argparse.Namespace, settings: Settings) -> int:
+    store = open_store(settings)
+    row = _resolve(store, args.doc)
+    doc = store.get_document(row.id)
+    has_my_number = any(f.kind == "my_number" and f.value for p in doc.pages for f in p.fields)
+    store.audit(
+        _actor(),
+        "reveal_my_number" if args.reveal else "view",
+        document_id=row.id,
+        detail={"via": "cli show"},
+        my_number_accessed=bool(args.reveal and has_my_number),
+    )
+    data = doc.export()
+    for p in data["pages"]:
+        for f in p["fields"]:
+            if f["kind"] == "my_number" and not args.reveal:
+                f["value"] = mask_my_number(f["value"])
+                f["raw"] = mask_my_number(f["raw"])
+                f["chars"] = []
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return 0
+    print(f"document {row.id}  {doc.source_name}  sha256 {doc.sha256[:16]}…  status {row.status}")
+    if doc.message:
+        print(f"  {doc.message}")
+    for p in data["pages"]:
+        print(
+            f"\npage {p['index'] + 1}: form {p['form_id'] or '-'}  route {p['route']}  turned {p['orientation']}°  skew {p['skew_deg']:.1f}°"
+        )
+        for i in p["issues"]:
+            print(f"  ! {i['message']}")
+        for f in p["fields"]:
+            mark = "ok " if f["accepted"] else "REV"
+            val = f["value"]
+            val = "・".join(val) if isinstance(val, list) else ("" if val is None else val)
+            reasons = "; ".join(i["message"] for i in f["issues"])
+            print(f"  {mark} {f['name']:<20} {str(val):<30} {f['confidence']:.2f}  {reasons}")
+    return 0
+
+
+def export(args: argparse.Namespace, settings: Settings) -> int:
+    store = open_store(settings)
+    templates = {t.form_id: t for t in load_all_templates(Path(settings.templates_dir))}
+    rows_written = 0
+    my_number_fields = {f.name for t in templates.values() for f in t.fields if f.kind == "my_number"}
+    args.csv.parent.mkdir(parents=True, exist_ok=True)
+    tmp = args.csv.with_suffix(args.csv.suffix + ".part")
+    exported_ids = []
+    with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = None
+        for summary, page_index, values in store.accepted_pages(form_id=args.form):
+            tpl = templates.get(summary.form_id or "")
+            names = [f.name for f in tpl.fields] if tpl else sorted(values)
+            if writer is None:
+                writer = csv.writer(fh, lineterminator="\r\n")
+                writer.writerow(["document_id", "sha256", "page", "form_id", *names])
+            out = []
+            for n in names:
+                v = values.get(n)
+                if n in my_number_fields and not args.include_my_number:
+                    v = mask_my_number(v)
+                out.append("・".join(v) if isinstance(v, list) else ("" if v is None else v))
+            writer.writerow([summary.id, summary.sha256, page_index + 1, summary.form_id, *out])
+            rows_written += 1
+            exported_ids.append(summary.id)
+    tmp.replace(args.csv)
+    store.audit(
+        _actor(),
+        "export",
+        detail={
+            "file": args.csv.name,
+            "records": rows_written,
+            "my_number_output": bool(args.include_my_number),
+        },
+        my_number_accessed=bool(args.include_my_number),
+    )
+    print(f"exported {rows_written} accepted record(s) to {args.csv}", file=sys.stderr)
+    return 0

@@ -1,0 +1,36 @@
+"""`shinsei template check FORM_ID`: validate a template and draw its boxes over the blank."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import cv2
+
+from pipeline.forms.overlay import draw_fields
+from pipeline.forms.template import find_template, load_template
+from pipeline.settings import Settings
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("template", help="check form templates")
+    tsub = p.add_subparsers(dest="template_command", required=True)
+    c = tsub.add_parser("check", help="validate a template and write a PNG with every field box drawn")
+    c.add_argument("form", help="form id (folder under the templates dir) or a path to template.yaml")
+    c.add_argument("--out", type=Path, default=None, help="PNG to write (default: <form_id>_check.png)")
+    c.set_defaults(func=check)
+
+
+def check(args: argparse.Namespace, settings: Settings) -> int:
+    form = Path(args.form)
+    tpl = load_template(form) if form.exists() else find_template(Path(settings.templates_dir), args.form)
+    blank = cv2.imread(str(tpl.blank_path), cv2.IMREAD_GRAYSCALE)
+    out = args.out or Path(f"{tpl.form_id}_check.png")
+    cv2.imwrite(str(out), draw_fields(tpl, blank))
+    kinds: dict[str, int] = {}
+    for f in tpl.fields:
+        kinds[f.kind] = kinds.get(f.kind, 0) + 1
+    print(f"{tpl.form_id} {tpl.version}: OK, {len(tpl.fields)} fields, {len(tpl.rules)} cross-field rules")
+    print("  kinds: " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))
+    print(f"  wrote {out}")
+    return 0

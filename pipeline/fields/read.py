@@ -1,0 +1,239 @@
+"""Read each field of an aligned, dropped-out page according to its kind.
+
+Hands on one `RawField` per template field: the raw reading (text, chosen option(s) or a bool),
+its per-character probabilities, a confidence, reading problems (e.g. a correction mark), the
+pixel box, and the ink crop for the review page. Normalisation and validation come after.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from pipeline.fields import ink as inkmod
+from pipeline.fields.geometry import PxBox, grow, mm_box_to_px, shift
+from pipeline.fields.marks import SIGNATURE_OFF, SIGNATURE_ON, read_marks
+from pipeline.forms.template import FieldSpec
+from pipeline.imaging.dropout import drop_form
+from pipeline.models import Char, Issue, Reading
+from pipeline.ocr.decode import Constraint
+
+WAREKI_PATTERN = "(令和|平成|昭和)(元|D{1,2})年D{1,2}月D{1,2}日"
+
+CONSTRAINTS: dict[str, Constraint] = {
+    "text_ja": Constraint("name"),
+    "free_text": Constraint("free"),
+    "kana": Constraint("kana"),
+    "number": Constraint("number", "D{1,3}"),
+    "postal_code": Constraint("postal", "D{3}-D{4}|D{7}"),
+    "phone": Constraint("phone", "D{2,5}-D{1,4}-D{4}|D{10,11}"),
+    "date_wareki": Constraint("wareki", WAREKI_PATTERN),
+    "date": Constraint("date", "D{4}/D{1,2}/D{1,2}|D{4}年D{1,2}月D{1,2}日"),
+    "digits": Constraint("digits"),
+    "my_number": Constraint("digits", "D{12}"),
+}
+DATE_PART = Constraint("wareki", "元|D{1,2}")
+TEXT_KINDS = frozenset(CONSTRAINTS)
+
+
+@dataclass
+class RawField:
+    spec: FieldSpec
+    raw: Any = None  # str for text kinds, str|None for choice, list[str], bool
+    chars: tuple[Char, ...] = ()
+    confidence: float = 1.0
+    issues: list[Issue] = field(default_factory=list)
+    box_px: PxBox | None = None
+    crop: np.ndarray | None = None  # grey ink crop (after dropout) for review
+
+
+@dataclass(frozen=True)
+class Region:
+    blank: PxBox  # the box on the blank (and on the print mask)
+    page: PxBox  # the same box on the aligned page after local registration
+
+
+@dataclass
+class _Job:
+    """One OCR crop wanted by a field (a field may want several: date parts, lines)."""
+
+    field: str
+    slot: str
+    crop: np.ndarray
+    constraint: Constraint
+
+
+class PageReader:
+    """Cuts fields from one aligned page. OCR crops are collected first and recognised in one
+    batch, because the recogniser is much cheaper per crop when crops share a call."""
+
+    def __init__(self, aligned: np.ndarray, blank: np.ndarray, print_mask: np.ndarray, dpi: int) -> None:
+        self.aligned = aligned
+        self.blank = blank
+        self.print_mask = print_mask
+        self.dpi = dpi
+        self.size = (aligned.shape[1], aligned.shape[0])
+        self.min_area = max(4, round((dpi / 100) ** 2 * 2))
+        self.search = max(2, round(dpi / 50))
+
+    # -- geometry -------------------------------------------------------------------------
+    def px(self, box_mm: tuple[float, float, float, float], inset_mm: float = 0.6) -> Region:
+        """Where a template box lies on this page: the blank's box and the page's (shifted) box."""
+        b = mm_box_to_px(box_mm, self.dpi, inset_mm)
+        dx, dy = inkmod.local_shift(self.aligned, self.blank, b, self.search)
+        return Region(b, shift(b, dx, dy))
+
+    def crop(self, r: Region) -> np.ndarray:
+        """Grey page crop with the printed form dropped out, registered locally."""
+        x, y, w, h = r.page
+        bx, by, _, _ = r.blank
+        page = self.aligned[max(0, y) : y + h, max(0, x) : x + w]
+        mask = self.print_mask[by : by + page.shape[0], bx : bx + page.shape[1]]
+        if mask.shape != page.shape:  # at the page edge: keep shapes equal
+            page = page[: mask.shape[0], : mask.shape[1]]
+        return drop_form(page, mask)
+
+    def ink_mask(self, r: Region, crop: np.ndarray | None = None) -> np.ndarray:
+        crop = self.crop(r) if crop is None else crop
+        _, _, w, h = r.page
+        m = inkmod.binarize(crop)
+        m = inkmod.remove_rules(m, max(8, int(min(w, h) * 0.9)))
+        return inkmod.clean(m, self.min_area)
+
+    # -- per kind -------------------------------------------------------------------------
+    def text_jobs(self, rf: RawField, slot: str, b: Region, constraint: Constraint) -> list[_Job]:
+        crop = self.crop(b)
+        mask = self.ink_mask(b, crop)
+        if mask.sum() < self.min_area * 6:
+            return []
+        bb = inkmod.bbox(mask)
+        assert bb is not None
+        strike = inkmod.find_strike(mask, bb[3] if rf.spec.lines == 1 else bb[3] // 2)
+        if strike is not None:
+            rf.issues.append(
+                Issue("correction", "訂正線があります。正しい値を確認してください。", (rf.spec.name,))
+            )
+            # Read what was written outside the struck-out span.
+            crop[:, strike.x0 : strike.x1] = 255
+            mask = mask.copy()
+            mask[:, strike.x0 : strike.x1] = False
+            bb = inkmod.bbox(mask)
+            if bb is None:
+                return []
+        pad = max(3, bb[3] // 8)
+        x0, y0 = max(0, bb[0] - pad), max(0, bb[1] - pad)
+        x1, y1 = min(crop.shape[1], bb[0] + bb[2] + pad), min(crop.shape[0], bb[1] + bb[3] + pad)
+        # Paint non-ink pixels white so faint left-over print cannot be read as characters.
+        sub = np.where(mask[y0:y1, x0:x1], crop[y0:y1, x0:x1], 255).astype(np.uint8)
+        bands = inkmod.split_lines(mask[y0:y1, x0:x1], rf.spec.lines)
+        if len(bands) <= 1:
+            return [_Job(rf.spec.name, slot, sub, constraint)]
+        return [
+            _Job(rf.spec.name, f"{slot}#{i}", sub[max(0, a - 2) : b2 + 2], constraint)
+            for i, (a, b2) in enumerate(bands)
+        ]
+
+    def plan(self, spec: FieldSpec) -> tuple[RawField, list[_Job]]:
+        rf = RawField(spec)
+        b = self.px(spec.box)
+        rf.box_px = b.page
+        x, y, w, h = grow(b.page, max(4, self.dpi // 25), self.size)
+        rf.crop = self.aligned[y : y + h, x : x + w]  # as scanned, print included, for the reviewer
+        kind = spec.kind
+        if kind in ("choice", "multi_choice", "checkbox"):
+            self._read_options(rf)
+            return rf, []
+        if kind == "signature":
+            mask = self.ink_mask(b)
+            r = read_marks([mask], SIGNATURE_ON, SIGNATURE_OFF)
+            rf.raw, rf.confidence = r.marked[0], r.confidence
+            return rf, []
+        if kind == "date_wareki" and spec.parts is not None:
+            jobs = []
+            for slot in ("year", "month", "day"):
+                jobs += self.text_jobs(rf, slot, self.px(getattr(spec.parts, slot)), DATE_PART)
+            return rf, jobs
+        constraint = CONSTRAINTS[kind]
+        if kind == "digits" and spec.cells is not None:
+            constraint = Constraint("digits", f"D{{{spec.cells.count}}}")
+        return rf, self.text_jobs(rf, "text", b, constraint)
+
+    def _read_options(self, rf: RawField) -> None:
+        spec = rf.spec
+        if spec.kind == "checkbox":
+            r = read_marks([self.ink_mask(self.px(spec.box, 0.5))])
+            rf.raw, rf.confidence = r.marked[0], r.confidence
+            return
+        opts = spec.options or []
+        r = read_marks([self.ink_mask(self.px(o.box, 0.5)) for o in opts])
+        chosen = [o.value for o, m in zip(opts, r.marked, strict=True) if m]
+        rf.confidence = r.confidence
+        if spec.kind == "multi_choice":
+            rf.raw = chosen
+        elif len(chosen) > 1:
+            rf.raw = max(zip(r.ratios, [o.value for o in opts], strict=True))[1]
+            rf.confidence = 0.0
+            rf.issues.append(Issue("multiple_marks", "複数の選択肢に印があります。", (spec.name,)))
+        else:
+            rf.raw = chosen[0] if chosen else None
+
+    def _era(self, spec: FieldSpec) -> tuple[str | None, float]:
+        if spec.era:
+            return spec.era, 1.0
+        opts = spec.era_options or []
+        r = read_marks([self.ink_mask(self.px(o.box, 0.5)) for o in opts])
+        chosen = [o.value for o, m in zip(opts, r.marked, strict=True) if m]
+        if len(chosen) != 1:
+            return (max(zip(r.ratios, [o.value for o in opts], strict=True))[1] if chosen else None), 0.0
+        return chosen[0], r.confidence
+
+    def finish(self, rf: RawField, readings: dict[str, list[Reading]]) -> RawField:
+        """Combine the OCR readings of a field's crops into its raw value."""
+        spec = rf.spec
+        if spec.kind in ("choice", "multi_choice", "checkbox", "signature"):
+            return rf
+        if spec.kind == "date_wareki" and spec.parts is not None:
+            parts = {s: _join(readings.get(s, [])) for s in ("year", "month", "day")}
+            if not any(p.text for p in parts.values()):
+                era, _ = self._era(spec)
+                rf.raw, rf.confidence = "", 1.0
+                return rf
+            era, era_conf = self._era(spec)
+            rf.raw = f"{era or ''}{parts['year'].text}年{parts['month'].text}月{parts['day'].text}日"
+            chars = [Char(era or "?", era_conf)]
+            for p, unit in ((parts["year"], "年"), (parts["month"], "月"), (parts["day"], "日")):
+                chars += list(p.chars) if p.chars else [Char("?", 0.0)]
+                chars.append(Char(unit, 1.0))
+            rf.chars = tuple(chars)
+            rf.confidence = min(c.prob for c in chars)
+            return rf
+        r = _join(readings.get("text", []))
+        rf.raw = r.text
+        rf.chars = r.chars
+        rf.confidence = r.confidence if r.text else 1.0
+        if spec.cells and spec.cells.groups and spec.kind == "postal_code" and r.text.isdigit():
+            g = spec.cells.groups
+            rf.raw = r.text[: g[0]] + spec.cells.separator + r.text[g[0] :]
+        return rf
+
+
+def _join(readings: list[Reading]) -> Reading:
+    if not readings:
+        return Reading("", ())
+    if len(readings) == 1:
+        return readings[0]
+    return Reading("".join(r.text for r in readings), tuple(c for r in readings for c in r.chars))
+
+
+def read_page(reader: PageReader, specs: list[FieldSpec], recognizer: Any) -> list[RawField]:
+    """Plan every field, recognise all crops in one batch, then finish each field."""
+    planned = [reader.plan(s) for s in specs]
+    jobs = [j for _, js in planned for j in js]
+    results = recognizer.read([j.crop for j in jobs], [j.constraint for j in jobs]) if jobs else []
+    by_field: dict[str, dict[str, list[Reading]]] = {}
+    for job, reading in zip(jobs, results, strict=True):
+        slot = job.slot.split("#")[0]
+        by_field.setdefault(job.field, {}).setdefault(slot, []).append(reading)
+    return [reader.finish(rf, by_field.get(rf.spec.name, {})) for rf, _ in planned]

@@ -1,0 +1,1 @@
+"""Image work on a page: grey conversion, skew and orientation estimates, form dropout."""

@@ -1,0 +1,376 @@
+"""CTC decoding of one crop's (T, C) probability matrix into a `Reading`.
+
+The recogniser hands on, per crop, a softmax matrix: T timesteps × C classes, class 0 the CTC
+blank. This module turns it into text plus a probability per character, under a `Constraint`:
+
+* `charset`: only the field's characters may be read (`pipeline.ocr.charsets`); look-alikes are
+  merged first, then `greedy` takes the best allowed class per timestep.
+* `pattern`: the text must have a known shape (postal `D{3}-D{4}`, a wareki date...). `pattern`
+  runs an exact CTC Viterbi through a small automaton of that shape, so a date with a smudged
+  年 is still read as a date rather than as digits glued together.
+
+Every character probability is renormalised over the allowed classes, so it says how sure the
+model is among the answers the field permits; `Reading.confidence` (their minimum) is what the
+routing stage compares with its threshold. All functions are pure and need no model.
+
+Pattern language (deliberately small):
+    D        one ASCII digit           D{n}   exactly n digits     D{m,n}  m..n digits
+    x        any other character is a literal (`-`, `年`, `/`)
+    (A|B)    group of alternatives, each itself a pattern: `(令和|平成)`, `(元|D{1,2})`
+    P|Q      alternatives at the top level
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from pipeline.models import Char, Reading
+from pipeline.ocr.charsets import DIGITS, check_charset, class_mask, compact, label_index
+
+# Ready-made shapes for the common field kinds.
+PATTERNS: dict[str, str] = {
+    "postal": "D{3}-D{4}|D{7}",
+    "phone": "D{2,5}-D{1,4}-D{4}|D{10,11}",
+    "number": "D{1,3}",
+    "wareki": "(令和|平成|昭和)(元|D{1,2})年D{1,2}月D{1,2}日",
+}
+
+
+def digits_pattern(n: int) -> str:
+    """Pattern for a field of exactly `n` digit boxes."""
+    return f"D{{{n}}}"
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """What a field may contain: a charset name, and optionally a pattern (see module docstring)."""
+
+    charset: str = "free"
+    pattern: str | None = None
+
+    def __post_init__(self) -> None:
+        # Fail when the template is loaded, not on the first scan that uses it.
+        check_charset(self.charset)
+        if self.pattern is not None:
+            _compile(self.pattern)
+
+
+FREE = Constraint()
+
+_EPS = 1e-30  # floor before log: float32 softmax underflows to 0 for very unlikely classes
+
+
+# --------------------------------------------------------------------------- greedy
+
+
+def greedy(probs: np.ndarray, mask: np.ndarray, labels: Sequence[str]) -> Reading:
+    """Masked best-class-per-timestep CTC decoding: collapse repeats, drop blanks.
+
+    A character's probability is the renormalised (within `mask`) probability of its class,
+    the maximum over the run of timesteps that emitted it.
+    """
+    if probs.shape[0] == 0:
+        return Reading("")
+    allowed = np.flatnonzero(mask)
+    sub = probs[:, allowed]
+    denom = np.maximum(sub.sum(axis=1), _EPS)
+    arg = sub.argmax(axis=1)
+    cls = allowed[arg]
+    p = sub[np.arange(sub.shape[0]), arg] / denom
+    # Run boundaries: a new run starts wherever the class changes.
+    starts = np.flatnonzero(np.r_[True, cls[1:] != cls[:-1]])
+    run_max = np.maximum.reduceat(p, starts)
+    chars = tuple(
+        Char(labels[c], _clip(pr)) for c, pr in zip(cls[starts].tolist(), run_max.tolist(), strict=True) if c
+    )
+    return Reading("".join(c.text for c in chars), chars)
+
+
+def _clip(p: float) -> float:
+    # Renormalised float32 sums can land a hair above 1; an emitted class is never exactly 0.
+    return min(1.0, max(p, 1e-12))
+
+
+# --------------------------------------------------------------------------- pattern parsing
+
+# AST: a pattern is a tuple of alternatives; an alternative is a tuple of items; an item is
+# ("D", m, n), ("L", char) or ("G", pattern).
+
+
+def _parse(pattern: str) -> tuple:
+    pos = 0
+
+    def alternation() -> tuple:
+        nonlocal pos
+        alts = [sequence()]
+        while pos < len(pattern) and pattern[pos] == "|":
+            pos += 1
+            alts.append(sequence())
+        return tuple(alts)
+
+    def sequence() -> tuple:
+        nonlocal pos
+        items = []
+        while pos < len(pattern) and pattern[pos] not in "|)":
+            ch = pattern[pos]
+            if ch == "(":
+                pos += 1
+                inner = alternation()
+                if pos >= len(pattern) or pattern[pos] != ")":
+                    raise ValueError(f"pattern {pattern!r}: missing ')'")
+                pos += 1
+                items.append(("G", inner))
+            elif ch == "D":
+                pos += 1
+                m = n = 1
+                rep = re.compile(r"\{(\d+)(?:,(\d+))?\}").match(pattern, pos)
+                if rep:
+                    m = int(rep.group(1))
+                    n = int(rep.group(2)) if rep.group(2) is not None else m
+                    pos = rep.end()
+                if m > n or n == 0:
+                    raise ValueError(f"pattern {pattern!r}: bad repeat D{{{m},{n}}}")
+                items.append(("D", m, n))
+            elif ch in "{}":
+                raise ValueError(f"pattern {pattern!r}: repeat braces only after D (at {pos})")
+            else:
+                pos += 1
+                items.append(("L", ch))
+        if not items:
+            raise ValueError(f"pattern {pattern!r}: empty alternative")
+        return tuple(items)
+
+    ast = alternation()
+    if pos != len(pattern):
+        raise ValueError(f"pattern {pattern!r}: unexpected {pattern[pos]!r} at {pos}")
+    return ast
+
+
+@dataclass(frozen=True)
+class _Automaton:
+    """Character-level NFA. Node i emits one character out of `node_chars[i]`.
+
+    `preds[i]` lists the nodes that may come just before node i (-1 = start of text);
+    `finals` the nodes that may end the text; `start_final` whether empty text is accepted.
+    """
+
+    node_chars: tuple[tuple[str, ...], ...]
+    preds: tuple[tuple[int, ...], ...]
+    finals: tuple[int, ...]
+    start_final: bool
+
+
+@lru_cache(maxsize=256)
+def _compile(pattern: str) -> _Automaton:
+    ast = _parse(pattern)
+    node_chars: list[tuple[str, ...]] = []
+    preds: list[set[int]] = []
+
+    def new_node(chars: tuple[str, ...], frontier: set[int]) -> int:
+        node_chars.append(chars)
+        preds.append(set(frontier))
+        return len(node_chars) - 1
+
+    def build_alts(alts: tuple, frontier: set[int]) -> set[int]:
+        out: set[int] = set()
+        for alt in alts:
+            out |= build_seq(alt, frontier)
+        return out
+
+    def build_seq(items: tuple, frontier: set[int]) -> set[int]:
+        for item in items:
+            if item[0] == "L":
+                frontier = {new_node((item[1],), frontier)}
+            elif item[0] == "D":
+                _, m, n = item
+                exits = set(frontier) if m == 0 else set()
+                prev = frontier
+                for k in range(1, n + 1):
+                    node = new_node(tuple(DIGITS), prev)
+                    prev = {node}
+                    if k >= m:
+                        exits.add(node)
+                frontier = exits
+            else:
+                frontier = build_alts(item[1], frontier)
+        return frontier
+
+    finals = build_alts(ast, {-1})
+    return _Automaton(
+        node_chars=tuple(node_chars),
+        preds=tuple(tuple(sorted(p)) for p in preds),
+        finals=tuple(sorted(f for f in finals if f >= 0)),
+        start_final=-1 in finals,
+    )
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """An automaton bound to a label set: arrays the Viterbi loop indexes with."""
+
+    classes: np.ndarray  # (U,) class indices the automaton uses, in column order
+    node_ok: np.ndarray  # (N, U) bool: node may emit column u
+    pred: np.ndarray  # (N, P) predecessor rows; N = start, N+1 = sentinel (never reachable)
+    finals: np.ndarray
+    start_final: bool
+
+
+def _plan(auto: _Automaton, labels: Sequence[str], mask: np.ndarray) -> _Plan:
+    index = label_index(labels)
+    used = sorted({index[c] for chars in auto.node_chars for c in chars if c in index and mask[index[c]]})
+    col = {c: u for u, c in enumerate(used)}
+    n_nodes = len(auto.node_chars)
+    node_ok = np.zeros((n_nodes, len(used)), dtype=bool)
+    for i, chars in enumerate(auto.node_chars):
+        for c in chars:
+            k = index.get(c)
+            if k is not None and k in col:
+                node_ok[i, col[k]] = True
+    width = max(len(p) for p in auto.preds)
+    pred = np.full((n_nodes, width), n_nodes + 1, dtype=np.intp)
+    for i, ps in enumerate(auto.preds):
+        pred[i, : len(ps)] = [n_nodes if p == -1 else p for p in ps]
+    return _Plan(
+        np.array(used, dtype=np.intp), node_ok, pred, np.array(auto.finals, dtype=np.intp), auto.start_final
+    )
+
+
+# --------------------------------------------------------------------------- pattern Viterbi
+
+
+def pattern(probs: np.ndarray, mask: np.ndarray, labels: Sequence[str], pattern: str) -> Reading:
+    """Best CTC path whose text matches `pattern` (exact Viterbi over the pattern's automaton).
+
+    Falls back to `greedy` when no matching path fits in the available timesteps. A crop that
+    reads as empty under the mask stays empty: forcing a shape onto a blank box would invent
+    a value (the fields stage decides whether blank is allowed).
+    """
+    auto = _compile(pattern)
+    plain = greedy(probs, mask, labels)
+    if not plain.text:
+        return plain
+    plan = _plan(auto, labels, mask)
+    T = probs.shape[0]
+    n_nodes, n_cols = plan.node_ok.shape
+    if T == 0 or n_cols == 0:
+        return plain
+
+    allowed = np.flatnonzero(mask)
+    denom = np.maximum(probs[:, allowed].sum(axis=1), _EPS)
+    # Log-probabilities of just the columns the automaton uses. The per-timestep renormalisation
+    # constant is the same for every path, so the raw values give the same best path.
+    col_p = probs[:, plan.classes].astype(np.float64)
+    col_lp = np.log(np.maximum(col_p, _EPS))
+    blank_lp = np.log(np.maximum(probs[:, 0].astype(np.float64), _EPS))
+    rows = n_nodes + 2  # nodes, then the start row, then a sentinel row that is never reachable
+    start, sentinel = n_nodes, n_nodes + 1
+    ninf = -np.inf
+    # State scores at time t: S[t, i, u] for u < U = "emitting column u as node i";
+    # S[t, i, U] = "in a blank after node i" (the start row: before any character).
+    # Per-step log-emissions in the same layout; -inf where a node cannot emit a column.
+    step_lp = np.full((T, rows, n_cols + 1), ninf)
+    step_lp[:, :n_nodes, :n_cols] = np.where(plan.node_ok[None], col_lp[:, None, :], ninf)
+    step_lp[:, : n_nodes + 1, n_cols] = blank_lp[:, None]
+    pred = np.vstack([plan.pred, np.full((2, plan.pred.shape[1]), sentinel, dtype=np.intp)])
+
+    S = np.full((T, rows, n_cols + 1), ninf)
+    first = (plan.pred == start).any(axis=1)
+    S[0, :n_nodes][first, :n_cols] = step_lp[0, :n_nodes][first, :n_cols]
+    S[0, start, n_cols] = blank_lp[0]
+
+    two_cols = n_cols >= 2
+    for t in range(1, T):
+        prev = S[t - 1]
+        L = prev[:, :n_cols]
+        srt = np.sort(L, axis=1)
+        b1 = srt[:, -1:]
+        b2 = srt[:, -2:-1] if two_cols else np.full_like(b1, ninf)
+        # Best score for having just finished a row so that the next character is column u:
+        # from its blank state (any u), or straight from emitting a *different* column (CTC
+        # needs a blank between two equal characters). Ties at the top give b2 == b1: correct.
+        leave = np.where(L == b1, b2, b1)
+        np.maximum(leave, prev[:, n_cols:], out=leave)
+        cur = S[t]
+        np.maximum(L, leave[pred].max(axis=1), out=cur[:, :n_cols])
+        np.maximum(prev[:, n_cols], b1[:, 0], out=cur[:, n_cols])
+        cur += step_lp[t]
+
+    # Best accepting end state.
+    last_L, last_B = S[T - 1, :, :n_cols], S[T - 1, :, n_cols]
+    cands: list[tuple[float, str, int, int]] = []
+    for i in plan.finals.tolist():
+        u = int(last_L[i].argmax())
+        cands.append((float(last_L[i, u]), "L", i, u))
+        cands.append((float(last_B[i]), "B", i, -1))
+    if plan.start_final:
+        cands.append((float(last_B[start]), "B", start, -1))
+    best = max(cands, key=lambda c: c[0]) if cands else None
+    if best is None or not np.isfinite(best[0]):
+        return plain
+
+    # Backtrack by re-deriving each step's choice from the stored scores (keeps the forward
+    # loop lean). Staying in a state is recognised by exact float equality, since the forward
+    # pass computed the score as that very sum; only state changes search the predecessors.
+    _, kind, i, u = best
+    runs: list[tuple[int, int, int, int]] = []  # (node, column, first frame, last frame)
+    run_end = T - 1
+    for t in range(T - 1, 0, -1):
+        prev = S[t - 1]
+        if kind == "B":
+            if i == start or prev[i, n_cols] + step_lp[t, i, n_cols] == S[t, i, n_cols]:
+                continue
+            kind, u = "L", int(prev[i, :n_cols].argmax())
+            run_end = t - 1
+            continue
+        if prev[i, u] + step_lp[t, i, u] == S[t, i, u]:
+            continue
+        # Entered (i, u) at t: from a predecessor's blank, or from a predecessor emitting a
+        # different column.
+        runs.append((i, u, t, run_end))
+        best_score, best_state = ninf, ("B", start, -1)
+        for p in pred[i].tolist():
+            if p == sentinel:
+                continue
+            if prev[p, n_cols] > best_score:
+                best_score, best_state = prev[p, n_cols], ("B", p, -1)
+            row = prev[p, :n_cols].copy()
+            row[u] = ninf
+            up = int(row.argmax())
+            if row[up] > best_score:
+                best_score, best_state = row[up], ("L", p, up)
+        kind, i, u = best_state
+        run_end = t - 1
+    if kind == "L":
+        runs.append((i, u, 0, run_end))
+    runs.reverse()
+
+    chars = []
+    for _node, u_col, t0, t1 in runs:
+        pr = float((col_p[t0 : t1 + 1, u_col] / denom[t0 : t1 + 1]).max())
+        chars.append(Char(labels[int(plan.classes[u_col])], _clip(pr)))
+    return Reading("".join(c.text for c in chars), tuple(chars))
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def decode(probs: np.ndarray, labels: Sequence[str], constraint: Constraint = FREE) -> Reading:
+    """Merge look-alikes, mask to the charset, then decode greedily or through the pattern."""
+    if constraint.charset == "free":
+        mask = class_mask("free", labels)
+        if constraint.pattern is None:
+            return greedy(probs, mask, labels)
+        return pattern(probs, mask, labels, constraint.pattern)
+    # Work on just the allowed columns (merged): equivalent to merge_probs + mask on the full
+    # matrix, without copying 18,710 columns per crop.
+    small = compact(constraint.charset, labels)
+    sub = small.take(probs)
+    everything = np.ones(len(small.labels), dtype=bool)
+    if constraint.pattern is None:
+        return greedy(sub, everything, small.labels)
+    return pattern(sub, everything, small.labels, constraint.pattern)

@@ -1,0 +1,178 @@
+"""One file through the whole pipeline, stage by stage.
+
+    ingest → grey → identify + align → dropout → read fields → normalise → validate → route
+
+`Engine` holds what is loaded once per process (templates with their features, the OCR model).
+`process_page` is pure apart from writing review crops when a `CropSink` is given;
+`process_file` adds ingest and turns input errors into a quarantined result. Storage is the
+caller's job (CLI or worker), so the same functions serve embedded mode and Celery tasks.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from pipeline import ingest
+from pipeline.errors import InputFileError
+from pipeline.fields.read import PageReader, RawField, read_page
+from pipeline.forms.align import TemplateFeatures, prepare_template, refine
+from pipeline.forms.identify import identify
+from pipeline.forms.template import Template, load_all_templates
+from pipeline.imaging.prepare import ink_ratio, to_gray
+from pipeline.models import DocumentResult, FieldResult, Issue, PageResult, Route
+from pipeline.normalize import normalize_field
+from pipeline.route import accept_field, route_document, route_page
+from pipeline.settings import Settings
+from pipeline.validate import fix_addresses, validate_cross
+
+log = logging.getLogger("shinsei.run")
+
+BLANK_PAGE_INK = 0.002
+
+
+@dataclass
+class Engine:
+    settings: Settings
+    templates: list[TemplateFeatures]
+    recognizer: Any
+
+    @classmethod
+    def load(cls, settings: Settings, recognizer: Any | None = None) -> Engine:
+        from pipeline.ocr.engine import OnnxRecognizer
+
+        tpls = load_all_templates(Path(settings.templates_dir))
+        feats = [prepare_template(t, settings.work_dpi) for t in tpls]
+        return cls(settings, feats, recognizer or OnnxRecognizer(threads=settings.ocr_threads))
+
+
+CropSink = Callable[[int, str, np.ndarray], str]  # (page, field name, crop) -> stored path
+
+
+def _raw_text(raw: Any) -> str:
+    if raw is None:
+        return ""
+    if isinstance(raw, bool):
+        return "1" if raw else "0"
+    if isinstance(raw, list):
+        return "・".join(raw)
+    return str(raw)
+
+
+def finish_fields(
+    tpl: Template, raws: list[RawField], settings: Settings, today: date | None = None
+) -> tuple[list[FieldResult], list[Issue]]:
+    """Normalise and validate raw readings; decide per field whether it is accepted."""
+    normalized = {rf.spec.name: normalize_field(rf.spec, rf.raw) for rf in raws}
+    values = {name: n.value for name, n in normalized.items()}
+    values, fixes = fix_addresses(list(tpl.rules), values)
+    labels = {f.name: f.label for f in tpl.fields}
+    cross = fixes + validate_cross(list(tpl.rules), values, settings, today=today, labels=labels)
+    by_field: dict[str, list[Issue]] = {}
+    for issue in cross:
+        for name in issue.fields:
+            by_field.setdefault(name, []).append(issue)
+    results = []
+    for rf in raws:
+        n = normalized[rf.spec.name]
+        issues = tuple(rf.issues) + tuple(n.issues) + tuple(by_field.get(rf.spec.name, []))
+        results.append(
+            FieldResult(
+                name=rf.spec.name,
+                kind=rf.spec.kind,
+                raw=_raw_text(rf.raw),
+                value=values[rf.spec.name],
+                confidence=float(rf.confidence),
+                chars=rf.chars,
+                issues=issues,
+                accepted=accept_field(rf.spec, rf.confidence, issues, settings),
+                box_px=rf.box_px,
+            )
+        )
+    return results, cross
+
+
+def process_page(image: np.ndarray, index: int, engine: Engine, crops: CropSink | None = None) -> PageResult:
+    gray = to_gray(image)
+    small = cv2.resize(gray, (400, round(400 * gray.shape[0] / gray.shape[1])), interpolation=cv2.INTER_AREA)
+    if ink_ratio(small, 128) < BLANK_PAGE_INK:
+        issue = Issue("blank_page", "白紙のページです。裏面や差し込みの紙でないか確認してください。")
+        return PageResult(index, None, None, Route.unknown_form, issues=(issue,))
+    ident = identify(gray, engine.templates)
+    if not ident.matched:
+        issue = Issue(
+            "unknown_form",
+            "登録されている様式のどれとも一致しません。別の書類か、読み取れないほど傾いた・汚れたスキャンです。",
+        )
+        return PageResult(index, None, None, Route.unknown_form, issues=(issue,))
+    al, feats = ident.best, ident.features
+    assert al is not None and feats is not None
+    tpl = feats.template
+    al, aligned = refine(gray, al, feats)
+    reader = PageReader(aligned, feats.blank_work, feats.print_mask, feats.work_dpi)
+    raws = read_page(reader, list(tpl.fields), engine.recognizer)
+    fields, cross = finish_fields(tpl, raws, engine.settings)
+    if crops is not None:
+        fields = [
+            f if rf.crop is None else _with_crop(f, crops(index, f.name, rf.crop))
+            for f, rf in zip(fields, raws, strict=True)
+        ]
+    turn = (al.rotation_deg + 180) % 360 - 180
+    orientation = int(round(turn / 90.0)) * 90 % 360
+    skew = turn - (int(round(turn / 90.0)) * 90)
+    return PageResult(
+        index=index,
+        form_id=tpl.form_id,
+        form_version=tpl.version,
+        route=route_page(fields, cross),
+        orientation=orientation,
+        skew_deg=float(skew),
+        match_score=float(al.score),
+        fields=tuple(fields),
+        issues=tuple(cross),
+    )
+
+
+def _with_crop(f: FieldResult, path: str) -> FieldResult:
+    from dataclasses import replace
+
+    return replace(f, crop_path=path)
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    result: DocumentResult
+    file: ingest.IngestedFile | None
+    seconds: float = 0.0
+
+
+def process_file(
+    path: Path, engine: Engine, crops_for: Callable[[str], CropSink] | None = None
+) -> FileOutcome:
+    """Ingest and process every page of one file. Input errors become a quarantined result."""
+    limits = ingest.Limits.from_settings(engine.settings)
+    try:
+        f = ingest.open_file(path, limits)
+    except InputFileError as exc:
+        sha = ingest.sha256_file(path) if path.exists() else ""
+        return FileOutcome(
+            DocumentResult(sha, path.name, Route.quarantined, reason=exc.reason, message=exc.message), None
+        )
+    sink = crops_for(f.sha256) if crops_for else None
+    pages: list[PageResult] = []
+    try:
+        for page in ingest.iter_pages(f, limits):
+            pages.append(process_page(page.image, page.index, engine, sink))
+    except InputFileError as exc:
+        return FileOutcome(
+            DocumentResult(f.sha256, path.name, Route.quarantined, reason=exc.reason, message=exc.message), f
+        )
+    route = route_document([p.route for p in pages])
+    return FileOutcome(DocumentResult(f.sha256, path.name, route, pages=tuple(pages)), f)

@@ -1,0 +1,34 @@
+"""The store: documents, pages, fields, review corrections, status history, the hash-chained audit log
+and failed tasks, on SQLite (default, under data_dir) or PostgreSQL. Schema by Alembic.
+
+    store = open_store(settings)            # engine + `alembic upgrade head`
+    doc_id = store.save_document_result(result, stored_path=..., kind="pdf", size_bytes=..., page_count=2)
+"""
+
+from pipeline.store.db import Database, is_transient, make_engine, open_store, upgrade_database
+from pipeline.store.models import STATUSES
+from pipeline.store.repo import (
+    DocumentSummary,
+    FailedTask,
+    RecordNotFound,
+    Store,
+    append_audit,
+    redact,
+    verify_audit_chain,
+)
+
+__all__ = [
+    "STATUSES",
+    "Database",
+    "DocumentSummary",
+    "FailedTask",
+    "RecordNotFound",
+    "Store",
+    "append_audit",
+    "is_transient",
+    "make_engine",
+    "open_store",
+    "redact",
+    "upgrade_database",
+    "verify_audit_chain",
+]

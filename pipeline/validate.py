@@ -1,0 +1,237 @@
+"""Cross-field business rules, run on normalised values (see `pipeline.normalize` for conventions).
+
+`validate_cross(rules, values, settings)` returns one `Issue` per failed rule, naming the fields
+involved. A rule with any of its fields blank is skipped: the blank is the field's own issue. The
+numbers (class-age range, minimum age in days) come from `Settings` unless the rule's params set them.
+
+`fix_addresses(rules, values)` is the one rule that changes a value: it adds a prefecture the applicant
+left out (三鷹市… → 東京都三鷹市…). Call it before `validate_cross` and store what it returns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from itertools import pairwise
+from typing import Any
+
+from pipeline.forms.template import CrossRule
+from pipeline.models import Issue
+from pipeline.normalize import address_prefix_fix, postal_town_issue
+from pipeline.settings import Settings
+
+
+def _blank(v: Any) -> bool:
+    return v is None or v == "" or v == []
+
+
+def _as_date(v: Any) -> dt.date | None:
+    if isinstance(v, dt.datetime):
+        return v.date()
+    if isinstance(v, dt.date):
+        return v
+    if isinstance(v, str):
+        try:
+            return dt.date.fromisoformat(v)
+        except ValueError:
+            return None
+    return None
+
+
+def age_on(birth: dt.date, day: dt.date) -> int:
+    """満年齢 at the start of `day`.
+
+    年齢計算ニ関スル法律: a person reaches each age when the day before the birthday ends, i.e. at the
+    very start of the birthday. So on a birthday the new age already holds (born 4/1 → one year
+    older on 4/1), and someone born on 2/29 turns a year older on 3/1 in a common year.
+    """
+    years = day.year - birth.year
+    if (day.month, day.day) < (birth.month, birth.day):
+        years -= 1
+    return years
+
+
+def fiscal_year(day: dt.date) -> int:
+    """年度: 1 April to 31 March, named by the year it starts in."""
+    return day.year if day.month >= 4 else day.year - 1
+
+
+def class_age(birth: dt.date, start: dt.date) -> int:
+    """クラス年齢: 満年齢 on 1 April of the start date's fiscal year (children born 4/2–4/1 share one).
+
+    A child born after that 1 April (during the fiscal year) is in the 0歳児 class.
+    """
+    return max(0, age_on(birth, dt.date(fiscal_year(start), 4, 1)))
+
+
+class _Ctx:
+    def __init__(
+        self,
+        rule: CrossRule,
+        values: Mapping[str, Any],
+        settings: Settings,
+        today: dt.date,
+        labels: Mapping[str, str],
+    ) -> None:
+        self.rule = rule
+        self.values = values
+        self.settings = settings
+        self.today = today
+        self.labels = labels
+
+    def label(self, name: str) -> str:
+        return self.labels.get(name, name)
+
+    def issue(
+        self, code: str, message: str, fields: tuple[str, ...] | None = None, severity: str = "error"
+    ) -> Issue:
+        return Issue(
+            code=code,
+            message=self.rule.message or message,
+            fields=fields if fields is not None else tuple(self.rule.fields),
+            severity=severity,
+        )
+
+    def dates(self) -> list[dt.date] | None:
+        out = [_as_date(self.values.get(f)) for f in self.rule.fields]
+        return None if any(d is None for d in out) else out  # type: ignore[return-value]
+
+
+def _class_age(c: _Ctx) -> list[Issue]:
+    dates = c.dates()
+    if dates is None or len(dates) < 2:
+        return []
+    birth, start = dates[0], dates[1]
+    lo = int(c.rule.params.get("min", 0))
+    hi = int(c.rule.params.get("max", c.settings.max_class_age))
+    age = class_age(birth, start)
+    if lo <= age <= hi:
+        return []
+    ref = dt.date(fiscal_year(start), 4, 1)
+    return [
+        c.issue(
+            "class_age_out_of_range",
+            f"クラス年齢（{ref.year}年4月1日時点の満年齢）が{age}歳で、対象（{lo}〜{hi}歳）外です",
+        )
+    ]
+
+
+def _min_age_days(c: _Ctx) -> list[Issue]:
+    dates = c.dates()
+    if dates is None or len(dates) < 2:
+        return []
+    birth, start = dates[0], dates[1]
+    need = int(c.rule.params.get("days", c.settings.min_age_days_at_start))
+    days = (start - birth).days
+    if days >= need:
+        return []
+    return [
+        c.issue(
+            "min_age_days",
+            f"{c.label(c.rule.fields[1])}（{start.isoformat()}）に生後{need}日に達していません（{days}日）",
+        )
+    ]
+
+
+def _dates_in_order(c: _Ctx) -> list[Issue]:
+    dates = c.dates()
+    if dates is None:
+        return []
+    strict = bool(c.rule.params.get("strict", False))
+    issues = []
+    names = c.rule.fields
+    for (a, da), (b, db) in pairwise(zip(names, dates, strict=True)):
+        if da > db or (strict and da == db):
+            rel = "より前" if strict else "以前"
+            issues.append(
+                c.issue(
+                    "dates_out_of_order",
+                    f"{c.label(a)}（{da.isoformat()}）は{c.label(b)}（{db.isoformat()}）{rel}の日付でなければなりません",
+                    fields=(a, b),
+                )
+            )
+    if c.rule.params.get("not_after_today") and dates[-1] > c.today:
+        issues.append(
+            c.issue(
+                "date_in_future",
+                f"{c.label(names[-1])}（{dates[-1].isoformat()}）が今日より後の日付です",
+                fields=(names[-1],),
+            )
+        )
+    return issues
+
+
+def _postal_matches_address(c: _Ctx) -> list[Issue]:
+    postal_f, addr_f = c.rule.fields[0], c.rule.fields[1]
+    postal, address = c.values.get(postal_f), c.values.get(addr_f)
+    if not isinstance(postal, str) or not isinstance(address, str):
+        return []
+    _, found = address_prefix_fix(postal, address)
+    fields = (postal_f, addr_f)
+    issues: list[Issue] = []
+    # address_prefix_added is reported by fix_addresses, which also applies the fix.
+    if found is not None and found.code != "address_prefix_added":
+        issues.append(c.issue(found.code, found.message, fields=fields, severity=found.severity))
+    if (found is None or found.severity != "error") and c.rule.params.get("town", True):
+        town = postal_town_issue(postal, address)
+        if town is not None:
+            issues.append(c.issue(town.code, town.message, fields=fields, severity=town.severity))
+    return issues
+
+
+def _filled(v: Any) -> bool:
+    return not _blank(v) and v is not False
+
+
+def _one_of_required(c: _Ctx) -> list[Issue]:
+    if any(_filled(c.values.get(f)) for f in c.rule.fields):
+        return []
+    names = "、".join(c.label(f) for f in c.rule.fields)
+    return [c.issue("one_of_required", f"次のうち少なくとも1つを記入してください：{names}")]
+
+
+_RULES: dict[str, Callable[[_Ctx], list[Issue]]] = {
+    "class_age": _class_age,
+    "min_age_days": _min_age_days,
+    "dates_in_order": _dates_in_order,
+    "postal_matches_address": _postal_matches_address,
+    "one_of_required": _one_of_required,
+}
+
+
+def validate_cross(
+    rules: list[CrossRule],
+    values: Mapping[str, Any],
+    settings: Settings,
+    today: dt.date | None = None,
+    *,
+    labels: Mapping[str, str] | None = None,
+) -> list[Issue]:
+    """Run each cross-field rule on normalised `values`; `labels` (field name → printed label) make
+    messages readable. A rule's own `message` replaces the default one."""
+    today = today or dt.date.today()
+    issues: list[Issue] = []
+    for rule in rules:
+        if rule.rule != "one_of_required" and any(_blank(values.get(f)) for f in rule.fields):
+            continue
+        issues += _RULES[rule.rule](_Ctx(rule, values, settings, today, labels or {}))
+    return issues
+
+
+def fix_addresses(rules: list[CrossRule], values: Mapping[str, Any]) -> tuple[dict[str, Any], list[Issue]]:
+    """Apply `address_prefix_fix` for each postal_matches_address rule; returns new values and the
+    `address_prefix_added` warnings (naming both fields). Other outcomes are left to validate_cross."""
+    out = dict(values)
+    issues: list[Issue] = []
+    for rule in rules:
+        if rule.rule != "postal_matches_address" or len(rule.fields) < 2:
+            continue
+        postal_f, addr_f = rule.fields[0], rule.fields[1]
+        postal, address = out.get(postal_f), out.get(addr_f)
+        if not isinstance(postal, str) or not isinstance(address, str) or not postal or not address:
+            continue
+        fixed, found = address_prefix_fix(postal, address)
+        out[addr_f] = fixed  # a prefecture added; for a ward-less 政令市 validate_cross still warns
+        if found is not None and found.code == "address_prefix_added":
+            issues.append(Issue(found.code, found.message, (postal_f, addr_f), found.severity))
+    return out, issues
