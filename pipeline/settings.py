@@ -44,6 +44,34 @@ class Settings(BaseSettings):
     broker_url: str | None = None
     result_backend: str | None = None
 
+    # Queue and workers (docs/deploy.md). A document task is one scanned file.
+    worker_concurrency: int = Field(default=2, ge=1, description="OCR processes per `shinsei worker`")
+    task_soft_time_limit_s: int = Field(default=240, ge=1, description="a document task is asked to stop")
+    task_time_limit_s: int = Field(default=300, ge=1, description="... and its process is killed")
+    task_max_retries: int = Field(default=3, ge=0, description="retries after a transient error")
+    task_max_attempts: int = Field(
+        default=5, ge=1, description="starts of one document before it is parked as failed"
+    )
+    requeue_after_s: int = Field(
+        default=1800, ge=1, description="a `processing` document nobody started for this long is queued again"
+    )
+    worker_max_memory_kb: int = Field(default=900_000, description="a worker process past this is replaced")
+
+    # Hot folder (`shinsei watch`).
+    hotfolder_stable_s: float = Field(default=5.0, ge=0, description="size and mtime unchanged this long")
+    hotfolder_done_marker: bool = Field(default=False, description="take `X` only once `X.done` exists")
+    hotfolder_recursive: bool = False
+    hotfolder_polling: bool = Field(default=False, description="poll instead of inotify (network shares)")
+
+    # Nightly batch.
+    nightly_at: str = Field(default="02:00", pattern=r"^\d{1,2}:\d{2}$", description="local time, HH:MM")
+    timezone: str = "Asia/Tokyo"
+    export_dir: Path | None = Field(default=None, description="default: data_dir/exports")
+    export_include_my_number: bool = False
+    retention_days: int | None = Field(
+        default=None, ge=1, description="purge scans and crops of settled documents older than this"
+    )
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url

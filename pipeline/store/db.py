@@ -34,6 +34,7 @@ SQLITE_BUSY_TIMEOUT_S = 30
 PG_LOCK_NAMESPACE = 0x5348_4E53  # "SHNS"
 PG_LOCK_MIGRATION = 1
 PG_LOCK_AUDIT = 2
+PG_LOCK_NIGHTLY = 3  # held (session lock) while a nightly batch runs
 
 _TRANSIENT_MESSAGES = (
     "database is locked",

@@ -30,6 +30,8 @@ from sqlalchemy.types import TypeDecorator
 STATUSES: frozenset[str] = frozenset(
     {"accepted", "review", "quarantined", "unknown_form", "processing", "exported"}
 )
+# Where a document can rest: every status but `processing` (which a worker or the sweeper moves on).
+FINAL_STATUSES: frozenset[str] = STATUSES - {"processing"}
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -87,6 +89,14 @@ class DocumentRow(Base):
     form_version: Mapped[str | None] = mapped_column(String(64))
     extra: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Queue bookkeeping while `processing` (pipeline/jobs.py): the task delivery holding the document
+    # (Celery task id), the process it ran in and since when; when it was last queued; how many
+    # times a worker started it since then (capped by settings.task_max_attempts).
+    claim_token: Mapped[str | None] = mapped_column(String(64))
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    task_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

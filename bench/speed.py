@@ -1,0 +1,55 @@
+"""Pages per minute and peak memory for one process on 300 dpi single-page input.
+
+    python bench/speed.py [--n 40] [--seed 99]
+
+Generates N pages as PNG and the same N as PDF, loads the engine once, then times the whole
+pipeline per file (ingest, align, read, validate, route; no database). Prints a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import generate  # noqa: E402
+from pipeline.run import Engine, process_file  # noqa: E402
+from pipeline.settings import Settings  # noqa: E402
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=40)
+    ap.add_argument("--seed", type=int, default=99)
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="shinsei-speed-"))
+    rows = []
+    t_load = time.monotonic()
+    engine = Engine.load(Settings())
+    t_load = time.monotonic() - t_load
+    for fmt in ("png", "pdf"):
+        gts = generate(work / fmt, args.n, args.seed, profile="mild", fonts="train", formats=fmt)
+        files = [work / fmt / g.with_suffix(f".{fmt}").name for g in gts]
+        process_file(files[0], engine)  # warm-up
+        t0 = time.monotonic()
+        pages = 0
+        for f in files:
+            pages += len(process_file(f, engine).result.pages)
+        dt = time.monotonic() - t0
+        rows.append((fmt.upper(), pages, dt, pages / dt * 60))
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\nshinsei speed: one process, {Settings().ocr_threads} ONNX threads, 300 dpi A4 single pages\n")
+    print(f"{'input':<6}{'pages':>7}{'seconds':>9}{'pages/min':>11}{'s/page':>8}")
+    for fmt, pages, dt, ppm in rows:
+        print(f"{fmt:<6}{pages:>7}{dt:>9.1f}{ppm:>11.1f}{dt / pages:>8.2f}")
+    print(f"\nmodel + templates load {t_load:.2f} s; peak RSS {rss_mb:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

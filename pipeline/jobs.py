@@ -1,0 +1,186 @@
+"""The unit of queued work: one scanned file, keyed by its sha256. No Celery here.
+
+    submit(path, ...)            receive the file into the originals store and record it as
+                                 `processing` (committed) — the caller enqueues only after this
+    run_document(sha, token, ...) claim it, run `intake.process_received`, store the outcome
+    requeue_stuck(...)           queue again what a lost message or a dead machine left behind
+    record_failure(...)          a task gave up: failed_tasks row, and park or release the document
+
+Idempotency. Every delivery of a document task first asks the store (`Store.begin_attempt`, one
+row-locked transaction): a document in a final state returns at once ("done"); a live claim held by
+another delivery means a duplicate message ("busy"); otherwise the delivery claims it with its task
+id, which a redelivered message keeps, so a delivery whose worker was killed -9 is taken over by the
+same message when Redis hands it out again. The outcome is written by `process_received` in one
+transaction keyed by the document's sha256, with its pages unique on (document, page index): a
+second run replaces rows, it never adds any. Pages are not checkpointed one by one: an application
+is one to three pages (~0.5 s each), so a redelivery redoes at most one file; see docs/deploy.md.
+
+Loops are bounded: each claim counts one start, and a document started `task_max_attempts` times
+without finishing is parked (quarantined, reason `processing_failed`, with a failed_tasks row) for
+`shinsei failed retry`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from pipeline.errors import TemplateError, TransientError
+from pipeline.intake import Received, originals_path, process_received, receive
+from pipeline.settings import Settings
+from pipeline.store.models import FINAL_STATUSES, utcnow
+from pipeline.store.repo import Store
+
+log = logging.getLogger("shinsei.jobs")
+
+Enqueue = Callable[[str], None]  # sha256 -> queued (Celery) or processed now (embedded)
+TASK_NAME = "shinsei.process_document"
+LEASE_MARGIN_S = 60
+
+
+@dataclass(frozen=True)
+class Submitted:
+    sha256: str
+    source_name: str
+    stored_path: Path
+    new: bool  # recorded now: the caller must enqueue it (after this returned, i.e. after commit)
+
+
+def lease_seconds(settings: Settings) -> float:
+    """How long a claim protects a running document: past the hard time limit its holder is dead."""
+    return settings.task_time_limit_s + LEASE_MARGIN_S
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def is_final(status: str | None) -> bool:
+    return status in FINAL_STATUSES
+
+
+def submit(path: Path, settings: Settings, store: Store, actor: str = "pipeline") -> Submitted:
+    """Copy `path` into the originals store and record it as `processing`. `new` is False when the
+    same bytes were seen before (then there is nothing to queue). Never touches `path` itself."""
+    rec = receive(path, Path(settings.data_dir), store)
+    size = rec.stored_path.stat().st_size
+    new = store.submit_document(rec.sha256, rec.source_name, str(rec.stored_path), size, actor=actor)
+    return Submitted(rec.sha256, rec.source_name, rec.stored_path, new)
+
+
+def run_document(
+    sha256: str, token: str, engine, store: Store, settings: Settings, worker: str | None = None
+) -> str:
+    """Process one submitted document for one delivery. Returns the route, or why nothing was
+    done ("done", "busy", "missing", "parked")."""
+    attempt = store.begin_attempt(
+        sha256,
+        token,
+        worker or worker_id(),
+        lease_s=lease_seconds(settings),
+        max_attempts=settings.task_max_attempts,
+    )
+    if attempt.action != "run":
+        log.info("document %s: %s (status %s)", sha256[:12], attempt.action, attempt.status)
+        return attempt.action
+    data_dir = Path(settings.data_dir)
+    # Found again from the sha256 under this machine's data_dir: the stored path may be another
+    # machine's mount point. A missing original is a set-up problem (shared folder not mounted),
+    # never the document's fault, so it is retried, not quarantined.
+    original = originals_path(data_dir, sha256, Path(attempt.stored_path or "").suffix)
+    if not original.is_file():
+        raise TransientError(
+            f"original {original} not found: is the shared data directory mounted at {data_dir}?"
+        )
+    rec = Received(sha256, original, attempt.source_name, already_done=False)
+    doc = process_received(rec, engine, store, data_dir)
+    return str(doc.route)
+
+
+def run_now(engine_for: Callable[[], object], store: Store, settings: Settings) -> Enqueue:
+    """Embedded mode's `Enqueue`: process the document in this process, now."""
+
+    def enqueue(sha256: str) -> None:
+        token = f"embedded-{uuid.uuid4()}"
+        try:
+            run_document(sha256, token, engine_for(), store, settings)
+        except Exception as exc:
+            log.exception("document %s failed", sha256[:12])
+            try:
+                record_failure(store, sha256, exc, token=token)
+            except Exception:
+                log.exception(
+                    "could not record the failure of %s; the nightly batch will retry it", sha256[:12]
+                )
+
+    return enqueue
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Failures that are no fault of the document: worth retrying as they are (after a fix)."""
+    return isinstance(exc, TransientError | TemplateError)
+
+
+def record_failure(
+    store: Store,
+    sha256: str | None,
+    exc: BaseException,
+    *,
+    token: str | None,
+    attempts: int = 1,
+    task_name: str = TASK_NAME,
+    traceback: str | None = None,
+) -> None:
+    """A document task gave up (retries exhausted or a non-transient error). Writes a failed_tasks
+    row; a retryable failure leaves the document `processing` (claim released) for the nightly
+    `retry_failed` step, any other parks it (quarantined, `processing_failed`) for a person."""
+    retryable = is_retryable(exc)
+    store.record_failed_task(
+        task_name,
+        exc=exc,
+        document_sha256=sha256,
+        attempts=attempts,
+        retryable=retryable,
+        traceback=traceback,
+    )
+    if sha256 is None:
+        return
+    if retryable:
+        if token is not None:
+            store.release_claim(sha256, token)
+        return
+    store.park_document(
+        sha256,
+        f"処理中に予期しないエラーが起きました（{type(exc).__name__}）。"
+        "`shinsei failed list` で内容を確かめ、直してから `shinsei failed retry` でやり直してください。",
+    )
+
+
+def requeue_stuck(
+    store: Store,
+    settings: Settings,
+    enqueue: Enqueue,
+    *,
+    queued_for_s: float | None = None,
+    only: Iterable[str] | None = None,
+) -> list[str]:
+    """Queue again the `processing` documents whose message looks lost: queued more than
+    `queued_for_s` (default settings.requeue_after_s) ago and never started, or claimed longer ago
+    than a task can run. A duplicate message is harmless (the second delivery finds it done)."""
+    now = utcnow()
+    wait = settings.requeue_after_s if queued_for_s is None else queued_for_s
+    shas = store.requeue_stuck(
+        queued_before=now - timedelta(seconds=wait),
+        claimed_before=now - timedelta(seconds=lease_seconds(settings)),
+        shas=list(only) if only is not None else None,
+    )
+    for sha in shas:
+        log.warning("document %s was stuck in processing: queued again", sha[:12])
+        enqueue(sha)
+    return shas

@@ -1,0 +1,306 @@
+"""Synthetic filled-and-scanned application forms with exact ground truth.
+
+    python -m samples.generate --n 20 --seed 7 --out /tmp/synth \\
+        [--form nursery_enrolment] [--formats png,jpg,pdf,tiff] [--profile mild|hard|mixed] \\
+        [--fonts train|holdout] [--multipage] [--jobs 2]
+
+Writes `DIR/doc_0001.<ext>` + `DIR/doc_0001.json` (ground truth) per file and `DIR/manifest.json`.
+One file is one application page; with `--multipage`, PDF and TIFF files hold 2–3 applications (one
+per page). Deterministic: file i depends only on (seed, i) and the options, never on --n or --jobs.
+See samples/README.md for the ground-truth format.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from pipeline.forms.template import Template, load_template
+from samples import profile
+from samples.handwriting import FONT_SETS, Hand, Style, font_paths
+from samples.render import render_page
+from samples.scan import Scan, sample_params, scan_page
+
+REPO = Path(__file__).resolve().parents[1]
+TEMPLATES = REPO / "templates_forms"
+FORMATS = ("png", "jpg", "pdf", "tiff")
+PDF_DATE = time.struct_time((2026, 1, 1, 0, 0, 0, 3, 1, 0))  # fixed, so PDFs are byte-identical
+INK_COLOURS = {
+    "black": ((18, 22), (18, 24), (22, 32)),
+    "blue-black": ((22, 40), (30, 50), (70, 110)),
+}
+
+
+@dataclass
+class Options:
+    seed: int
+    form: str = "nursery_enrolment"
+    formats: tuple[str, ...] = ("png",)
+    profile: str = "mixed"
+    fonts: str = "train"
+    multipage: bool = False
+    templates: Path = TEMPLATES
+
+
+@dataclass
+class Page:
+    gt: dict[str, Any]
+    scan: Scan
+
+
+def _template(opts: Options) -> Template:
+    return _load(str(Path(opts.templates) / opts.form))
+
+
+@lru_cache(maxsize=8)
+def _load(path: str) -> Template:
+    return load_template(Path(path))
+
+
+def make_page(
+    template: Template,
+    opts: Options,
+    file_index: int,
+    page: int,
+    profile_name: str,
+    fax: bool,
+    force_violation: str | None = None,
+    force: dict[str, Any] | None = None,
+) -> Page:
+    """Render and scan one application page.
+
+    `force` pins choices for the demo: "font", "stamp", "p_correction", "violation" and "scan" (a dict of
+    `ScanParams` attributes). The page's random stream is still drawn in the same order.
+    """
+    force = force or {}
+    rng = np.random.default_rng([opts.seed, file_index, page])
+    fills, invalid = profile.make_page_values(template, rng, force_violation)
+    names = sorted(FONT_SETS[opts.fonts])
+    font = names[int(rng.integers(len(names)))]
+    font = force.get("font", font)
+    hard = profile_name == "hard"
+    style = Style(
+        rot_max=8.0 if hard else 4.0,
+        spacing=float(rng.uniform(0.86, 1.02)),
+        digit_scale=float(rng.uniform(0.7, 0.86)),
+        pen_px=float(rng.uniform(3.5, 5.5)),
+    )
+    hand = Hand(rng, opts.fonts, font, style)
+    colour_name = "blue-black" if rng.random() < 0.35 else "black"
+    ink = tuple(float(rng.uniform(*r)) for r in INK_COLOURS[colour_name])
+    weight = int(rng.choice([-1, 0, 0, 1, 1, 2]))
+    stamp = bool(force.get("stamp", rng.random() < 0.5))
+    p_corr = float(force.get("p_correction", 0.03))
+    rendered = render_page(
+        template, fills, hand, rng, stamp=stamp, ink_colour=ink, weight=weight, p_correction=p_corr
+    )
+    params = sample_params(rng, profile_name, fax)
+    for key, value in force.get("scan", {}).items():
+        setattr(params, key, value)  # e.g. {"upside_down": True, "clean_bg": True}
+    boxes = [b for f in template.fields for _, b in f.all_boxes()]
+    scan = scan_page(
+        rendered.rgb,
+        template.blank_dpi / 25.4,
+        (template.page.width_mm, template.page.height_mm),
+        boxes,
+        params,
+        rng,
+    )
+    gt: dict[str, Any] = {
+        "page": page,
+        "rotation_deg": round(params.rotation_deg, 3),
+        "upside_down": params.upside_down,
+        "profile": profile_name,
+        "font": font,
+        "dpi": params.dpi,
+        "values": {k: v.value for k, v in fills.items()},
+        "written": {k: v.written for k, v in fills.items()},
+        "corrected": rendered.corrected,
+        "stamp": stamp,
+    }
+    if invalid:
+        gt["invalid"] = invalid
+    gt["fax"] = params.fax
+    gt["ink"] = colour_name
+    gt["marks"] = rendered.marks
+    gt["transform"] = [[round(float(v), 6) for v in row] for row in scan.mm_to_px]
+    return Page(gt, scan)
+
+
+def _save(images: list[Image.Image], fmt: str, dpi: int, quality: int) -> bytes:
+    buf = io.BytesIO()
+    first, rest = images[0], images[1:]
+    if fmt == "png":
+        first.save(buf, "PNG", dpi=(dpi, dpi), compress_level=6)
+    elif fmt == "jpg":
+        im = first.convert("L") if first.mode == "1" else first
+        im.save(buf, "JPEG", quality=quality, dpi=(dpi, dpi))
+    elif fmt == "pdf":
+        extra = {} if first.mode == "1" else {"quality": quality}
+        first.save(
+            buf,
+            "PDF",
+            save_all=True,
+            append_images=rest,
+            resolution=float(dpi),
+            creationDate=PDF_DATE,
+            modDate=PDF_DATE,
+            producer="shinsei samples",
+            **extra,
+        )
+    elif fmt == "tiff":
+        comp = "group4" if first.mode == "1" else "tiff_lzw"
+        first.save(buf, "TIFF", save_all=True, append_images=rest, compression=comp, dpi=(dpi, dpi))
+    else:
+        raise ValueError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
+    return buf.getvalue()
+
+
+def file_plan(opts: Options, index: int) -> tuple[str, int, str, bool]:
+    """(format, pages, profile, fax) for file `index`, from (seed, index) alone."""
+    rng = np.random.default_rng([opts.seed, index, 10**6])
+    fmt = opts.formats[(index - 1) % len(opts.formats)]  # formats take turns
+    pages = int(rng.choice([2, 3], p=[0.7, 0.3])) if opts.multipage and fmt in ("pdf", "tiff") else 1
+    prof = opts.profile if opts.profile != "mixed" else ("hard" if rng.random() < 0.3 else "mild")
+    fax = prof == "hard" and rng.random() < 0.65
+    return fmt, pages, prof, fax
+
+
+def make_file(
+    opts: Options,
+    index: int,
+    out: Path,
+    template: Template | None = None,
+    plan: tuple[str, int, str, bool] | None = None,
+    force: list[dict[str, Any]] | None = None,
+    name: str | None = None,
+) -> dict[str, Any]:
+    """Write doc_<index>.<ext> and its .json; returns the manifest entry."""
+    template = template or _template(opts)
+    fmt, n_pages, prof, fax = plan or file_plan(opts, index)
+    force = force or [{}] * n_pages
+    pages = [
+        make_page(template, opts, index, j, prof, fax, force[j].get("violation"), force[j])
+        for j in range(n_pages)
+    ]
+    stem = name or f"doc_{index:04d}"
+    fname = f"{stem}.{fmt}"
+    quality = pages[0].scan.params.jpeg_quality
+    data = _save([p.scan.image for p in pages], fmt, pages[0].scan.params.dpi, quality)
+    (out / fname).write_bytes(data)
+    gt = {
+        "file": fname,
+        "form_id": template.form_id,
+        "form_version": template.version,
+        "pages": [p.gt for p in pages],
+    }
+    (out / f"{stem}.json").write_text(json.dumps(gt, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return {
+        "file": fname,
+        "gt": f"{stem}.json",
+        "format": fmt,
+        "pages": n_pages,
+        "profile": prof,
+        "bytes": len(data),
+    }
+
+
+def _work(args: tuple[Options, int, str]) -> dict[str, Any]:
+    opts, index, out = args
+    return make_file(opts, index, Path(out))
+
+
+def generate(opts: Options, n: int, out: Path, jobs: int = 1, start: int = 1) -> dict[str, Any]:
+    out.mkdir(parents=True, exist_ok=True)
+    font_paths(opts.fonts)  # fail early with the install hint
+    template = _template(opts)
+    t0 = time.perf_counter()
+    indices = list(range(start, start + n))
+    if jobs > 1:
+        import multiprocessing as mp
+
+        with mp.get_context("fork").Pool(jobs) as pool:
+            entries = pool.map(_work, [(opts, i, str(out)) for i in indices], chunksize=1)
+    else:
+        entries = [make_file(opts, i, out, template) for i in indices]
+    manifest = {
+        "generator": "samples.generate",
+        "form_id": template.form_id,
+        "form_version": template.version,
+        "seed": opts.seed,
+        "profile": opts.profile,
+        "fonts": opts.fonts,
+        "formats": list(opts.formats),
+        "multipage": opts.multipage,
+        "files": entries,
+    }
+    (out / "manifest.json").write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
+    pages = sum(e["pages"] for e in entries)
+    dt = time.perf_counter() - t0
+    print(
+        f"wrote {len(entries)} files ({pages} pages) to {out} in {dt:.1f} s ({dt / max(1, pages):.2f} s/page)",
+        file=sys.stderr,
+    )
+    return manifest
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        prog="python -m samples.generate",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.add_argument("--n", type=int, required=True, help="number of files")
+    ap.add_argument("--seed", type=int, required=True)
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--form", default="nursery_enrolment", help="template folder under --templates")
+    ap.add_argument("--templates", type=Path, default=TEMPLATES)
+    ap.add_argument(
+        "--formats", default="png", help="comma list of png,jpg,pdf,tiff; files take them in turn"
+    )
+    ap.add_argument("--profile", choices=["mild", "hard", "mixed"], default="mixed")
+    ap.add_argument("--fonts", choices=["train", "holdout"], default="train")
+    ap.add_argument("--multipage", action="store_true", help="PDF/TIFF files hold 2–3 applications")
+    ap.add_argument("--jobs", type=int, default=1, help="worker processes (output does not depend on it)")
+    ap.add_argument("--start", type=int, default=1, help="index of the first file")
+    a = ap.parse_args(argv)
+    alias = {"jpeg": "jpg", "tif": "tiff"}
+    formats = tuple(
+        alias.get(s.strip().lower(), s.strip().lower()) for s in a.formats.split(",") if s.strip()
+    )
+    bad = [f for f in formats if f not in FORMATS]
+    if bad or not formats:
+        ap.error(f"--formats: unknown {', '.join(bad) or '(empty)'}; choose from {', '.join(FORMATS)}")
+    if a.n < 0:
+        ap.error("--n must be ≥ 0")
+    opts = Options(
+        seed=a.seed,
+        form=a.form,
+        formats=formats,
+        profile=a.profile,
+        fonts=a.fonts,
+        multipage=a.multipage,
+        templates=a.templates,
+    )
+    try:
+        generate(opts, a.n, a.out, jobs=a.jobs, start=a.start)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,509 @@
+"""Synthetic handwriting on an ink layer: handwriting-style fonts for kanji/kana, real MNIST digits.
+
+Everything draws into an `Ink` layer (a uint8 alpha array the size of the page, 0 = no ink) in pixels;
+the page renderer composites the layer with an ink colour. A `Hand` is one writer on one page: a
+primary font (with fallbacks for missing glyphs), a slice of the vendored MNIST digits, and jitter
+settings (size ±12%, baseline ±8%, rotation ±4° mild / ±8° hard, spacing).
+
+Fonts: TRAIN (seto, kiloji, YOzRS, YOzRN) for anything tuned on; HOLDOUT (Klee One from Debian
+`fonts-klee`, YOzRE) only with `--fonts holdout`. MNIST samples 0–299 are the train split, 300–399 the
+holdout split; nothing beyond 399 exists in the vendored file.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+MNIST_FILE = ASSETS / "mnist_digits_0-399.npz"
+
+YOZ = "/usr/share/fonts/truetype/yozvox-yozfont"
+FONT_SETS: dict[str, dict[str, str]] = {
+    "train": {
+        "seto": "/usr/share/fonts/truetype/seto/setofont.ttf",
+        "kiloji": "/usr/share/fonts/truetype/kiloji/kiloji.ttf",
+        "yozRS": f"{YOZ}/YOzRS_.ttf",
+        "yozRN": f"{YOZ}/YOzRN_.ttf",
+    },
+    "holdout": {
+        "klee": "/usr/share/fonts/truetype/klee/KleeOne-Regular.ttf",
+        "yozRE": f"{YOZ}/YOzRE_.ttf",
+    },
+}
+MNIST_SPLIT: dict[str, tuple[int, int]] = {"train": (0, 300), "holdout": (300, 400)}
+PRINTED_FONT = "/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf"  # last resort, and stamps
+PRINTED_MINCHO = "/usr/share/fonts/opentype/ipafont-mincho/ipam.ttf"
+
+
+def _find_klee() -> str | None:
+    try:
+        out = subprocess.run(
+            ["fc-list", ":family=Klee One", "file"], capture_output=True, text=True, timeout=10
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    paths = sorted(
+        line.split(":")[0] for line in out.splitlines() if "Regular" in line or "klee" in line.lower()
+    )
+    return paths[0] if paths else None
+
+
+def font_paths(which: str) -> dict[str, str]:
+    """Installed fonts of a set; raises with the install hint when one is missing."""
+    fonts = dict(FONT_SETS[which])
+    if which == "holdout" and not Path(fonts["klee"]).exists():
+        found = _find_klee()
+        if found:
+            fonts["klee"] = found
+    missing = [p for p in fonts.values() if not Path(p).exists()]
+    if missing:
+        hint = "apt-get install -y fonts-klee fonts-seto fonts-kiloji fonts-yozvox-yozfont"
+        raise FileNotFoundError(f"handwriting fonts missing: {', '.join(missing)} ({hint})")
+    return fonts
+
+
+@lru_cache(maxsize=512)
+def get_font(path: str, size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(path, max(4, size))
+
+
+@lru_cache(maxsize=16)
+def _notdef(path: str) -> tuple[tuple[int, int], bytes]:
+    m = get_font(path, 40).getmask("\U000f0000")
+    return m.size, bytes(np.asarray(m))
+
+
+@lru_cache(maxsize=65536)
+def has_glyph(path: str, ch: str) -> bool:
+    """True when the font draws `ch` itself (not .notdef, not an empty box for a visible char)."""
+    if ch.isspace():
+        return True
+    m = get_font(path, 40).getmask(ch)
+    arr = np.asarray(m)
+    if arr.size == 0 or int(arr.max(initial=0)) == 0:
+        return False
+    return (m.size, bytes(arr)) != _notdef(path)
+
+
+@lru_cache(maxsize=32)
+def _v_centre(path: str) -> float:
+    """Vertical offset (fraction of size) that puts a kanji's ink centre on the line with anchor 'mm'."""
+    l_, t, r, b = get_font(path, 100).getbbox("東", anchor="mm")
+    return -(t + b) / 2 / 100
+
+
+@lru_cache(maxsize=1)
+def load_mnist() -> np.ndarray:
+    with np.load(MNIST_FILE) as z:
+        return z["digits"]
+
+
+@lru_cache(maxsize=1)
+def _mnist_crops() -> list[list[np.ndarray]]:
+    digits = load_mnist()
+    out: list[list[np.ndarray]] = []
+    for d in range(10):
+        row = []
+        for s in digits[d]:
+            ys, xs = np.nonzero(s > 40)
+            row.append(s[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1] if len(ys) else s)
+        out.append(row)
+    return out
+
+
+class Ink:
+    """A page-sized alpha layer; pasting keeps the darker (max) value."""
+
+    def __init__(self, height: int, width: int):
+        self.a = np.zeros((height, width), np.uint8)
+
+    def paste(self, mask: np.ndarray, x0: int, y0: int) -> None:
+        h, w = mask.shape
+        H, W = self.a.shape
+        xa, ya, xb, yb = max(0, x0), max(0, y0), min(W, x0 + w), min(H, y0 + h)
+        if xa >= xb or ya >= yb:
+            return
+        region = self.a[ya:yb, xa:xb]
+        np.maximum(region, mask[ya - y0 : yb - y0, xa - x0 : xb - x0], out=region)
+
+
+@dataclass
+class Glyph:
+    mask: np.ndarray  # uint8 alpha, tight
+    ox: float  # mask left relative to the pen x (left of the advance cell)
+    oy: float  # mask top relative to the writing centre line
+    adv: float  # advance in px
+    src: str  # "font:<name>", "mnist:<idx>", "stroke"
+
+
+@dataclass
+class Style:
+    rot_max: float = 4.0
+    size_jitter: float = 0.12
+    base_jitter: float = 0.08
+    spacing: float = 0.95
+    p_mnist: float = 0.8
+    digit_scale: float = 0.78
+    pen_px: float = 4.0
+
+
+class Hand:
+    """One writer: fonts + digits + jitter, drawing into an `Ink`."""
+
+    def __init__(self, rng: np.random.Generator, font_set: str, primary: str, style: Style):
+        self.rng = rng
+        self.style = style
+        paths = font_paths(font_set)
+        others = [p for n, p in paths.items() if n != primary]
+        rest = [p for s in FONT_SETS if s != font_set for p in FONT_SETS[s].values() if Path(p).exists()]
+        self.primary = primary
+        self.chain = [paths[primary], *others, *rest, PRINTED_FONT]
+        self.mnist_range = MNIST_SPLIT[font_set]
+        self.digits = _mnist_crops()
+
+    # -- glyphs ----------------------------------------------------------------------------------
+
+    def _font_for(self, ch: str) -> str:
+        for p in self.chain:
+            if has_glyph(p, ch):
+                return p
+        return self.chain[-1]
+
+    def _rotate(self, mask: np.ndarray, angle: float) -> tuple[np.ndarray, float, float]:
+        """Rotate about the mask centre; returns (tight mask, dx, dy) of its top-left shift."""
+        h, w = mask.shape
+        pad = int(max(h, w) * 0.3) + 2
+        big = np.pad(mask, pad)
+        c = (big.shape[1] / 2, big.shape[0] / 2)
+        m = cv2.getRotationMatrix2D(c, angle, 1.0)
+        rot = cv2.warpAffine(big, m, (big.shape[1], big.shape[0]), flags=cv2.INTER_LINEAR)
+        ys, xs = np.nonzero(rot)
+        if len(ys) == 0:
+            return mask, 0.0, 0.0
+        y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+        return rot[y0:y1, x0:x1], float(x0 - pad), float(y0 - pad)
+
+    def font_glyph(self, ch: str, size: float, angle: float) -> Glyph:
+        path = self._font_for(ch)
+        s = max(6, int(round(size)))
+        font = get_font(path, s)
+        im = Image.new("L", (2 * s, 2 * s), 0)
+        ImageDraw.Draw(im).text((s, s + _v_centre(path) * s), ch, font=font, fill=255, anchor="mm")
+        if angle:
+            im = im.rotate(angle, resample=Image.Resampling.BILINEAR, center=(s, s))
+        bbox = im.getbbox()
+        adv = float(font.getlength(ch))
+        name = next((n for st in FONT_SETS.values() for n, p in st.items() if p == path), "printed")
+        if bbox is None:
+            return Glyph(np.zeros((1, 1), np.uint8), 0.0, 0.0, adv, f"font:{name}")
+        mask = np.asarray(im.crop(bbox))
+        return Glyph(mask, adv / 2 + bbox[0] - s, float(bbox[1] - s), adv, f"font:{name}")
+
+    def mnist_glyph(self, digit: int, size: float, angle: float) -> Glyph:
+        lo, hi = self.mnist_range
+        idx = int(self.rng.integers(lo, hi))
+        crop = self.digits[digit][idx]
+        h = max(6.0, size * self.style.digit_scale * self.rng.uniform(0.92, 1.08))
+        w = max(3.0, crop.shape[1] * h / crop.shape[0])
+        if digit != 1:
+            w = max(w, 0.45 * h)
+        r = cv2.resize(crop, (int(round(w)), int(round(h))), interpolation=cv2.INTER_CUBIC)
+        # MNIST strokes are ~1/7 of the digit height: erode them towards a ballpoint line.
+        b = (r > 110).astype(np.uint8)
+        area = int(b.sum())
+        edge = area - int(cv2.erode(b, np.ones((3, 3), np.uint8)).sum())
+        stroke = 2.0 * area / max(1, edge)
+        rad = int(min(max(0.0, (stroke - self.style.pen_px) / 2), 0.05 * h))
+        while rad:
+            thin = cv2.erode(r, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * rad + 1, 2 * rad + 1)))
+            if int((thin > 110).sum()) >= 0.3 * area:  # a blobby digit must not erode into a dot
+                r = thin
+                break
+            rad -= 1
+        mask = np.clip((r.astype(np.float32) - 30) * 1.25, 0, 255).astype(np.uint8)
+        dx = dy = 0.0
+        if angle:
+            mask, dx, dy = self._rotate(mask, angle)
+        gap = size * self.rng.uniform(0.1, 0.25)
+        bottom = size * self.rng.uniform(0.3, 0.4)
+        return Glyph(mask, gap / 2 + dx, bottom - h + dy, w + gap, f"mnist:{idx}")
+
+    def dash_glyph(self, size: float, angle: float) -> Glyph:
+        length = size * self.rng.uniform(0.3, 0.45)
+        t = max(2, int(round(self.style.pen_px)))
+        w, h = int(length) + 2 * t, 3 * t + 4
+        m = np.zeros((h, w), np.uint8)
+        tilt = self.rng.uniform(-0.15, 0.1) * length
+        cv2.line(m, (t, int(h / 2 + tilt / 2)), (w - t, int(h / 2 - tilt / 2)), 255, t, cv2.LINE_AA)
+        gap = size * self.rng.uniform(0.1, 0.2)
+        return Glyph(m, gap / 2, size * 0.05 - h / 2, w + gap, "stroke")
+
+    def glyph(self, ch: str, size: float) -> Glyph:
+        st = self.style
+        size = size * (1 + self.rng.uniform(-st.size_jitter, st.size_jitter))
+        angle = float(self.rng.uniform(-st.rot_max, st.rot_max))
+        if ch in "-－‐−":
+            g = self.dash_glyph(size, angle)
+        elif ch.isdigit() and ch.isascii() and self.rng.random() < st.p_mnist:
+            g = self.mnist_glyph(int(ch), size, angle)
+        elif ch == "　":
+            return Glyph(np.zeros((1, 1), np.uint8), 0, 0, size * self.rng.uniform(0.4, 0.9), "space")
+        elif ch == " ":
+            return Glyph(np.zeros((1, 1), np.uint8), 0, 0, size * self.rng.uniform(0.25, 0.45), "space")
+        else:
+            g = self.font_glyph(ch, size, angle)
+        g.oy += self.rng.uniform(-st.base_jitter, st.base_jitter) * size
+        g.adv *= st.spacing * self.rng.uniform(0.95, 1.05)
+        return g
+
+    # -- lines -----------------------------------------------------------------------------------
+
+    def layout(self, text: str, size: float) -> list[Glyph]:
+        return [self.glyph(ch, size) for ch in text]
+
+    @staticmethod
+    def width(glyphs: list[Glyph]) -> float:
+        if not glyphs:
+            return 0.0
+        right = sum(g.adv for g in glyphs[:-1]) + glyphs[-1].ox + glyphs[-1].mask.shape[1]
+        return max(right, sum(g.adv for g in glyphs[:-1]) + glyphs[-1].adv * 0.8)
+
+    def fit(self, text: str, size: float, max_w: float) -> tuple[list[Glyph], float]:
+        """Lay out `text`, shrinking until it is at most `max_w` wide."""
+        glyphs = self.layout(text, size)
+        for _ in range(5):
+            w = self.width(glyphs)
+            if w <= max_w:
+                break
+            size *= max_w / w * 0.97
+            glyphs = self.layout(text, size)
+        return glyphs, size
+
+    def place(
+        self, ink: Ink, glyphs: list[Glyph], x: float, cy: float, slope: float = 0.0
+    ) -> tuple[int, int, int, int]:
+        """Paste glyphs from pen x along the centre line cy; returns the ink bbox (x0, y0, x1, y1)."""
+        bx0 = by0 = 10**9
+        bx1 = by1 = -(10**9)
+        pen = x
+        for g in glyphs:
+            if g.mask.size > 1:
+                gx = int(round(pen + g.ox))
+                gy = int(round(cy + slope * (pen - x) + g.oy))
+                ink.paste(g.mask, gx, gy)
+                bx0, by0 = min(bx0, gx), min(by0, gy)
+                bx1, by1 = max(bx1, gx + g.mask.shape[1]), max(by1, gy + g.mask.shape[0])
+            pen += g.adv
+        return bx0, by0, bx1, by1
+
+    @staticmethod
+    def extent(
+        glyphs: list[Glyph], x: float, cy: float, slope: float = 0.0
+    ) -> tuple[float, float, float, float]:
+        bx0 = by0 = 1e9
+        bx1 = by1 = -1e9
+        pen = x
+        for g in glyphs:
+            if g.mask.size > 1:
+                gx, gy = pen + g.ox, cy + slope * (pen - x) + g.oy
+                bx0, by0 = min(bx0, gx), min(by0, gy)
+                bx1, by1 = max(bx1, gx + g.mask.shape[1]), max(by1, gy + g.mask.shape[0])
+            pen += g.adv
+        return bx0, by0, bx1, by1
+
+    def write(
+        self,
+        ink: Ink,
+        text: str,
+        box: tuple[float, float, float, float],
+        *,
+        hfrac: tuple[float, float] = (0.45, 0.75),
+        align: str = "left",
+        size: float | None = None,
+    ) -> tuple[int, int, int, int]:
+        """Write one line of `text` inside box (x, y, w, h in px); returns the ink bbox."""
+        x, y, w, h = box
+        rng = self.rng
+        size = size if size is not None else rng.uniform(*hfrac) * h
+        margin = 0.02 * w + 2
+        slope = rng.normal(0, 0.012)
+        for _ in range(4):
+            glyphs, size = self.fit(text, size, w - 2 * margin)
+            _, ty0, _, ty1 = self.extent(glyphs, 0.0, 0.0, slope)
+            if ty1 - ty0 <= h - 3:
+                break
+            size *= (h - 3) / (ty1 - ty0) * 0.97
+        tw = self.width(glyphs)
+        slack = max(0.0, w - 2 * margin - tw)
+        if align == "center":
+            x0 = x + margin + slack / 2 + rng.uniform(-0.2, 0.2) * slack
+        else:
+            x0 = x + margin + rng.uniform(0, min(slack, 0.12 * w + 0.25 * slack))
+        cy = y + h / 2 + rng.normal(0, 0.04) * h
+        ex0, ey0, ex1, ey1 = self.extent(glyphs, x0, cy, slope)
+        # keep the ink inside the box (vertical first; horizontal guards rounding)
+        if ey0 < y + 1:
+            cy += y + 1 - ey0
+        elif ey1 > y + h - 1:
+            cy -= ey1 - (y + h - 1)
+        if ex1 > x + w - 1:
+            x0 -= ex1 - (x + w - 1)
+        if ex0 < x + 1:
+            x0 += x + 1 - ex0
+        return self.place(ink, glyphs, x0, cy, slope)
+
+    def write_cells(self, ink: Ink, text: str, cells: list[tuple[float, float, float, float]]) -> None:
+        """One character per cell, centred with jitter."""
+        rng = self.rng
+        base = rng.uniform(0.58, 0.8)
+        for ch, (cx, cy, cw, chh) in zip(text, cells, strict=False):
+            size = chh * base
+            g = self.glyph(ch, size)
+            for _ in range(4):
+                gh, gw = g.mask.shape
+                if gw <= 0.82 * cw and gh <= 0.86 * chh:
+                    break
+                size *= min(0.82 * cw / gw, 0.86 * chh / gh, 0.95)
+                g = self.glyph(ch, size)
+            gh, gw = g.mask.shape
+            mx = cx + cw / 2 + rng.uniform(-0.07, 0.07) * cw
+            my = cy + chh / 2 + rng.uniform(-0.06, 0.06) * chh
+            x0 = int(round(np.clip(mx - gw / 2, cx + 1, cx + cw - gw - 1)))
+            y0 = int(round(np.clip(my - gh / 2, cy + 1, cy + chh - gh - 1)))
+            ink.paste(g.mask, x0, y0)
+
+    # -- marks -----------------------------------------------------------------------------------
+
+    def _thick(self) -> int:
+        return max(2, int(round(self.style.pen_px * self.rng.uniform(0.55, 0.8))))
+
+    def circle(self, ink: Ink, box: tuple[float, float, float, float]) -> None:
+        """A hand-drawn ○ around the centre of box: imperfect, sometimes not closed or overlapping."""
+        rng = self.rng
+        x, y, w, h = box
+        cx, cy = x + w / 2 + rng.uniform(-0.05, 0.05) * w, y + h / 2 + rng.uniform(-0.05, 0.05) * h
+        rx, ry = w * rng.uniform(0.36, 0.46), h * rng.uniform(0.33, 0.42)
+        tilt = math.radians(rng.uniform(-12, 12))
+        t0 = rng.uniform(0, 2 * math.pi)
+        sweep = 2 * math.pi * rng.uniform(0.88, 1.12)
+        a1, a2 = rng.uniform(0, 0.06), rng.uniform(0, 0.04)
+        p1, p2 = rng.uniform(0, 2 * math.pi, 2)
+        t = t0 + np.linspace(0, sweep, 90)
+        r = (
+            1
+            + a1 * np.sin(t + p1)
+            + a2 * np.sin(2 * t + p2)
+            + np.linspace(0, rng.uniform(-0.08, 0.08), t.size)
+        )
+        ex, ey = rx * r * np.cos(t), ry * r * np.sin(t)
+        px = cx + ex * math.cos(tilt) - ey * math.sin(tilt)
+        py = cy + ex * math.sin(tilt) + ey * math.cos(tilt)
+        self._polyline(ink, np.stack([px, py], 1), self._thick())
+
+    def _polyline(self, ink: Ink, pts: np.ndarray, thick: int) -> None:
+        H, W = ink.a.shape
+        pts = np.asarray(pts, np.float64)
+        shift = 4
+        p = np.round(pts * (1 << shift)).astype(np.int32).reshape(-1, 1, 2)
+        x0, y0 = int(max(0, pts[:, 0].min() - 2 * thick - 2)), int(max(0, pts[:, 1].min() - 2 * thick - 2))
+        x1, y1 = int(min(W, pts[:, 0].max() + 2 * thick + 2)), int(min(H, pts[:, 1].max() + 2 * thick + 2))
+        if x0 >= x1 or y0 >= y1:
+            return
+        layer = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        p[..., 0] -= x0 << shift
+        p[..., 1] -= y0 << shift
+        cv2.polylines(layer, [p], False, 255, thick, cv2.LINE_AA, shift)
+        ink.paste(layer, x0, y0)
+
+    def tick(self, ink: Ink, box: tuple[float, float, float, float], kind: str | None = None) -> str:
+        """✓, ✗ or a filled blob in a square box; returns the kind drawn."""
+        rng = self.rng
+        x, y, w, h = box
+        kind = kind or str(rng.choice(["check", "cross", "fill"], p=[0.6, 0.25, 0.15]))
+        th = self._thick() + 1
+
+        def j(v: float) -> float:
+            return v + rng.uniform(-0.05, 0.05)
+
+        if kind == "check":
+            a = (x + j(0.2) * w, y + j(0.5) * h)
+            b = (x + j(0.42) * w, y + j(0.8) * h)
+            c = (x + j(0.92) * w, y + j(0.02) * h)
+            mid = ((b[0] + c[0]) / 2 + rng.uniform(-0.05, 0.05) * w, (b[1] + c[1]) / 2)
+            self._polyline(ink, np.array([a, b, mid, c]), th)
+        elif kind == "cross":
+            self._polyline(
+                ink, np.array([(x + j(0.2) * w, y + j(0.2) * h), (x + j(0.8) * w, y + j(0.8) * h)]), th
+            )
+            self._polyline(
+                ink, np.array([(x + j(0.8) * w, y + j(0.2) * h), (x + j(0.2) * w, y + j(0.8) * h)]), th
+            )
+        else:
+            cx, cy = x + w / 2, y + h / 2
+            t = np.linspace(0, 2 * np.pi, 40)
+            r = rng.uniform(0.28, 0.36) * (1 + 0.08 * np.sin(3 * t + rng.uniform(0, 6)))
+            pts = np.stack([cx + r * w * np.cos(t), cy + r * h * np.sin(t)], 1)
+            H, W = ink.a.shape
+            layer = np.zeros((int(h) + 4, int(w) + 4), np.uint8)
+            local = np.round((pts - [x - 2, y - 2]) * 16).astype(np.int32)
+            cv2.fillPoly(layer, [local], 255, cv2.LINE_AA, 4)
+            ink.paste(layer, int(x) - 2, int(y) - 2)
+        return kind
+
+    def strike(self, ink: Ink, bbox: tuple[float, float, float, float]) -> None:
+        """Two horizontal lines through the middle of bbox (二重線)."""
+        rng = self.rng
+        x0, y0, x1, y1 = bbox
+        hh = y1 - y0
+        mid = (y0 + y1) / 2 + rng.uniform(-0.08, 0.08) * hh
+        gap = max(4.0, hh * rng.uniform(0.12, 0.2))
+        th = self._thick()
+        tilt = rng.uniform(-0.02, 0.02) * (x1 - x0)
+        for k in (-0.5, 0.5):
+            yy = mid + k * gap
+            a = (x0 - rng.uniform(1, 6), yy + tilt / 2 + rng.uniform(-1, 1))
+            b = (x1 + rng.uniform(1, 6), yy - tilt / 2 + rng.uniform(-1, 1))
+            self._polyline(ink, np.array([a, b]), th)
+
+    def signature(self, ink: Ink, text: str, box: tuple[float, float, float, float]) -> None:
+        """The name, larger, fast and slanted (sheared), inside box."""
+        rng = self.rng
+        x, y, w, h = box
+        tmp = Ink(int(h) + 2, int(w) + 2)
+        saved = (self.style.rot_max, self.style.spacing)
+        self.style.rot_max, self.style.spacing = saved[0] * 1.5, saved[1] * rng.uniform(0.72, 0.88)
+        try:
+            self.write(tmp, text, (0, 0, w * 0.85, h), hfrac=(0.62, 0.82))
+        finally:
+            self.style.rot_max, self.style.spacing = saved
+        shear = math.tan(math.radians(rng.uniform(8, 22)))
+        m = np.float32([[1, -shear, shear * h / 2], [0, 1, 0]])
+        sheared = cv2.warpAffine(tmp.a, m, (tmp.a.shape[1], tmp.a.shape[0]), flags=cv2.INTER_LINEAR)
+        if rng.random() < 0.35:  # a flourish under the name
+            ys, xs = np.nonzero(sheared)
+            if len(xs):
+                yb = min(h - 3, ys.max() + rng.uniform(1, 4))
+                pts = np.array(
+                    [(xs.min() + 5, yb), ((xs.min() + xs.max()) / 2, yb + 2), (xs.max() + 10, yb - 4)]
+                )
+                t2 = Ink(*sheared.shape)
+                t2.a = sheared
+                self._polyline(t2, pts, self._thick())
+                sheared = t2.a
+        ys, xs = np.nonzero(sheared)
+        if len(xs) == 0:
+            return
+        crop = sheared[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+        ch_, cw_ = crop.shape
+        ox = x + 2 + rng.uniform(0, max(0.0, w - cw_ - 4) * 0.5)
+        oy = y + max(1.0, (h - ch_) / 2 + rng.uniform(-0.1, 0.1) * h)
+        oy = min(oy, y + h - ch_ - 1)
+        ink.paste(crop, int(round(ox)), int(round(max(y + 1, oy))))

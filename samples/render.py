@@ -1,0 +1,344 @@
+"""Fill a blank form: every field drawn by kind from the template geometry, plus an optional 受付印.
+
+`render_page` takes a template, its blank (grey, template dpi) and one page of `Fill`s from the
+profile and returns the clean filled page (RGB, white paper, template dpi) with its ink layers.
+Nothing here knows the nursery form: positions come from the template's boxes, and two small
+inspections of the blank decide how to write:
+
+* `cell_boxes` finds the printed cell dividers of a `cells` field (so a 〒 box whose 3 and 4 cells are
+  separate rectangles with a printed "－" between them gets its cells right); without clear lines it
+  falls back to even cells with one separator gap of 0.8 cell between groups.
+* `is_square_option` tells a printed □ (ticked) from a printed label (circled).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw
+
+from samples import profile
+from samples.handwriting import PRINTED_FONT, PRINTED_MINCHO, Hand, Ink, get_font
+
+Box = tuple[float, float, float, float]
+CORRECTABLE = {
+    "text_ja",
+    "kana",
+    "phone",
+    "number",
+    "digits",
+    "date_wareki",
+    "date",
+    "postal_code",
+    "free_text",
+}
+P_CORRECTION = 0.03
+STAMP_AREA_MM = (150.0, 252.0, 198.0, 286.0)  # x0, y0, x1, y1 where the office puts its 受付印
+
+
+@lru_cache(maxsize=4)
+def load_blank(path: str) -> np.ndarray:
+    img = Image.open(path)
+    return np.asarray(img.convert("L"))
+
+
+def to_px(box_mm: Box, ppm: float) -> Box:
+    x, y, w, h = box_mm
+    return x * ppm, y * ppm, w * ppm, h * ppm
+
+
+def _dark_runs(blank: np.ndarray, box_px: Box) -> tuple[np.ndarray, np.ndarray]:
+    x, y, w, h = (int(round(v)) for v in box_px)
+    pad = 3
+    crop = blank[max(0, y - pad) : y + h + pad, max(0, x - pad) : x + w + pad] < 128
+    return crop.mean(axis=0), crop.mean(axis=1)
+
+
+def cell_boxes(blank: np.ndarray, f: Any, ppm: float) -> list[Box]:
+    """Pixel boxes of each cell of a `cells` field, from the printed dividers when they are clear."""
+    count = f.cells.count
+    groups = f.cells.groups or [count]
+    x, y, w, h = to_px(f.box, ppm)
+    xi, yi, wi, hi = (int(round(v)) for v in (x, y, w, h))
+    band = blank[yi + hi // 5 : yi + hi - hi // 5, max(0, xi - 4) : xi + wi + 5] < 128
+    colfrac = band.mean(axis=0)
+    cols = np.nonzero(colfrac > 0.8)[0]
+    lines: list[float] = []
+    if len(cols):
+        run = [cols[0]]
+        for c in cols[1:]:
+            if c - run[-1] > 1:
+                lines.append(float(np.mean(run)))
+                run = []
+            run.append(c)
+        lines.append(float(np.mean(run)))
+    lines = [v + xi - 4 for v in lines]
+    intervals = list(zip(lines, lines[1:], strict=False))
+    want = count + len(groups) - 1
+    cells: list[Box] = []
+    if len(intervals) == want and len(groups) > 1:
+        k = 0
+        for gi, g in enumerate(groups):
+            for _ in range(g):
+                a, b = intervals[k]
+                cells.append((a, y, b - a, h))
+                k += 1
+            if gi < len(groups) - 1:
+                k += 1  # the printed separator between groups
+    elif len(intervals) == count:
+        cells = [(a, y, b - a, h) for a, b in intervals]
+    else:
+        gap = 0.8
+        cw = w / (count + gap * (len(groups) - 1))
+        pos = x
+        for gi, g in enumerate(groups):
+            for _ in range(g):
+                cells.append((pos, y, cw, h))
+                pos += cw
+            if gi < len(groups) - 1:
+                pos += gap * cw
+    return cells
+
+
+def is_square_option(blank: np.ndarray, box_px: Box) -> bool:
+    """A printed checkbox has long dark runs both across and down its option box."""
+    cols, rows = _dark_runs(blank, box_px)
+    return bool(rows.max(initial=0) > 0.55 and cols.max(initial=0) > 0.55)
+
+
+@dataclass
+class Rendered:
+    rgb: np.ndarray  # H×W×3 uint8, clean filled page at template dpi
+    pen: np.ndarray  # pen ink alpha (uint8)
+    stamp: np.ndarray | None  # red stamp alpha
+    corrected: list[str] = field(default_factory=list)
+    marks: dict[str, str] = field(
+        default_factory=dict
+    )  # field/option -> "circle" | "check" | "cross" | "fill"
+
+
+def _wrong_variant(text: str, rng: np.random.Generator) -> str:
+    idx = [i for i, ch in enumerate(text) if not ch.isspace() and ch not in "-年月日"]
+    if not idx:
+        return text + text[-1:]
+    i = int(rng.choice(idx))
+    ch = text[i]
+    if ch.isdigit():
+        new = str((int(ch) + int(rng.integers(1, 10))) % 10)
+    else:
+        pool = [c for c in text if c != ch and not c.isspace() and not c.isdigit() and c not in "-"]
+        new = str(rng.choice(pool)) if pool else "口"
+    wrong = text[:i] + new + text[i + 1 :]
+    if rng.random() < 0.3 and len(text) > 3:  # stopped half way
+        wrong = wrong[: max(2, i + 1)]
+    return wrong
+
+
+def _write_corrected(hand: Hand, ink: Ink, text: str, box: Box, rng: np.random.Generator) -> None:
+    """Write a wrong value, strike it through twice, then the right one after it or above it."""
+    x, y, w, h = box
+    wrong = _wrong_variant(text, rng)
+    size = rng.uniform(0.45, 0.65) * h
+    gw = hand.layout(wrong, size)
+    gc = hand.layout(text, size)
+    margin = 0.02 * w + 2
+    gap = 0.04 * w + size * 0.3
+    if hand.width(gw) + gap + hand.width(gc) <= w - 2 * margin:
+        x0 = x + margin + rng.uniform(0, 0.02) * w
+        cy = y + h / 2
+        bb = hand.place(ink, gw, x0, cy)
+        hand.strike(ink, bb)
+        hand.write(
+            ink,
+            text,
+            (bb[2] + gap * 0.6, y, x + w - bb[2] - gap * 0.6, h),
+            size=size * rng.uniform(0.9, 1.05),
+        )
+    else:
+        lower = (x, y + h * 0.5, w, h * 0.5)
+        upper = (x, y, w, h * 0.5)
+        bb = hand.write(ink, wrong, lower, hfrac=(0.7, 0.85))
+        hand.strike(ink, bb)
+        hand.write(ink, text, upper, hfrac=(0.75, 0.9))
+
+
+def _write_lines(hand: Hand, ink: Ink, text: str, box: Box, lines: int, rng: np.random.Generator) -> None:
+    """Break `text` over up to `lines` rows of the box, as someone filling a multi-line box would."""
+    x, y, w, h = box
+    if "\n" in text:  # free_text: the profile chose the line breaks (they are part of the value)
+        parts = text.split("\n")[:lines]
+    else:
+        n = max(1, min(lines, int(np.ceil(len(text) / 18))))
+        cuts = sorted({int(round(len(text) * k / n + rng.integers(-2, 3))) for k in range(1, n)})
+        parts = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True) if text[a:b]]
+    row = h / lines
+    for i, part in enumerate(parts):
+        hand.write(ink, part, (x, y + i * row, w, row))
+
+
+def _stamp(
+    template: Any,
+    fills: dict[str, profile.Fill],
+    rng: np.random.Generator,
+    shape: tuple[int, int],
+    ppm: float,
+) -> np.ndarray:
+    """A red 受付印 (circle or rounded rectangle, 3 lines) somewhere in the office box."""
+    top, mid, bot = profile.stamp_text(template, fills, rng)
+    round_ = rng.random() < 0.6
+    if round_:
+        wmm = hmm = rng.uniform(21, 26)
+    else:
+        wmm, hmm = rng.uniform(26, 32), rng.uniform(18, 22)
+    w, h = int(wmm * ppm), int(hmm * ppm)
+    pad = int(0.2 * max(w, h))
+    im = Image.new("L", (w + 2 * pad, h + 2 * pad), 0)
+    d = ImageDraw.Draw(im)
+    lw = max(3, int(rng.uniform(0.5, 0.8) * ppm))
+    box = [pad, pad, pad + w, pad + h]
+    if round_:
+        d.ellipse(box, outline=255, width=lw)
+    else:
+        d.rounded_rectangle(box, radius=int(0.15 * h), outline=255, width=lw)
+    # a band for the date, as on a 日付印
+    band = 0.2 * h
+    cy = pad + h / 2
+    inset = 0.08 * w if not round_ else 0.035 * w
+    for yy in (cy - band, cy + band):
+        half = (w / 2) * (1 - ((yy - cy) / (h / 2)) ** 2) ** 0.5 if round_ else w / 2 - inset
+        d.line(
+            [(pad + w / 2 - half + inset, yy), (pad + w / 2 + half - inset, yy)],
+            fill=255,
+            width=max(2, lw // 2),
+        )
+    fpath = PRINTED_MINCHO if Path(PRINTED_MINCHO).exists() and rng.random() < 0.5 else PRINTED_FONT
+    f_big = get_font(fpath, int(band * 1.3))
+    f_mid = get_font(fpath, int(band * 1.15))
+    f_small = get_font(fpath, int(band * min(1.0, 3.2 / max(1, len(bot)))))
+    d.text((pad + w / 2, cy - band * 1.75), top, font=f_big, fill=255, anchor="mm")
+    d.text((pad + w / 2, cy), mid, font=f_mid, fill=255, anchor="mm")
+    d.text((pad + w / 2, cy + band * 1.7), bot, font=f_small, fill=255, anchor="mm")
+    im = im.rotate(rng.uniform(-15, 15), resample=Image.Resampling.BILINEAR)
+    a = np.asarray(im).astype(np.float32) / 255
+    # uneven ink: patchy pressure and a few dropouts
+    low = cv2.resize(
+        rng.uniform(0.45, 1.0, (6, 6)).astype(np.float32), a.shape[::-1], interpolation=cv2.INTER_CUBIC
+    )
+    a *= np.clip(low, 0.3, 1.0) * (rng.random(a.shape, dtype=np.float32) > 0.06)
+    a = cv2.GaussianBlur(a, (0, 0), 0.8)
+    stamp = (np.clip(a * rng.uniform(0.75, 0.95), 0, 1) * 255).astype(np.uint8)
+    out = np.zeros(shape, np.uint8)
+    sx0, sy0, sx1, sy1 = STAMP_AREA_MM
+    cx_mm = rng.uniform(sx0 + wmm / 2 + 1, sx1 - wmm / 2 - 1)
+    cy_mm = rng.uniform(sy0 + hmm / 2 + 2, sy1 - hmm / 2 - 1)
+    sig = next((f for f in template.fields if f.kind == "signature"), None)
+    if sig is not None and rng.random() < 0.15:  # pushed against the signature box
+        cx_mm = sig.box[0] + sig.box[2] + wmm / 2 - rng.uniform(1, 4)
+        cy_mm = sig.box[1] + sig.box[3] / 2 + rng.uniform(-3, 3)
+    Ink_ = Ink(*shape)
+    Ink_.a = out
+    Ink_.paste(stamp, int(cx_mm * ppm - stamp.shape[1] / 2), int(cy_mm * ppm - stamp.shape[0] / 2))
+    return out
+
+
+def _composite(blank: np.ndarray, layers: list[tuple[np.ndarray, tuple[float, float, float]]]) -> np.ndarray:
+    """Multiply-blend ink layers (alpha, rgb colour 0..255) onto the grey blank (only where there is ink)."""
+    rgb = np.repeat(blank[:, :, None], 3, axis=2)
+    any_ink = np.zeros(blank.shape, bool)
+    for a, _ in layers:
+        any_ink |= a > 0
+    ys, xs = np.nonzero(any_ink)
+    if len(ys) == 0:
+        return rgb
+    px = rgb[ys, xs].astype(np.float32)
+    for a, colour in layers:
+        af = a[ys, xs].astype(np.float32)[:, None] / 255
+        px *= 1 - af * (1 - np.asarray(colour, np.float32) / 255)
+    rgb[ys, xs] = (px + 0.5).astype(np.uint8)
+    return rgb
+
+
+def render_page(
+    template: Any,
+    fills: dict[str, profile.Fill],
+    hand: Hand,
+    rng: np.random.Generator,
+    *,
+    stamp: bool,
+    ink_colour: tuple[float, float, float],
+    weight: int = 0,
+    p_correction: float = P_CORRECTION,
+) -> Rendered:
+    blank = load_blank(str(template.blank_path))
+    ppm = template.blank_dpi / 25.4
+    H, W = blank.shape
+    ink = Ink(H, W)
+    corrected: list[str] = []
+    marks: dict[str, str] = {}
+    for f in template.fields:
+        fill = fills[f.name]
+        draw = fill.draw
+        if not draw:
+            continue
+        box = to_px(f.box, ppm)
+        correct = f.kind in CORRECTABLE and rng.random() < p_correction
+        if "text" in draw:
+            text = draw["text"]
+            if f.cells is not None:
+                hand.write_cells(ink, text.replace("-", ""), cell_boxes(blank, f, ppm))
+                correct = False
+            elif f.lines > 1:
+                correct = False
+                _write_lines(hand, ink, text, box, f.lines, rng)
+            elif correct:
+                _write_corrected(hand, ink, text, box, rng)
+            else:
+                hand.write(ink, text, box)
+        elif "era" in draw:
+            if f.era_options:
+                for opt in f.era_options:
+                    if opt.value == draw["era"]:
+                        hand.circle(ink, to_px(opt.box, ppm))
+                        marks[f"{f.name}:{opt.value}"] = "circle"
+            fix = str(rng.choice(["year", "month", "day"])) if correct else None
+            for part in ("year", "month", "day"):
+                pbox = to_px(getattr(f.parts, part), ppm)
+                if part == fix:
+                    _write_corrected(hand, ink, draw[part], pbox, rng)
+                else:
+                    hand.write(ink, draw[part], pbox, hfrac=(0.5, 0.75), align="center")
+        elif "marks" in draw:
+            correct = False
+            for opt in f.options or []:
+                if opt.value in draw["marks"]:
+                    obox = to_px(opt.box, ppm)
+                    if is_square_option(blank, obox):
+                        marks[f"{f.name}:{opt.value}"] = hand.tick(ink, obox)
+                    else:
+                        hand.circle(ink, obox)
+                        marks[f"{f.name}:{opt.value}"] = "circle"
+        elif draw.get("tick"):
+            correct = False
+            marks[f.name] = hand.tick(ink, box)
+        elif "scribble" in draw:
+            correct = False
+            hand.signature(ink, draw["scribble"], box)
+        if correct:
+            corrected.append(f.name)
+    pen = ink.a
+    if weight > 0:
+        pen = cv2.dilate(pen, np.ones((weight + 1, weight + 1), np.uint8))
+    elif weight < 0:
+        pen = cv2.erode(pen, np.ones((2, 2), np.uint8))
+    layers = [(pen, ink_colour)]
+    stamp_a = None
+    if stamp:
+        stamp_a = _stamp(template, fills, rng, (H, W), ppm)
+        red = (rng.uniform(200, 235), rng.uniform(30, 70), rng.uniform(40, 80))
+        layers.append((stamp_a, red))
+    return Rendered(_composite(blank, layers), pen, stamp_a, corrected, marks)

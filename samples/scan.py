@@ -1,0 +1,216 @@
+"""Scan simulation: paper, skew, flips, blur, noise, fax binarisation.
+
+Profiles:
+* mild: colour (20% grey) 300 dpi scan; rotation ±3°, 10% upside down, scale 0.97–1.03, shift ±5 mm,
+  paper tone, blur σ 0.5–1.2, Gaussian noise; JPEG quality 50–90 is applied when saved as JPEG.
+* hard: rotation ±7°, slight perspective, punch holes (half the pages), and either a fax (65%: 200 dpi,
+  Otsu or fixed threshold, speckle; saved as 1-bit) or a poor grey/colour scan (blur up to 1.6,
+  stronger noise, uneven light, JPEG quality 50–70).
+* mixed: each file 70% mild, 30% hard.
+
+Geometry: the filled page (template dpi) goes through one homography H = perspective · translate ·
+rotate · scale onto an A4 canvas at the output dpi. `rotation_deg` is the counter-clockwise rotation
+of the content as seen on screen (PIL `Image.rotate` convention); `upside_down` adds 180° on top. To
+undo: rotate by −(rotation_deg + 180·upside_down). The shift is chosen (within ±5 mm where possible)
+so that every template field box stays at least 1 mm inside the canvas. `Scan.mm_to_px` maps template
+millimetres to output pixels exactly.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from PIL import Image
+
+
+@dataclass
+class ScanParams:
+    profile: str
+    fax: bool
+    rotation_deg: float
+    upside_down: bool
+    scale: float
+    shift_mm: tuple[float, float]
+    dpi: int
+    grey: bool
+    blur: float
+    noise: float
+    paper: tuple[float, float, float]
+    background: int
+    light: float
+    perspective: float
+    punch: bool
+    threshold: int | None  # None: Otsu
+    speckle: float
+    jpeg_quality: int
+    clean_bg: bool
+
+
+def sample_params(rng: np.random.Generator, profile: str, fax: bool) -> ScanParams:
+    hard = profile == "hard"
+    tone = rng.uniform(0.93, 1.0)
+    paper = (tone * rng.uniform(0.985, 1.0), tone * rng.uniform(0.98, 1.0), tone * rng.uniform(0.94, 0.99))
+    return ScanParams(
+        profile=profile,
+        fax=fax,
+        rotation_deg=float(rng.uniform(-7, 7) if hard else rng.uniform(-3, 3)),
+        upside_down=bool(rng.random() < 0.1),
+        scale=float(rng.uniform(0.97, 1.03)),
+        shift_mm=(float(rng.uniform(-5, 5)), float(rng.uniform(-5, 5))),
+        dpi=200 if fax else 300,
+        grey=bool(fax or rng.random() < (0.35 if hard else 0.2)),
+        blur=float(rng.uniform(0.9, 1.6) if hard and not fax else rng.uniform(0.5, 1.2)),
+        noise=float(rng.uniform(4, 9) if hard else rng.uniform(1.5, 4)),
+        paper=paper,
+        background=int(rng.integers(225, 250)),
+        light=float(rng.uniform(0.1, 0.25) if hard else rng.uniform(0.0, 0.08)),
+        perspective=float(rng.uniform(0.002, 0.008) if hard else 0.0),
+        punch=bool(hard and rng.random() < 0.5),
+        threshold=None if rng.random() < 0.5 else int(rng.integers(120, 170)),
+        speckle=float(rng.uniform(1e-4, 6e-4) if fax else 0.0),
+        jpeg_quality=int(rng.integers(50, 71) if hard else rng.integers(50, 91)),
+        clean_bg=bool(rng.random() < (0.3 if hard else 0.6)),
+    )
+
+
+@dataclass
+class Scan:
+    image: Image.Image  # RGB, L or 1
+    params: ScanParams
+    mm_to_px: np.ndarray  # 3×3 homography, template mm → output px
+
+
+def _homography(
+    p: ScanParams,
+    size_in: tuple[int, int],
+    ppm_in: float,
+    size_out: tuple[int, int],
+    ppm_out: float,
+    field_boxes: list[tuple[float, float, float, float]],
+    rng: np.random.Generator,
+) -> np.ndarray:
+    win, hin = size_in
+    wout, hout = size_out
+    ang = math.radians(p.rotation_deg + (180.0 if p.upside_down else 0.0))
+    c, s = math.cos(ang), math.sin(ang)
+    k = p.scale * ppm_out / ppm_in
+    to_c = np.array([[1, 0, -win / 2], [0, 1, -hin / 2], [0, 0, 1]], float)
+    rs = np.array([[k * c, k * s, 0], [-k * s, k * c, 0], [0, 0, 1]], float)  # CCW on screen (y down)
+    m = rs @ to_c
+    # where do the field boxes land without a shift?  choose a shift that keeps them inside
+    pts = []
+    for x, y, w, h in field_boxes:
+        for px, py in ((x, y), (x + w, y), (x, y + h), (x + w, y + h)):
+            pts.append((px * ppm_in, py * ppm_in, 1.0))
+    q = (m @ np.array(pts).T).T
+    margin = ppm_out  # 1 mm
+    shift = []
+    for axis, limit, want in ((0, wout, p.shift_mm[0]), (1, hout, p.shift_mm[1])):
+        lo = margin - q[:, axis].min()
+        hi = limit - margin - q[:, axis].max()
+        want_px = limit / 2 + want * ppm_out
+        if lo <= hi:
+            shift.append(float(np.clip(want_px, lo, hi)))
+        else:
+            shift.append((lo + hi) / 2)
+    t = np.array([[1, 0, shift[0]], [0, 1, shift[1]], [0, 0, 1]], float)
+    hmat = t @ m
+    if p.perspective:
+        src = np.float32([[0, 0], [wout, 0], [wout, hout], [0, hout]])
+        jitter = rng.uniform(-1, 1, (4, 2)) * p.perspective * np.array([wout, hout])
+        persp = cv2.getPerspectiveTransform(src, np.float32(src + jitter))
+        hmat = persp @ hmat
+    return hmat
+
+
+def _punch_holes(rgb: np.ndarray, ppm: float, rng: np.random.Generator) -> None:
+    h = rgb.shape[0]
+    cx = rng.uniform(6, 9) * ppm
+    r = rng.uniform(2.7, 3.2) * ppm
+    mid = h / 2 + rng.uniform(-4, 4) * ppm
+    shade = int(rng.integers(15, 45))
+    for dy in (-40, 40):
+        cv2.circle(rgb, (int(cx), int(mid + dy * ppm)), int(r), (shade, shade, shade), -1, cv2.LINE_AA)
+
+
+def _remove_background(img: np.ndarray, noise: float) -> np.ndarray:
+    """A scanner's background removal: tones near the local paper level become white (soft ramp)."""
+    grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY) if img.ndim == 3 else img
+    h, w = grey.shape
+    small = cv2.resize(grey, (w // 16, h // 16), interpolation=cv2.INTER_AREA)
+    paper = cv2.dilate(small, np.ones((5, 5), np.uint8))  # local paper level (ink and lines are darker)
+    paper = cv2.resize(cv2.GaussianBlur(paper, (0, 0), 2), (w, h), interpolation=cv2.INTER_LINEAR)
+    low = cv2.subtract(paper, int(3 * noise + 18))
+    # alpha = (grey - low) / 12, clipped: 0 keeps the pixel, 255 makes it white
+    alpha = cv2.multiply(cv2.subtract(grey, low), 255 / 12)
+    if img.ndim == 2:
+        return cv2.add(img, cv2.multiply(cv2.subtract(255, img), alpha, scale=1 / 255))
+    chans = [cv2.add(c, cv2.multiply(cv2.subtract(255, c), alpha, scale=1 / 255)) for c in cv2.split(img)]
+    return cv2.merge(chans)
+
+
+def scan_page(
+    rgb: np.ndarray,
+    ppm_in: float,
+    page_mm: tuple[float, float],
+    field_boxes: list[tuple[float, float, float, float]],
+    p: ScanParams,
+    rng: np.random.Generator,
+) -> Scan:
+    """Degrade a clean page (H×W×3 uint8 at ppm_in px/mm) according to `p`."""
+    rgb = rgb.copy() if p.punch else rgb
+    if p.punch:
+        _punch_holes(rgb, ppm_in, rng)
+    ppm_out = p.dpi / 25.4
+    wout, hout = int(round(page_mm[0] * ppm_out)), int(round(page_mm[1] * ppm_out))
+    hin, win = rgb.shape[:2]
+    hmat = _homography(p, (win, hin), ppm_in, (wout, hout), ppm_out, field_boxes, rng)
+    src = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if p.grey else rgb
+    # paper tone applied before warping so the scanner background stays neutral
+    if p.grey:
+        src = cv2.convertScaleAbs(src, alpha=float(np.mean(p.paper)))
+    else:
+        src = cv2.multiply(src, (*p.paper, 0.0))
+    border = p.background if p.grey else (p.background, p.background, p.background - 3)
+    out = cv2.warpPerspective(
+        src, hmat, (wout, hout), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=border
+    )
+    if p.light > 0:
+        gx = np.linspace(-1, 1, 8, dtype=np.float32)
+        a, b = rng.uniform(-1, 1, 2)
+        field = 1 - p.light * (0.5 + 0.5 * (a * gx[None, :] + b * gx[:, None]) / 2)
+        field = cv2.resize(field.astype(np.float32), (wout, hout), interpolation=cv2.INTER_LINEAR)
+        if out.ndim == 3:
+            out = cv2.merge([cv2.multiply(ch, field, dtype=cv2.CV_8U) for ch in cv2.split(out)])
+        else:
+            out = cv2.multiply(out, field, dtype=cv2.CV_8U)
+    out = cv2.GaussianBlur(out, (0, 0), p.blur)
+    noise = (rng.standard_normal((hout, wout), dtype=np.float32) * p.noise).astype(np.int16)
+    if out.ndim == 3:
+        out = cv2.merge([cv2.add(ch, noise, dtype=cv2.CV_8U) for ch in cv2.split(out)])
+    else:
+        out = cv2.add(out, noise, dtype=cv2.CV_8U)
+    if p.clean_bg and not p.fax:
+        out = _remove_background(out, p.noise)
+    if p.fax:
+        if p.threshold is None:
+            _, bw = cv2.threshold(out, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+        else:
+            _, bw = cv2.threshold(out, p.threshold, 255, cv2.THRESH_BINARY)
+        n = int(p.speckle * wout * hout)
+        ys = rng.integers(0, hout, n)
+        xs = rng.integers(0, wout, n)
+        big = rng.random(n) < 0.3
+        bw[ys, xs] = 0
+        bw[np.clip(ys[big] + 1, 0, hout - 1), xs[big]] = 0
+        bw[ys[big], np.clip(xs[big] + 1, 0, wout - 1)] = 0
+        drop = rng.integers(0, hout, n // 3), rng.integers(0, wout, n // 3)
+        bw[drop] = 255
+        image = Image.fromarray(bw).convert("1", dither=Image.Dither.NONE)
+    else:
+        image = Image.fromarray(out)
+    mm = np.array([[ppm_in, 0, 0], [0, ppm_in, 0], [0, 0, 1]], float)
+    return Scan(image, p, hmat @ mm)

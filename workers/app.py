@@ -1,0 +1,89 @@
+"""The Celery app and what each worker process loads once.
+
+`worker_process_init` (in each prefork child, after the fork) builds the process's `Resources`:
+its own database engine and the OCR `Engine` (templates + ONNX model). With more than one process
+per machine each gets `cpu_count // concurrency` ONNX/OpenCV threads (1 on a 2-core machine with
+two processes), so processes do not oversubscribe the cores. Where no child is forked (`--pool
+solo`, tests calling a task directly), the first task builds them instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from celery import Celery
+from celery.signals import worker_init, worker_process_init, worker_process_shutdown
+
+from pipeline.settings import Settings, get_settings
+from pipeline.store.db import open_store
+from pipeline.store.repo import Store
+
+log = logging.getLogger("shinsei.worker")
+
+app = Celery("shinsei", include=["workers.tasks"])
+app.config_from_object("celeryconfig")
+
+
+@dataclass
+class Resources:
+    settings: Settings
+    store: Store
+    _engine: Any = field(default=None, repr=False)
+
+    @property
+    def engine(self) -> Any:
+        if self._engine is None:
+            from pipeline.run import Engine
+
+            self._engine = Engine.load(self.settings)
+        return self._engine
+
+
+_resources: Resources | None = None
+_concurrency = 1  # of this worker's pool, learnt in the parent before it forks
+
+
+def process_settings(settings: Settings, concurrency: int) -> Settings:
+    """One process's share of the cores: `ocr_threads` capped at cpu_count // concurrency."""
+    if concurrency <= 1:
+        return settings
+    threads = max(1, min(settings.ocr_threads, (os.cpu_count() or 1) // concurrency))
+    return settings.model_copy(update={"ocr_threads": threads})
+
+
+def resources() -> Resources:
+    global _resources
+    if _resources is None:
+        settings = process_settings(get_settings(), _concurrency)
+        try:
+            import cv2
+
+            cv2.setNumThreads(settings.ocr_threads)
+        except ImportError:  # pragma: no cover - cv2 is a dependency
+            pass
+        _resources = Resources(settings, open_store(settings))
+    return _resources
+
+
+@worker_init.connect
+def _remember_concurrency(sender: Any = None, **_: Any) -> None:
+    global _concurrency
+    _concurrency = int(getattr(sender, "concurrency", None) or 1)
+
+
+@worker_process_init.connect
+def _load_process_resources(**_: Any) -> None:
+    res = resources()
+    res.engine  # noqa: B018 - load templates and the model now, not in the first task
+    log.info("worker process %d ready (%d OCR threads)", os.getpid(), res.settings.ocr_threads)
+
+
+@worker_process_shutdown.connect
+def _close_process_resources(**_: Any) -> None:
+    global _resources
+    if _resources is not None:
+        _resources.store.close()
+        _resources = None

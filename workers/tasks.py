@@ -1,0 +1,72 @@
+"""Tasks: each takes an id, calls one `pipeline` function, and returns a short string or dict.
+
+Transient errors (`TransientError`: database locked or unreachable, shared folder missing) are
+retried with exponential backoff; anything else, and retries exhausted, is written to our
+failed_tasks table by `on_failure` (Redis has no dead-letter queue). No logic lives here.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from celery import Task
+from kombu.exceptions import OperationalError
+
+from celeryconfig import RETRY_BACKOFF_MAX_S
+from pipeline import batch, jobs
+from pipeline.errors import TransientError
+from pipeline.settings import get_settings
+from workers.app import app, resources
+
+
+class DocumentTask(Task):
+    autoretry_for = (TransientError,)
+    retry_backoff = True
+    retry_backoff_max = RETRY_BACKOFF_MAX_S
+    retry_jitter = True
+    max_retries = get_settings().task_max_retries
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
+        sha = args[0] if args else kwargs.get("sha256")
+        jobs.record_failure(
+            resources().store,
+            sha,
+            exc,
+            token=task_id,
+            attempts=self.request.retries + 1,
+            task_name=self.name,
+            traceback=str(einfo) if einfo else None,
+        )
+
+
+@app.task(bind=True, base=DocumentTask, name="shinsei.process_document")
+def process_document(self: Task, sha256: str) -> str:
+    r = resources()
+    return jobs.run_document(sha256, self.request.id, r.engine, r.store, r.settings, jobs.worker_id())
+
+
+@app.task(bind=True, name="shinsei.nightly", time_limit=6 * 3600, soft_time_limit=6 * 3600 - 60)
+def nightly(self: Task, day: str | None = None) -> dict[str, Any]:
+    r = resources()
+    run = batch.run_nightly(
+        r.settings, r.store, enqueue_document, day=date.fromisoformat(day) if day else None
+    )
+    return run.export()
+
+
+def enqueue_document(sha256: str) -> None:
+    """Queue one submitted document (call after its `processing` row is committed)."""
+    try:
+        process_document.apply_async((sha256,), queue="ocr")
+    except OperationalError as exc:
+        raise TransientError(f"broker unreachable: {exc}") from exc
+
+
+def queue_depth(queue: str = "ocr") -> int:
+    """Messages waiting in `queue` (not counting those a worker holds)."""
+    try:
+        with app.connection_for_read() as conn:
+            return int(conn.default_channel.queue_declare(queue=queue, passive=True).message_count)
+    except OperationalError as exc:
+        raise TransientError(f"broker unreachable: {exc}") from exc
