@@ -12,7 +12,7 @@ at-least-once delivery never processes a document into two records. See docs/dep
 from __future__ import annotations
 
 from celery.schedules import crontab
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from pipeline.settings import get_settings
 
@@ -22,8 +22,13 @@ broker_url = _settings.broker_url or "redis://127.0.0.1:6379/0"
 result_backend = _settings.result_backend or broker_url
 
 # --- queues: CPU-bound OCR apart from short I/O work, so a delivery never waits behind a burst ---
-task_queues = (Queue("ocr"), Queue("delivery"))
+task_queues = (
+    Queue("ocr", Exchange("ocr", type="direct"), routing_key="ocr"),
+    Queue("delivery", Exchange("delivery", type="direct"), routing_key="delivery"),
+)
 task_default_queue = "ocr"
+task_default_exchange = "ocr"
+task_default_routing_key = "ocr"
 task_routes = {
     "shinsei.process_document": {"queue": "ocr"},
     "shinsei.nightly": {"queue": "delivery"},

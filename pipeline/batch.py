@@ -33,7 +33,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 
 from pipeline import jobs
-from pipeline.errors import ShinseiError
 from pipeline.settings import Settings
 from pipeline.store.db import PG_LOCK_NAMESPACE, PG_LOCK_NIGHTLY
 from pipeline.store.models import utcnow
@@ -139,9 +138,8 @@ def run_nightly(
     day = day or default_day(settings, now)
     unknown = sorted(set(only or ()) - set(step_names()))
     if unknown:
-        raise ShinseiError(
-            f"unknown nightly step(s) {', '.join(unknown)}; the steps are {', '.join(step_names())}",
-            reason="bad_args",
+        raise ValueError(
+            f"unknown nightly step(s) {', '.join(unknown)}; the steps are {', '.join(step_names())}"
         )
     ctx = BatchContext(settings, store, day, enqueue, now)
     with nightly_lock(store, ctx.data_dir) as got:

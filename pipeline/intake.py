@@ -65,7 +65,11 @@ def process_received(rec: Received, engine: Engine, store, data_dir: Path) -> Do
     doc = replace(outcome.result, source_name=rec.source_name)
     if doc.route == Route.quarantined:
         qdir = ingest.quarantine(
-            rec.stored_path, data_dir / "quarantine", rec.sha256, doc.reason or "unreadable_file", doc.message or ""
+            rec.stored_path,
+            data_dir / "quarantine",
+            rec.sha256,
+            doc.reason or "unreadable_file",
+            doc.message or "",
         )
         store.record_quarantine(
             rec.sha256,
@@ -81,6 +85,10 @@ def process_received(rec: Received, engine: Engine, store, data_dir: Path) -> Do
         f = outcome.file
         assert f is not None
         store.save_document_result(
-            doc, stored_path=str(rec.stored_path), kind=f.kind, size_bytes=f.size_bytes, page_count=f.page_count
+            doc,
+            stored_path=str(rec.stored_path),
+            kind=f.kind,
+            size_bytes=f.size_bytes,
+            page_count=f.page_count,
         )
     return doc

@@ -77,7 +77,9 @@ def _remember_concurrency(sender: Any = None, **_: Any) -> None:
 @worker_process_init.connect
 def _load_process_resources(**_: Any) -> None:
     res = resources()
-    res.engine  # noqa: B018 - load templates and the model now, not in the first task
+    warm = getattr(res.engine.recognizer, "_load", None)  # open the ONNX session now, not in a task
+    if callable(warm):
+        warm()
     log.info("worker process %d ready (%d OCR threads)", os.getpid(), res.settings.ocr_threads)
 
 

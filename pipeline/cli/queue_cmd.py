@@ -22,10 +22,16 @@ from pathlib import Path
 from tqdm import tqdm
 
 from pipeline import batch, jobs
-from pipeline.errors import ShinseiError
+from pipeline.errors import ExitCode, ShinseiError
 from pipeline.settings import Settings
 from pipeline.store.db import open_store
 from pipeline.store.repo import RecordNotFound, Store
+
+
+class UsageError(ShinseiError):
+    exit_code = ExitCode.bad_args
+    reason = "bad_args"
+
 
 FOLLOW_POLL_S = 0.5
 LOST_AFTER_S = 15.0  # queue empty and a document not started for this long: its message is lost
@@ -69,7 +75,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument(
         "--date", type=date.fromisoformat, default=None, help="day to close, YYYY-MM-DD (default: yesterday)"
     )
-    q.add_argument("--step", action="append", default=None, help="run only this step (repeatable)")
+    q.add_argument(
+        "--step",
+        action="append",
+        default=None,
+        choices=batch.step_names(),
+        help="run only this step (repeatable)",
+    )
     q.add_argument("--json", action="store_true")
     q.set_defaults(func=batch_nightly)
 
@@ -207,7 +219,7 @@ def failed_list(args: argparse.Namespace, settings: Settings) -> int:
 
 def failed_retry(args: argparse.Namespace, settings: Settings) -> int:
     if (args.id is None) == (not args.all):
-        raise ShinseiError("give a failed task id or --all (see `shinsei failed list`)", reason="bad_args")
+        raise UsageError("give a failed task id or --all (see `shinsei failed list`)")
     store = open_store(settings)
     if args.all:
         tasks = store.list_failed_tasks(unresolved_only=True, limit=100_000)
@@ -215,9 +227,7 @@ def failed_retry(args: argparse.Namespace, settings: Settings) -> int:
         try:
             task = store.get_failed_task(args.id)
         except RecordNotFound:
-            raise ShinseiError(
-                f"no failed task {args.id} (see `shinsei failed list`)", reason="not_found"
-            ) from None
+            raise UsageError(f"no failed task {args.id} (see `shinsei failed list`)") from None
         if task.resolved_at is not None:
             print(f"failed task {task.id} was already resolved", file=sys.stderr)
             return 0

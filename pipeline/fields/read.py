@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import cv2
 import numpy as np
 
 from pipeline.fields import ink as inkmod
@@ -25,7 +26,7 @@ WAREKI_PATTERN = "(令和|平成|昭和)(元|D{1,2})年D{1,2}月D{1,2}日"
 CONSTRAINTS: dict[str, Constraint] = {
     "text_ja": Constraint("name"),
     "free_text": Constraint("free"),
-    "kana": Constraint("kana"),
+    "kana": Constraint("furigana"),
     "number": Constraint("number", "D{1,3}"),
     "postal_code": Constraint("postal", "D{3}-D{4}|D{7}"),
     "phone": Constraint("phone", "D{2,5}-D{1,4}-D{4}|D{10,11}"),
@@ -115,18 +116,23 @@ class PageReader:
             rf.issues.append(
                 Issue("correction", "訂正線があります。正しい値を確認してください。", (rf.spec.name,))
             )
-            # Read what was written outside the struck-out span.
-            crop[:, strike.x0 : strike.x1] = 255
+            # Read what was written outside the struck-out span (plus a margin for stroke ends).
+            margin = max(2, bb[3] // 3)
+            x0s, x1s = max(0, strike.x0 - margin), strike.x1 + margin
+            crop = crop.copy()
+            crop[:, x0s:x1s] = 255
             mask = mask.copy()
-            mask[:, strike.x0 : strike.x1] = False
+            mask[:, x0s:x1s] = False
             bb = inkmod.bbox(mask)
             if bb is None:
                 return []
         pad = max(3, bb[3] // 8)
         x0, y0 = max(0, bb[0] - pad), max(0, bb[1] - pad)
         x1, y1 = min(crop.shape[1], bb[0] + bb[2] + pad), min(crop.shape[0], bb[1] + bb[3] + pad)
-        # Paint non-ink pixels white so faint left-over print cannot be read as characters.
-        sub = np.where(mask[y0:y1, x0:x1], crop[y0:y1, x0:x1], 255).astype(np.uint8)
+        # Paint everything but the ink (and its soft edges) white, so specks and left-over print
+        # cannot be read as characters while anti-aliased strokes keep their shape.
+        keep = cv2.dilate(mask[y0:y1, x0:x1].astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+        sub = np.where(keep, crop[y0:y1, x0:x1], 255).astype(np.uint8)
         bands = inkmod.split_lines(mask[y0:y1, x0:x1], rf.spec.lines)
         if len(bands) <= 1:
             return [_Job(rf.spec.name, slot, sub, constraint)]
@@ -156,6 +162,8 @@ class PageReader:
                 jobs += self.text_jobs(rf, slot, self.px(getattr(spec.parts, slot)), DATE_PART)
             return rf, jobs
         constraint = CONSTRAINTS[kind]
+        if spec.charset:
+            constraint = Constraint(spec.charset, constraint.pattern)
         if kind == "digits" and spec.cells is not None:
             constraint = Constraint("digits", f"D{{{spec.cells.count}}}")
         return rf, self.text_jobs(rf, "text", b, constraint)

@@ -93,6 +93,7 @@ class FieldSpec(_Strict):
     threshold: float | None = Field(
         default=None, ge=0, le=1, description="overrides the kind's confidence threshold"
     )
+    charset: str | None = Field(default=None, description="OCR charset name overriding the kind's default")
     cells: Cells | None = None
     options: list[Option] | None = None
     era: str | None = Field(default=None, description="era printed on the form, when it is not circled")
@@ -105,6 +106,15 @@ class FieldSpec(_Strict):
 
     @model_validator(mode="after")
     def _kind_needs(self) -> FieldSpec:
+        if self.charset is not None:
+            from pipeline.ocr.charsets import CHARSET_NAMES
+
+            if self.charset not in CHARSET_NAMES:
+                hint = difflib.get_close_matches(self.charset, CHARSET_NAMES, n=1)
+                raise ValueError(
+                    f"unknown charset {self.charset!r}"
+                    + (f" (did you mean {hint[0]!r}?)" if hint else f"; known: {', '.join(CHARSET_NAMES)}")
+                )
         if self.kind in ("choice", "multi_choice") and not self.options:
             raise ValueError(f"kind {self.kind} needs `options`")
         if self.kind == "my_number" and (self.cells is None or self.cells.count != 12):

@@ -38,6 +38,8 @@ FIXED_CHARSETS: dict[str, str] = {
     "postal": DIGITS + "-",
     "kana": KATAKANA,
     "hiragana": HIRAGANA,
+    # フリガナ boxes are often filled in hiragana; both scripts are read and normalised later.
+    "furigana": KATAKANA + HIRAGANA,
     "wareki": DIGITS + "令和平成昭和大正元年月日",
     "date": DIGITS + "/年月日",
 }
@@ -76,8 +78,10 @@ MERGES: dict[str, dict[str, str]] = {
     "date": {**_DIGIT_MERGES, "／": "/"},
     "kana": _LONG_VOWEL_LOOKALIKES,
     "hiragana": _LONG_VOWEL_LOOKALIKES,
+    "furigana": _LONG_VOWEL_LOOKALIKES,
     # Full-width digits in an address are the same number; fold them so house numbers come out ASCII.
-    "address": dict(_FULLWIDTH_DIGITS),
+    # A handwritten 1 is often read as a slash or bar; neither belongs in a Japanese address.
+    "address": {**_FULLWIDTH_DIGITS, "/": "1", "|": "1", "／": "1", "｜": "1", "l": "1", "I": "1"},
     "name": {},
     "free": {},
 }

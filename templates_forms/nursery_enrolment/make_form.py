@@ -253,6 +253,7 @@ add(
     box=box(X0 + LABEL_W + 1, y + 1, X1 - X0 - LABEL_W - 2, 13),
     required=True,
     max_length=60,
+    charset="address",
 )
 y = 155
 label_cell(X0, y, LABEL_W, 11, "携帯電話")
