@@ -141,6 +141,11 @@ def record_failure(
     row; a retryable failure leaves the document `processing` (claim released) for the nightly
     `retry_failed` step, any other parks it (quarantined, `processing_failed`) for a person."""
     retryable = is_retryable(exc)
+    if sha256 is not None:
+        state = store.document_states([sha256]).get(sha256)
+        if state is not None and is_final(state.status):  # failed after its outcome was stored
+            log.warning("task for %s failed after the document was stored (%s): ignored", sha256[:12], exc)
+            return
     store.record_failed_task(
         task_name,
         exc=exc,

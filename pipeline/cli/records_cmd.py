@@ -121,34 +121,39 @@ def show(args: argparse.Namespace, settings: Settings) -> int:
 def export(args: argparse.Namespace, settings: Settings) -> int:
     store = open_store(settings)
     templates = {t.form_id: t for t in load_all_templates(Path(settings.templates_dir))}
-    rows_written = 0
-    my_number_fields = {f.name for t in templates.values() for f in t.fields if f.kind == "my_number"}
+    if args.form is None and len(templates) > 1:
+        raise ShinseiError(
+            f"several forms are configured; choose one with --form ({', '.join(templates)})",
+            reason="bad_args",
+        )
+    form_id = args.form or next(iter(templates))
+    if form_id not in templates:
+        raise ShinseiError(f"no form {form_id!r} (known: {', '.join(templates)})", reason="bad_args")
+    tpl = templates[form_id]
+    names = [f.name for f in tpl.fields]
+    my_number_fields = {f.name for f in tpl.fields if f.kind == "my_number"}
     args.csv.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.csv.with_suffix(args.csv.suffix + ".part")
-    exported_ids = []
+    rows_written = 0
     with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = None
-        for summary, page_index, values in store.accepted_pages(form_id=args.form):
-            tpl = templates.get(summary.form_id or "")
-            names = [f.name for f in tpl.fields] if tpl else sorted(values)
-            if writer is None:
-                writer = csv.writer(fh, lineterminator="\r\n")
-                writer.writerow(["document_id", "sha256", "page", "form_id", *names])
+        writer = csv.writer(fh, lineterminator="\r\n")
+        writer.writerow(["document_id", "sha256", "page", "form_id", *names])
+        for summary, page_index, values in store.accepted_pages(form_id=form_id):
             out = []
             for n in names:
                 v = values.get(n)
                 if n in my_number_fields and not args.include_my_number:
                     v = mask_my_number(v)
                 out.append("・".join(v) if isinstance(v, list) else ("" if v is None else v))
-            writer.writerow([summary.id, summary.sha256, page_index + 1, summary.form_id, *out])
+            writer.writerow([summary.id, summary.sha256, page_index + 1, form_id, *out])
             rows_written += 1
-            exported_ids.append(summary.id)
     tmp.replace(args.csv)
     store.audit(
         _actor(),
         "export",
         detail={
             "file": args.csv.name,
+            "form_id": form_id,
             "records": rows_written,
             "my_number_output": bool(args.include_my_number),
         },

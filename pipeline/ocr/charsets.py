@@ -53,6 +53,24 @@ def _cp932(ch: str) -> bool:
     return True
 
 
+def _jis_x0208(ch: str) -> bool:
+    try:
+        ch.encode("iso2022_jp")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+# Name kanji outside JIS X 0208 that families really use (cp932 vendor extensions).
+NAME_EXTRAS = frozenset("髙﨑德濵瀨𠮷")
+
+
+def _name_char(ch: str) -> bool:
+    # JIS X 0208 rather than all of cp932: the model often reads a Japanese kanji as its Chinese
+    # form (緑→綠, 横→橫, 戸→户), and those forms sit in cp932's IBM extensions, not in JIS X 0208.
+    return (_jis_x0208(ch) and not _halfwidth_katakana(ch)) or ch in NAME_EXTRAS
+
+
 def _halfwidth_katakana(ch: str) -> bool:
     return len(ch) == 1 and 0xFF61 <= ord(ch) <= 0xFF9F
 
@@ -61,8 +79,8 @@ def _halfwidth_katakana(ch: str) -> bool:
 # NEC/IBM extensions, so name variants such as 髙 are kept, while Chinese-only forms are dropped.
 # The appended space class is kept in these: addresses and names are often written with gaps.
 RULE_CHARSETS: dict[str, Callable[[str], bool]] = {
-    "address": lambda ch: _cp932(ch) and not _halfwidth_katakana(ch),
-    "name": _cp932,
+    "address": _name_char,
+    "name": _name_char,
     "free": lambda ch: True,
 }
 

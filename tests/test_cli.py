@@ -1,0 +1,118 @@
+"""The `shinsei` command as a clerk uses it: run a folder, look, show, export (real SQLite)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DEMO, ROOT
+
+TWELVE_DIGITS = re.compile(r"(?<!\d)\d{12}(?!\d)")
+
+
+def shinsei(args: list[str], data: Path, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "SHINSEI_DATA_DIR": str(data)}
+    env.pop("SHINSEI_BROKER_URL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.cli.main", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=check,
+    )
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def ran(tmp_path_factory):
+    inbox = tmp_path_factory.mktemp("inbox")
+    for p in list(DEMO.glob("doc_000[1-4].*")) + list((DEMO / "bad").iterdir()):
+        if p.suffix != ".json":
+            shutil.copy2(p, inbox / p.name)
+    data = tmp_path_factory.mktemp("data")
+    before = _digest(inbox)
+    first = shinsei(["run", str(inbox)], data)
+    return inbox, data, before, first
+
+
+@pytest.mark.slow
+def test_run_prints_a_closing_summary_and_keeps_the_originals(ran) -> None:
+    inbox, data, before, first = ran
+    out = first.stdout
+    assert re.search(r"documents\s+8", out)
+    assert re.search(r"quarantined\s+3", out)
+    assert re.search(r"pages/min\s+\d", out)
+    assert "ファイルが空です" in first.stderr
+    assert _digest(inbox) == before  # the clerk's folder is untouched
+    assert len(list((data / "originals").rglob("*.*"))) == 8
+    reasons = sorted(p.name.split("_", 1)[1] for p in (data / "quarantine").iterdir())
+    assert reasons == ["corrupt_file", "empty_file", "unsupported_type"]
+
+
+@pytest.mark.slow
+def test_the_same_files_again_are_not_processed_twice(ran) -> None:
+    inbox, data, _, _ = ran
+    again = shinsei(["run", str(inbox)], data)
+    assert re.search(r"documents\s+0", again.stdout)
+    assert "already done   8" in again.stdout
+    con = sqlite3.connect(data / "shinsei.sqlite3")
+    assert con.execute("select count(*) from documents").fetchone()[0] == 8
+
+
+@pytest.mark.slow
+def test_status_show_and_export_mask_my_number_and_are_audited(ran, tmp_path) -> None:
+    _, data, _, _ = ran
+    status = shinsei(["status"], data).stdout
+    assert "quarantined" in status and "documents: 8" in status
+    con = sqlite3.connect(data / "shinsei.sqlite3")
+    doc_id = con.execute(
+        "select id from documents where status != 'quarantined' order by id limit 1"
+    ).fetchone()[0]
+    shown = shinsei(["show", str(doc_id)], data).stdout
+    assert "child_my_number" in shown
+    assert not TWELVE_DIGITS.search(shown)
+    assert re.search(r"\*{8}\d{4}", shown)
+    as_json = shinsei(["show", str(doc_id), "--json"], data).stdout
+    assert not TWELVE_DIGITS.search(as_json)
+    out = tmp_path / "out.csv"
+    shinsei(["export", "--csv", str(out)], data)
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
+    rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
+    accepted = con.execute("select count(*) from documents where status = 'accepted'").fetchone()[0]
+    assert len(rows) == accepted
+    assert not TWELVE_DIGITS.search(raw.decode("utf-8-sig"))
+    actions = [r[0] for r in con.execute("select action from audit_log order by id")]
+    assert "view" in actions and "export" in actions
+    log_text = " ".join(str(r) for r in con.execute("select detail from audit_log"))
+    assert not TWELVE_DIGITS.search(log_text)
+
+
+@pytest.mark.slow
+def test_unknown_document_and_missing_path_are_reported(ran) -> None:
+    _, data, _, _ = ran
+    res = shinsei(["show", "99999"], data, check=False)
+    assert res.returncode != 0 and "no document" in res.stderr
+    res = shinsei(["run", "/nonexistent/scans"], data, check=False)
+    assert res.returncode == 2 and "no such file" in res.stderr
+
+
+def test_template_check_writes_the_overlay(tmp_path) -> None:
+    out = tmp_path / "check.png"
+    res = shinsei(["template", "check", "nursery_enrolment", "--out", str(out)], tmp_path)
+    assert "OK, 25 fields" in res.stdout and out.stat().st_size > 10_000

@@ -1,0 +1,117 @@
+"""The whole pipeline on the committed demo scans (real images, real OCR, no mocks)."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from bench.common import is_filled, same
+from pipeline.models import DocumentResult, Route
+from pipeline.run import process_file, process_page
+from tests.conftest import DEMO
+
+DEMO_FILES = sorted(p for p in DEMO.iterdir() if p.suffix in {".png", ".jpg", ".pdf", ".tiff"})
+
+
+@pytest.fixture(scope="module")
+def results(engine):
+    return {p.name: process_file(p, engine).result for p in DEMO_FILES}
+
+
+def _gt(name: str) -> dict:
+    return json.loads((DEMO / name).with_suffix(".json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.slow
+def test_every_demo_page_is_identified_and_turned_upright(results) -> None:
+    for name, doc in results.items():
+        gt = _gt(name)
+        assert len(doc.pages) == len(gt["pages"]), name
+        for page, gpage in zip(doc.pages, gt["pages"], strict=True):
+            assert page.form_id == "nursery_enrolment", name
+            assert page.orientation == (180 if gpage["upside_down"] else 0), name
+            assert abs(page.skew_deg) < 10
+
+
+@pytest.mark.slow
+def test_field_values_match_ground_truth_and_accepted_fields_are_right(results) -> None:
+    filled = right = accepted = accepted_wrong = 0
+    for name, doc in results.items():
+        for page, gpage in zip(doc.pages, _gt(name)["pages"], strict=True):
+            fields = {f.name: f for f in page.fields}
+            for field, want in gpage["values"].items():
+                f = fields[field]
+                ok = same(f.value, want)
+                if is_filled(want):
+                    filled += 1
+                    right += ok
+                accepted += f.accepted
+                accepted_wrong += f.accepted and not ok
+    assert right / filled >= 0.88, f"{right}/{filled} filled fields right"
+    assert accepted / (len(DEMO_FILES) * 25) >= 0.6
+    assert accepted_wrong <= 2, f"{accepted_wrong} wrong fields were auto-accepted"
+
+
+@pytest.mark.slow
+def test_marks_are_read_exactly(results) -> None:
+    for name, doc in results.items():
+        for page, gpage in zip(doc.pages, _gt(name)["pages"], strict=True):
+            for f in page.fields:
+                if f.kind in ("choice", "multi_choice", "checkbox", "signature"):
+                    assert same(f.value, gpage["values"][f.name]), (name, f.name, f.value)
+
+
+@pytest.mark.slow
+def test_review_items_carry_reasons_for_every_unaccepted_field(results) -> None:
+    for doc in results.values():
+        for page in doc.pages:
+            if page.route == Route.review:
+                assert any(not f.accepted for f in page.fields) or page.issues
+            for f in page.fields:
+                assert 0.0 <= f.confidence <= 1.0
+                assert all(0.0 <= c.prob <= 1.0 for c in f.chars)
+
+
+@pytest.mark.slow
+def test_result_tree_round_trips_through_json(results) -> None:
+    for doc in results.values():
+        again = DocumentResult.from_dict(json.loads(json.dumps(doc.export(), ensure_ascii=False)))
+        assert again.export() == doc.export()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "route", "reason"),
+    [
+        ("empty.pdf", Route.quarantined, "empty_file"),
+        ("notes.jpg", Route.quarantined, "unsupported_type"),
+        ("broken.pdf", Route.quarantined, "corrupt_file"),
+    ],
+)
+def test_bad_demo_files_are_quarantined_with_a_reason(engine, name, route, reason) -> None:
+    doc = process_file(DEMO / "bad" / name, engine).result
+    assert doc.route == route and doc.reason == reason
+    assert doc.message and "。" in doc.message  # a sentence a clerk can read
+
+
+@pytest.mark.slow
+def test_another_document_and_a_blank_page_go_to_review_as_unknown(engine) -> None:
+    doc = process_file(DEMO / "bad" / "other_document.png", engine).result
+    assert doc.route == Route.unknown_form
+    assert doc.pages[0].issues[0].code == "unknown_form"
+    blank = np.full((3508, 2480, 3), 245, np.uint8)
+    page = process_page(blank, 0, engine)
+    assert page.route == Route.unknown_form and page.issues[0].code == "blank_page"
+
+
+@pytest.mark.slow
+def test_a_page_scanned_sideways_is_read(engine) -> None:
+    img = cv2.imread(str(DEMO / "doc_0001.png"))
+    page = process_page(np.ascontiguousarray(np.rot90(img)), 0, engine)
+    assert page.form_id == "nursery_enrolment" and page.orientation in (90, 270)
+    gt = _gt("doc_0001.png")["pages"][0]["values"]
+    right = sum(same(f.value, gt[f.name]) for f in page.fields)
+    assert right >= 20

@@ -1,0 +1,379 @@
+"""The queue for real: a private `redis-server` on a free port and real `celery -A workers worker`
+processes started here, PostgreSQL as the store, and the `shinsei` CLI (`run` in broker mode,
+`watch`) as subprocesses. No mocks and no eager mode. Faults are real too: a pool process killed
+with SIGKILL in the middle of a document, Redis killed and restarted empty in the middle of a batch.
+
+Inputs are made here: the nursery form's blank with a unique nonce per file (the pipeline reads it
+as a form with empty fields → review, ~0.13 s a page), and tiny blank PNGs for the burst
+(→ unknown_form, blank page). Each file has its own sha256.
+
+The first tests check the claim protocol (`Store.begin_attempt`) on SQLite, without Redis.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+import uuid
+import zlib
+from collections.abc import Callable, Iterator
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import psycopg2
+import pytest
+import redis
+from PIL import Image
+
+from pipeline.store import FINAL_STATUSES, Store, open_store
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+PG_ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=5"
+
+
+# --------------------------------------------------------------------------- claim protocol (SQLite)
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[Store]:
+    s = open_store(f"sqlite:///{tmp_path / 'shinsei.sqlite3'}")
+    yield s
+    s.close()
+
+
+def test_claims_make_deliveries_idempotent(sqlite_store: Store) -> None:
+    s, sha = sqlite_store, "a" * 64
+    assert s.submit_document(sha, "a.png", "/x/a.png") is True
+    assert s.submit_document(sha, "again.png", "/x/a.png") is False  # the same bytes: nothing to queue
+    assert s.begin_attempt("b" * 64, "t1", "h:1", lease_s=60, max_attempts=3).action == "missing"
+    first = s.begin_attempt(sha, "t1", "h:1", lease_s=60, max_attempts=3)
+    assert (first.action, first.attempts, first.source_name) == ("run", 1, "a.png")
+    # a duplicate message while t1 runs
+    assert s.begin_attempt(sha, "t2", "h:2", lease_s=60, max_attempts=3).action == "busy"
+    # t1's worker was killed: Redis redelivers the same message (same task id), which takes over
+    again = s.begin_attempt(sha, "t1", "h:3", lease_s=60, max_attempts=3)
+    assert (again.action, again.attempts) == ("run", 2)
+    assert s.get_document_row(sha).claimed_by == "h:3"
+
+
+def test_a_document_that_keeps_killing_workers_is_parked(sqlite_store: Store) -> None:
+    s, sha = sqlite_store, "c" * 64
+    s.submit_document(sha, "poison.tiff", None)
+    for _ in range(3):
+        assert s.begin_attempt(sha, "t", "h:1", lease_s=60, max_attempts=3).action == "run"
+    parked = s.begin_attempt(sha, "t", "h:1", lease_s=60, max_attempts=3)
+    assert parked.action == "parked"
+    row = s.get_document_row(sha)
+    assert (row.status, row.reason) == ("quarantined", "processing_failed")
+    [failed] = s.list_failed_tasks()
+    assert (failed.document_sha256, failed.retryable, failed.attempts) == (sha, False, 3)
+    assert s.begin_attempt(sha, "t", "h:1", lease_s=60, max_attempts=3).action == "done"
+    assert s.resubmit_document(sha, "clerk") is True  # `shinsei failed retry`
+    assert s.begin_attempt(sha, "t9", "h:1", lease_s=60, max_attempts=3).attempts == 1
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+@lru_cache(maxsize=1)
+def _blank_tiff(pages: int) -> bytes:
+    blank = Image.open(REPO / "templates_forms" / "nursery_enrolment" / "blank.png").convert("L")
+    buf = io.BytesIO()
+    blank.save(buf, "TIFF", save_all=True, append_images=[blank] * (pages - 1), compression="tiff_deflate")
+    return buf.getvalue()
+
+
+def form_file(path: Path, pages: int) -> Path:
+    """A `pages`-page TIFF of the blank form, unique by a nonce after its last IFD (ignored by readers)."""
+    path.write_bytes(_blank_tiff(pages) + b"nonce:" + uuid.uuid4().bytes)
+    return path
+
+
+def tiny_png(path: Path, i: int) -> Path:
+    """A small blank PNG with a unique tEXt chunk: a real file, processed to a blank-page verdict."""
+    buf = io.BytesIO()
+    Image.fromarray(np.full((80, 60), 255, np.uint8)).save(buf, "PNG")
+    data = buf.getvalue()
+    body = b"tEXt" + b"nonce\x00" + f"{i}-{uuid.uuid4()}".encode()
+    chunk = struct.pack(">I", len(body) - 4) + body + struct.pack(">I", zlib.crc32(body))
+    path.write_bytes(data[:-12] + chunk + data[-12:])  # before IEND
+    return path
+
+
+# --------------------------------------------------------------------------- services
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(cond: Callable[[], object], timeout: float, what: str, every: float = 0.1) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = cond()
+        if value:
+            return value
+        time.sleep(every)
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}", pytrace=False)
+
+
+class RedisServer:
+    """A private redis-server this test module owns: kill it and start it again at will."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.dir = workdir
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def ping(self) -> bool:
+        try:
+            return bool(redis.Redis(port=self.port, socket_timeout=0.5).ping())
+        except redis.RedisError:
+            return False
+
+    def start(self) -> None:
+        exe = shutil.which("redis-server")
+        if exe is None:
+            pytest.fail("redis-server is not installed (apt-get install redis-server); the queue tests need it")
+        self.dir.mkdir(parents=True, exist_ok=True)
+        # No persistence: a restart loses every queued message, the worst case the store must cover.
+        args = [exe, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.dir)]
+        args += ["--save", "", "--appendonly", "no", "--maxmemory-policy", "noeviction"]
+        log = (self.dir / "redis.log").open("ab")
+        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 10
+        while not self.ping():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"redis-server did not start on port {self.port}; see {self.dir / 'redis.log'}")
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+class Worker:
+    """`celery -A workers worker` as the docs start it, in its own process group."""
+
+    def __init__(self, env: dict[str, str], log: Path, concurrency: int = 2, name: str = "w1") -> None:
+        self.log_path = log
+        self.concurrency = concurrency
+        cmd = [str(BIN / "celery"), "-A", "workers", "worker", "-Q", "ocr,delivery", "-c", str(concurrency)]
+        cmd += ["-n", f"{name}@%h", "-l", "info", "--without-gossip", "--without-mingle", "--without-heartbeat"]
+        self.proc = subprocess.Popen(
+            cmd, cwd=REPO, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_ready(self, timeout: float = 90) -> None:
+        def ready() -> bool:
+            if self.proc.poll() is not None:
+                pytest.fail(f"celery worker exited with {self.proc.returncode}:\n{self.log()[-3000:]}", pytrace=False)
+            text = self.log()
+            return " ready." in text and len(re.findall(r"worker process \d+ ready", text)) >= self.concurrency
+
+        wait_for(ready, timeout, "the celery worker to be ready")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)  # warm shutdown
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def pg_url() -> Iterator[str]:
+    try:
+        admin = psycopg2.connect(PG_ADMIN_DSN)
+    except psycopg2.OperationalError as exc:
+        pytest.fail(f"PostgreSQL is not answering at 127.0.0.1:5432 as user postgres ({exc})", pytrace=False)
+    admin.autocommit = True
+    name = f"shinsei_queue_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture(scope="module")
+def env(broker: RedisServer, pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    data = tmp_path_factory.mktemp("data")
+    base = {k: v for k, v in os.environ.items() if not k.startswith("SHINSEI_")}
+    return base | {
+        "SHINSEI_BROKER_URL": broker.url,
+        "SHINSEI_DATA_DIR": str(data),
+        "SHINSEI_DATABASE_URL": pg_url,
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+@pytest.fixture(scope="module")
+def store(pg_url: str) -> Iterator[Store]:
+    s = open_store(pg_url)
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="module")
+def worker(env: dict[str, str], store: Store, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
+    w = Worker(env, tmp_path_factory.mktemp("logs") / "worker.log", concurrency=2)
+    try:
+        w.wait_ready()
+        yield w
+    finally:
+        w.stop()
+
+
+def shinsei(env: dict[str, str], *args: str, log: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [str(BIN / "shinsei"), *args], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=log.open("ab"), text=True
+    )
+
+
+def all_final(store: Store, shas: list[str]) -> bool:
+    states = store.document_states(shas)
+    return len(states) == len(shas) and all(s.status in FINAL_STATUSES for s in states.values())
+
+
+def assert_exactly_once(store: Store, shas: list[str], pages: int | None = None) -> None:
+    """Each document is in one final state, reached once, with its pages stored once, and nothing
+    in the failed-task table."""
+    states = store.document_states(shas)
+    assert sorted(states) == sorted(shas)
+    for sha in shas:
+        st = states[sha]
+        assert st.status in FINAL_STATUSES, (sha, st)
+        if pages is not None:
+            assert st.pages == pages, (sha, st)
+        history = [(h.from_status, h.to_status) for h in store.status_history(sha)]
+        assert history[0] == (None, "processing") and len(history) == 2, (sha, history)
+    failed = {t.document_sha256 for t in store.list_failed_tasks(limit=10_000)}
+    assert not failed & set(shas)
+
+
+# --------------------------------------------------------------------------- faults
+
+
+def test_kill_9_in_the_middle_of_a_document_still_completes_it_once(env, worker, store, tmp_path) -> None:
+    f = form_file(tmp_path / "twelve_pages.tiff", 12)  # ~1.5 s of OCR
+    run = shinsei(env, "run", str(f), "--json", log=tmp_path / "run.log")
+    from pipeline.ingest import sha256_file
+
+    sha = sha256_file(f)
+    row = wait_for(
+        lambda: (r := store.get_document_row(sha)) is not None and r.claimed_by and r,
+        60,
+        "a worker to claim the document",
+        every=0.02,
+    )
+    time.sleep(0.4)  # well into the pages
+    assert store.get_document_row(sha).status == "processing", "finished before the kill: use a bigger file"
+    victim = int(row.claimed_by.rsplit(":", 1)[1])
+    os.kill(victim, signal.SIGKILL)
+    out, _ = run.communicate(timeout=120)
+    assert run.returncode == 0, (tmp_path / "run.log").read_text()
+    assert_exactly_once(store, [sha], pages=12)
+    done = store.get_document_row(sha)
+    assert done.task_attempts == 2 and done.claimed_by != row.claimed_by  # redelivered, taken over
+    assert f"pid:{victim} exited with 'signal 9 (SIGKILL)'" in worker.log()
+    assert [line for line in out.splitlines() if sha in line] and '"route": "review"' in out
+
+
+def test_the_same_file_dropped_twice_is_processed_once(env, worker, store, tmp_path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    watcher = shinsei(env, "watch", str(inbox), "--stable-seconds", "0.5", log=tmp_path / "watch.log")
+    try:
+        src = form_file(tmp_path / "application.tiff", 2)
+        from pipeline.ingest import sha256_file
+
+        sha = sha256_file(src)
+        shutil.copy(src, inbox / "scan_0001.tiff")
+        shutil.copy(src, inbox / "scan_0001 (2).tiff")  # dropped twice at once
+        wait_for(lambda: all_final(store, [sha]), 60, "the document to be processed")
+        shutil.copy(src, inbox / "scan_0001.tiff")  # and again the next morning
+        wait_for(lambda: not any(inbox.iterdir()), 30, "the inbox to be emptied")
+        time.sleep(1.0)  # time for a wrongly queued second task to run
+    finally:
+        watcher.send_signal(signal.SIGTERM)
+        assert watcher.wait(30) == 0
+    assert_exactly_once(store, [sha], pages=2)
+    assert store.get_document_row(sha).task_attempts == 1  # one task ever ran on it
+    assert (tmp_path / "watch.log").read_text().count("is the same file as document") == 2
+
+
+def test_a_burst_of_200_files_into_the_hot_folder_is_all_processed(env, worker, store, tmp_path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    watcher = shinsei(env, "watch", str(inbox), "--stable-seconds", "0.5", log=tmp_path / "watch.log")
+    try:
+        files = [tiny_png(tmp_path / f"b{i:03d}.png", i) for i in range(200)]
+        from pipeline.ingest import sha256_file
+
+        shas = [sha256_file(f) for f in files]
+        time.sleep(1.0)  # the watcher is up
+        for f in files:
+            os.replace(f, inbox / f.name)
+        wait_for(lambda: all_final(store, shas), 120, "all 200 documents to be processed", every=0.5)
+        wait_for(lambda: not any(inbox.iterdir()), 10, "the inbox to be emptied")
+    finally:
+        watcher.send_signal(signal.SIGTERM)
+        assert watcher.wait(30) == 0
+    assert_exactly_once(store, shas)
+    assert {s.route for s in store.document_states(shas).values()} == {"unknown_form"}
+
+
+def test_redis_restarted_empty_in_the_middle_of_a_batch(env, broker, worker, store, tmp_path) -> None:
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    files = [form_file(folder / f"app_{i:02d}.tiff", 4) for i in range(24)]  # ~0.5 s each
+    from pipeline.ingest import sha256_file
+
+    shas = [sha256_file(f) for f in files]
+    run = shinsei(env, "run", str(folder), "--json", log=tmp_path / "run.log")
+    wait_for(lambda: sum(s.status in FINAL_STATUSES for s in store.document_states(shas).values()) >= 3, 60, "a start")
+    states = store.document_states(shas)
+    assert sum(s.status == "processing" for s in states.values()) >= 10, "the batch ended before the restart"
+    broker.kill()  # SIGKILL: every queued and unacked message is gone
+    time.sleep(1.0)
+    broker.start()
+    out, _ = run.communicate(timeout=150)
+    assert run.returncode == 0, (tmp_path / "run.log").read_text()[-3000:]
+    assert_exactly_once(store, shas, pages=4)
+    lines = [line for line in out.splitlines() if line.startswith("{")]
+    assert len(lines) == 24 and len({re.search(r'"sha256": "(\w+)"', x)[1] for x in lines}) == 24
+    assert all(store.get_document_row(s).task_attempts == 1 for s in shas)  # no document ran twice
