@@ -77,7 +77,8 @@ worker_enable_soft_shutdown_on_idle = True
 task_serializer = "json"
 result_serializer = "json"
 accept_content = ["json"]
-# Results are a route string, for `celery result`; the store is the record. Kept one day.
+# Results (the nightly summary, for `celery result`) are kept one day; a document's outcome is its
+# row in our database, so process_document stores none.
 result_expires = 24 * 3600
 
 # --- time and the nightly batch (one beat process per deployment: see docs/deploy.md) ---

@@ -11,6 +11,7 @@ orientation right, straight through. Use a seed you have not looked at; report t
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 import tempfile
@@ -43,7 +44,8 @@ def main() -> int:
         if args.dir and any(work.glob("doc_*.json"))
         else generate(work, args.n, args.seed, profile=args.profile, fonts=args.fonts)
     )
-    engine = Engine.load(Settings())
+    # The generator writes applications for 令和8〜9年; measure date ranges from its calendar.
+    engine = Engine.load(Settings(reference_date=dt.date(2026, 11, 26)))
     stats = defaultdict(lambda: defaultdict(int))
     docs = defaultdict(int)
     wrong: list[str] = []

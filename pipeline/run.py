@@ -22,6 +22,7 @@ import numpy as np
 
 from pipeline import ingest
 from pipeline.errors import InputFileError
+from pipeline.fields import dates
 from pipeline.fields.read import PageReader, RawField, read_page
 from pipeline.forms.align import TemplateFeatures, prepare_template, refine
 from pipeline.forms.identify import identify
@@ -70,6 +71,7 @@ def finish_fields(
     tpl: Template, raws: list[RawField], settings: Settings, today: date | None = None
 ) -> tuple[list[FieldResult], list[Issue]]:
     """Normalise and validate raw readings; decide per field whether it is accepted."""
+    today = today or settings.reference_date or date.today()
     normalized = {rf.spec.name: normalize_field(rf.spec, rf.raw) for rf in raws}
     values = {name: n.value for name, n in normalized.items()}
     values, fixes = fix_addresses(list(tpl.rules), values)
@@ -82,7 +84,11 @@ def finish_fields(
     results = []
     for rf in raws:
         n = normalized[rf.spec.name]
-        issues = tuple(rf.issues) + tuple(n.issues) + tuple(by_field.get(rf.spec.name, []))
+        out_of_range = dates.range_issue(
+            rf.spec.name, rf.spec.label, rf.spec.date_range, values[rf.spec.name], today
+        )
+        issues = tuple(rf.issues) + tuple(n.issues) + ((out_of_range,) if out_of_range else ())
+        issues += tuple(by_field.get(rf.spec.name, []))
         results.append(
             FieldResult(
                 name=rf.spec.name,
@@ -116,9 +122,11 @@ def process_page(image: np.ndarray, index: int, engine: Engine, crops: CropSink 
     assert al is not None and feats is not None
     tpl = feats.template
     al, aligned = refine(gray, al, feats)
-    reader = PageReader(aligned, feats.blank_work, feats.print_mask, feats.work_dpi)
+    vocab = {k: tuple(v) for k, v in tpl.vocabularies.items()}
+    today = engine.settings.reference_date or date.today()
+    reader = PageReader(aligned, feats.blank_work, feats.print_mask, feats.work_dpi, vocab, today)
     raws = read_page(reader, list(tpl.fields), engine.recognizer)
-    fields, cross = finish_fields(tpl, raws, engine.settings)
+    fields, cross = finish_fields(tpl, raws, engine.settings, today)
     if crops is not None:
         fields = [
             f if rf.crop is None else _with_crop(f, crops(index, f.name, rf.crop))

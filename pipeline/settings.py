@@ -5,6 +5,7 @@ Built once by `get_settings()` and passed explicitly; nothing else reads `os.env
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -35,6 +36,9 @@ class Settings(BaseSettings):
     confidence_default: float = 0.90
     confidence_by_kind: dict[str, float] = Field(default_factory=dict)
     qa_sample_rate: float = 0.0
+
+    # The day date ranges are measured from; None means today (set it to re-read old batches).
+    reference_date: date | None = None
 
     # Cross-field business rules (city-configurable).
     min_age_days_at_start: int = 57

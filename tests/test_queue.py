@@ -150,7 +150,9 @@ class RedisServer:
     def start(self) -> None:
         exe = shutil.which("redis-server")
         if exe is None:
-            pytest.fail("redis-server is not installed (apt-get install redis-server); the queue tests need it")
+            pytest.fail(
+                "redis-server is not installed (apt-get install redis-server); the queue tests need it"
+            )
         self.dir.mkdir(parents=True, exist_ok=True)
         # No persistence: a restart loses every queued message, the worst case the store must cover.
         args = [exe, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.dir)]
@@ -176,7 +178,15 @@ class Worker:
         self.log_path = log
         self.concurrency = concurrency
         cmd = [str(BIN / "celery"), "-A", "workers", "worker", "-Q", "ocr,delivery", "-c", str(concurrency)]
-        cmd += ["-n", f"{name}@%h", "-l", "info", "--without-gossip", "--without-mingle", "--without-heartbeat"]
+        cmd += [
+            "-n",
+            f"{name}@%h",
+            "-l",
+            "info",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ]
         self.proc = subprocess.Popen(
             cmd, cwd=REPO, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True
         )
@@ -187,9 +197,13 @@ class Worker:
     def wait_ready(self, timeout: float = 90) -> None:
         def ready() -> bool:
             if self.proc.poll() is not None:
-                pytest.fail(f"celery worker exited with {self.proc.returncode}:\n{self.log()[-3000:]}", pytrace=False)
+                pytest.fail(
+                    f"celery worker exited with {self.proc.returncode}:\n{self.log()[-3000:]}", pytrace=False
+                )
             text = self.log()
-            return " ready." in text and len(re.findall(r"worker process \d+ ready", text)) >= self.concurrency
+            return (
+                " ready." in text and len(re.findall(r"worker process \d+ ready", text)) >= self.concurrency
+            )
 
         wait_for(ready, timeout, "the celery worker to be ready")
 
@@ -260,7 +274,12 @@ def worker(env: dict[str, str], store: Store, tmp_path_factory: pytest.TempPathF
 
 def shinsei(env: dict[str, str], *args: str, log: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [str(BIN / "shinsei"), *args], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=log.open("ab"), text=True
+        [str(BIN / "shinsei"), *args],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=log.open("ab"),
+        text=True,
     )
 
 
@@ -365,7 +384,11 @@ def test_redis_restarted_empty_in_the_middle_of_a_batch(env, broker, worker, sto
 
     shas = [sha256_file(f) for f in files]
     run = shinsei(env, "run", str(folder), "--json", log=tmp_path / "run.log")
-    wait_for(lambda: sum(s.status in FINAL_STATUSES for s in store.document_states(shas).values()) >= 3, 60, "a start")
+    wait_for(
+        lambda: sum(s.status in FINAL_STATUSES for s in store.document_states(shas).values()) >= 3,
+        60,
+        "a start",
+    )
     states = store.document_states(shas)
     assert sum(s.status == "processing" for s in states.values()) >= 10, "the batch ended before the restart"
     broker.kill()  # SIGKILL: every queued and unacked message is gone

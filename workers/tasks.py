@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from celery import Task
-from kombu.exceptions import OperationalError
+from kombu.exceptions import ChannelError, OperationalError
 
 from celeryconfig import RETRY_BACKOFF_MAX_S
 from pipeline import batch, jobs
@@ -40,7 +40,9 @@ class DocumentTask(Task):
         )
 
 
-@app.task(bind=True, base=DocumentTask, name="shinsei.process_document")
+# ignore_result: the outcome is the document's row in our database; storing a copy in Redis would
+# only add a write that fails (noisily, after the work is done) while Redis restarts.
+@app.task(bind=True, base=DocumentTask, name="shinsei.process_document", ignore_result=True)
 def process_document(self: Task, sha256: str) -> str:
     r = resources()
     return jobs.run_document(sha256, self.request.id, r.engine, r.store, r.settings, jobs.worker_id())
@@ -64,9 +66,12 @@ def enqueue_document(sha256: str) -> None:
 
 
 def queue_depth(queue: str = "ocr") -> int:
-    """Messages waiting in `queue` (not counting those a worker holds)."""
+    """Messages waiting in `queue` (not counting those a worker holds); 0 if it does not exist
+    (a Redis that restarted empty has no queues until a worker or a publisher declares them)."""
     try:
         with app.connection_for_read() as conn:
             return int(conn.default_channel.queue_declare(queue=queue, passive=True).message_count)
+    except ChannelError:
+        return 0
     except OperationalError as exc:
         raise TransientError(f"broker unreachable: {exc}") from exc

@@ -320,8 +320,11 @@ def run_via_broker(files: list[Path], settings: Settings, json_lines: bool) -> t
             try:
                 lost_after = LOST_AFTER_S if queue_depth("ocr") == 0 else None
                 jobs.requeue_stuck(store, settings, enqueue_document, queued_for_s=lost_after, only=waiting)
-            except ShinseiError as exc:  # broker down for now: keep following
-                print(f"shinsei: {exc}", file=sys.stderr)
+            except Exception as exc:  # broker or database down for now: keep following
+                print(
+                    f"shinsei: cannot check for lost messages yet ({type(exc).__name__}: {exc})",
+                    file=sys.stderr,
+                )
         if not hinted and now - last_progress > NO_PROGRESS_HINT_S:
             hinted = True
             print(

@@ -98,11 +98,11 @@ class Strike:
 def find_strike(mask: np.ndarray, text_height: int) -> Strike | None:
     """Long near-horizontal strokes through the writing: the line(s) of a 訂正 (correction).
 
-    Handwritten characters rarely have a stroke longer than about 1.6 character heights, and
+    Handwritten characters rarely have a stroke longer than about 2.5 character heights, and
     form rules near the box edges are already gone, so such a stroke in the writing band is a
     strike-through, whether drawn as one line or the customary two.
     """
-    min_len = max(12, int(text_height * 1.6))
+    min_len = max(12, int(text_height * 2.5))
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (min_len, 1))
     lines = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, kernel)
     n, _, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)

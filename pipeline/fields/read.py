@@ -8,18 +8,21 @@ pixel box, and the ink crop for the review page. Normalisation and validation co
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import cv2
 import numpy as np
 
+from pipeline.fields import dates
 from pipeline.fields import ink as inkmod
 from pipeline.fields.geometry import PxBox, grow, mm_box_to_px, shift
 from pipeline.fields.marks import SIGNATURE_OFF, SIGNATURE_ON, read_marks
 from pipeline.forms.template import FieldSpec
 from pipeline.imaging.dropout import drop_form
 from pipeline.models import Char, Issue, Reading
-from pipeline.ocr.decode import Constraint
+from pipeline.ocr.decode import Constraint, decode
+from pipeline.ocr.lexicon import match_lexicon
 
 WAREKI_PATTERN = "(令和|平成|昭和)(元|D{1,2})年D{1,2}月D{1,2}日"
 
@@ -64,13 +67,24 @@ class _Job:
     slot: str
     crop: np.ndarray
     constraint: Constraint
+    words: tuple[str, ...] | None = None  # the closed list the value must come from, if any
 
 
 class PageReader:
     """Cuts fields from one aligned page. OCR crops are collected first and recognised in one
     batch, because the recogniser is much cheaper per crop when crops share a call."""
 
-    def __init__(self, aligned: np.ndarray, blank: np.ndarray, print_mask: np.ndarray, dpi: int) -> None:
+    def __init__(
+        self,
+        aligned: np.ndarray,
+        blank: np.ndarray,
+        print_mask: np.ndarray,
+        dpi: int,
+        vocabularies: dict[str, tuple[str, ...]] | None = None,
+        today: date | None = None,
+    ) -> None:
+        self.vocabularies = vocabularies or {}
+        self.today = today or date.today()
         self.aligned = aligned
         self.blank = blank
         self.print_mask = print_mask
@@ -157,16 +171,32 @@ class PageReader:
             rf.raw, rf.confidence = r.marked[0], r.confidence
             return rf, []
         if kind == "date_wareki" and spec.parts is not None:
+            words = self._part_words(spec)
             jobs = []
             for slot in ("year", "month", "day"):
-                jobs += self.text_jobs(rf, slot, self.px(getattr(spec.parts, slot)), DATE_PART)
+                part_jobs = self.text_jobs(rf, slot, self.px(getattr(spec.parts, slot)), DATE_PART)
+                if len(part_jobs) == 1:
+                    part_jobs[0].words = words[slot]
+                jobs += part_jobs
             return rf, jobs
         constraint = CONSTRAINTS[kind]
         if spec.charset:
             constraint = Constraint(spec.charset, constraint.pattern)
         if kind == "digits" and spec.cells is not None:
             constraint = Constraint("digits", f"D{{{spec.cells.count}}}")
-        return rf, self.text_jobs(rf, "text", b, constraint)
+        jobs = self.text_jobs(rf, "text", b, constraint)
+        if spec.vocabulary and len(jobs) == 1:
+            jobs[0].words = self.vocabularies.get(spec.vocabulary)
+        return rf, jobs
+
+    def _part_words(self, spec: FieldSpec) -> dict[str, tuple[str, ...] | None]:
+        """Valid numbers for each box of a boxed date: years only inside the field's date range."""
+        years = None
+        if spec.date_range is not None:
+            lo, hi = dates.resolve(spec.date_range, self.today)
+            eras = [spec.era] if spec.era else [o.value for o in spec.era_options or []]
+            years = dates.year_words(eras, lo, hi) or None
+        return {"year": years, "month": dates.MONTH_WORDS, "day": dates.DAY_WORDS}
 
     def _read_options(self, rf: RawField) -> None:
         spec = rf.spec
@@ -239,9 +269,29 @@ def read_page(reader: PageReader, specs: list[FieldSpec], recognizer: Any) -> li
     """Plan every field, recognise all crops in one batch, then finish each field."""
     planned = [reader.plan(s) for s in specs]
     jobs = [j for _, js in planned for j in js]
-    results = recognizer.read([j.crop for j in jobs], [j.constraint for j in jobs]) if jobs else []
+    matrices = recognizer.probs([j.crop for j in jobs]) if jobs else []
+    labels = recognizer.labels
     by_field: dict[str, dict[str, list[Reading]]] = {}
-    for job, reading in zip(jobs, results, strict=True):
+    not_in_list: set[str] = set()
+    for job, probs in zip(jobs, matrices, strict=True):
+        reading = decode(probs, labels, job.constraint)
+        if job.words:
+            m = match_lexicon(probs, labels, job.words, reading)
+            reading = m.reading
+            if not m.in_list:
+                not_in_list.add(job.field)
         slot = job.slot.split("#")[0]
         by_field.setdefault(job.field, {}).setdefault(slot, []).append(reading)
-    return [reader.finish(rf, by_field.get(rf.spec.name, {})) for rf, _ in planned]
+    out = []
+    for rf, _ in planned:
+        rf = reader.finish(rf, by_field.get(rf.spec.name, {}))
+        if rf.spec.name in not_in_list and rf.raw:
+            rf.issues.append(
+                Issue(
+                    "not_in_list",
+                    f"「{rf.spec.label}」が一覧にない値です。確認してください。",
+                    (rf.spec.name,),
+                )
+            )
+        out.append(rf)
+    return out

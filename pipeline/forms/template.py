@@ -94,6 +94,12 @@ class FieldSpec(_Strict):
         default=None, ge=0, le=1, description="overrides the kind's confidence threshold"
     )
     charset: str | None = Field(default=None, description="OCR charset name overriding the kind's default")
+    date_range: tuple[str, str] | None = Field(
+        default=None, description="plausible dates as offsets from the processing day, e.g. [-7y, +1y]"
+    )
+    vocabulary: str | None = Field(
+        default=None, description="name of a list in `vocabularies` the value must come from"
+    )
     cells: Cells | None = None
     options: list[Option] | None = None
     era: str | None = Field(default=None, description="era printed on the form, when it is not circled")
@@ -153,6 +159,9 @@ class Template(_Strict):
     blank_dpi: int = Field(default=300, ge=100, le=600)
     fields: list[FieldSpec] = Field(min_length=1)
     rules: list[CrossRule] = Field(default_factory=list)
+    vocabularies: dict[str, list[str]] = Field(
+        default_factory=dict, description="closed lists, e.g. the city's facilities"
+    )
 
     # Set by the loader, not the YAML.
     folder: Path | None = Field(default=None, exclude=True)
@@ -182,6 +191,13 @@ class Template(_Strict):
                 ):
                     problems.append(f"field {f.name!r} {what} {x, y, w, h} is not inside the page")
         names = {f.name for f in self.fields}
+        for f in self.fields:
+            if f.vocabulary is not None and f.vocabulary not in self.vocabularies:
+                hint = difflib.get_close_matches(f.vocabulary, list(self.vocabularies), n=1)
+                problems.append(
+                    f"field {f.name!r} names unknown vocabulary {f.vocabulary!r}"
+                    + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                )
         for r in self.rules:
             for n in r.fields:
                 if n not in names:

@@ -23,6 +23,16 @@ W_MM, H_MM = 210.0, 297.0
 X0, X1 = 12.0, 198.0
 LABEL_W = 30.0
 
+# The city's nursery facilities as listed in its 入園案内; 希望施設 must be one of them.
+FACILITIES = [
+    "みどり中央保育園", "さくら保育所", "ひまわりこども園", "たんぽぽ保育園", "すみれ保育園",
+    "あおぞら保育園", "わかば保育所", "ひかりこども園", "こばと保育園", "つくし保育園",
+    "どんぐり保育園", "なかよし保育園", "青葉保育園", "若草保育所", "みどり東保育園",
+    "みどり西保育所", "南町保育園", "北口こども園", "駅前保育園", "本町保育所",
+    "緑ヶ丘保育園", "みどり第二保育園", "ゆりかご保育園", "ほしのこ保育園", "もみじ認定こども園",
+    "あさひ保育園", "にじいろ保育園", "ことり乳児保育園", "みどり市立中央こども園", "けやき保育園",
+]  # fmt: skip
+
 fields: list[dict] = []
 texts: list[tuple[float, float, str, float, str]] = []  # x, y, text, size_mm, anchor
 rects: list[tuple[float, float, float, float, float]] = []  # x, y, w, h, line width mm
@@ -97,6 +107,7 @@ add(
     box=box(112, 25, 70, 10),
     era="令和",
     parts=parts,
+    date_range=["-2y", "+1y"],
     required=True,
 )
 
@@ -150,6 +161,7 @@ add(
     box=box(X0 + LABEL_W + 1, y + 1, 100, 10),
     era_options=era_opts,
     parts=parts,
+    date_range=["-7y", "+1y"],
     required=True,
 )
 y = 76
@@ -214,6 +226,7 @@ add(
     label="保護者 生年月日",
     kind="date_wareki",
     box=box(X0 + LABEL_W + 1, y + 1, 68, 10),
+    date_range=["-80y", "-13y"],
     required=True,
 )
 label_cell(112, y, 34, 12, "週の就労時間")
@@ -278,6 +291,7 @@ add(
     box=box(X0 + LABEL_W + 1, y + 1, 73, 10),
     era="令和",
     parts=parts,
+    date_range=["-1y", "+2y"],
     required=True,
 )
 label_cell(117, y, 22, 12, "保育必要量")
@@ -304,6 +318,7 @@ for i in range(3):
         box=box(X0 + LABEL_W + 7, yy + 1, X1 - X0 - LABEL_W - 8, 8),
         required=(i == 0),
         max_length=30,
+        vocabulary="facilities",
     )
 y = 217
 label_cell(X0, y, LABEL_W, 20, "保育を必要と\nする事由", 3.2)
@@ -359,6 +374,7 @@ template = {
     "blank": "blank.png",
     "blank_dpi": DPI,
     "fields": fields,
+    "vocabularies": {"facilities": FACILITIES},
     "rules": [
         {"rule": "class_age", "fields": ["child_birth_date", "start_date"], "params": {"min": 0, "max": 5}},
         {"rule": "min_age_days", "fields": ["child_birth_date", "start_date"]},

@@ -1,0 +1,80 @@
+"""Plausible date ranges for date fields, and the year/month/day values they allow.
+
+A template may give a field `date_range: ["-7y", "+1y"]`, offsets from the day the scan is
+processed (an application date is near today, a nursery child is under seven). Reading a date
+written in boxes then becomes a choice among valid numbers instead of free digits, which turns
+a misread `8` into `令和8年` rather than `令和48年`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from pipeline.models import Issue
+from pipeline.normalize import ERAS
+
+_OFFSET = re.compile(r"^([+-])(\d+)([ymd])$")
+
+
+def shift(day: dt.date, offset: str) -> dt.date:
+    m = _OFFSET.match(offset.strip())
+    if not m:
+        raise ValueError(f"date offset {offset!r} should look like -7y, +2m or +30d")
+    sign = 1 if m[1] == "+" else -1
+    n = int(m[2]) * sign
+    if m[3] == "d":
+        return day + dt.timedelta(days=n)
+    months = n * 12 if m[3] == "y" else n
+    y, mo = divmod(day.month - 1 + months, 12)
+    year = day.year + y
+    month = mo + 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, d)
+        except ValueError:
+            continue
+    raise ValueError(offset)
+
+
+def resolve(date_range: tuple[str, str], today: dt.date) -> tuple[dt.date, dt.date]:
+    return shift(today, date_range[0]), shift(today, date_range[1])
+
+
+def year_words(eras: list[str], lo: dt.date, hi: dt.date) -> tuple[str, ...]:
+    """Era years (as written: 元 or digits) that fall in [lo, hi] for any of `eras`."""
+    words: list[str] = []
+    for name in eras:
+        era = ERAS.get(name)
+        if era is None:
+            continue
+        start = max(lo, era.since)
+        end = min(hi, (era.until - dt.timedelta(days=1)) if era.until else hi)
+        for year in range(start.year, end.year + 1):
+            n = year - era.since.year + 1
+            words += [str(n)] + (["元"] if n == 1 else [])
+    return tuple(dict.fromkeys(words))
+
+
+MONTH_WORDS = tuple(str(i) for i in range(1, 13)) + tuple(f"0{i}" for i in range(1, 10))
+DAY_WORDS = tuple(str(i) for i in range(1, 32)) + tuple(f"0{i}" for i in range(1, 10))
+
+
+def range_issue(
+    name: str, label: str, date_range: tuple[str, str] | None, value: object, today: dt.date
+) -> Issue | None:
+    """An error when a date lies outside the field's plausible range (a misread year, usually)."""
+    if date_range is None or not isinstance(value, str):
+        return None
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+    lo, hi = resolve(date_range, today)
+    if lo <= day <= hi:
+        return None
+    return Issue(
+        "date_out_of_range",
+        f"「{label}」の日付（{day.year}年{day.month}月{day.day}日）がありえない範囲です。読み取りを確認してください。",
+        (name,),
+    )
