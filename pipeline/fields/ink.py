@@ -93,6 +93,7 @@ class Strike:
 
     x0: int
     x1: int
+    y: int  # centre row of the strike lines
 
 
 def find_strike(mask: np.ndarray, text_height: int) -> Strike | None:
@@ -109,7 +110,8 @@ def find_strike(mask: np.ndarray, text_height: int) -> Strike | None:
     segs = [stats[i, :4] for i in range(1, n) if stats[i, cv2.CC_STAT_WIDTH] >= min_len]
     if not segs:
         return None
-    return Strike(int(min(s[0] for s in segs)), int(max(s[0] + s[2] for s in segs)))
+    y = int(np.mean([s[1] + s[3] / 2 for s in segs]))
+    return Strike(int(min(s[0] for s in segs)), int(max(s[0] + s[2] for s in segs)), y)
 
 
 def split_lines(mask: np.ndarray, max_lines: int) -> list[tuple[int, int]]:

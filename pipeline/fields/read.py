@@ -21,6 +21,7 @@ from pipeline.fields.marks import SIGNATURE_OFF, SIGNATURE_ON, read_marks
 from pipeline.forms.template import FieldSpec
 from pipeline.imaging.dropout import drop_form
 from pipeline.models import Char, Issue, Reading
+from pipeline.ocr import digits
 from pipeline.ocr.decode import Constraint, decode
 from pipeline.ocr.lexicon import match_lexicon
 
@@ -39,6 +40,9 @@ CONSTRAINTS: dict[str, Constraint] = {
     "my_number": Constraint("digits", "D{12}"),
 }
 DATE_PART = Constraint("wareki", "元|D{1,2}")
+# Date parts are left out: they are read against the list of valid numbers already.
+DIGIT_CHARSETS = frozenset({"digits", "phone", "postal"})
+DISAGREE_CONFIDENCE = 0.5
 TEXT_KINDS = frozenset(CONSTRAINTS)
 
 
@@ -68,6 +72,7 @@ class _Job:
     crop: np.ndarray
     constraint: Constraint
     words: tuple[str, ...] | None = None  # the closed list the value must come from, if any
+    ink: np.ndarray | None = None  # the crop's ink mask, for the digit second opinion
 
 
 class PageReader:
@@ -130,13 +135,7 @@ class PageReader:
             rf.issues.append(
                 Issue("correction", "訂正線があります。正しい値を確認してください。", (rf.spec.name,))
             )
-            # Read what was written outside the struck-out span (plus a margin for stroke ends).
-            margin = max(2, bb[3] // 3)
-            x0s, x1s = max(0, strike.x0 - margin), strike.x1 + margin
-            crop = crop.copy()
-            crop[:, x0s:x1s] = 255
-            mask = mask.copy()
-            mask[:, x0s:x1s] = False
+            crop, mask = _drop_struck(crop, mask, strike, bb)
             bb = inkmod.bbox(mask)
             if bb is None:
                 return []
@@ -149,7 +148,7 @@ class PageReader:
         sub = np.where(keep, crop[y0:y1, x0:x1], 255).astype(np.uint8)
         bands = inkmod.split_lines(mask[y0:y1, x0:x1], rf.spec.lines)
         if len(bands) <= 1:
-            return [_Job(rf.spec.name, slot, sub, constraint)]
+            return [_Job(rf.spec.name, slot, sub, constraint, ink=mask[y0:y1, x0:x1])]
         return [
             _Job(rf.spec.name, f"{slot}#{i}", sub[max(0, a - 2) : b2 + 2], constraint)
             for i, (a, b2) in enumerate(bands)
@@ -257,6 +256,26 @@ class PageReader:
         return rf
 
 
+def _drop_struck(
+    crop: np.ndarray, mask: np.ndarray, strike: inkmod.Strike, bb: PxBox
+) -> tuple[np.ndarray, np.ndarray]:
+    """Remove the struck-out writing. A correction written on its own line (above or below) keeps
+    that line; one written beside the struck value keeps what lies outside the struck span."""
+    crop, mask = crop.copy(), mask.copy()
+    bands = inkmod.split_lines(mask, 2)
+    if len(bands) == 2:
+        drop = next((b for b in bands if b[0] <= strike.y < b[1]), None)
+        if drop is not None:
+            crop[drop[0] : drop[1]] = 255
+            mask[drop[0] : drop[1]] = False
+            return crop, mask
+    margin = max(2, bb[3] // 3)
+    x0, x1 = max(0, strike.x0 - margin), strike.x1 + margin
+    crop[:, x0:x1] = 255
+    mask[:, x0:x1] = False
+    return crop, mask
+
+
 def _join(readings: list[Reading]) -> Reading:
     if not readings:
         return Reading("", ())
@@ -273,6 +292,7 @@ def read_page(reader: PageReader, specs: list[FieldSpec], recognizer: Any) -> li
     labels = recognizer.labels
     by_field: dict[str, dict[str, list[Reading]]] = {}
     not_in_list: set[str] = set()
+    disagree: set[str] = set()
     for job, probs in zip(jobs, matrices, strict=True):
         reading = decode(probs, labels, job.constraint)
         if job.words:
@@ -280,6 +300,12 @@ def read_page(reader: PageReader, specs: list[FieldSpec], recognizer: Any) -> li
             reading = m.reading
             if not m.in_list:
                 not_in_list.add(job.field)
+        if (
+            job.constraint.charset in DIGIT_CHARSETS
+            and job.ink is not None
+            and digits.agrees(reading.text, job.ink) is False
+        ):
+            disagree.add(job.field)
         slot = job.slot.split("#")[0]
         by_field.setdefault(job.field, {}).setdefault(slot, []).append(reading)
     out = []
@@ -291,6 +317,17 @@ def read_page(reader: PageReader, specs: list[FieldSpec], recognizer: Any) -> li
                     "not_in_list",
                     f"「{rf.spec.label}」が一覧にない値です。確認してください。",
                     (rf.spec.name,),
+                )
+            )
+        if rf.spec.name in disagree:
+            # Two independent readers disagree on a digit: not sure enough to accept unseen.
+            rf.confidence = min(rf.confidence, DISAGREE_CONFIDENCE)
+            rf.issues.append(
+                Issue(
+                    "digits_uncertain",
+                    "数字の読み取りが二通りに分かれました。確認してください。",
+                    (rf.spec.name,),
+                    "warning",
                 )
             )
         out.append(rf)
