@@ -247,6 +247,8 @@ def main() -> int:
         print(json.dumps(result, ensure_ascii=False, indent=1))
         return 0 if ok else 1
     c, e, k = result["check"], result["export"], result["chaos"]
+    for line in k["events"]:
+        print("   ", line)
     print(
         f"chaos: {len(files)} documents, {c['pages']} pages, {result['elapsed_s']} s ({result['pages_per_min']} pages/min)"
     )
