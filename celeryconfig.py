@@ -96,7 +96,12 @@ if __name__ == "__main__":
     import sys
 
     for key, value in sorted(globals().items()):
-        if not key.startswith("_") and key.islower() and key not in ("annotations", "crontab", "sys"):
+        if (
+            not key.startswith("_")
+            and key.islower()
+            and not callable(value)
+            and key not in ("annotations", "sys")
+        ):
             if key.endswith("_url") or key == "result_backend":
                 from kombu.utils.url import maybe_sanitize_url
 

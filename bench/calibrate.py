@@ -44,7 +44,9 @@ def main() -> int:
                 if blocking(f.issues):
                     continue
                 samples[f.kind].append((f.confidence, same(f.value, gpage["values"][f.name])))
-    print(f"\nthresholds for error among accepted <= {args.target:.1%} ({len(gts)} pages, seed {args.seed})\n")
+    print(
+        f"\nthresholds for error among accepted <= {args.target:.1%} ({len(gts)} pages, seed {args.seed})\n"
+    )
     print(f"{'kind':<14}{'n':>6}{'threshold':>11}{'accepts':>9}{'err':>8}")
     best: dict[str, float] = {}
     for kind, rows in sorted(samples.items()):

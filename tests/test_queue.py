@@ -376,6 +376,25 @@ def test_a_burst_of_200_files_into_the_hot_folder_is_all_processed(env, worker, 
     assert {s.route for s in store.document_states(shas).values()} == {"unknown_form"}
 
 
+def test_the_nightly_batch_runs_as_a_celery_task_on_the_delivery_queue(env, worker, store) -> None:
+    from sqlalchemy import select
+
+    from pipeline.batch import step_names
+    from pipeline.store.models import AuditLog
+
+    call = [str(BIN / "celery"), "-A", "workers", "call", "shinsei.nightly", "--args", '["2026-11-24"]']
+    subprocess.run(call, cwd=REPO, env=env, check=True, capture_output=True, timeout=60)
+
+    def ran() -> dict | None:
+        with store.session() as s:
+            details = s.scalars(select(AuditLog.detail).where(AuditLog.action == "batch_nightly")).all()
+        return next((d for d in details if d["day"] == "2026-11-24"), None)
+
+    detail = wait_for(ran, 60, "the nightly batch to run in the worker")
+    assert detail["ok"] and [st["name"] for st in detail["steps"]] == step_names()
+    assert re.search(r"Task shinsei\.nightly\[[\w-]+\] succeeded", worker.log())
+
+
 def test_redis_restarted_empty_in_the_middle_of_a_batch(env, broker, worker, store, tmp_path) -> None:
     folder = tmp_path / "batch"
     folder.mkdir()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from celery import Celery
@@ -25,6 +26,9 @@ log = logging.getLogger("shinsei.worker")
 
 app = Celery("shinsei", include=["workers.tasks"])
 app.config_from_object("celeryconfig")
+# `celery -A workers beat` keeps its schedule state in the data directory, and opens it before any
+# signal is sent: the folder must exist when the app is imported.
+Path(app.conf.beat_schedule_filename).parent.mkdir(parents=True, exist_ok=True)
 
 
 @dataclass

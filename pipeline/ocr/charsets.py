@@ -99,7 +99,10 @@ MERGES: dict[str, dict[str, str]] = {
     "furigana": _LONG_VOWEL_LOOKALIKES,
     # Full-width digits in an address are the same number; fold them so house numbers come out ASCII.
     # A handwritten 1 is often read as a slash or bar; neither belongs in a Japanese address.
-    "address": {**_FULLWIDTH_DIGITS, "/": "1", "|": "1", "／": "1", "｜": "1", "l": "1", "I": "1"},
+    "address": {
+        **_FULLWIDTH_DIGITS,
+        **{c: "1" for c in "/|\\()（）.,l｜／I"},
+    },
     "name": {},
     "free": {},
 }
