@@ -61,7 +61,8 @@ def test_template_errors_name_file_line_and_key_with_suggestions() -> None:
         parse_template(bad, "nursery/template.yaml")
     text = str(exc.value)
     assert "2 problem(s)" in text
-    assert "nursery/template.yaml:23:3 fields[0].requried" in text and "did you mean 'required'?" in text
+    line = next(i for i, t in enumerate(src.splitlines(), 1) if "required: true" in t)
+    assert f"nursery/template.yaml:{line}:3 fields[0].requried" in text and "did you mean 'required'?" in text
     assert "fields[1].kind" in text and "did you mean 'kana'?" in text
 
 

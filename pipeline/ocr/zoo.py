@@ -57,7 +57,8 @@ MODELS: dict[str, ModelSpec] = {
         relpath="models/PP-OCRv6_rec_small.onnx",
         sha256="6f327246b50388f3c176ae304bd95767ea6dc0c9ae92153ef8cbe210b3c14884",
         input_height=48,
-        min_width=320,
+        # PaddleOCR pads crops to 320 px; 160 read the same on our dev pages and is ~30% faster.
+        min_width=160,
     ),
 }
 
