@@ -769,3 +769,52 @@ def postal_town_issue(postal: str, address: str) -> Issue | None:
         f"住所の町名が郵便番号の町域（{records[0].neighborhood}）と一致しません",
         severity="warning",
     )
+
+
+def _edit_distance(a: str, b: str) -> int:
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def snap_address_prefix(postal: str, address: str) -> tuple[str, Issue | None]:
+    """Correct a misread 都道府県+市区町村+町域 from the postal code's own record.
+
+    The postal code is read with a digit grammar and checked against Japan Post's data, so it is
+    the more reliable of the two; where the start of the address is within a character or two of
+    the place the code names (二海道 for 北海道, 奧田 for 奥田), the code's spelling is used. The
+    field still goes to a person (a misread code could name the neighbouring town). Anything further off is left to `address_prefix_fix` and the reviewer.
+    """
+    try:
+        rec = lookup_postal(postal)
+    except PostalLookupError:
+        return address, None
+    if rec is None or not address:
+        return address, None
+    best: tuple[int, int, str] | None = None  # (distance, written length, expected)
+    for r in _records(rec):
+        town = r.neighborhood if r.neighborhood and "以下に掲載がない" not in r.neighborhood else ""
+        for expected in (f"{r.prefecture}{r.city}{town}",):
+            if address.startswith(expected):
+                return address, None
+            for k in (0, -1, 1, -2, 2):  # on a tie, the written length nearest the expected wins
+                n = len(expected) + k
+                if n <= 0 or n > len(address):
+                    continue
+                d = _edit_distance(address[:n], expected)
+                if best is None or d < best[0]:
+                    best = (d, n, expected)
+    if best is None:
+        return address, None
+    d, n, expected = best
+    if 1 <= d <= max(1, len(expected) // 6) and address[n : n + 1] not in ("市", "町", "村", "区"):
+        return expected + address[n:], Issue(
+            "address_prefix_corrected",
+            f"住所の地名を郵便番号の登録どおり「{expected}」に直しました。確認してください",
+            severity="error",
+        )
+    return address, None

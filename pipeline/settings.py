@@ -59,7 +59,9 @@ class Settings(BaseSettings):
     requeue_after_s: int = Field(
         default=1800, ge=1, description="a `processing` document nobody started for this long is queued again"
     )
-    worker_max_memory_kb: int = Field(default=900_000, description="a worker process past this is replaced")
+    worker_max_memory_kb: int = Field(
+        default=800_000, description="KiB; a worker process past this after a task is replaced (~1.5× its peak)"
+    )
 
     # Hot folder (`shinsei watch`).
     hotfolder_stable_s: float = Field(default=5.0, ge=0, description="size and mtime unchanged this long")

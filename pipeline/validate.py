@@ -17,7 +17,7 @@ from typing import Any
 
 from pipeline.forms.template import CrossRule
 from pipeline.models import Issue
-from pipeline.normalize import address_prefix_fix, postal_town_issue
+from pipeline.normalize import address_prefix_fix, postal_town_issue, snap_address_prefix
 from pipeline.settings import Settings
 
 
@@ -230,6 +230,10 @@ def fix_addresses(rules: list[CrossRule], values: Mapping[str, Any]) -> tuple[di
         postal, address = out.get(postal_f), out.get(addr_f)
         if not isinstance(postal, str) or not isinstance(address, str) or not postal or not address:
             continue
+        address, snapped = snap_address_prefix(postal, address)
+        if snapped is not None:
+            out[addr_f] = address
+            issues.append(Issue(snapped.code, snapped.message, (addr_f,), snapped.severity))
         fixed, found = address_prefix_fix(postal, address)
         out[addr_f] = fixed  # a prefecture added; for a ward-less 政令市 validate_cross still warns
         if found is not None and found.code == "address_prefix_added":

@@ -13,6 +13,7 @@ from typing import Any
 
 import cv2
 import numpy as np
+from stdnum.jp import in_ as mynumber
 
 from pipeline.fields import dates
 from pipeline.fields import ink as inkmod
@@ -23,7 +24,7 @@ from pipeline.imaging.dropout import drop_form
 from pipeline.models import Char, Issue, Reading
 from pipeline.ocr import digits
 from pipeline.ocr.decode import Constraint, decode
-from pipeline.ocr.lexicon import match_lexicon
+from pipeline.ocr.lexicon import match_lexicon, rank
 
 WAREKI_PATTERN = "(令和|平成|昭和)(元|D{1,2})年D{1,2}月D{1,2}日"
 
@@ -73,6 +74,7 @@ class _Job:
     constraint: Constraint
     words: tuple[str, ...] | None = None  # the closed list the value must come from, if any
     ink: np.ndarray | None = None  # the crop's ink mask, for the digit second opinion
+    kind: str = ""
 
 
 class PageReader:
@@ -148,7 +150,7 @@ class PageReader:
         sub = np.where(keep, crop[y0:y1, x0:x1], 255).astype(np.uint8)
         bands = inkmod.split_lines(mask[y0:y1, x0:x1], rf.spec.lines)
         if len(bands) <= 1:
-            return [_Job(rf.spec.name, slot, sub, constraint, ink=mask[y0:y1, x0:x1])]
+            return [_Job(rf.spec.name, slot, sub, constraint, ink=mask[y0:y1, x0:x1], kind=rf.spec.kind)]
         return [
             _Job(rf.spec.name, f"{slot}#{i}", sub[max(0, a - 2) : b2 + 2], constraint)
             for i, (a, b2) in enumerate(bands)
@@ -256,6 +258,31 @@ class PageReader:
         return rf
 
 
+def _fix_check_digit(probs: np.ndarray, labels: Any, reading: Reading) -> Reading | None:
+    """A 12-digit 個人番号 whose check digit fails has (almost always) one misread digit: try every
+    single-digit change that passes, and keep the one the recogniser finds most likely."""
+    text = reading.text
+    if len(text) != 12 or not text.isdigit() or mynumber.is_valid(text):
+        return None
+    cands = [
+        text[:i] + d + text[i + 1 :]
+        for i in range(12)
+        for d in "0123456789"
+        if d != text[i] and mynumber.is_valid(text[:i] + d + text[i + 1 :])
+    ]
+    ranked = rank(probs, labels, cands)
+    if not ranked:
+        return None
+    best, post = ranked[0]
+    return Reading(
+        best,
+        tuple(
+            Char(ch, post if ch != text[i] else c.prob)
+            for i, (ch, c) in enumerate(zip(best, reading.chars, strict=False))
+        ),
+    )
+
+
 def _drop_struck(
     crop: np.ndarray, mask: np.ndarray, strike: inkmod.Strike, bb: PxBox
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -293,6 +320,7 @@ def read_page(reader: PageReader, specs: list[FieldSpec], recognizer: Any) -> li
     by_field: dict[str, dict[str, list[Reading]]] = {}
     not_in_list: set[str] = set()
     disagree: set[str] = set()
+    checksum_fixed: set[str] = set()
     for job, probs in zip(jobs, matrices, strict=True):
         reading = decode(probs, labels, job.constraint)
         if job.words:
@@ -300,6 +328,11 @@ def read_page(reader: PageReader, specs: list[FieldSpec], recognizer: Any) -> li
             reading = m.reading
             if not m.in_list:
                 not_in_list.add(job.field)
+        if job.kind == "my_number":
+            fixed = _fix_check_digit(probs, labels, reading)
+            if fixed is not None:
+                reading = fixed
+                checksum_fixed.add(job.field)
         if (
             job.constraint.charset in DIGIT_CHARSETS
             and job.ink is not None
@@ -316,6 +349,14 @@ def read_page(reader: PageReader, specs: list[FieldSpec], recognizer: Any) -> li
                 Issue(
                     "not_in_list",
                     f"「{rf.spec.label}」が一覧にない値です。確認してください。",
+                    (rf.spec.name,),
+                )
+            )
+        if rf.spec.name in checksum_fixed:
+            rf.issues.append(
+                Issue(
+                    "check_digit_corrected",
+                    "チェックデジットが合わないため、最も確からしい番号に1桁直しました。原本と照合してください。",
                     (rf.spec.name,),
                 )
             )

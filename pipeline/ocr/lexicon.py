@@ -63,11 +63,23 @@ def _log_likelihoods(logp: np.ndarray, seqs: list[list[int]]) -> np.ndarray:
     return last
 
 
+_INDEX: dict[int, tuple[Sequence[str], dict[str, int]]] = {}
+
+
+def _index(labels: Sequence[str]) -> dict[str, int]:
+    """Label → class index, built once per label list (keyed by identity; the list is kept in the
+    value so its id cannot be reused while cached)."""
+    hit = _INDEX.get(id(labels))
+    if hit is None:
+        hit = _INDEX[id(labels)] = (labels, {lab: i for i, lab in enumerate(labels) if i})
+    return hit[1]
+
+
 def match_lexicon(
     probs: np.ndarray, labels: Sequence[str], words: Sequence[str], free: Reading
 ) -> LexiconMatch:
     """Best entry of `words` for this crop, or the free reading when none fits."""
-    index = {lab: i for i, lab in enumerate(labels) if i}
+    index = _index(labels)
     cands = [w for w in words if w and all(ch in index for ch in w)]
     if not cands or probs.shape[0] == 0:
         return LexiconMatch(free, free.text in words, 0.0)
@@ -81,3 +93,17 @@ def match_lexicon(
         return LexiconMatch(free, False, posterior)
     word = cands[best]
     return LexiconMatch(Reading(word, tuple(Char(ch, posterior) for ch in word)), True, posterior)
+
+
+def rank(probs: np.ndarray, labels: Sequence[str], candidates: Sequence[str]) -> list[tuple[str, float]]:
+    """Candidates ordered by CTC likelihood, each with its posterior among them."""
+    index = _index(labels)
+    cands = [c for c in dict.fromkeys(candidates) if c and all(ch in index for ch in c)]
+    if not cands or probs.shape[0] == 0:
+        return []
+    logp = np.log(np.clip(probs.astype(np.float64), 1e-12, 1.0))
+    ll = _log_likelihoods(logp, [[index[ch] for ch in c] for c in cands])
+    post = np.exp(ll - ll.max())
+    post /= post.sum()
+    order = np.argsort(-ll)
+    return [(cands[i], float(post[i])) for i in order]
