@@ -60,7 +60,8 @@ class Settings(BaseSettings):
         default=1800, ge=1, description="a `processing` document nobody started for this long is queued again"
     )
     worker_max_memory_kb: int = Field(
-        default=800_000, description="KiB; a worker process past this after a task is replaced (~1.5× its peak)"
+        default=800_000,
+        description="KiB; a worker process past this after a task is replaced (~1.5× its peak)",
     )
 
     # Hot folder (`shinsei watch`).

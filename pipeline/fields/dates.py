@@ -78,3 +78,12 @@ def range_issue(
         f"「{label}」の日付（{day.year}年{day.month}月{day.day}日）がありえない範囲です。読み取りを確認してください。",
         (name,),
     )
+
+
+def wareki_pattern(lo: dt.date, hi: dt.date, eras: tuple[str, ...] = ("令和", "平成", "昭和")) -> str:
+    """Decoder grammar for a written 和暦 date inside [lo, hi]: only the eras that overlap the
+    range, a month of 1–2 digits that starts 0 or 1, a day that starts 0–3. (Listing every valid
+    year/month/day literally is exact but ten times slower to decode; the range check after
+    decoding catches the rest.)"""
+    used = [e for e in eras if year_words([e], lo, hi)] or list(eras)
+    return f"({'|'.join(used)})(元|D{{1,2}})年(D|1D|0D)月(D|1D|2D|3D|0D)日"

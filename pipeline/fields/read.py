@@ -34,7 +34,13 @@ CONSTRAINTS: dict[str, Constraint] = {
     "kana": Constraint("furigana"),
     "number": Constraint("number", "D{1,3}"),
     "postal_code": Constraint("postal", "D{3}-D{4}|D{7}"),
-    "phone": Constraint("phone", "D{2,5}-D{1,4}-D{4}|D{10,11}"),
+    # Japanese numbers: a landline is 10 digits (0 + area code of 1-4 digits + local), a mobile
+    # 11 (070/080/090), plus 050 and 0120. The grammar fixes the leading 0 and the length.
+    "phone": Constraint(
+        "phone",
+        "0D-D{4}-D{4}|0D{2}-D{3}-D{4}|0D{3}-D{2}-D{4}|0D{4}-D-D{4}|0(7|8|9)0-D{4}-D{4}|050-D{4}-D{4}"
+        "|0120-D{3}-D{3}|0D{9}|0(7|8|9)0D{8}",
+    ),
     "date_wareki": Constraint("wareki", WAREKI_PATTERN),
     "date": Constraint("date", "D{4}/D{1,2}/D{1,2}|D{4}年D{1,2}月D{1,2}日"),
     "digits": Constraint("digits"),
@@ -181,6 +187,9 @@ class PageReader:
                 jobs += part_jobs
             return rf, jobs
         constraint = CONSTRAINTS[kind]
+        if kind == "date_wareki" and spec.date_range is not None:
+            lo, hi = dates.resolve(spec.date_range, self.today)
+            constraint = Constraint("wareki", dates.wareki_pattern(lo, hi))
         if spec.charset:
             constraint = Constraint(spec.charset, constraint.pattern)
         if kind == "digits" and spec.cells is not None:
