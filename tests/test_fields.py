@@ -1,0 +1,170 @@
+"""Field reading parts on real rendered images: ink, strikes, marks, lexicon, dates, digits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+from stdnum.jp import in_ as mynumber
+
+from pipeline.fields import dates
+from pipeline.fields import ink as inkmod
+from pipeline.fields.marks import read_marks
+from pipeline.fields.read import _fix_check_digit
+from pipeline.models import Char, Reading
+from pipeline.ocr import digits
+from pipeline.ocr.decode import Constraint
+from pipeline.ocr.lexicon import _log_likelihoods, match_lexicon, rank
+from tests.conftest import ROOT
+
+SETO = "/usr/share/fonts/truetype/seto/setofont.ttf"
+
+
+def render(
+    text: str, size: int = 40, pad: int = 12, strike: bool = False, above: str | None = None
+) -> np.ndarray:
+    font = ImageFont.truetype(SETO, size)
+    w = int(font.getlength(text)) + 2 * pad
+    h = size + 2 * pad + (size + pad if above else 0)
+    img = Image.new("L", (w + (int(font.getlength(above)) if above else 0), h), 250)
+    d = ImageDraw.Draw(img)
+    y = pad + (size + pad if above else 0)
+    d.text((pad, y), text, font=font, fill=20)
+    if strike:
+        for dy in (0.4, 0.6):
+            d.line([(pad - 4, y + size * dy), (w - pad + 4, y + size * dy)], fill=20, width=3)
+    if above:
+        d.text((pad, pad), above, font=font, fill=20)
+    return np.array(img)
+
+
+def test_ink_threshold_follows_the_paper_and_ignores_noise() -> None:
+    crop = np.full((60, 200), 240, np.uint8)
+    crop += np.random.default_rng(0).integers(0, 10, crop.shape, dtype=np.uint8)
+    assert inkmod.binarize(crop).sum() == 0
+    crop[20:40, 50:52] = 170  # a faint pencil stroke on clean paper still counts
+    assert inkmod.binarize(crop).sum() == 40
+
+
+def test_strike_through_is_found_and_plain_writing_is_not() -> None:
+    plain = inkmod.binarize(render("三浦翔"))
+    bb = inkmod.bbox(plain)
+    assert inkmod.find_strike(plain, bb[3]) is None
+    struck = inkmod.binarize(render("サトウナナ", strike=True))
+    s = inkmod.find_strike(struck, inkmod.bbox(struck)[3] // 2)
+    assert s is not None and s.x1 - s.x0 > 150
+
+
+def test_rules_near_the_edge_are_removed_but_a_stroke_in_the_middle_stays() -> None:
+    m = np.zeros((60, 300), bool)
+    m[1:3, :] = True  # left-over box edge
+    m[30:32, 20:280] = True  # the applicant's long stroke
+    out = inkmod.remove_rules(m, 100)
+    assert not out[1:3].any()
+    assert out[30:32, 20:280].all()
+
+
+def test_lines_of_writing_are_split() -> None:
+    two = inkmod.binarize(render("みどり", above="山田"))
+    assert len(inkmod.split_lines(two, 2)) == 2
+    assert len(inkmod.split_lines(inkmod.binarize(render("ダイ")), 1)) == 1
+
+
+def test_marks_have_a_clear_and_an_uncertain_band() -> None:
+    empty, ticked, faint = np.zeros((40, 40), bool), np.zeros((40, 40), bool), np.zeros((40, 40), bool)
+    ticked[10:30, 18:22] = True
+    faint[20, 10:25] = True
+    r = read_marks([empty, ticked])
+    assert r.marked == (False, True) and r.confidence == 1.0
+    assert read_marks([faint]).confidence < 0.5
+
+
+def test_ctc_likelihood_matches_brute_force() -> None:
+    rng = np.random.default_rng(3)
+    p = rng.random((5, 4))
+    p /= p.sum(1, keepdims=True)
+    lp = np.log(p)
+
+    def collapse(path):
+        out, prev = [], None
+        for c in path:
+            if c != prev and c != 0:
+                out.append(c)
+            prev = c
+        return out
+
+    for seq in ([1], [1, 2], [2, 2], [3, 1, 2]):
+        brute = sum(
+            np.exp(sum(lp[t, c] for t, c in enumerate(path)))
+            for path in itertools.product(range(4), repeat=5)
+            if collapse(path) == seq
+        )
+        assert _log_likelihoods(lp, [seq])[0] == pytest.approx(np.log(brute))
+
+
+@pytest.mark.slow
+def test_closed_list_reading_picks_the_facility(engine) -> None:
+    rec = engine.recognizer
+    words = ["ひまわりこども園", "ひかりこども園", "さくら保育所", "にじいろ保育園"]
+    crop = render("ひまわりこども園")
+    probs = rec.probs([crop])[0]
+    free = rec.read([crop], [Constraint("name")])[0]
+    m = match_lexicon(probs, rec.labels, words, free)
+    assert m.in_list and m.reading.text == "ひまわりこども園" and m.posterior > 0.9
+    other = render("みどり幼稚園")
+    m2 = match_lexicon(rec.probs([other])[0], rec.labels, words, rec.read([other], [Constraint("name")])[0])
+    assert not m2.in_list
+
+
+def test_date_ranges_and_era_years() -> None:
+    today = dt.date(2026, 11, 26)
+    assert dates.shift(today, "-7y") == dt.date(2019, 11, 26)
+    assert dates.shift(dt.date(2024, 3, 31), "-1m") == dt.date(2024, 2, 29)
+    lo, hi = dates.resolve(("-7y", "+1y"), today)
+    assert dates.year_words(["令和"], lo, hi) == ("1", "元", "2", "3", "4", "5", "6", "7", "8", "9")
+    assert "31" in dates.year_words(["平成"], lo, hi) and "30" not in dates.year_words(["平成"], lo, hi)
+    assert dates.range_issue("d", "生年月日", ("-7y", "+1y"), "2066-06-02", today).code == "date_out_of_range"
+    assert dates.range_issue("d", "生年月日", ("-7y", "+1y"), "2024-06-02", today) is None
+    pat = dates.wareki_pattern(*dates.resolve(("-80y", "-13y"), today))
+    assert pat.startswith("(平成|昭和)")
+    with pytest.raises(ValueError):
+        dates.shift(today, "7 years ago")
+
+
+def test_digit_classifier_reads_unseen_mnist_digits() -> None:
+    arr = np.load(ROOT / "samples" / "assets" / "mnist_digits_0-399.npz")["digits"]
+    imgs = [digits.normalise(arr[d, i] > 100) for d in range(10) for i in range(300, 340)]
+    pred = digits.classify(imgs).argmax(1)
+    assert (pred == np.repeat(np.arange(10), 40)).mean() > 0.93
+
+
+def test_digit_second_opinion_on_a_written_number() -> None:
+    arr = np.load(ROOT / "samples" / "assets" / "mnist_digits_0-399.npz")["digits"]
+    line = np.hstack([np.pad(arr[d, 350] > 100, ((4, 4), (6, 6))) for d in (0, 4, 2, 2)])
+    assert len(digits.segment(line)) == 4
+    assert digits.agrees("0422", line) is True
+    assert digits.agrees("0722", line) is False or digits.agrees("0722", line) is None
+    assert digits.agrees("04222", line) is None  # not as many digits as ink: no opinion
+
+
+def test_check_digit_repair_picks_the_likeliest_valid_number() -> None:
+    good = "123456789018"
+    good = good[:11] + mynumber.calc_check_digit(good[:11])
+    labels = ("", *"0123456789")
+    bad = good[:4] + ("7" if good[4] != "7" else "1") + good[5:]
+    # Frames: each digit certain, except position 4 where the true digit is a close second.
+    frames = []
+    for i, ch in enumerate(bad):
+        row = np.full(11, 1e-4)
+        row[1 + int(ch)] = 0.6 if i == 4 else 0.99
+        if i == 4:
+            row[1 + int(good[4])] = 0.39
+        frames += [row / row.sum(), np.eye(11)[0] * 0.99 + 0.001]
+    probs = np.array(frames, np.float32)
+    reading = Reading(bad, tuple(Char(c, 0.99) for c in bad))
+    fixed = _fix_check_digit(probs, labels, reading)
+    assert fixed is not None and fixed.text == good
+    assert rank(probs, labels, [good, bad])[0][0] == bad  # before the check, the misread was likelier
