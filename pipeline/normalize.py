@@ -771,7 +771,7 @@ def postal_town_issue(postal: str, address: str) -> Issue | None:
     )
 
 
-def _edit_distance(a: str, b: str) -> int:
+def edit_distance(a: str, b: str) -> int:
     prev = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
         cur = [i]
@@ -805,7 +805,7 @@ def snap_address_prefix(postal: str, address: str) -> tuple[str, Issue | None]:
                 n = len(expected) + k
                 if n <= 0 or n > len(address):
                     continue
-                d = _edit_distance(address[:n], expected)
+                d = edit_distance(address[:n], expected)
                 if best is None or d < best[0]:
                     best = (d, n, expected)
     if best is None:

@@ -125,7 +125,12 @@ def process_page(image: np.ndarray, index: int, engine: Engine, crops: CropSink 
     vocab = {k: tuple(v) for k, v in tpl.vocabularies.items()}
     today = engine.settings.reference_date or date.today()
     reader = PageReader(aligned, feats.blank_work, feats.print_mask, feats.work_dpi, vocab, today)
-    raws = read_page(reader, list(tpl.fields), engine.recognizer)
+    pairs = {
+        r.fields[0]: r.fields[1]
+        for r in tpl.rules
+        if r.rule == "postal_matches_address" and len(r.fields) > 1
+    }
+    raws = read_page(reader, list(tpl.fields), engine.recognizer, pairs)
     fields, cross = finish_fields(tpl, raws, engine.settings, today)
     if crops is not None:
         fields = [

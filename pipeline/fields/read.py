@@ -22,6 +22,7 @@ from pipeline.fields.marks import SIGNATURE_OFF, SIGNATURE_ON, read_marks
 from pipeline.forms.template import FieldSpec
 from pipeline.imaging.dropout import drop_form
 from pipeline.models import Char, Issue, Reading
+from pipeline.normalize import PostalLookupError, edit_distance, lookup_postal
 from pipeline.ocr import digits
 from pipeline.ocr.decode import Constraint, decode
 from pipeline.ocr.lexicon import match_lexicon, rank
@@ -292,6 +293,52 @@ def _fix_check_digit(probs: np.ndarray, labels: Any, reading: Reading) -> Readin
     )
 
 
+def _postal_fits(code: str, address: str) -> bool:
+    """The code exists, and (when an address was read) its city starts the address, give or take
+    one misread character."""
+    try:
+        rec = lookup_postal(code)
+    except PostalLookupError:
+        return True  # no postal data to judge by: leave the reading alone
+    if rec is None:
+        return False
+    if not address:
+        return True
+    for r in [rec, *(getattr(rec, "alternates", None) or [])]:
+        for place in (f"{r.prefecture}{r.city}", r.city):
+            if edit_distance(address[: len(place)], place) <= 1:
+                return True
+    return False
+
+
+def _fix_postal(probs: np.ndarray, labels: Any, reading: Reading, address: str) -> Reading | None:
+    """A postal code that does not exist, or names another city than the address, most often has
+    one misread digit: keep the likeliest single-digit change that fits the address."""
+    text = reading.text
+    digits_only = text.replace("-", "")
+    if len(digits_only) != 7 or not digits_only.isdigit() or _postal_fits(digits_only, address):
+        return None
+    pos = [i for i, ch in enumerate(text) if ch.isdigit()]
+    cands = []
+    for i in pos:
+        for d in "0123456789":
+            if d != text[i]:
+                cand = text[:i] + d + text[i + 1 :]
+                if _postal_fits(cand.replace("-", ""), address) and address:
+                    cands.append(cand)
+    ranked = rank(probs, labels, cands)
+    if not ranked:
+        return None
+    best, post = ranked[0]
+    return Reading(
+        best,
+        tuple(
+            Char(ch, post if ch != text[i] else c.prob)
+            for i, (ch, c) in enumerate(zip(best, reading.chars, strict=False))
+        ),
+    )
+
+
 def _drop_struck(
     crop: np.ndarray, mask: np.ndarray, strike: inkmod.Strike, bb: PxBox
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -320,8 +367,14 @@ def _join(readings: list[Reading]) -> Reading:
     return Reading("".join(r.text for r in readings), tuple(c for r in readings for c in r.chars))
 
 
-def read_page(reader: PageReader, specs: list[FieldSpec], recognizer: Any) -> list[RawField]:
-    """Plan every field, recognise all crops in one batch, then finish each field."""
+def read_page(
+    reader: PageReader, specs: list[FieldSpec], recognizer: Any, postal_address: dict[str, str] | None = None
+) -> list[RawField]:
+    """Plan every field, recognise all crops in one batch, then finish each field.
+
+    `postal_address` maps a postal-code field to the address field it must agree with (from the
+    template's `postal_matches_address` rules), so a misread digit of the code can be repaired.
+    """
     planned = [reader.plan(s) for s in specs]
     jobs = [j for _, js in planned for j in js]
     matrices = recognizer.probs([j.crop for j in jobs]) if jobs else []
@@ -330,6 +383,7 @@ def read_page(reader: PageReader, specs: list[FieldSpec], recognizer: Any) -> li
     not_in_list: set[str] = set()
     disagree: set[str] = set()
     checksum_fixed: set[str] = set()
+    postal_probs: dict[str, tuple[np.ndarray, Reading]] = {}
     for job, probs in zip(jobs, matrices, strict=True):
         reading = decode(probs, labels, job.constraint)
         if job.words:
@@ -348,8 +402,20 @@ def read_page(reader: PageReader, specs: list[FieldSpec], recognizer: Any) -> li
             and digits.agrees(reading.text, job.ink) is False
         ):
             disagree.add(job.field)
+        if job.kind == "postal_code":
+            postal_probs[job.field] = (probs, reading)
         slot = job.slot.split("#")[0]
         by_field.setdefault(job.field, {}).setdefault(slot, []).append(reading)
+    postal_fixed: set[str] = set()
+    for postal_f, address_f in (postal_address or {}).items():
+        if postal_f not in postal_probs:
+            continue
+        address = "".join(r.text for r in by_field.get(address_f, {}).get("text", []))
+        probs, reading = postal_probs[postal_f]
+        fixed = _fix_postal(probs, labels, reading, address)
+        if fixed is not None:
+            by_field[postal_f]["text"] = [fixed]
+            postal_fixed.add(postal_f)
     out = []
     for rf, _ in planned:
         rf = reader.finish(rf, by_field.get(rf.spec.name, {}))
@@ -366,6 +432,14 @@ def read_page(reader: PageReader, specs: list[FieldSpec], recognizer: Any) -> li
                 Issue(
                     "check_digit_corrected",
                     "チェックデジットが合わないため、最も確からしい番号に1桁直しました。原本と照合してください。",
+                    (rf.spec.name,),
+                )
+            )
+        if rf.spec.name in postal_fixed:
+            rf.issues.append(
+                Issue(
+                    "postal_corrected",
+                    "郵便番号が住所と合わないため、住所に合う番号に1桁直しました。確認してください。",
                     (rf.spec.name,),
                 )
             )
