@@ -80,7 +80,7 @@ def process_received(rec: Received, engine: Engine, store, data_dir: Path) -> Do
             doc.reason or "",
             doc.message or "",
         )
-        log.warning("quarantined %s (%s) in %s", rec.sha256[:12], doc.reason, qdir)
+        log.info("quarantined %s (%s) in %s", rec.sha256[:12], doc.reason, qdir)
     else:
         f = outcome.file
         assert f is not None

@@ -188,4 +188,10 @@ def process_file(
             DocumentResult(f.sha256, path.name, Route.quarantined, reason=exc.reason, message=exc.message), f
         )
     route = route_document([p.route for p in pages])
-    return FileOutcome(DocumentResult(f.sha256, path.name, route, pages=tuple(pages)), f)
+    reason = message = None
+    if route == Route.unknown_form and pages and pages[0].issues:
+        # Say why on the document too, so queue views and `shinsei status` show it.
+        reason, message = pages[0].issues[0].code, pages[0].issues[0].message
+    return FileOutcome(
+        DocumentResult(f.sha256, path.name, route, pages=tuple(pages), reason=reason, message=message), f
+    )
