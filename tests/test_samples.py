@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 from pathlib import Path
@@ -20,14 +21,19 @@ REPO = Path(__file__).resolve().parents[1]
 TEMPLATE_DIR = REPO / "templates_forms" / "nursery_enrolment"
 DEMO = REPO / "samples" / "demo"
 
-try:
-    font_paths("train")
-    HAVE_FONTS = True
-except FileNotFoundError:
-    HAVE_FONTS = False
-needs_fonts = pytest.mark.skipif(
-    not HAVE_FONTS, reason="handwriting fonts (fonts-seto, fonts-kiloji, yozvox) missing"
-)
+
+def needs_fonts(test):
+    """The handwriting fonts come from Debian packages that scripts/setup.sh installs; without
+    them the test fails with that hint instead of being skipped."""
+
+    def wrapper(*args, **kwargs):
+        try:
+            font_paths("train")
+        except FileNotFoundError as exc:
+            raise AssertionError(f"handwriting fonts missing ({exc}): run scripts/setup.sh") from exc
+        return test(*args, **kwargs)
+
+    return functools.wraps(test)(wrapper)
 
 
 @pytest.fixture(scope="module")

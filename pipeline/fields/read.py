@@ -268,6 +268,18 @@ class PageReader:
         return rf
 
 
+def _repaired(reading: Reading, best: str, posterior: float) -> Reading:
+    """`best` in place of `reading`: changed characters carry the repair's posterior as their
+    probability, unchanged ones keep the recogniser's."""
+    return Reading(
+        best,
+        tuple(
+            Char(ch, posterior if ch != reading.text[i] else c.prob)
+            for i, (ch, c) in enumerate(zip(best, reading.chars, strict=False))
+        ),
+    )
+
+
 def _fix_check_digit(probs: np.ndarray, labels: Any, reading: Reading) -> Reading | None:
     """A 12-digit 個人番号 whose check digit fails has (almost always) one misread digit: try every
     single-digit change that passes, and keep the one the recogniser finds most likely."""
@@ -283,14 +295,7 @@ def _fix_check_digit(probs: np.ndarray, labels: Any, reading: Reading) -> Readin
     ranked = rank(probs, labels, cands)
     if not ranked:
         return None
-    best, post = ranked[0]
-    return Reading(
-        best,
-        tuple(
-            Char(ch, post if ch != text[i] else c.prob)
-            for i, (ch, c) in enumerate(zip(best, reading.chars, strict=False))
-        ),
-    )
+    return _repaired(reading, *ranked[0])
 
 
 def _postal_fits(code: str, address: str) -> bool:
@@ -329,14 +334,7 @@ def _fix_postal(probs: np.ndarray, labels: Any, reading: Reading, address: str) 
     ranked = rank(probs, labels, cands)
     if not ranked:
         return None
-    best, post = ranked[0]
-    return Reading(
-        best,
-        tuple(
-            Char(ch, post if ch != text[i] else c.prob)
-            for i, (ch, c) in enumerate(zip(best, reading.chars, strict=False))
-        ),
-    )
+    return _repaired(reading, *ranked[0])
 
 
 def _drop_struck(

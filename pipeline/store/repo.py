@@ -541,34 +541,31 @@ class Store(Database):
     def accepted_records(
         self, form_id: str | None = None, *, statuses: Sequence[str] = ("accepted",)
     ) -> Iterator[tuple[DocumentSummary, dict[str, Any]]]:
-        """Documents with status `accepted` (oldest first) and their final field values: the
-        reviewer's corrected value where there is one, else the pipeline's. Fields of all pages are
-        merged by name (a later page wins). Read in batches; no session is held while yielding."""
-        last_id = 0
-        while True:
-            q = _summary_select().where(DocumentRow.status.in_(statuses), DocumentRow.id > last_id)
-            if form_id is not None:
-                q = q.where(DocumentRow.form_id == form_id)
-            q = (
-                q.order_by(DocumentRow.id)
-                .limit(_BATCH)
-                .options(selectinload(DocumentRow.pages).selectinload(PageRow.fields))
-            )
-            with self.session() as s:
-                batch = [
-                    (_summary(row, n, r), {f.name: f.final_value for p in row.pages for f in p.fields})
-                    for row, n, r in s.execute(q)
-                ]
-            yield from batch
-            if len(batch) < _BATCH:
-                return
-            last_id = batch[-1][0].id
+        """Per document, the final values of all its pages merged by name (a later page wins).
+        For files that hold several applications use `accepted_pages`, one record per page."""
+        current: DocumentSummary | None = None
+        merged: dict[str, Any] = {}
+        for summary, _index, values in self.accepted_pages(
+            form_id, statuses=statuses, include_unidentified=True
+        ):
+            if current is not None and summary.id != current.id:
+                yield current, merged
+                merged = {}
+            current = summary
+            merged.update(values)
+        if current is not None:
+            yield current, merged
 
     def accepted_pages(
-        self, form_id: str | None = None, *, statuses: Sequence[str] = ("accepted",)
+        self,
+        form_id: str | None = None,
+        *,
+        statuses: Sequence[str] = ("accepted",),
+        include_unidentified: bool = False,
     ) -> Iterator[tuple[DocumentSummary, int, dict[str, Any]]]:
         """One record per identified page of accepted documents (a scanned file may hold several
-        applications): (summary, page index, final values with reviewer corrections applied)."""
+        applications): (summary, page index, final values with reviewer corrections applied).
+        Read in batches of documents; no session is held while yielding."""
         last_id = 0
         while True:
             q = _summary_select().where(DocumentRow.status.in_(statuses), DocumentRow.id > last_id)
@@ -580,17 +577,18 @@ class Store(Database):
                 .options(selectinload(DocumentRow.pages).selectinload(PageRow.fields))
             )
             with self.session() as s:
+                rows = list(s.execute(q))
                 batch = [
                     (_summary(row, n, r), p.index, {f.name: f.final_value for f in p.fields})
-                    for row, n, r in s.execute(q)
+                    for row, n, r in rows
                     for p in sorted(row.pages, key=lambda p: p.index)
-                    if p.form_id is not None and (form_id is None or p.form_id == form_id)
+                    if include_unidentified
+                    or (p.form_id is not None and (form_id is None or p.form_id == form_id))
                 ]
-                n_docs = len({b[0].id for b in batch})
             yield from batch
-            if n_docs < _BATCH:
+            if len(rows) < _BATCH:
                 return
-            last_id = batch[-1][0].id
+            last_id = rows[-1][0].id
 
     # --- audit ---
 
