@@ -163,10 +163,48 @@ def charset_issues(spec: FieldSpec, value: str, encoding: str = "cp932") -> list
     ]
 
 
+# Shapes a handwritten digit is misread as. In a house number (next to a digit, a hyphen or
+# 番/丁/号) none of them can be meant, so they are the digit.
+_DIGIT_LOOKALIKES = {
+    "S": "5", "s": "5", "フ": "7", "了": "3", "〇": "0", "O": "0", "o": "0", "！": "1", "!": "1",
+    "a": "2", "Z": "2", "z": "2", "b": "6", "q": "9", "g": "9", "+": "7", "%": "8",
+}  # fmt: skip
+_NUMBER_NEIGHBOURS = set("0123456789-番丁号")
+_KATAKANA_RUN = re.compile(r"[\u30a1-\u30fa\u30fc一]{2,}")
+
+
 def fold_address_digits(text: str) -> str:
-    """Full-width digits to ASCII and dash-like marks between digits to "-"; nothing else changes."""
+    """Full-width digits to ASCII, dash-like marks between digits to "-", digit look-alikes in
+    house numbers to digits, and in katakana building names 一 to ー and impossible small kana
+    to large ones (コ一ポ → コーポ, ハイッ → ハイツ). Place names are left as written."""
     text = text.translate(_FW_DIGITS)
-    return re.sub(rf"(?<=\d){_DASH_CLASS}(?=\d)", "-", text)
+    chars = list(text)
+    for _ in range(2):  # a second pass settles runs like 2乙9 where a neighbour was fixed first
+        for i, ch in enumerate(chars):
+            if ch in _DIGIT_LOOKALIKES:
+                prev = chars[i - 1] if i else ""
+                nxt = chars[i + 1] if i + 1 < len(chars) else ""
+                if prev.isdigit() or prev == "-" or nxt in _NUMBER_NEIGHBOURS:
+                    chars[i] = _DIGIT_LOOKALIKES[ch]
+            elif (
+                ch == "ノ"
+                and i
+                and chars[i - 1].isdigit()
+                and i + 1 < len(chars)
+                and (chars[i + 1].isdigit() or chars[i + 1] == "-")
+            ):
+                chars[i] = "1"
+    text = "".join(chars)
+    text = re.sub(rf"(?<=\d){_DASH_CLASS}(?=\d)", "-", text)
+
+    def _katakana(m: re.Match[str]) -> str:
+        run = m.group(0)
+        if not any("\u30a1" <= c <= "\u30fa" for c in run):
+            return run
+        run = re.sub(r"(?<=[\u30a1-\u30fa])一", "ー", run)
+        return fix_small_kana(run)
+
+    return _KATAKANA_RUN.sub(_katakana, text)
 
 
 def _text_ja(spec: FieldSpec, raw: Raw) -> Normalized:
