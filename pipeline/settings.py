@@ -1,4 +1,4 @@
-"""Configuration: environment variables with the `SHINSEI_` prefix, or a `shinsei.toml`/`.env`.
+"""Configuration: environment variables with the `SHINSEI_` prefix, or lines in a `.env` file.
 
 Built once by `get_settings()` and passed explicitly; nothing else reads `os.environ`.
 """

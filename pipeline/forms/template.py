@@ -218,8 +218,7 @@ class Template(_Strict):
 
     @property
     def blank_path(self) -> Path:
-        assert_folder = self.folder or Path(".")
-        return assert_folder / self.blank
+        return (self.folder or Path(".")) / self.blank
 
 
 # ---------------------------------------------------------------------------------------------
@@ -235,7 +234,7 @@ def _node_at(node: yaml.Node | None, loc: tuple[Any, ...]) -> yaml.Node | None:
             nxt = None
             for k, v in node.value:
                 if k.value == part:
-                    nxt = v if not isinstance(part, str) or True else k
+                    nxt = v
                     break
             if nxt is None:
                 return node
