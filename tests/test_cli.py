@@ -116,3 +116,16 @@ def test_template_check_writes_the_overlay(tmp_path) -> None:
     out = tmp_path / "check.png"
     res = shinsei(["template", "check", "nursery_enrolment", "--out", str(out)], tmp_path)
     assert "OK, 25 fields" in res.stdout and out.stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_read_explains_each_field_without_storing_anything(tmp_path) -> None:
+    page = DEMO / "doc_0001.png"
+    res = shinsei(["read", str(page), "--explain"], tmp_path / "data")
+    assert "page 1: form nursery_enrolment" in res.stdout and "chars " in res.stdout
+    assert "child_my_number" in res.stdout and not TWELVE_DIGITS.search(res.stdout)
+    as_json = shinsei(["read", str(page), "--json"], tmp_path / "data").stdout
+    import json
+
+    assert json.loads(as_json)["pages"][0]["form_id"] == "nursery_enrolment"
+    assert not (tmp_path / "data" / "shinsei.sqlite3").exists()
