@@ -78,14 +78,18 @@ ADULT_FEMALE: list[tuple[str, str]] = [
     ("瞳", "ヒトミ"), ("彩香", "アヤカ"), ("奈々", "ナナ"), ("優子", "ユウコ"), ("理恵", "リエ"),
 ]  # fmt: skip
 
-FACILITIES: list[str] = [
-    "みどり中央保育園", "さくら保育所", "ひまわりこども園", "たんぽぽ保育園", "すみれ保育園",
-    "あおぞら保育園", "わかば保育所", "ひかりこども園", "こばと保育園", "つくし保育園",
-    "どんぐり保育園", "なかよし保育園", "青葉保育園", "若草保育所", "みどり東保育園",
-    "みどり西保育所", "南町保育園", "北口こども園", "駅前保育園", "本町保育所",
-    "緑ヶ丘保育園", "みどり第二保育園", "ゆりかご保育園", "ほしのこ保育園", "もみじ認定こども園",
-    "あさひ保育園", "にじいろ保育園", "ことり乳児保育園", "みどり市立中央こども園", "けやき保育園",
-]  # fmt: skip
+# Facility names come from the form template's own closed list (`vocabularies`), the city's
+# list the pipeline reads against; these are used only for a template that has none.
+FALLBACK_FACILITIES: list[str] = ["みどり中央保育園", "さくら保育所", "ひまわりこども園"]
+
+
+def facility_names(template: Any) -> list[str]:
+    """The city's facilities as the template lists them for its 希望施設 fields."""
+    for f in template.fields:
+        if getattr(f, "vocabulary", None) and f.vocabulary in template.vocabularies:
+            return list(template.vocabularies[f.vocabulary])
+    return FALLBACK_FACILITIES
+
 
 EMPLOYERS: list[str] = [
     "株式会社みどり商事", "有限会社さくら工務店", "みどり市役所", "株式会社東西物流", "みどり総合病院",
@@ -322,9 +326,10 @@ class Context:
     postal: str
     address: str
     hours: int
-    facilities: list[str]
+    facilities: list[str]  # this applicant's 第1〜第3希望
     reasons: list[str]
     violation: str | None
+    facility_names: list[str] = field(default_factory=list)  # the template's whole list
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -342,7 +347,7 @@ def _pick(rng: np.random.Generator, items: list[Any]) -> Any:
     return items[int(rng.integers(len(items)))]
 
 
-def make_context(rng: np.random.Generator, violation: str | None) -> Context:
+def make_context(rng: np.random.Generator, violation: str | None, facilities: list[str]) -> Context:
     # Start: the 1st of a month in 令和8 or 令和9.
     start = dt.date(int(rng.choice([2026, 2027], p=[0.7, 0.3])), int(rng.integers(1, 13)), 1)
     fy = start.year if start.month >= 4 else start.year - 1
@@ -406,7 +411,7 @@ def make_context(rng: np.random.Generator, violation: str | None) -> Context:
     if not reasons:
         reasons = [str(rng.choice(["求職活動", "妊娠・出産", "疾病・障害", "就学"]))]
     hours = int(rng.integers(20, 46))
-    idx = rng.permutation(len(FACILITIES))[:3]
+    idx = rng.permutation(len(facilities))[:3]
     return Context(
         rng=rng,
         child=child,
@@ -418,7 +423,8 @@ def make_context(rng: np.random.Generator, violation: str | None) -> Context:
         postal=postal,
         address=address,
         hours=hours,
-        facilities=[FACILITIES[i] for i in idx],
+        facilities=[facilities[i] for i in idx],
+        facility_names=facilities,
         reasons=reasons,
         violation=violation,
     )
@@ -467,7 +473,7 @@ def _text_for(f: Any, ctx: Context) -> str:
     if "name" in n:
         return _person_for(n, ctx).name
     # generic Japanese text
-    return str(rng.choice(FACILITIES + EMPLOYERS))
+    return str(rng.choice(ctx.facility_names + EMPLOYERS))
 
 
 def _choice_for(f: Any, ctx: Context) -> list[str]:
@@ -609,7 +615,7 @@ def make_page_values(
         options = applicable_violations(template)
         violation = str(rng.choice(options)) if options else None
     violation = violation or None
-    ctx = make_context(rng, violation)
+    ctx = make_context(rng, violation, facility_names(template))
     blank = _optional_blank(template, ctx)
     fills = {f.name: (blank_fill(f) if f.name in blank else fill_field(f, ctx)) for f in template.fields}
     return fills, check_rules(template, {k: v.value for k, v in fills.items()})

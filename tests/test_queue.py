@@ -17,23 +17,22 @@ import os
 import re
 import shutil
 import signal
-import socket
 import struct
 import subprocess
 import sys
 import time
 import uuid
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import psycopg2
 import pytest
-import redis
 from PIL import Image
 
+from bench.queue_rig import Redis, Worker, wait_for
 from pipeline.store import FINAL_STATUSES, Store, open_store
 
 REPO = Path(__file__).resolve().parents[1]
@@ -113,108 +112,14 @@ def tiny_png(path: Path, i: int) -> Path:
 # --------------------------------------------------------------------------- services
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(cond: Callable[[], object], timeout: float, what: str, every: float = 0.1) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = cond()
-        if value:
-            return value
-        time.sleep(every)
-    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}", pytrace=False)
-
-
-class RedisServer:
-    """A private redis-server this test module owns: kill it and start it again at will."""
+# The private redis-server, celery worker and waiting helper are the benchmarks' own
+# (bench/queue_rig.py), so the tests and `bench/chaos.py` start services the same way.
+class RedisServer(Redis):
+    """A private redis-server this test module owns, without persistence: a restart loses every
+    queued message, the worst case the store must cover."""
 
     def __init__(self, workdir: Path) -> None:
-        self.port = free_port()
-        self.dir = workdir
-        self.proc: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def ping(self) -> bool:
-        try:
-            return bool(redis.Redis(port=self.port, socket_timeout=0.5).ping())
-        except redis.RedisError:
-            return False
-
-    def start(self) -> None:
-        exe = shutil.which("redis-server")
-        if exe is None:
-            pytest.fail(
-                "redis-server is not installed (apt-get install redis-server); the queue tests need it"
-            )
-        self.dir.mkdir(parents=True, exist_ok=True)
-        # No persistence: a restart loses every queued message, the worst case the store must cover.
-        args = [exe, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.dir)]
-        args += ["--save", "", "--appendonly", "no", "--maxmemory-policy", "noeviction"]
-        log = (self.dir / "redis.log").open("ab")
-        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 10
-        while not self.ping():
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"redis-server did not start on port {self.port}; see {self.dir / 'redis.log'}")
-            time.sleep(0.05)
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
-
-
-class Worker:
-    """`celery -A workers worker` as the docs start it, in its own process group."""
-
-    def __init__(self, env: dict[str, str], log: Path, concurrency: int = 2, name: str = "w1") -> None:
-        self.log_path = log
-        self.concurrency = concurrency
-        cmd = [str(BIN / "celery"), "-A", "workers", "worker", "-Q", "ocr,delivery", "-c", str(concurrency)]
-        cmd += [
-            "-n",
-            f"{name}@%h",
-            "-l",
-            "info",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ]
-        self.proc = subprocess.Popen(
-            cmd, cwd=REPO, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True
-        )
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def wait_ready(self, timeout: float = 90) -> None:
-        def ready() -> bool:
-            if self.proc.poll() is not None:
-                pytest.fail(
-                    f"celery worker exited with {self.proc.returncode}:\n{self.log()[-3000:]}", pytrace=False
-                )
-            text = self.log()
-            return (
-                " ready." in text and len(re.findall(r"worker process \d+ ready", text)) >= self.concurrency
-            )
-
-        wait_for(ready, timeout, "the celery worker to be ready")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)  # warm shutdown
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(10)
+        super().__init__(workdir, aof=False)
 
 
 @pytest.fixture(scope="module")
@@ -264,7 +169,7 @@ def store(pg_url: str) -> Iterator[Store]:
 
 @pytest.fixture(scope="module")
 def worker(env: dict[str, str], store: Store, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
-    w = Worker(env, tmp_path_factory.mktemp("logs") / "worker.log", concurrency=2)
+    w = Worker(env, tmp_path_factory.mktemp("logs") / "worker.log", concurrency=2, name="w1")
     try:
         w.wait_ready()
         yield w

@@ -365,6 +365,23 @@ def _join(readings: list[Reading]) -> Reading:
     return Reading("".join(r.text for r in readings), tuple(c for r in readings for c in r.chars))
 
 
+# What reading noticed about a field beyond its text, as (message, severity); {label} is the
+# field's printed label.
+READING_FLAGS: dict[str, tuple[str, str]] = {
+    "not_in_list": ("「{label}」が一覧にない値です。確認してください。", "error"),
+    "check_digit_corrected": (
+        "チェックデジットが合わないため、最も確からしい番号に1桁直しました。原本と照合してください。",
+        "error",
+    ),
+    "postal_corrected": (
+        "郵便番号が住所と合わないため、住所に合う番号に1桁直しました。確認してください。",
+        "error",
+    ),
+    # Two independent readers disagree on a digit: not sure enough to accept unseen.
+    "digits_uncertain": ("数字の読み取りが二通りに分かれました。確認してください。", "warning"),
+}
+
+
 def read_page(
     reader: PageReader, specs: list[FieldSpec], recognizer: Any, postal_address: dict[str, str] | None = None
 ) -> list[RawField]:
@@ -378,9 +395,7 @@ def read_page(
     matrices = recognizer.probs([j.crop for j in jobs]) if jobs else []
     labels = recognizer.labels
     by_field: dict[str, dict[str, list[Reading]]] = {}
-    not_in_list: set[str] = set()
-    disagree: set[str] = set()
-    checksum_fixed: set[str] = set()
+    flags: dict[str, set[str]] = {code: set() for code in READING_FLAGS}
     postal_probs: dict[str, tuple[np.ndarray, Reading]] = {}
     for job, probs in zip(jobs, matrices, strict=True):
         reading = decode(probs, labels, job.constraint)
@@ -388,23 +403,22 @@ def read_page(
             m = match_lexicon(probs, labels, job.words, reading)
             reading = m.reading
             if not m.in_list:
-                not_in_list.add(job.field)
+                flags["not_in_list"].add(job.field)
         if job.kind == "my_number":
             fixed = _fix_check_digit(probs, labels, reading)
             if fixed is not None:
                 reading = fixed
-                checksum_fixed.add(job.field)
+                flags["check_digit_corrected"].add(job.field)
         if (
             job.constraint.charset in DIGIT_CHARSETS
             and job.ink is not None
             and digits.agrees(reading.text, job.ink) is False
         ):
-            disagree.add(job.field)
+            flags["digits_uncertain"].add(job.field)
         if job.kind == "postal_code":
             postal_probs[job.field] = (probs, reading)
         slot = job.slot.split("#")[0]
         by_field.setdefault(job.field, {}).setdefault(slot, []).append(reading)
-    postal_fixed: set[str] = set()
     for postal_f, address_f in (postal_address or {}).items():
         if postal_f not in postal_probs:
             continue
@@ -413,44 +427,15 @@ def read_page(
         fixed = _fix_postal(probs, labels, reading, address)
         if fixed is not None:
             by_field[postal_f]["text"] = [fixed]
-            postal_fixed.add(postal_f)
+            flags["postal_corrected"].add(postal_f)
     out = []
     for rf, _ in planned:
         rf = reader.finish(rf, by_field.get(rf.spec.name, {}))
-        if rf.spec.name in not_in_list and rf.raw:
-            rf.issues.append(
-                Issue(
-                    "not_in_list",
-                    f"「{rf.spec.label}」が一覧にない値です。確認してください。",
-                    (rf.spec.name,),
-                )
-            )
-        if rf.spec.name in checksum_fixed:
-            rf.issues.append(
-                Issue(
-                    "check_digit_corrected",
-                    "チェックデジットが合わないため、最も確からしい番号に1桁直しました。原本と照合してください。",
-                    (rf.spec.name,),
-                )
-            )
-        if rf.spec.name in postal_fixed:
-            rf.issues.append(
-                Issue(
-                    "postal_corrected",
-                    "郵便番号が住所と合わないため、住所に合う番号に1桁直しました。確認してください。",
-                    (rf.spec.name,),
-                )
-            )
-        if rf.spec.name in disagree:
-            # Two independent readers disagree on a digit: not sure enough to accept unseen.
+        name = rf.spec.name
+        for code, (message, severity) in READING_FLAGS.items():
+            if name in flags[code] and (code != "not_in_list" or rf.raw):
+                rf.issues.append(Issue(code, message.format(label=rf.spec.label), (name,), severity))
+        if name in flags["digits_uncertain"]:
             rf.confidence = min(rf.confidence, DISAGREE_CONFIDENCE)
-            rf.issues.append(
-                Issue(
-                    "digits_uncertain",
-                    "数字の読み取りが二通りに分かれました。確認してください。",
-                    (rf.spec.name,),
-                    "warning",
-                )
-            )
         out.append(rf)
     return out
