@@ -16,8 +16,9 @@ from pipeline.fields.marks import read_marks
 from pipeline.fields.read import _fix_check_digit
 from pipeline.models import Char, Reading
 from pipeline.ocr import digits
+from pipeline.ocr.ctc import _log_likelihoods, char_frames
 from pipeline.ocr.decode import Constraint
-from pipeline.ocr.lexicon import _log_likelihoods, match_lexicon, rank
+from pipeline.ocr.lexicon import match_lexicon
 from tests.conftest import ROOT
 
 SETO = "/usr/share/fonts/truetype/seto/setofont.ttf"
@@ -141,13 +142,53 @@ def test_digit_classifier_reads_unseen_mnist_digits() -> None:
     assert (pred == np.repeat(np.arange(10), 40)).mean() > 0.93
 
 
-def test_digit_second_opinion_on_a_written_number() -> None:
+def _line_and_probs(written: str, read: dict[int, dict[str, float]]) -> tuple[np.ndarray, np.ndarray, tuple]:
+    """MNIST digits `written` side by side (40 px apart, 36 px high) and a CTC matrix that peaks
+    on each digit's centre: sure of the written digit, unless `read[i]` gives other odds."""
     arr = np.load(ROOT / "samples" / "assets" / "mnist_digits_0-399.npz")["digits"]
-    line = np.hstack([np.pad(arr[d, 350] > 100, ((4, 4), (6, 6))) for d in (0, 4, 2, 2)])
-    assert len(digits.segment(line)) == 4
-    assert digits.agrees("0422", line) is True
-    assert digits.agrees("0722", line) is False or digits.agrees("0722", line) is None
-    assert digits.agrees("04222", line) is None  # not as many digits as ink: no opinion
+    line = np.hstack([np.pad(arr[int(d), 350] > 100, ((4, 4), (6, 6))) for d in written])
+    labels = ("", *"0123456789")
+    t_len = line.shape[1] // 6  # the recogniser's stride: 8 px at height 48 = 6 px at 36
+    probs = np.full((t_len, 11), 1e-4)
+    probs[:, 0] = 1.0
+    for i, d in enumerate(written):
+        t = int((20 + 40 * i) / 6)
+        probs[t] = 1e-4
+        for ch, p in read.get(i, {d: 0.99}).items():
+            probs[t, 1 + int(ch)] = p
+    return line, (probs / probs.sum(1, keepdims=True)).astype(np.float32), labels
+
+
+def test_ctc_alignment_finds_each_character() -> None:
+    _, probs, labels = _line_and_probs("0422", {})
+    assert char_frames(probs, labels, "0422") == [3, 10, 16, 23]
+    assert char_frames(probs, labels, "") is None
+
+
+def test_digit_second_opinion_overrules_a_close_misread() -> None:
+    # The line recogniser leans to 7 for the second digit; the classifier is sure it is a 4.
+    line, probs, labels = _line_and_probs("0422", {1: {"7": 0.6, "4": 0.39}})
+    reading = Reading("0722", tuple(Char(c, 0.6 if i == 1 else 0.99) for i, c in enumerate("0722")))
+    op = digits.opinion(probs, labels, reading, line)
+    assert op is not None and op.top() == [0, 4, 2, 2]
+    assert digits.contradicts("0722", op) and not digits.contradicts("0422", op)
+    fused = digits.fuse(probs, labels, reading, op)
+    assert fused is not None and fused.text == "0422"
+    # Undisputed digits keep the recogniser's probability; the disputed one gets the vote's.
+    assert [c.prob for c in fused.chars][::2] == [0.99, 0.99] and fused.chars[1].prob > 0.6
+    # A validity rule (a check digit, say) outweighs both readers.
+    kept = digits.fuse(probs, labels, reading, op, valid=lambda s: s == "0722")
+    assert kept is not None and kept.text == "0722"
+    # The readers agree: nothing to fuse.
+    agreed = Reading("0422", tuple(Char(c, 0.99) for c in "0422"))
+    assert digits.fuse(probs, labels, agreed, digits.opinion(probs, labels, agreed, line)) is None
+
+
+def test_digit_second_opinion_needs_ink_for_every_digit() -> None:
+    line, probs, labels = _line_and_probs("0422", {})
+    line[:, 40:80] = False  # the second digit was never written
+    reading = Reading("0422", tuple(Char(c, 0.99) for c in "0422"))
+    assert digits.opinion(probs, labels, reading, line) is None
 
 
 def test_check_digit_repair_picks_the_likeliest_valid_number() -> None:
@@ -165,6 +206,8 @@ def test_check_digit_repair_picks_the_likeliest_valid_number() -> None:
         frames += [row / row.sum(), np.eye(11)[0] * 0.99 + 0.001]
     probs = np.array(frames, np.float32)
     reading = Reading(bad, tuple(Char(c, 0.99) for c in bad))
-    fixed = _fix_check_digit(probs, labels, reading)
+    fixed = _fix_check_digit(probs, labels, reading, None)
     assert fixed is not None and fixed.text == good
-    assert rank(probs, labels, [good, bad])[0][0] == bad  # before the check, the misread was likelier
+    assert (
+        digits.rank(probs, labels, [good, bad], None)[0][0] == bad
+    )  # before the check, the misread was likelier

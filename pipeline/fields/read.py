@@ -25,7 +25,7 @@ from pipeline.models import Char, Issue, Reading
 from pipeline.normalize import PostalLookupError, edit_distance, lookup_postal
 from pipeline.ocr import digits
 from pipeline.ocr.decode import Constraint, decode
-from pipeline.ocr.lexicon import match_lexicon, rank
+from pipeline.ocr.lexicon import match_lexicon
 
 WAREKI_PATTERN = "(令和|平成|昭和)(元|D{1,2})年D{1,2}月D{1,2}日"
 
@@ -48,8 +48,6 @@ CONSTRAINTS: dict[str, Constraint] = {
     "my_number": Constraint("digits", "D{12}"),
 }
 DATE_PART = Constraint("wareki", "元|D{1,2}")
-# Date parts are left out: they are read against the list of valid numbers already.
-DIGIT_CHARSETS = frozenset({"digits", "phone", "postal"})
 DISAGREE_CONFIDENCE = 0.5
 TEXT_KINDS = frozenset(CONSTRAINTS)
 
@@ -268,6 +266,19 @@ class PageReader:
         return rf
 
 
+def _second_digit_reader(job: _Job, reading: Reading) -> bool:
+    """Whether the digit classifier reads this crop's digits too: any one-line crop with digits
+    (phone, postal code, 個人番号, a house number in an address), except dates, whose numbers are
+    read against the list of valid ones and where fusing fixed as many as it broke, and crops
+    read against a closed list."""
+    return (
+        job.ink is not None
+        and not job.words
+        and job.constraint.charset != "wareki"
+        and any(c.isdigit() for c in reading.text)
+    )
+
+
 def _repaired(reading: Reading, best: str, posterior: float) -> Reading:
     """`best` in place of `reading`: changed characters carry the repair's posterior as their
     probability, unchanged ones keep the recogniser's."""
@@ -280,9 +291,11 @@ def _repaired(reading: Reading, best: str, posterior: float) -> Reading:
     )
 
 
-def _fix_check_digit(probs: np.ndarray, labels: Any, reading: Reading) -> Reading | None:
+def _fix_check_digit(
+    probs: np.ndarray, labels: Any, reading: Reading, op: digits.Opinion | None
+) -> Reading | None:
     """A 12-digit 個人番号 whose check digit fails has (almost always) one misread digit: try every
-    single-digit change that passes, and keep the one the recogniser finds most likely."""
+    single-digit change that passes, and keep the one the two digit readers find most likely."""
     text = reading.text
     if len(text) != 12 or not text.isdigit() or mynumber.is_valid(text):
         return None
@@ -292,7 +305,7 @@ def _fix_check_digit(probs: np.ndarray, labels: Any, reading: Reading) -> Readin
         for d in "0123456789"
         if d != text[i] and mynumber.is_valid(text[:i] + d + text[i + 1 :])
     ]
-    ranked = rank(probs, labels, cands)
+    ranked = digits.rank(probs, labels, cands, op)
     if not ranked:
         return None
     return _repaired(reading, *ranked[0])
@@ -316,7 +329,9 @@ def _postal_fits(code: str, address: str) -> bool:
     return False
 
 
-def _fix_postal(probs: np.ndarray, labels: Any, reading: Reading, address: str) -> Reading | None:
+def _fix_postal(
+    probs: np.ndarray, labels: Any, reading: Reading, address: str, op: digits.Opinion | None
+) -> Reading | None:
     """A postal code that does not exist, or names another city than the address, most often has
     one misread digit: keep the likeliest single-digit change that fits the address."""
     text = reading.text
@@ -331,7 +346,7 @@ def _fix_postal(probs: np.ndarray, labels: Any, reading: Reading, address: str) 
                 cand = text[:i] + d + text[i + 1 :]
                 if _postal_fits(cand.replace("-", ""), address) and address:
                     cands.append(cand)
-    ranked = rank(probs, labels, cands)
+    ranked = digits.rank(probs, labels, cands, op)
     if not ranked:
         return None
     return _repaired(reading, *ranked[0])
@@ -396,7 +411,7 @@ def read_page(
     labels = recognizer.labels
     by_field: dict[str, dict[str, list[Reading]]] = {}
     flags: dict[str, set[str]] = {code: set() for code in READING_FLAGS}
-    postal_probs: dict[str, tuple[np.ndarray, Reading]] = {}
+    postal_probs: dict[str, tuple[np.ndarray, Reading, digits.Opinion | None]] = {}
     for job, probs in zip(jobs, matrices, strict=True):
         reading = decode(probs, labels, job.constraint)
         if job.words:
@@ -404,27 +419,33 @@ def read_page(
             reading = m.reading
             if not m.in_list:
                 flags["not_in_list"].add(job.field)
+        op = None
+        if _second_digit_reader(job, reading):
+            # A second reader on each handwritten digit: where the two disagree, their joint
+            # score decides (for a 個人番号, among numbers whose check digit holds).
+            assert job.ink is not None
+            op = digits.opinion(probs, labels, reading, job.ink)
+            valid = mynumber.is_valid if job.kind == "my_number" else None
+            fused = digits.fuse(probs, labels, reading, op, valid) if op is not None else None
+            if fused is not None:
+                reading = fused
         if job.kind == "my_number":
-            fixed = _fix_check_digit(probs, labels, reading)
+            fixed = _fix_check_digit(probs, labels, reading, op)
             if fixed is not None:
                 reading = fixed
                 flags["check_digit_corrected"].add(job.field)
-        if (
-            job.constraint.charset in DIGIT_CHARSETS
-            and job.ink is not None
-            and digits.agrees(reading.text, job.ink) is False
-        ):
+        if op is not None and digits.contradicts(reading.text, op):
             flags["digits_uncertain"].add(job.field)
         if job.kind == "postal_code":
-            postal_probs[job.field] = (probs, reading)
+            postal_probs[job.field] = (probs, reading, op)
         slot = job.slot.split("#")[0]
         by_field.setdefault(job.field, {}).setdefault(slot, []).append(reading)
     for postal_f, address_f in (postal_address or {}).items():
         if postal_f not in postal_probs:
             continue
         address = "".join(r.text for r in by_field.get(address_f, {}).get("text", []))
-        probs, reading = postal_probs[postal_f]
-        fixed = _fix_postal(probs, labels, reading, address)
+        probs, reading, op = postal_probs[postal_f]
+        fixed = _fix_postal(probs, labels, reading, address, op)
         if fixed is not None:
             by_field[postal_f]["text"] = [fixed]
             flags["postal_corrected"].add(postal_f)

