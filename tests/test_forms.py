@@ -73,6 +73,10 @@ def test_template_geometry_and_rule_references_are_checked() -> None:
         parse_template(bad)
     with pytest.raises(TemplateError, match="not valid YAML"):
         parse_template("form_id: [unclosed")
+    with pytest.raises(TemplateError, match="reading of unknown field 'child_nam'"):
+        parse_template(src.replace("reading_of: child_name", "reading_of: child_nam", 1))
+    with pytest.raises(TemplateError, match="`reading_of` is for kind kana only"):
+        parse_template(src.replace("  max_length: 60\n", "  max_length: 60\n  reading_of: child_name\n", 1))
 
 
 def test_unknown_form_id_lists_known_ones() -> None:

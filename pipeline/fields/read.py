@@ -17,6 +17,7 @@ from stdnum.jp import in_ as mynumber
 
 from pipeline.fields import dates
 from pipeline.fields import ink as inkmod
+from pipeline.fields.furigana import read_with_name
 from pipeline.fields.geometry import PxBox, grow, mm_box_to_px, shift
 from pipeline.fields.marks import SIGNATURE_OFF, SIGNATURE_ON, read_marks
 from pipeline.forms.template import FieldSpec
@@ -392,6 +393,10 @@ READING_FLAGS: dict[str, tuple[str, str]] = {
         "郵便番号が住所と合わないため、住所に合う番号に1桁直しました。確認してください。",
         "error",
     ),
+    "kana_from_name": (
+        "フリガナの一部を氏名の一般的な読みで補いました。本人の記入と照合してください。",
+        "warning",
+    ),
     # Two independent readers disagree on a digit: not sure enough to accept unseen.
     "digits_uncertain": ("数字の読み取りが二通りに分かれました。確認してください。", "warning"),
 }
@@ -412,6 +417,7 @@ def read_page(
     by_field: dict[str, dict[str, list[Reading]]] = {}
     flags: dict[str, set[str]] = {code: set() for code in READING_FLAGS}
     postal_probs: dict[str, tuple[np.ndarray, Reading, digits.Opinion | None]] = {}
+    kana_probs: dict[str, np.ndarray] = {}
     for job, probs in zip(jobs, matrices, strict=True):
         reading = decode(probs, labels, job.constraint)
         if job.words:
@@ -438,6 +444,8 @@ def read_page(
             flags["digits_uncertain"].add(job.field)
         if job.kind == "postal_code":
             postal_probs[job.field] = (probs, reading, op)
+        if job.kind == "kana" and job.ink is not None:
+            kana_probs[job.field] = probs
         slot = job.slot.split("#")[0]
         by_field.setdefault(job.field, {}).setdefault(slot, []).append(reading)
     for postal_f, address_f in (postal_address or {}).items():
@@ -449,6 +457,15 @@ def read_page(
         if fixed is not None:
             by_field[postal_f]["text"] = [fixed]
             flags["postal_corrected"].add(postal_f)
+    for spec in specs:
+        if spec.reading_of is None or spec.name not in kana_probs:
+            continue
+        name = "".join(r.text for r in by_field.get(spec.reading_of, {}).get("text", []))
+        (free,) = by_field[spec.name]["text"]
+        helped = read_with_name(kana_probs[spec.name], labels, free, name)
+        if helped is not None:
+            by_field[spec.name]["text"] = [helped]
+            flags["kana_from_name"].add(spec.name)
     out = []
     for rf, _ in planned:
         rf = reader.finish(rf, by_field.get(rf.spec.name, {}))

@@ -109,6 +109,9 @@ class FieldSpec(_Strict):
     max: float | None = None
     max_length: int | None = None
     lines: int = Field(default=1, ge=1, le=4, description="lines of handwriting the box holds")
+    reading_of: str | None = Field(
+        default=None, description="for a フリガナ field: the name field it spells (helps reading it)"
+    )
 
     @model_validator(mode="after")
     def _kind_needs(self) -> FieldSpec:
@@ -129,6 +132,8 @@ class FieldSpec(_Strict):
             raise ValueError("kind postal_code with `cells` needs count 7")
         if self.kind == "date_wareki" and self.parts is not None and not (self.era or self.era_options):
             raise ValueError("a date_wareki with `parts` needs `era` or `era_options`")
+        if self.reading_of is not None and self.kind != "kana":
+            raise ValueError("`reading_of` is for kind kana only")
         if self.kind != "date_wareki" and (self.parts or self.era_options or self.era):
             raise ValueError("`parts`, `era` and `era_options` are for kind date_wareki only")
         return self
@@ -196,6 +201,13 @@ class Template(_Strict):
                 hint = difflib.get_close_matches(f.vocabulary, list(self.vocabularies), n=1)
                 problems.append(
                     f"field {f.name!r} names unknown vocabulary {f.vocabulary!r}"
+                    + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                )
+        for f in self.fields:
+            if f.reading_of is not None and f.reading_of not in names:
+                hint = difflib.get_close_matches(f.reading_of, names, n=1)
+                problems.append(
+                    f"field {f.name!r} is the reading of unknown field {f.reading_of!r}"
                     + (f" (did you mean {hint[0]!r}?)" if hint else "")
                 )
         for r in self.rules:

@@ -125,6 +125,7 @@ add(
     box=box(X0 + LABEL_W + 1, y + 0.8, 96, 7.4),
     required=True,
     max_length=20,
+    reading_of="child_name",
 )
 label_cell(140, y, 18, 21, "性別")
 rect(158, y, X1 - 158, 21)
@@ -196,6 +197,7 @@ add(
     box=box(X0 + LABEL_W + 1, y + 0.8, 96, 7.4),
     required=True,
     max_length=20,
+    reading_of="guardian_name",
 )
 label_cell(140, y, 18, 21, "続柄")
 rect(158, y, X1 - 158, 21)

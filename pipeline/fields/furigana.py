@@ -1,0 +1,80 @@
+"""Read フリガナ with the help of the kanji name it spells.
+
+A kana crop is read on its own first. The name field it belongs to (`reading_of` in the template)
+was read too, and a dictionary (UniDic, via fugashi, offline) knows how most family names and
+many given names are read. Those readings are offered as candidates beside the free reading:
+the whole name's reading, and the family name's reading followed by what was read after it. All
+are scored by CTC likelihood on the kana crop, a dictionary candidate with a bonus of
+`BONUS_NATS`: enough to restore a lost dakuten or a dropped kana, far too little to override
+writing that plainly says something else (a given name read another way than the dictionary's).
+A candidate that wins only by its bonus keeps a low probability on the characters it changed,
+so the field goes to review rather than being accepted on the dictionary's word.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+import jaconv
+import numpy as np
+
+from pipeline.models import Char, Reading
+from pipeline.ocr.ctc import _index, log_likelihoods
+
+BONUS_NATS = 4.0
+
+
+@lru_cache(maxsize=1)
+def _tagger():
+    import fugashi  # loads the UniDic lexicon (~50 MB): only readers of kana fields pay for it
+
+    return fugashi.Tagger()
+
+
+@lru_cache(maxsize=4096)
+def name_readings(name: str) -> tuple[str, ...]:
+    """Dictionary readings (katakana) of a written name: the whole name's, then those of its
+    leading words (the family name, and so on). Stops at the first word the dictionary cannot
+    read; empty when it cannot read the first."""
+    text = "".join(name.split())
+    if not text:
+        return ()
+    kana: list[str] = []
+    for w in _tagger()(text):
+        k = w.feature.kana
+        if not k or k == "*":
+            break
+        kana.append(jaconv.hira2kata(k))
+    prefixes = ["".join(kana[:i]) for i in range(len(kana), 0, -1)]
+    return tuple(dict.fromkeys(prefixes))
+
+
+def candidates(free: str, readings: Sequence[str]) -> list[str]:
+    """Dictionary candidates: each reading as it is, and each followed by the rest of the free
+    reading from every cut point (`タカ|アヤカ` → `タカダアヤカ`)."""
+    out = list(readings)
+    for r in readings:
+        out += [r + free[k:] for k in range(len(free) + 1)]
+    return [c for c in dict.fromkeys(out) if c and c != free]
+
+
+def read_with_name(probs: np.ndarray, labels: Sequence[str], free: Reading, name: str) -> Reading | None:
+    """The kana reading after weighing the name's dictionary readings; None when the free
+    reading stands."""
+    readings = name_readings(name)
+    if not readings or not free.text or probs.shape[0] == 0:
+        return None
+    index = _index(labels)
+    cands = [c for c in candidates(free.text, readings) if all(ch in index for ch in c)]
+    if not cands or not all(ch in index for ch in free.text):
+        return None
+    ll = log_likelihoods(probs, labels, [free.text, *cands])
+    scores = ll + np.r_[0.0, np.full(len(cands), BONUS_NATS)]
+    best = int(scores.argmax())
+    if best == 0:
+        return None
+    word = cands[best - 1]
+    # How sure the writing alone is of the winner against the free reading.
+    alone = float(1.0 / (1.0 + np.exp(ll[0] - ll[best])))
+    return Reading(word, tuple(Char(ch, alone) for ch in word))

@@ -1,0 +1,50 @@
+"""フリガナ read with the help of the name it spells (UniDic readings, offline)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pipeline.fields.furigana import candidates, name_readings, read_with_name
+from pipeline.models import Char, Reading
+
+LABELS = ("", *"タカダアヤヒロコユウ")
+
+
+def _probs(frames: list[dict[str, float]]) -> np.ndarray:
+    """A CTC matrix: each dict gives one timestep's odds (the rest is blank), blanks between."""
+    rows = []
+    for f in frames:
+        row = np.full(len(LABELS), 1e-4)
+        for ch, p in f.items():
+            row[LABELS.index(ch)] = p
+        row[0] = max(1e-4, 1 - sum(f.values()))
+        rows += [row / row.sum(), np.eye(len(LABELS))[0] * 0.999 + 1e-4]
+    return np.array(rows, np.float32)
+
+
+def _free(text: str) -> Reading:
+    return Reading(text, tuple(Char(c, 0.99) for c in text))
+
+
+def test_name_readings_come_from_the_dictionary() -> None:
+    assert name_readings("高田 彩香") == ("タカダアヤカ", "タカダ")
+    assert name_readings("") == ()
+    assert candidates("タカアヤカ", ("タカダ",))[:2] == ["タカダ", "タカダタカアヤカ"]
+    assert "タカダアヤカ" in candidates("タカアヤカ", ("タカダ",))
+
+
+def test_a_faint_kana_is_restored_from_the_name_and_sent_to_review() -> None:
+    # ダ was written faintly: the free reading drops it.
+    probs = _probs([{"タ": 0.99}, {"カ": 0.99}, {"ダ": 0.3}, {"ア": 0.99}, {"ヤ": 0.99}, {"カ": 0.99}])
+    helped = read_with_name(probs, LABELS, _free("タカアヤカ"), "高田彩香")
+    assert helped is not None and helped.text == "タカダアヤカ"
+    # The writing alone did not say so: the changed reading must not pass unseen.
+    assert min(c.prob for c in helped.chars) < 0.9
+
+
+def test_clear_writing_beats_the_dictionary() -> None:
+    # 裕子 is ユウコ in the dictionary, but this parent plainly wrote ヒロコ.
+    probs = _probs([{"ヒ": 0.99}, {"ロ": 0.99}, {"コ": 0.99}])
+    assert read_with_name(probs, LABELS, _free("ヒロコ"), "裕子") is None
+    # An unreadable or missing name gives no help.
+    assert read_with_name(probs, LABELS, _free("ヒロコ"), "") is None
