@@ -120,6 +120,24 @@ def test_closed_list_reading_picks_the_facility(engine) -> None:
     assert not m2.in_list
 
 
+def test_a_reading_one_kana_from_a_single_entry_is_taken_for_review() -> None:
+    labels = ("", *"ひまわりこどもとく園")
+    rows = []
+    for ch in "ひまわりことも園":  # the model is sure of と: the dakuten was lost
+        row = np.full(len(labels), 1e-5)
+        row[labels.index(ch)] = 0.999
+        rows += [row, np.eye(len(labels))[0] * 0.999 + 1e-5]
+    probs = np.array(rows, np.float32)
+    free = Reading("ひまわりことも園", tuple(Char(c, 0.999) for c in "ひまわりことも園"))
+    words = ("ひまわりこども園", "つくし保育園", "ひまわり保育園")
+    m = match_lexicon(probs, labels, words, free)
+    assert m.in_list and m.reading.text == "ひまわりこども園"
+    assert max(c.prob for c in m.reading.chars) < 0.01  # the writing alone does not say so
+    # Two entries equally close: no guess.
+    m2 = match_lexicon(probs, labels, ("ひまわりこども園", "ひまわりことり園"), free)
+    assert not m2.in_list and m2.reading.text == "ひまわりことも園"
+
+
 def test_date_ranges_and_era_years() -> None:
     today = dt.date(2026, 11, 26)
     assert dates.shift(today, "-7y") == dt.date(2019, 11, 26)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.models import Char, Reading
+from pipeline.normalize import edit_distance
 from pipeline.ocr.ctc import _index, _log_likelihoods
 
 # How much less likely (in nats) the best entry may be than the free best path and still be
@@ -22,6 +23,10 @@ from pipeline.ocr.ctc import _index, _log_likelihoods
 # all alignments, usually scores higher than it; a margin allows for a character or two the
 # model found hard to read.
 MARGIN_NATS = 6.0
+# A free reading this close to exactly one entry is taken as that entry (for review): short
+# entries (date numbers) are left out, as one edit turns any of them into several others.
+NEAR_EDITS = 1
+NEAR_MIN_LEN = 4
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,24 @@ def match_lexicon(
     posterior = float(post[best] / post.sum())
     free_path = float(logp.max(axis=1).sum())
     if ll[best] < free_path - MARGIN_NATS:
-        return LexiconMatch(free, False, posterior)
+        near = _nearest(free.text, cands)
+        if near is None:
+            return LexiconMatch(free, False, posterior)
+        # The writing is one misread kana away from exactly one entry (ことも園 for こども園): take
+        # the entry, but with the writing's own (low) support, so a person confirms it.
+        support = float(np.exp(max(ll[cands.index(near)] - free_path, -50.0)))
+        return LexiconMatch(Reading(near, tuple(Char(ch, support) for ch in near)), True, support)
     word = cands[best]
     return LexiconMatch(Reading(word, tuple(Char(ch, posterior) for ch in word)), True, posterior)
+
+
+def _nearest(text: str, words: Sequence[str]) -> str | None:
+    """The one entry (of at least `NEAR_MIN_LEN` characters) within `NEAR_EDITS` edits of `text`;
+    None when there is none, or more than one at the smallest distance."""
+    if len(text) < NEAR_MIN_LEN:
+        return None
+    dists = [(edit_distance(text, w), w) for w in words if len(w) >= NEAR_MIN_LEN]
+    close = sorted(d for d in dists if d[0] <= NEAR_EDITS)
+    if not close or (len(close) > 1 and close[1][0] == close[0][0]):
+        return None
+    return close[0][1]
