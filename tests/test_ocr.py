@@ -28,6 +28,7 @@ from pipeline.ocr import (
     pattern,
     zoo,
 )
+from pipeline.ocr.decode import matches
 
 # --------------------------------------------------------------------------- helpers
 
@@ -116,6 +117,13 @@ def test_pattern_alternatives_and_groups() -> None:
     # Greedy would say 令成元年, which is no era; 令和 (0.6*0.4) beats 平成 (0.3*0.5).
     assert greedy(probs, full_mask(labels), labels).text == "令成元年"
     assert r.text == "令和元年"
+
+
+def test_pattern_matching_of_whole_strings() -> None:
+    phone = "0D-D{4}-D{4}|0(7|8|9)0-D{4}-D{4}"
+    assert matches(phone, "070-5600-9114") and matches(phone, "03-1234-5678")
+    assert not matches(phone, "010-5600-9114") and not matches(phone, "070-5600-91145")
+    assert matches("(令和|平成)(元|D{1,2})年", "平成元年") and not matches("D{3}-D{4}", "123-45a7")
 
 
 def test_pattern_too_few_timesteps_falls_back_to_greedy() -> None:

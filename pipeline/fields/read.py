@@ -7,6 +7,7 @@ pixel box, and the ink crop for the review page. Normalisation and validation co
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -25,7 +26,7 @@ from pipeline.imaging.dropout import drop_form
 from pipeline.models import Char, Issue, Reading
 from pipeline.normalize import PostalLookupError, edit_distance, lookup_postal
 from pipeline.ocr import digits
-from pipeline.ocr.decode import Constraint, decode
+from pipeline.ocr.decode import Constraint, decode, matches
 from pipeline.ocr.lexicon import match_lexicon
 
 WAREKI_PATTERN = "(令和|平成|昭和)(元|D{1,2})年D{1,2}月D{1,2}日"
@@ -267,6 +268,16 @@ class PageReader:
         return rf
 
 
+def _validity(job: _Job) -> Callable[[str], bool] | None:
+    """What a fused reading must satisfy: the field's grammar, and for a 個人番号 its check digit."""
+    pattern = job.constraint.pattern
+    if job.kind == "my_number":
+        return mynumber.is_valid
+    if pattern is None:
+        return None
+    return lambda text: matches(pattern, text)
+
+
 def _second_digit_reader(job: _Job, reading: Reading) -> bool:
     """Whether the digit classifier reads this crop's digits too: any one-line crop with digits
     (phone, postal code, 個人番号, a house number in an address), except dates, whose numbers are
@@ -431,7 +442,7 @@ def read_page(
             # score decides (for a 個人番号, among numbers whose check digit holds).
             assert job.ink is not None
             op = digits.opinion(probs, labels, reading, job.ink)
-            valid = mynumber.is_valid if job.kind == "my_number" else None
+            valid = _validity(job)
             fused = digits.fuse(probs, labels, reading, op, valid) if op is not None else None
             if fused is not None:
                 reading = fused

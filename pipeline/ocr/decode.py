@@ -240,6 +240,26 @@ def _plan(auto: _Automaton, labels: Sequence[str], mask: np.ndarray) -> _Plan:
     )
 
 
+@lru_cache(maxsize=256)
+def _regex(pattern: str) -> re.Pattern[str]:
+    def alts(node: tuple) -> str:
+        return "|".join("".join(item(i) for i in alt) for alt in node)
+
+    def item(i: tuple) -> str:
+        if i[0] == "D":
+            return f"[0-9]{{{i[1]},{i[2]}}}"
+        if i[0] == "L":
+            return re.escape(i[1])
+        return f"(?:{alts(i[1])})"
+
+    return re.compile(alts(_parse(pattern)))
+
+
+def matches(pattern: str, text: str) -> bool:
+    """Whether `text` has the shape `pattern` describes (the pattern language above)."""
+    return _regex(pattern).fullmatch(text) is not None
+
+
 # --------------------------------------------------------------------------- pattern Viterbi
 
 
