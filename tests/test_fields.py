@@ -209,6 +209,16 @@ def test_digit_second_opinion_needs_ink_for_every_digit() -> None:
     assert digits.opinion(probs, labels, reading, line) is None
 
 
+def test_a_date_box_read_by_the_digit_classifier_alone() -> None:
+    arr = np.load(ROOT / "samples" / "assets" / "mnist_digits_0-399.npz")["digits"]
+    box = np.hstack([np.pad(arr[d, 360] > 100, ((6, 6), (4, 4))) for d in (1, 9)])
+    r = digits.read_alone(box)
+    assert r is not None and r.text == "19" and len(r.chars) == 2
+    three = np.hstack([np.pad(arr[d, 360] > 100, ((6, 6), (4, 4))) for d in (1, 9, 3)])
+    assert digits.read_alone(three) is None  # not a date number
+    assert digits.read_alone(np.zeros((30, 30), bool)) is None
+
+
 def test_check_digit_repair_picks_the_likeliest_valid_number() -> None:
     good = "123456789018"
     good = good[:11] + mynumber.calc_check_digit(good[:11])

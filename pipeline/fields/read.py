@@ -404,6 +404,10 @@ READING_FLAGS: dict[str, tuple[str, str]] = {
         "郵便番号が住所と合わないため、住所に合う番号に1桁直しました。確認してください。",
         "error",
     ),
+    "digit_reader_only": (
+        "記入された数字を補助の数字認識だけで読みました。確認してください。",
+        "warning",
+    ),
     "kana_from_name": (
         "フリガナの一部を氏名の一般的な読みで補いました。本人の記入と照合してください。",
         "warning",
@@ -434,7 +438,15 @@ def read_page(
         if job.words:
             m = match_lexicon(probs, labels, job.words, reading)
             reading = m.reading
-            if not m.in_list:
+            alone = digits.read_alone(job.ink) if not reading.text and job.ink is not None else None
+            if alone is not None and alone.text in job.words:
+                # Ink the recogniser read as nothing (a thin 1, say): the digit classifier's
+                # reading, capped so that a person confirms it.
+                reading = Reading(
+                    alone.text, tuple(Char(c.text, min(c.prob, DISAGREE_CONFIDENCE)) for c in alone.chars)
+                )
+                flags["digit_reader_only"].add(job.field)
+            elif not m.in_list:
                 flags["not_in_list"].add(job.field)
         op = None
         if _second_digit_reader(job, reading):

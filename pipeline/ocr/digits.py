@@ -113,6 +113,33 @@ def segment_at(mask: np.ndarray, centres: Sequence[float]) -> list[np.ndarray | 
     return [normalise(c) if c.any() else None for c in cells]
 
 
+def read_alone(mask: np.ndarray, max_digits: int = 2) -> Reading | None:
+    """Read a short number (a date box) with the classifier alone: one digit per stroke group
+    (strokes overlapping in x belong together). For ink the line recogniser read as nothing;
+    None when the ink does not split into 1..`max_digits` pieces."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return None
+    big = float(stats[1:, cv2.CC_STAT_AREA].max())
+    spans: list[list[int]] = []
+    for i in sorted(range(1, n), key=lambda i: stats[i, cv2.CC_STAT_LEFT]):
+        x, _y, w, _h, area = stats[i]
+        if area < 0.15 * big:  # specks and left-over print
+            continue
+        if spans and min(spans[-1][1], x + w) - max(spans[-1][0], x) > 0.3 * min(
+            w, spans[-1][1] - spans[-1][0]
+        ):
+            spans[-1][0], spans[-1][1] = min(spans[-1][0], x), max(spans[-1][1], x + w)
+            spans[-1].append(i)
+        else:
+            spans.append([x, x + w, i])
+    if not 1 <= len(spans) <= max_digits:
+        return None
+    probs = classify([normalise(np.isin(labels, sp[2:])) for sp in spans])
+    text = "".join(str(int(r.argmax())) for r in probs)
+    return Reading(text, tuple(Char(str(int(r.argmax())), float(r.max())) for r in probs))
+
+
 def frame_centres(
     frames: Sequence[int], crop_height: int, model_height: int = 48, stride: int = 8
 ) -> list[float]:
