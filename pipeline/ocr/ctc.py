@@ -60,11 +60,20 @@ def _index(labels: Sequence[str]) -> dict[str, int]:
     return hit[1]
 
 
+def gather(probs: np.ndarray, seqs: list[list[int]]) -> tuple[np.ndarray, list[list[int]]]:
+    """Log-probabilities of just the blank and the classes `seqs` use, with `seqs` renumbered to
+    those columns. The model has ~18,700 classes; taking the log of all of them for every crop
+    would cost more than the dynamic programme itself."""
+    used = sorted({c for seq in seqs for c in seq} - {0})
+    col = {c: i + 1 for i, c in enumerate(used)}
+    logp = np.log(np.clip(probs[:, [0, *used]].astype(np.float64), 1e-12, 1.0))
+    return logp, [[col[c] for c in seq] for seq in seqs]
+
+
 def log_likelihoods(probs: np.ndarray, labels: Sequence[str], candidates: Sequence[str]) -> np.ndarray:
     """CTC log P(candidate | crop) for each candidate (non-empty strings of known labels)."""
     index = _index(labels)
-    logp = np.log(np.clip(probs.astype(np.float64), 1e-12, 1.0))
-    return _log_likelihoods(logp, [[index[ch] for ch in c] for c in candidates])
+    return _log_likelihoods(*gather(probs, [[index[ch] for ch in c] for c in candidates]))
 
 
 def char_frames(probs: np.ndarray, labels: Sequence[str], text: str) -> list[int] | None:
@@ -75,25 +84,26 @@ def char_frames(probs: np.ndarray, labels: Sequence[str], text: str) -> list[int
     index = _index(labels)
     if not text or any(ch not in index for ch in text) or probs.shape[0] == 0:
         return None
-    seq = [index[ch] for ch in text]
-    logp = np.log(np.clip(probs.astype(np.float64), 1e-12, 1.0))
+    logp, (seq,) = gather(probs, [[index[ch] for ch in text]])
     t_len, length = logp.shape[0], 2 * len(seq) + 1
     ext = np.zeros(length, dtype=np.int64)
     ext[1::2] = seq
     skip = np.zeros(length, dtype=bool)
     for s in range(3, length, 2):
         skip[s] = ext[s] != ext[s - 2]
+    emit = logp[:, ext]  # (T, S): each lattice state's log-probability per timestep
     score = np.full((t_len, length), NEG)
     back = np.zeros((t_len, length), dtype=np.int8)  # 0 stay, 1 from s-1, 2 from s-2
-    score[0, :2] = logp[0, ext[:2]]
+    score[0, :2] = emit[0, :2]
+    options = np.full((3, length), NEG)
     for t in range(1, t_len):
         prev = score[t - 1]
-        stay = prev
-        one = np.r_[NEG, prev[:-1]]
-        two = np.where(skip, np.r_[NEG, NEG, prev[:-2]], NEG)
-        options = np.stack([stay, one, two])
-        back[t] = options.argmax(axis=0)
-        score[t] = options.max(axis=0) + logp[t, ext]
+        options[0] = prev
+        options[1, 1:] = prev[:-1]
+        options[2, 2:] = np.where(skip[2:], prev[:-2], NEG)
+        b = options.argmax(axis=0)
+        back[t] = b
+        score[t] = options[b, np.arange(length)] + emit[t]
     end = length - 1 if score[-1, length - 1] >= score[-1, length - 2] else length - 2
     if score[-1, end] <= NEG / 2:
         return None
@@ -103,7 +113,7 @@ def char_frames(probs: np.ndarray, labels: Sequence[str], text: str) -> list[int
     for t in range(t_len - 1, -1, -1):
         if s % 2 == 1:
             k = (s - 1) // 2
-            if logp[t, ext[s]] > best_p[k]:
-                best_p[k], best_t[k] = logp[t, ext[s]], t
+            if emit[t, s] > best_p[k]:
+                best_p[k], best_t[k] = emit[t, s], t
         s -= int(back[t, s]) if t > 0 else 0
     return best_t if all(t >= 0 for t in best_t) else None

@@ -60,9 +60,13 @@ def _model() -> dict[str, np.ndarray]:
 def _conv_relu_pool(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Valid convolution (N, C, H, W) * (K, C, k, k) + ReLU + 2×2 max pooling, with numpy."""
     k = w.shape[-1]
+    n, c, h_in, w_in = x.shape
     win = np.lib.stride_tricks.sliding_window_view(x, (k, k), axis=(2, 3))  # N C H' W' k k
-    y = np.einsum("nchwij,ocij->nohw", win, w, optimize=True) + b[None, :, None, None]
-    y = np.maximum(y, 0.0)
+    h_out, w_out = h_in - k + 1, w_in - k + 1
+    # im2col: one matrix product instead of a loop over filters.
+    cols = win.transpose(0, 2, 3, 1, 4, 5).reshape(n * h_out * w_out, c * k * k)
+    y = cols @ w.reshape(w.shape[0], -1).T + b
+    y = np.maximum(y, 0.0).reshape(n, h_out, w_out, -1).transpose(0, 3, 1, 2)
     n, o, h, w_ = y.shape
     return y[:, :, : h // 2 * 2, : w_ // 2 * 2].reshape(n, o, h // 2, 2, w_ // 2, 2).max(axis=(3, 5))
 

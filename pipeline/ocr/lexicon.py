@@ -16,7 +16,7 @@ import numpy as np
 
 from pipeline.models import Char, Reading
 from pipeline.normalize import edit_distance
-from pipeline.ocr.ctc import _index, _log_likelihoods
+from pipeline.ocr.ctc import _index, _log_likelihoods, gather
 
 # How much less likely (in nats) the best entry may be than the free best path and still be
 # taken. The free best path is one alignment of one string, so a correct entry, which sums over
@@ -44,12 +44,11 @@ def match_lexicon(
     cands = [w for w in words if w and all(ch in index for ch in w)]
     if not cands or probs.shape[0] == 0:
         return LexiconMatch(free, free.text in words, 0.0)
-    logp = np.log(np.clip(probs.astype(np.float64), 1e-12, 1.0))
-    ll = _log_likelihoods(logp, [[index[ch] for ch in w] for w in cands])
+    ll = _log_likelihoods(*gather(probs, [[index[ch] for ch in w] for w in cands]))
     best = int(np.argmax(ll))
     post = np.exp(ll - ll.max())
     posterior = float(post[best] / post.sum())
-    free_path = float(logp.max(axis=1).sum())
+    free_path = float(np.log(np.clip(probs.max(axis=1).astype(np.float64), 1e-12, 1.0)).sum())
     if ll[best] < free_path - MARGIN_NATS:
         near = _nearest(free.text, cands)
         if near is None:
