@@ -40,6 +40,8 @@ def test_a_faint_kana_is_restored_from_the_name_and_sent_to_review() -> None:
     assert helped is not None and helped.text == "タカダアヤカ"
     # The writing alone did not say so: the changed reading must not pass unseen.
     assert min(c.prob for c in helped.chars) < 0.9
+    # Only the supplied kana is doubtful; what was read stays as sure as it was.
+    assert [c.prob < 0.9 for c in helped.chars] == [False, False, True, False, False, False]
 
 
 def test_clear_writing_beats_the_dictionary() -> None:

@@ -14,6 +14,7 @@ so the field goes to review rather than being accepted on the dictionary's word.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from difflib import SequenceMatcher
 from functools import lru_cache
 
 import jaconv
@@ -67,7 +68,7 @@ def read_with_name(probs: np.ndarray, labels: Sequence[str], free: Reading, name
         return None
     index = _index(labels)
     cands = [c for c in candidates(free.text, readings) if all(ch in index for ch in c)]
-    if not cands or not all(ch in index for ch in free.text):
+    if not cands or not all(ch in index for ch in free.text) or len(free.chars) != len(free.text):
         return None
     ll = log_likelihoods(probs, labels, [free.text, *cands])
     scores = ll + np.r_[0.0, np.full(len(cands), BONUS_NATS)]
@@ -77,4 +78,10 @@ def read_with_name(probs: np.ndarray, labels: Sequence[str], free: Reading, name
     word = cands[best - 1]
     # How sure the writing alone is of the winner against the free reading.
     alone = float(1.0 / (1.0 + np.exp(ll[0] - ll[best])))
-    return Reading(word, tuple(Char(ch, alone) for ch in word))
+    # Characters the free reading already had keep its probability; the reviewer's eye goes to
+    # the ones the dictionary supplied.
+    probs_out = [alone] * len(word)
+    for block in SequenceMatcher(None, free.text, word, autojunk=False).get_matching_blocks():
+        for k in range(block.size):
+            probs_out[block.b + k] = free.chars[block.a + k].prob
+    return Reading(word, tuple(Char(ch, p) for ch, p in zip(word, probs_out, strict=True)))
