@@ -1,4 +1,4 @@
-"""フリガナ read with the help of the name it spells (UniDic readings, offline)."""
+"""フリガナ read with the help of the name it spells (IPAdic readings, offline)."""
 
 from __future__ import annotations
 
