@@ -1,6 +1,6 @@
 """Pages per minute and peak memory for one process on 300 dpi single-page input.
 
-    python bench/speed.py [--n 40] [--seed 99]
+    python bench/speed.py [--n 40] [--seed 99] [--dir DIR]
 
 Generates N pages as PNG and the same N as PDF, loads the engine once, then times the whole
 pipeline per file (ingest, align, read, validate, route; no database). Prints a table.
@@ -26,14 +26,17 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=40)
     ap.add_argument("--seed", type=int, default=99)
+    ap.add_argument("--dir", type=Path, default=None, help="reuse/keep generated pages here")
     args = ap.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="shinsei-speed-"))
+    work = args.dir or Path(tempfile.mkdtemp(prefix="shinsei-speed-"))
     rows = []
     t_load = time.monotonic()
     engine = Engine.load(Settings())
     t_load = time.monotonic() - t_load
     for fmt in ("png", "pdf"):
-        gts = generate(work / fmt, args.n, args.seed, profile="mild", fonts="train", formats=fmt)
+        gts = sorted((work / fmt).glob("doc_*.json")) if args.dir else []
+        if not gts:
+            gts = generate(work / fmt, args.n, args.seed, profile="mild", fonts="train", formats=fmt)
         files = [work / fmt / g.with_suffix(f".{fmt}").name for g in gts]
         process_file(files[0], engine)  # warm-up
         t0 = time.monotonic()

@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import cv2
 import numpy as np
 from PIL import Image, ImageOps
 from pypdf import PdfReader
@@ -530,7 +531,7 @@ def _to_bgr(im: Image.Image) -> np.ndarray:
     mode = im.mode
     if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
         gray = _to_uint8_gray(np.asarray(im), mode)
-        return np.ascontiguousarray(np.repeat(gray[:, :, None], 3, axis=2))
+        return cv2.cvtColor(np.ascontiguousarray(gray), cv2.COLOR_GRAY2BGR)
     if mode == "1":
         im = im.convert("L")
     elif mode == "P":
@@ -543,11 +544,11 @@ def _to_bgr(im: Image.Image) -> np.ndarray:
         im = Image.alpha_composite(white, rgba).convert("RGB")
     if im.mode == "L":
         gray = np.asarray(im, dtype=np.uint8)
-        return np.ascontiguousarray(np.repeat(gray[:, :, None], 3, axis=2))
+        return cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)  # SIMD: several times faster than numpy
     if im.mode != "RGB":
         im = im.convert("RGB")  # CMYK, YCbCr, LAB, HSV
     rgb = np.asarray(im, dtype=np.uint8)
-    return np.ascontiguousarray(rgb[:, :, ::-1])
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
 
 
 def _to_uint8_gray(arr: np.ndarray, mode: str) -> np.ndarray:

@@ -157,7 +157,7 @@ def test_digit_classifier_reads_unseen_mnist_digits() -> None:
     arr = np.load(ROOT / "samples" / "assets" / "mnist_digits_0-399.npz")["digits"]
     imgs = [digits.normalise(arr[d, i] > 100) for d in range(10) for i in range(300, 340)]
     pred = digits.classify(imgs).argmax(1)
-    assert (pred == np.repeat(np.arange(10), 40)).mean() > 0.93
+    assert (pred == np.repeat(np.arange(10), 40)).mean() > 0.97  # the recipe prints 0.990 on 300-399
 
 
 def _line_and_probs(written: str, read: dict[int, dict[str, float]]) -> tuple[np.ndarray, np.ndarray, tuple]:

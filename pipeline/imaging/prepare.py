@@ -16,7 +16,7 @@ def to_gray(image: np.ndarray) -> np.ndarray:
         return image
     if image.shape[2] == 4:
         image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
-    return np.ascontiguousarray(image[:, :, 2])
+    return cv2.extractChannel(image, 2)
 
 
 def resize_to_width(gray: np.ndarray, width: int) -> tuple[np.ndarray, float]:
