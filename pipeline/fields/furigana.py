@@ -2,7 +2,7 @@
 
 A kana crop is read on its own first. The name field it belongs to (`reading_of` in the template)
 was read too, and a table of name readings (the 人名 entries of IPAdic, 12k family and 18k given
-names, `data/name_readings.json.gz`, recipe in `make_name_readings.py`) knows how most family
+names, `lexicons/name_readings.json.gz`, recipe in `make_name_readings.py`) knows how most family
 names and many given names are read. Those readings are offered as candidates beside the free reading:
 the whole name's reading, and the family name's reading followed by what was read after it. All
 are scored by CTC likelihood on the kana crop, a dictionary candidate with a bonus of
@@ -29,7 +29,7 @@ from pipeline.ocr.ctc import _index, log_likelihoods
 BONUS_NATS = 4.0
 
 
-TABLE = Path(__file__).resolve().parent / "data" / "name_readings.json.gz"
+TABLE = Path(__file__).resolve().parent / "lexicons" / "name_readings.json.gz"
 FAMILY_READINGS = 2  # readings tried per family name, likeliest first
 GIVEN_READINGS = 3
 
