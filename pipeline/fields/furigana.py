@@ -24,7 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.models import Char, Reading
-from pipeline.ocr.ctc import _index, log_likelihoods
+from pipeline.ocr.charsets import label_index
+from pipeline.ocr.ctc import log_likelihoods
 
 BONUS_NATS = 4.0
 
@@ -74,7 +75,7 @@ def read_with_name(probs: np.ndarray, labels: Sequence[str], free: Reading, name
     readings = name_readings(name)
     if not readings or not free.text or probs.shape[0] == 0:
         return None
-    index = _index(labels)
+    index = label_index(labels)
     cands = [c for c in candidates(free.text, readings) if all(ch in index for ch in c)]
     if not cands or not all(ch in index for ch in free.text) or len(free.chars) != len(free.text):
         return None

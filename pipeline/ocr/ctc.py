@@ -13,6 +13,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from pipeline.ocr.charsets import label_index
+
 NEG = -1e30
 
 
@@ -48,18 +50,6 @@ def _log_likelihoods(logp: np.ndarray, seqs: list[list[int]]) -> np.ndarray:
     return last
 
 
-_INDEX: dict[int, tuple[Sequence[str], dict[str, int]]] = {}
-
-
-def _index(labels: Sequence[str]) -> dict[str, int]:
-    """Label → class index, built once per label list (keyed by identity; the list is kept in the
-    value so its id cannot be reused while cached)."""
-    hit = _INDEX.get(id(labels))
-    if hit is None:
-        hit = _INDEX[id(labels)] = (labels, {lab: i for i, lab in enumerate(labels) if i})
-    return hit[1]
-
-
 def gather(probs: np.ndarray, seqs: list[list[int]]) -> tuple[np.ndarray, list[list[int]]]:
     """Log-probabilities of just the blank and the classes `seqs` use, with `seqs` renumbered to
     those columns. The model has ~18,700 classes; taking the log of all of them for every crop
@@ -72,7 +62,7 @@ def gather(probs: np.ndarray, seqs: list[list[int]]) -> tuple[np.ndarray, list[l
 
 def log_likelihoods(probs: np.ndarray, labels: Sequence[str], candidates: Sequence[str]) -> np.ndarray:
     """CTC log P(candidate | crop) for each candidate (non-empty strings of known labels)."""
-    index = _index(labels)
+    index = label_index(labels)
     return _log_likelihoods(*gather(probs, [[index[ch] for ch in c] for c in candidates]))
 
 
@@ -81,7 +71,7 @@ def char_frames(probs: np.ndarray, labels: Sequence[str], text: str) -> list[int
 
     None when `text` cannot be aligned (unknown labels, or more characters than timesteps allow).
     """
-    index = _index(labels)
+    index = label_index(labels)
     if not text or any(ch not in index for ch in text) or probs.shape[0] == 0:
         return None
     logp, (seq,) = gather(probs, [[index[ch] for ch in text]])

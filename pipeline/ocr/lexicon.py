@@ -16,7 +16,8 @@ import numpy as np
 
 from pipeline.models import Char, Reading
 from pipeline.normalize import edit_distance
-from pipeline.ocr.ctc import _index, _log_likelihoods, gather
+from pipeline.ocr.charsets import label_index
+from pipeline.ocr.ctc import log_likelihoods
 
 # How much less likely (in nats) the best entry may be than the free best path and still be
 # taken. The free best path is one alignment of one string, so a correct entry, which sums over
@@ -40,11 +41,11 @@ def match_lexicon(
     probs: np.ndarray, labels: Sequence[str], words: Sequence[str], free: Reading
 ) -> LexiconMatch:
     """Best entry of `words` for this crop, or the free reading when none fits."""
-    index = _index(labels)
+    index = label_index(labels)
     cands = [w for w in words if w and all(ch in index for ch in w)]
     if not cands or probs.shape[0] == 0:
         return LexiconMatch(free, free.text in words, 0.0)
-    ll = _log_likelihoods(*gather(probs, [[index[ch] for ch in w] for w in cands]))
+    ll = log_likelihoods(probs, labels, cands)
     best = int(np.argmax(ll))
     post = np.exp(ll - ll.max())
     posterior = float(post[best] / post.sum())
