@@ -836,16 +836,16 @@ def snap_address_prefix(postal: str, address: str) -> tuple[str, Issue | None]:
     best: tuple[int, int, str] | None = None  # (distance, written length, expected)
     for r in _records(rec):
         town = r.neighborhood if r.neighborhood and "以下に掲載がない" not in r.neighborhood else ""
-        for expected in (f"{r.prefecture}{r.city}{town}",):
-            if address.startswith(expected):
-                return address, None
-            for k in (0, -1, 1, -2, 2):  # on a tie, the written length nearest the expected wins
-                n = len(expected) + k
-                if n <= 0 or n > len(address):
-                    continue
-                d = edit_distance(address[:n], expected)
-                if best is None or d < best[0]:
-                    best = (d, n, expected)
+        expected = f"{r.prefecture}{r.city}{town}"
+        if address.startswith(expected):
+            return address, None
+        for k in (0, -1, 1, -2, 2):  # on a tie, the written length nearest the expected wins
+            n = len(expected) + k
+            if n <= 0 or n > len(address):
+                continue
+            d = edit_distance(address[:n], expected)
+            if best is None or d < best[0]:
+                best = (d, n, expected)
     if best is None:
         return address, None
     d, n, expected = best

@@ -32,7 +32,7 @@ from pipeline.models import DocumentResult, FieldResult, Issue, PageResult, Rout
 from pipeline.normalize import normalize_field
 from pipeline.route import accept_field, route_document, route_page
 from pipeline.settings import Settings
-from pipeline.validate import fix_addresses, validate_cross
+from pipeline.validate import fix_addresses, postal_address_pairs, validate_cross
 
 log = logging.getLogger("shinsei.run")
 
@@ -125,12 +125,7 @@ def process_page(image: np.ndarray, index: int, engine: Engine, crops: CropSink 
     vocab = {k: tuple(v) for k, v in tpl.vocabularies.items()}
     today = engine.settings.reference_date or date.today()
     reader = PageReader(aligned, feats.blank_work, feats.print_mask, feats.work_dpi, vocab, today)
-    pairs = {
-        r.fields[0]: r.fields[1]
-        for r in tpl.rules
-        if r.rule == "postal_matches_address" and len(r.fields) > 1
-    }
-    raws = read_page(reader, list(tpl.fields), engine.recognizer, pairs)
+    raws = read_page(reader, list(tpl.fields), engine.recognizer, postal_address_pairs(tpl.rules))
     fields, cross = finish_fields(tpl, raws, engine.settings, today)
     if crops is not None:
         fields = [

@@ -218,21 +218,24 @@ def validate_cross(
     return issues
 
 
+def postal_address_pairs(rules: list[CrossRule]) -> dict[str, str]:
+    """Postal-code field → the address field it must agree with, from postal_matches_address rules."""
+    return {
+        r.fields[0]: r.fields[1] for r in rules if r.rule == "postal_matches_address" and len(r.fields) > 1
+    }
+
+
 def fix_addresses(rules: list[CrossRule], values: Mapping[str, Any]) -> tuple[dict[str, Any], list[Issue]]:
     """Apply `address_prefix_fix` for each postal_matches_address rule; returns new values and the
     `address_prefix_added` warnings (naming both fields). Other outcomes are left to validate_cross."""
     out = dict(values)
     issues: list[Issue] = []
-    for rule in rules:
-        if rule.rule != "postal_matches_address" or len(rule.fields) < 2:
-            continue
-        postal_f, addr_f = rule.fields[0], rule.fields[1]
+    for postal_f, addr_f in postal_address_pairs(rules).items():
         postal, address = out.get(postal_f), out.get(addr_f)
         if not isinstance(postal, str) or not isinstance(address, str) or not postal or not address:
             continue
         address, snapped = snap_address_prefix(postal, address)
         if snapped is not None:
-            out[addr_f] = address
             issues.append(Issue(snapped.code, snapped.message, (addr_f,), snapped.severity))
         fixed, found = address_prefix_fix(postal, address)
         out[addr_f] = fixed  # a prefecture added; for a ward-less 政令市 validate_cross still warns

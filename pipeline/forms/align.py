@@ -22,7 +22,6 @@ log = logging.getLogger("shinsei.align")
 
 MATCH_DPI = 100
 N_FEATURES = 4000
-PAGE_FEATURES = 4000  # matching cost is the product of both counts; fewer lost a page in tests
 
 
 @dataclass(frozen=True, eq=False)
@@ -50,9 +49,9 @@ class Alignment:
     residual_px: float  # median reprojection error of inliers, at MATCH_DPI
 
 
-def _orb(n: int = N_FEATURES) -> cv2.ORB:
+def _orb() -> cv2.ORB:
     return cv2.ORB_create(
-        nfeatures=n, scaleFactor=1.2, nlevels=8, edgeThreshold=15, patchSize=31, fastThreshold=12
+        nfeatures=N_FEATURES, scaleFactor=1.2, nlevels=8, edgeThreshold=15, patchSize=31, fastThreshold=12
     )
 
 
@@ -99,7 +98,7 @@ def page_features(gray: np.ndarray, target_long_side: int) -> PageFeatures:
     small = cv2.resize(
         gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
     )
-    kps, desc = _orb(PAGE_FEATURES).detectAndCompute(small, None)
+    kps, desc = _orb().detectAndCompute(small, None)
     pts = np.float32([k.pt for k in kps]) if kps else np.zeros((0, 2), np.float32)
     return PageFeatures(scale, pts, desc if desc is not None else np.zeros((0, 32), np.uint8))
 

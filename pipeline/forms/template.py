@@ -9,6 +9,7 @@ new code. Loading validates the YAML with pydantic and reports every problem at 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -155,6 +156,12 @@ class CrossRule(_Strict):
     message: str | None = None
 
 
+def _hint(name: str, known: Iterable[str]) -> str:
+    """ " (did you mean 'x'?)" for the closest known name, or nothing."""
+    hint = difflib.get_close_matches(name, list(known), n=1)
+    return f" (did you mean {hint[0]!r}?)" if hint else ""
+
+
 class Template(_Strict):
     form_id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     version: str
@@ -198,26 +205,19 @@ class Template(_Strict):
         names = {f.name for f in self.fields}
         for f in self.fields:
             if f.vocabulary is not None and f.vocabulary not in self.vocabularies:
-                hint = difflib.get_close_matches(f.vocabulary, list(self.vocabularies), n=1)
                 problems.append(
                     f"field {f.name!r} names unknown vocabulary {f.vocabulary!r}"
-                    + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                    + _hint(f.vocabulary, self.vocabularies)
                 )
-        for f in self.fields:
             if f.reading_of is not None and f.reading_of not in names:
-                hint = difflib.get_close_matches(f.reading_of, names, n=1)
                 problems.append(
                     f"field {f.name!r} is the reading of unknown field {f.reading_of!r}"
-                    + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                    + _hint(f.reading_of, names)
                 )
         for r in self.rules:
             for n in r.fields:
                 if n not in names:
-                    hint = difflib.get_close_matches(n, names, n=1)
-                    problems.append(
-                        f"rule {r.rule} names unknown field {n!r}"
-                        + (f" (did you mean {hint[0]!r}?)" if hint else "")
-                    )
+                    problems.append(f"rule {r.rule} names unknown field {n!r}" + _hint(n, names))
         if problems:
             raise ValueError("; ".join(problems))
         return self
