@@ -69,6 +69,9 @@ broker_connection_max_retries = None
 # transaction, and a copy Redis may hand out again finds it done. Cancelling would only throw
 # finished work away (and leave the claim to expire).
 worker_cancel_long_running_tasks_on_connection_loss = False
+# Celery's consumer with its reconnect teardown mended: losing Redis while a document runs must
+# not stop the worker (workers/consumer.py says how it did).
+worker_consumer = "workers.consumer:Consumer"
 # On a cold shutdown (second Ctrl-C, systemd stop timeout) give running documents 30 s to finish
 # before their messages are requeued.
 worker_soft_shutdown_timeout = 30.0

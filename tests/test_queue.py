@@ -300,6 +300,40 @@ def test_the_nightly_batch_runs_as_a_celery_task_on_the_delivery_queue(env, work
     assert re.search(r"Task shinsei\.nightly\[[\w-]+\] succeeded", worker.log())
 
 
+def test_the_worker_survives_losing_redis_while_one_document_runs(
+    env, broker, worker, store, tmp_path
+) -> None:
+    """One document running (its message unacked) while the other pool process is idle, so the
+    consumer sits in a blocking BRPOP: the exact state in which Celery 5.7's reconnect closed a
+    channel whose transport it had already collected, and the whole worker died with
+    "Unrecoverable error: AttributeError('NoneType' object has no attribute 'hostname')"."""
+    from pipeline.ingest import sha256_file
+
+    f = form_file(tmp_path / "long.tiff", 12)  # ~1.5 s of OCR
+    sha = sha256_file(f)
+    mark = len(worker.log())
+    run = shinsei(env, "run", str(f), "--json", log=tmp_path / "run.log")
+    wait_for(
+        lambda: (r := store.get_document_row(sha)) is not None and r.claimed_by, 60, "a claim", every=0.02
+    )
+    time.sleep(0.2)
+    assert store.get_document_row(sha).status == "processing", "finished before the restart"
+    broker.kill()
+    time.sleep(0.5)
+    broker.start()
+    out, _ = run.communicate(timeout=120)
+    assert run.returncode == 0, (tmp_path / "run.log").read_text()[-3000:]
+    log = worker.log()[mark:]
+    assert worker.proc.poll() is None and "Unrecoverable error" not in log, log[-3000:]
+    assert "Connection to broker lost" in log  # the fault did happen
+    assert_exactly_once(store, [sha], pages=12)
+    # and the worker still takes new work after reconnecting
+    g = form_file(tmp_path / "after.tiff", 1)
+    after = shinsei(env, "run", str(g), "--json", log=tmp_path / "run2.log")
+    out, _ = after.communicate(timeout=120)
+    assert after.returncode == 0 and sha256_file(g) in out, worker.log()[mark:][-3000:]
+
+
 def test_redis_restarted_empty_in_the_middle_of_a_batch(env, broker, worker, store, tmp_path) -> None:
     folder = tmp_path / "batch"
     folder.mkdir()
