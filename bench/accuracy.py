@@ -39,20 +39,16 @@ def main() -> int:
     args = ap.parse_args()
 
     work = args.dir or Path(tempfile.mkdtemp(prefix="shinsei-acc-"))
-    gts = (
-        sorted(work.glob("doc_*.json"))
-        if args.dir and any(work.glob("doc_*.json"))
-        else generate(work, args.n, args.seed, profile=args.profile, fonts=args.fonts)
-    )
+    files = generate(work, args.n, args.seed, profile=args.profile, fonts=args.fonts)
     # The generator writes applications for 令和8〜9年; measure date ranges from its calendar.
     engine = Engine.load(Settings(reference_date=dt.date(2026, 11, 26)))
     stats = defaultdict(lambda: defaultdict(int))
     docs = defaultdict(int)
     wrong: list[str] = []
     t0 = time.monotonic()
-    for gt_path in gts:
-        gt = load_gt(gt_path)
-        result = process_file(work / gt["file"], engine).result
+    for file in files:
+        gt = load_gt(file)
+        result = process_file(file, engine).result
         for gpage in gt["pages"]:
             docs["pages"] += 1
             page = next((p for p in result.pages if p.index == gpage["page"]), None)

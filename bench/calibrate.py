@@ -33,19 +33,19 @@ def main() -> int:
     ap.add_argument("--dir", type=Path, default=None)
     args = ap.parse_args()
     work = args.dir or Path(tempfile.mkdtemp(prefix="shinsei-cal-"))
-    gts = sorted(work.glob("doc_*.json")) or generate(work, args.n, args.seed, profile="mixed", fonts="train")
+    files = generate(work, args.n, args.seed, profile="mixed", fonts="train")
     engine = Engine.load(Settings(reference_date=dt.date(2026, 11, 26)))
     samples: dict[str, list[tuple[float, bool]]] = defaultdict(list)
-    for g in gts:
-        gt = load_gt(g)
-        doc = process_file(work / gt["file"], engine).result
+    for file in files:
+        gt = load_gt(file)
+        doc = process_file(file, engine).result
         for page, gpage in zip(doc.pages, gt["pages"], strict=False):
             for f in page.fields:
                 if blocking(f.issues):
                     continue
                 samples[f.kind].append((f.confidence, same(f.value, gpage["values"][f.name])))
     print(
-        f"\nthresholds for error among accepted <= {args.target:.1%} ({len(gts)} pages, seed {args.seed})\n"
+        f"\nthresholds for error among accepted <= {args.target:.1%} ({len(files)} pages, seed {args.seed})\n"
     )
     print(f"{'kind':<14}{'n':>6}{'threshold':>11}{'accepts':>9}{'err':>8}")
     best: dict[str, float] = {}

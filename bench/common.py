@@ -1,8 +1,11 @@
-"""Shared helpers for the benchmarks: generate pages with the sample generator, compare values."""
+"""Shared helpers for the benchmarks: generate (or reuse) pages with the sample generator, read their
+ground truth, compare values."""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,33 +15,46 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def generate(
-    out: Path, n: int, seed: int, *, profile: str = "mixed", fonts: str = "holdout", formats: str = "png"
+    out: Path,
+    n: int,
+    seed: int,
+    *,
+    profile: str = "mixed",
+    fonts: str = "holdout",
+    formats: str = "png",
+    multipage: bool = False,
 ) -> list[Path]:
-    """Run `python -m samples.generate` and return the ground-truth JSON files it wrote."""
+    """Run `python -m samples.generate` into `out` and return the files it wrote (each with its
+    ground truth beside it, see `load_gt`). A folder the generator already filled with the same
+    arguments is reused as it is, so a benchmark can be re-run on the same pages."""
+    want = {
+        "seed": seed,
+        "profile": profile,
+        "fonts": fonts,
+        "formats": formats.split(","),
+        "multipage": multipage,
+    }
+    manifest = out / "manifest.json"
+    if manifest.is_file():
+        m = json.loads(manifest.read_text(encoding="utf-8"))
+        if len(m["files"]) == n and all(m.get(k) == v for k, v in want.items()):
+            return [out / f["file"] for f in m["files"]]
+        shutil.rmtree(out)  # the generator's own folder, made with other arguments
+    elif out.exists() and any(out.iterdir()):
+        raise SystemExit(f"{out} holds files that samples.generate did not write: choose an empty folder")
     out.mkdir(parents=True, exist_ok=True)
-    cmd = [
-        sys.executable,
-        "-m",
-        "samples.generate",
-        "--n",
-        str(n),
-        "--seed",
-        str(seed),
-        "--out",
-        str(out),
-        "--profile",
-        profile,
-        "--fonts",
-        fonts,
-        "--formats",
-        formats,
-    ]
+    cmd = [sys.executable, "-m", "samples.generate", "--n", str(n), "--seed", str(seed), "--out", str(out)]
+    cmd += ["--profile", profile, "--fonts", fonts, "--formats", formats, "--jobs", str(os.cpu_count() or 1)]
+    if multipage:
+        cmd.append("--multipage")
     subprocess.run(cmd, check=True, cwd=ROOT)
-    return sorted(out.glob("doc_*.json"))
+    m = json.loads(manifest.read_text(encoding="utf-8"))
+    return [out / f["file"] for f in m["files"]]
 
 
-def load_gt(path: Path) -> dict[str, Any]:
-    return json.loads(path.read_text(encoding="utf-8"))
+def load_gt(file: Path) -> dict[str, Any]:
+    """The ground truth the generator wrote beside `file` (doc_0001.png → doc_0001.json)."""
+    return json.loads(file.with_suffix(".json").read_text(encoding="utf-8"))
 
 
 def is_filled(value: Any) -> bool:

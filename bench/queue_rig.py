@@ -22,6 +22,8 @@ from pathlib import Path
 import psycopg2
 import redis
 
+from bench.common import generate
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 PG_ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=5"
@@ -44,20 +46,9 @@ def wait_for(cond: Callable[[], object], timeout: float, what: str, every: float
 
 
 def samples(out: Path, n: int, seed: int, *, formats: str = "png", multipage: bool = False) -> list[Path]:
-    """`python -m samples.generate` into `out` (kept: a second run with the same arguments reuses it)."""
-    manifest = out / "manifest.json"
-    if manifest.exists():
-        m = json.loads(manifest.read_text(encoding="utf-8"))
-        if len(m["files"]) == n and m["seed"] == seed and m["multipage"] == multipage:
-            return [out / f["file"] for f in m["files"]]
-    shutil.rmtree(out, ignore_errors=True)
-    cmd = [sys.executable, "-m", "samples.generate", "--n", str(n), "--seed", str(seed), "--out", str(out)]
-    cmd += ["--formats", formats, "--profile", "mixed", "--jobs", str(os.cpu_count() or 1)]
-    if multipage:
-        cmd.append("--multipage")
-    subprocess.run(cmd, check=True, cwd=ROOT)
-    m = json.loads(manifest.read_text(encoding="utf-8"))
-    return [out / f["file"] for f in m["files"]]
+    """Generated applications for the queue benchmarks (kept in `out`: a second run with the same
+    arguments reuses them)."""
+    return generate(out, n, seed, profile="mixed", fonts="train", formats=formats, multipage=multipage)
 
 
 def manifest_pages(folder: Path) -> dict[str, int]:

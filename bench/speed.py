@@ -34,10 +34,7 @@ def main() -> int:
     engine = Engine.load(Settings())
     t_load = time.monotonic() - t_load
     for fmt in ("png", "pdf"):
-        gts = sorted((work / fmt).glob("doc_*.json")) if args.dir else []
-        if not gts:
-            gts = generate(work / fmt, args.n, args.seed, profile="mild", fonts="train", formats=fmt)
-        files = [work / fmt / g.with_suffix(f".{fmt}").name for g in gts]
+        files = generate(work / fmt, args.n, args.seed, profile="mild", fonts="train", formats=fmt)
         process_file(files[0], engine)  # warm-up
         t0 = time.monotonic()
         pages = 0

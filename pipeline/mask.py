@@ -17,3 +17,14 @@ def mask_my_number(value: Any) -> Any:
         return "*" * len(value)
     keep = "".join(digits[-4:])
     return "*" * (len(digits) - 4) + keep
+
+
+def mask_export(data: dict[str, Any]) -> dict[str, Any]:
+    """Mask every 個人番号 field of a document's export (`DocumentResult.export()` or the store's
+    `Document.export()`) in place, and drop its per-character probabilities, which would spell the
+    number out. Returns `data`."""
+    for page in data.get("pages", []):
+        for f in page.get("fields", []):
+            if f.get("kind") == "my_number":
+                f["value"], f["raw"], f["chars"] = mask_my_number(f["value"]), mask_my_number(f["raw"]), []
+    return data

@@ -19,7 +19,10 @@ from pipeline.ocr import digits
 from pipeline.ocr.ctc import _log_likelihoods, char_frames
 from pipeline.ocr.decode import Constraint
 from pipeline.ocr.lexicon import match_lexicon
+from pipeline.ocr.zoo import get_spec
 from tests.conftest import ROOT
+
+SPEC = get_spec("ppocrv6_small")  # the geometry (input height, timestep width) the test lines assume
 
 SETO = "/usr/share/fonts/truetype/seto/setofont.ttf"
 
@@ -187,7 +190,7 @@ def test_digit_second_opinion_overrules_a_close_misread() -> None:
     # The line recogniser leans to 7 for the second digit; the classifier is sure it is a 4.
     line, probs, labels = _line_and_probs("0422", {1: {"7": 0.6, "4": 0.39}})
     reading = Reading("0722", tuple(Char(c, 0.6 if i == 1 else 0.99) for i, c in enumerate("0722")))
-    op = digits.opinion(probs, labels, reading, line)
+    op = digits.opinion(probs, labels, reading, line, SPEC)
     assert op is not None and op.top() == [0, 4, 2, 2]
     assert digits.contradicts("0722", op) and not digits.contradicts("0422", op)
     fused = digits.fuse(probs, labels, reading, op)
@@ -199,14 +202,14 @@ def test_digit_second_opinion_overrules_a_close_misread() -> None:
     assert kept is not None and kept.text == "0722"
     # The readers agree: nothing to fuse.
     agreed = Reading("0422", tuple(Char(c, 0.99) for c in "0422"))
-    assert digits.fuse(probs, labels, agreed, digits.opinion(probs, labels, agreed, line)) is None
+    assert digits.fuse(probs, labels, agreed, digits.opinion(probs, labels, agreed, line, SPEC)) is None
 
 
 def test_digit_second_opinion_needs_ink_for_every_digit() -> None:
     line, probs, labels = _line_and_probs("0422", {})
     line[:, 40:80] = False  # the second digit was never written
     reading = Reading("0422", tuple(Char(c, 0.99) for c in "0422"))
-    assert digits.opinion(probs, labels, reading, line) is None
+    assert digits.opinion(probs, labels, reading, line, SPEC) is None
 
 
 def test_a_date_box_read_by_the_digit_classifier_alone() -> None:

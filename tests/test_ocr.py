@@ -439,3 +439,13 @@ def test_bad_crops_are_refused(rec: OnnxRecognizer) -> None:
         rec.probs([np.zeros((0, 10), np.uint8)])
     with pytest.raises(ValueError):
         rec.probs([np.zeros((10, 10), np.float32)])
+
+
+def test_a_wrong_timestep_width_in_the_model_spec_is_caught(rec: OnnxRecognizer) -> None:
+    # Digit segmentation maps timesteps back to crop pixels with it: a wrong figure must not
+    # silently cut digits in the wrong place.
+    font = next(iter(AVAILABLE_FONTS.values()))
+    wrong = OnnxRecognizer(threads=1)
+    wrong.spec = dataclasses.replace(rec.spec, timestep_px=4)
+    with pytest.raises(ValueError, match="timestep_px"):
+        wrong.probs([render("12", font)])

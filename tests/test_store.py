@@ -137,6 +137,14 @@ def sample_result(sha: str = "a" * 64, route: Route = Route.accepted) -> Documen
     )
 
 
+def _records(store: Store, **kw: object) -> dict[int, dict]:
+    """Per accepted document, its pages' final values merged by name (a later page wins)."""
+    out: dict[int, dict] = {}
+    for summary, _index, values in store.accepted_pages(**kw):
+        out.setdefault(summary.id, {}).update(values)
+    return out
+
+
 def _save(store: Store, result: DocumentResult, **kw) -> int:
     args = {
         "stored_path": f"originals/{result.sha256[:2]}/{result.sha256}.pdf",
@@ -232,7 +240,7 @@ def test_resave_is_idempotent_and_history_only_on_change(store: Store) -> None:
     assert store.get_document_row(doc_id).attempts == 3
     # a re-run keeps the reviewer's correction of a field that is still there
     store.set_status(doc_id, "accepted", "clerk1", "checked")
-    [(_, values)] = list(store.accepted_records())
+    [values] = _records(store).values()
     assert values["child_name"] == "山田 太朗"
 
 
@@ -286,35 +294,35 @@ def test_list_and_counts(store: Store) -> None:
         store.set_status(999, "accepted", "batch")
 
 
-def test_correct_field_and_accepted_records_use_corrected_value(store: Store) -> None:
+def test_correct_field_and_accepted_pages_use_corrected_value(store: Store) -> None:
     a = _save(store, sample_result("1" * 64))
     b = _save(store, sample_result("2" * 64, Route.review))
     _save(store, sample_result("3" * 64))
     store.set_status("3" * 64, "exported", "batch")
 
-    assert [s.id for s, _ in store.accepted_records()] == [a]
+    assert list(_records(store)) == [a]
     store.correct_field(b, 1, "phone", "09012345679", "clerk1")
     assert store.list_documents(status="review")[0].fields_in_review == 0
     store.set_status(b, "accepted", "clerk1", "reviewed")
     store.correct_field(a, 0, "remarks", "アレルギーあり", "clerk2")
-    records = dict((s.id, v) for s, v in store.accepted_records(form_id="nursery_enrolment"))
+    records = _records(store, form_id="nursery_enrolment")
     assert set(records) == {a, b}
     assert records[b]["phone"] == "09012345679" and records[a]["phone"] == "09012345678"
     assert records[a]["remarks"] == "アレルギーあり" and records[b]["remarks"] is None
     assert records[a]["reasons"] == ["就労", "妊娠"] and records[a]["siblings"] == 2
-    assert list(store.accepted_records(form_id="other_form")) == []
+    assert _records(store, form_id="other_form") == {}
     # the stored pipeline result is unchanged by corrections
     assert store.get_document(b) == sample_result("2" * 64, Route.review)
     with pytest.raises(RecordNotFound):
         store.correct_field(a, 5, "phone", "x", "clerk1")
 
 
-def test_accepted_records_in_batches(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_accepted_pages_in_batches(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     from pipeline.store import repo
 
     monkeypatch.setattr(repo, "_BATCH", 2)
     ids = [_save(store, sample_result(f"{i:064x}")) for i in range(5)]
-    assert [s.id for s, _ in store.accepted_records()] == ids
+    assert list(_records(store)) == ids
 
 
 def test_audit_chain_verifies_and_detects_tampering(store: Store) -> None:
@@ -383,7 +391,7 @@ def test_my_number_edit_leaves_no_digits_in_audit_log(store: Store) -> None:
     assert not re.search(r"[０-９]{12}", text_)
     assert store.verify_audit_chain()
     # the corrected value itself is stored on the field (the data, not the log)
-    [(_, values)] = list(store.accepted_records())
+    [values] = _records(store).values()
     assert values["child_my_number"] == "987654321098"
 
 

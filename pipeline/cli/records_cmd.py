@@ -14,9 +14,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pipeline.cli.pages_view import print_pages
 from pipeline.errors import ShinseiError
 from pipeline.forms.template import load_all_templates
-from pipeline.mask import mask_my_number
+from pipeline.mask import mask_export, mask_my_number
 from pipeline.settings import Settings
 from pipeline.store.db import open_store
 
@@ -90,31 +91,14 @@ def show(args: argparse.Namespace, settings: Settings) -> int:
         detail={"via": "cli show"},
         my_number_accessed=bool(args.reveal and has_my_number),
     )
-    data = doc.export()
-    for p in data["pages"]:
-        for f in p["fields"]:
-            if f["kind"] == "my_number" and not args.reveal:
-                f["value"] = mask_my_number(f["value"])
-                f["raw"] = mask_my_number(f["raw"])
-                f["chars"] = []
+    data = doc.export() if args.reveal else mask_export(doc.export())
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
     print(f"document {row.id}  {doc.source_name}  sha256 {doc.sha256[:16]}…  status {row.status}")
     if doc.message:
         print(f"  {doc.message}")
-    for p in data["pages"]:
-        print(
-            f"\npage {p['index'] + 1}: form {p['form_id'] or '-'}  route {p['route']}  turned {p['orientation']}°  skew {p['skew_deg']:.1f}°"
-        )
-        for i in p["issues"]:
-            print(f"  ! {i['message']}")
-        for f in p["fields"]:
-            mark = "ok " if f["accepted"] else "REV"
-            val = f["value"]
-            val = "・".join(val) if isinstance(val, list) else ("" if val is None else val)
-            reasons = "; ".join(i["message"] for i in f["issues"])
-            print(f"  {mark} {f['name']:<20} {str(val):<30} {f['confidence']:.2f}  {reasons}")
+    print_pages(data)
     return 0
 
 

@@ -453,7 +453,7 @@ def read_page(
             # A second reader on each handwritten digit: where the two disagree, their joint
             # score decides (for a 個人番号, among numbers whose check digit holds).
             assert job.ink is not None
-            op = digits.opinion(probs, labels, reading, job.ink)
+            op = digits.opinion(probs, labels, reading, job.ink, recognizer.spec)
             valid = _validity(job)
             fused = digits.fuse(probs, labels, reading, op, valid) if op is not None else None
             if fused is not None:

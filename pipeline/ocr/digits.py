@@ -20,6 +20,7 @@ import numpy as np
 
 from pipeline.models import Char, Reading
 from pipeline.ocr.ctc import char_frames, log_likelihoods
+from pipeline.ocr.zoo import ModelSpec
 
 MODEL = Path(__file__).resolve().parent / "models" / "digits_cnn.npz"
 SIZE = 28
@@ -144,13 +145,11 @@ def read_alone(mask: np.ndarray, max_digits: int = 2) -> Reading | None:
     return Reading(text, tuple(Char(str(int(r.argmax())), float(r.max())) for r in probs))
 
 
-def frame_centres(
-    frames: Sequence[int], crop_height: int, model_height: int = 48, stride: int = 8
-) -> list[float]:
-    """Crop x of each timestep's centre: the recogniser scales the crop to `model_height` and
-    emits one timestep per `stride` pixels of the scaled width."""
-    scale = crop_height / model_height
-    return [(t + 0.5) * stride * scale for t in frames]
+def frame_centres(frames: Sequence[int], crop_height: int, spec: ModelSpec) -> list[float]:
+    """Crop x of each timestep's centre: the recogniser scales the crop to `spec.input_height`
+    and emits one timestep per `spec.timestep_px` pixels of the scaled width."""
+    scale = crop_height / spec.input_height
+    return [(t + 0.5) * spec.timestep_px * scale for t in frames]
 
 
 @dataclass(frozen=True)
@@ -170,10 +169,13 @@ class Opinion:
         return float(sum(self.logp[k, int(cand[i])] for k, i in enumerate(self.positions)))
 
 
-def opinion(probs: np.ndarray, labels: Sequence[str], reading: Reading, mask: np.ndarray) -> Opinion | None:
-    """Classify each digit of `reading` on its own. The ink is cut where the line recogniser's
-    best alignment puts each character, so the two readers look at the same strokes. None when a
-    digit has no ink of its own there (no opinion can be given)."""
+def opinion(
+    probs: np.ndarray, labels: Sequence[str], reading: Reading, mask: np.ndarray, spec: ModelSpec
+) -> Opinion | None:
+    """Classify each digit of `reading` on its own. The ink is cut where the line recogniser
+    (`spec`, which made `probs` from this crop) puts each character in its best alignment, so the
+    two readers look at the same strokes. None when a digit has no ink of its own there (no
+    opinion can be given)."""
     text = reading.text
     pos = tuple(i for i, c in enumerate(text) if c.isdigit())
     if not pos:
@@ -181,7 +183,7 @@ def opinion(probs: np.ndarray, labels: Sequence[str], reading: Reading, mask: np
     frames = char_frames(probs, labels, text)
     if frames is None:
         return None
-    pieces = segment_at(mask, frame_centres(frames, mask.shape[0]))
+    pieces = segment_at(mask, frame_centres(frames, mask.shape[0], spec))
     parts = [pieces[i] for i in pos]
     if any(p is None for p in parts):
         return None

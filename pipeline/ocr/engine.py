@@ -160,6 +160,12 @@ class OnnxRecognizer:
                 x[row, :, :, : widths[i]] = prepared[i]
             y = session.run(None, {self._input_name: x})[0]
             steps = y.shape[1]
+            if abs(steps - width / self.spec.timestep_px) > 1:
+                # Digit segmentation maps timesteps back to crop pixels with this figure.
+                raise ValueError(
+                    f"OCR model {self.spec.name!r} gave {steps} timesteps for {width} px: "
+                    f"its ModelSpec.timestep_px ({self.spec.timestep_px}) is wrong"
+                )
             for row, i in enumerate(batch):
                 keep = min(steps, math.ceil(steps * widths[i] / width) + TRIM_MARGIN)
                 out[i] = np.ascontiguousarray(y[row, :keep])

@@ -34,6 +34,9 @@ class ModelSpec:
     input_height: int
     min_width: int
     labels_key: str = "character"  # ONNX metadata key holding the dictionary, one entry per line
+    # Input-width pixels per output timestep (the network's horizontal downsampling): where each
+    # character's ink lies in the crop follows from it. The engine checks it on every batch.
+    timestep_px: int = 8
 
     def locate(self) -> Path:
         """Path of the model file in the installed package (not yet verified)."""

@@ -452,7 +452,7 @@ class Store(Database):
             return s.scalar(select(DocumentRow).where(_doc_filter(key)))
 
     def get_document(self, key: DocKey) -> DocumentResult | None:
-        """The pipeline's result as stored (without reviewer corrections; see `accepted_records`)."""
+        """The pipeline's result as stored (without reviewer corrections; see `accepted_pages`)."""
         with self.session() as s:
             row = s.scalar(
                 select(DocumentRow)
@@ -538,30 +538,11 @@ class Store(Database):
                 terminal=terminal,
             )
 
-    def accepted_records(
-        self, form_id: str | None = None, *, statuses: Sequence[str] = ("accepted",)
-    ) -> Iterator[tuple[DocumentSummary, dict[str, Any]]]:
-        """Per document, the final values of all its pages merged by name (a later page wins).
-        For files that hold several applications use `accepted_pages`, one record per page."""
-        current: DocumentSummary | None = None
-        merged: dict[str, Any] = {}
-        for summary, _index, values in self.accepted_pages(
-            form_id, statuses=statuses, include_unidentified=True
-        ):
-            if current is not None and summary.id != current.id:
-                yield current, merged
-                merged = {}
-            current = summary
-            merged.update(values)
-        if current is not None:
-            yield current, merged
-
     def accepted_pages(
         self,
         form_id: str | None = None,
         *,
         statuses: Sequence[str] = ("accepted",),
-        include_unidentified: bool = False,
     ) -> Iterator[tuple[DocumentSummary, int, dict[str, Any]]]:
         """One record per identified page of accepted documents (a scanned file may hold several
         applications): (summary, page index, final values with reviewer corrections applied).
@@ -582,8 +563,7 @@ class Store(Database):
                     (_summary(row, n, r), p.index, {f.name: f.final_value for f in p.fields})
                     for row, n, r in rows
                     for p in sorted(row.pages, key=lambda p: p.index)
-                    if include_unidentified
-                    or (p.form_id is not None and (form_id is None or p.form_id == form_id))
+                    if p.form_id is not None and (form_id is None or p.form_id == form_id)
                 ]
             yield from batch
             if len(rows) < _BATCH:
