@@ -23,6 +23,8 @@ def generate(
     fonts: str = "holdout",
     formats: str = "png",
     multipage: bool = False,
+    form: str = "nursery_enrolment",
+    templates: Path = ROOT / "templates_forms",
 ) -> list[Path]:
     """Run `python -m samples.generate` into `out` and return the files it wrote (each with its
     ground truth beside it, see `load_gt`). A folder the generator already filled with the same
@@ -33,6 +35,7 @@ def generate(
         "fonts": fonts,
         "formats": formats.split(","),
         "multipage": multipage,
+        "form_id": form,
     }
     manifest = out / "manifest.json"
     if manifest.is_file():
@@ -45,6 +48,7 @@ def generate(
     out.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "samples.generate", "--n", str(n), "--seed", str(seed), "--out", str(out)]
     cmd += ["--profile", profile, "--fonts", fonts, "--formats", formats, "--jobs", str(os.cpu_count() or 1)]
+    cmd += ["--form", form, "--templates", str(templates)]
     if multipage:
         cmd.append("--multipage")
     subprocess.run(cmd, check=True, cwd=ROOT)
