@@ -15,7 +15,7 @@ from pipeline.fields import ink as inkmod
 from pipeline.fields.marks import read_marks
 from pipeline.fields.read import _fix_check_digit
 from pipeline.models import Char, Reading
-from pipeline.ocr import digits
+from pipeline.ocr import coverage, digits
 from pipeline.ocr.ctc import _log_likelihoods, char_frames
 from pipeline.ocr.decode import Constraint
 from pipeline.ocr.lexicon import match_lexicon
@@ -210,6 +210,30 @@ def test_digit_second_opinion_needs_ink_for_every_digit() -> None:
     line[:, 40:80] = False  # the second digit was never written
     reading = Reading("0422", tuple(Char(c, 0.99) for c in "0422"))
     assert digits.opinion(probs, labels, reading, line, SPEC) is None
+
+
+def test_ink_the_reading_skipped_is_measured() -> None:
+    line, probs, labels = _line_and_probs("2467", {})
+    assert coverage.unread_ink(probs, labels, "2467", line, SPEC) <= coverage.UNREAD_MAX
+    # The recogniser saw nothing at the 4 (all blank there) and read "267" at full confidence.
+    t4 = int((20 + 40 * 1) / 6)
+    probs[t4] = 0.0
+    probs[t4, 0] = 1.0
+    assert coverage.unread_ink(probs, labels, "267", line, SPEC) > coverage.UNREAD_MAX
+    # Ink read as nothing at all is all unread; no ink is nothing unread.
+    assert coverage.unread_ink(probs, labels, "", line, SPEC) > 2
+    assert coverage.unread_ink(probs, labels, "", np.zeros_like(line), SPEC) == 0.0
+
+
+def test_a_digit_skipped_right_beside_another_is_noticed() -> None:
+    # "13" written tight, read as "3": the 1's ink is within reach of the 3's centre, so only the
+    # classifier can tell that the 3's share of the ink is two digits.
+    arr = np.load(ROOT / "samples" / "assets" / "mnist_digits_0-399.npz")["digits"]
+    one, three = (np.pad(arr[d, 360] > 100, ((4, 4), (1, 1))) for d in (1, 3))
+    line = np.hstack([one[:, 6:-6], three])
+    assert digits.crowded("3", [line.shape[1] / 2], line)
+    assert not digits.crowded("13", [4.0, line.shape[1] - 15.0], line)
+    assert not digits.crowded("3", [three.shape[1] / 2], three)
 
 
 def test_a_date_box_read_by_the_digit_classifier_alone() -> None:

@@ -25,7 +25,7 @@ from pipeline.forms.template import FieldSpec
 from pipeline.imaging.dropout import drop_form
 from pipeline.models import Char, Issue, Reading
 from pipeline.normalize import PostalLookupError, edit_distance, lookup_postal
-from pipeline.ocr import digits
+from pipeline.ocr import coverage, digits
 from pipeline.ocr.decode import Constraint, decode, matches
 from pipeline.ocr.lexicon import match_lexicon
 
@@ -414,6 +414,8 @@ READING_FLAGS: dict[str, tuple[str, str]] = {
     ),
     # Two independent readers disagree on a digit: not sure enough to accept unseen.
     "digits_uncertain": ("数字の読み取りが二通りに分かれました。確認してください。", "warning"),
+    # The reading leaves ink unread: a character may have been skipped (see ocr/coverage.py).
+    "unread_ink": ("読み取れなかった文字があるかもしれません。原本と照合してください。", "warning"),
 }
 
 
@@ -465,6 +467,8 @@ def read_page(
                 flags["check_digit_corrected"].add(job.field)
         if op is not None and digits.contradicts(reading.text, op):
             flags["digits_uncertain"].add(job.field)
+        if job.ink is not None and coverage.skipped(probs, labels, reading.text, job.ink, recognizer.spec):
+            flags["unread_ink"].add(job.field)
         if job.kind == "postal_code":
             postal_probs[job.field] = (probs, reading, op)
         if job.kind == "kana" and job.ink is not None:
@@ -496,7 +500,7 @@ def read_page(
         for code, (message, severity) in READING_FLAGS.items():
             if name in flags[code] and (code != "not_in_list" or rf.raw):
                 rf.issues.append(Issue(code, message.format(label=rf.spec.label), (name,), severity))
-        if name in flags["digits_uncertain"]:
+        if name in flags["digits_uncertain"] or name in flags["unread_ink"]:
             rf.confidence = min(rf.confidence, DISAGREE_CONFIDENCE)
         out.append(rf)
     return out

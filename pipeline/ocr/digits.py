@@ -28,6 +28,11 @@ SIZE = 28
 # (seed 20261126), where 1–3 all help and 5+ starts overruling right readings.
 FUSION_WEIGHT = 2.0
 MAX_DISPUTED = 4  # more disagreements than this means the segmentation is off: no opinion
+# A digit's cell holding two groups of ink side by side, each tall enough to be a digit and each
+# a digit the classifier is at least CROWD_SURE of, holds a skipped digit.
+CROWD_MIN_HEIGHT = 0.5  # of the cell's tallest group
+CROWD_LINE_HEIGHT = 0.3  # of the line's height (kanji beside the digits make it taller)
+CROWD_SURE = 0.5
 
 
 def normalise(ink: np.ndarray) -> np.ndarray:
@@ -90,13 +95,13 @@ def classify(digits: list[np.ndarray]) -> np.ndarray:
     return classify_with(_model(), digits)
 
 
-def segment_at(mask: np.ndarray, centres: Sequence[float]) -> list[np.ndarray | None]:
-    """Cut a line's ink (mask) into one piece per character, given each character's centre x
-    (from the line recogniser's alignment), and normalise each piece to MNIST's frame.
+def cells_at(mask: np.ndarray, centres: Sequence[float]) -> np.ndarray:
+    """Cut a line's ink (mask) into one cell per character, given each character's centre x (from
+    the line recogniser's alignment): (len(centres), H, W) masks.
 
     Cells run between the midpoints of neighbouring centres. A stroke lies in the cell that holds
     most of it (the separate bar of a 5 stays with its body); only a stroke spread over several
-    cells (touching digits) is cut at the cell borders. None for a character with no ink.
+    cells (touching digits) is cut at the cell borders.
     """
     edges = [-np.inf, *((a + b) / 2 for a, b in zip(centres, centres[1:], strict=False)), np.inf]
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
@@ -115,7 +120,53 @@ def segment_at(mask: np.ndarray, centres: Sequence[float]) -> list[np.ndarray | 
         else:
             for c in np.flatnonzero(share > 0):
                 cells[c] |= comp & (col_cell == c)[None, :]
-    return [normalise(c) if c.any() else None for c in cells]
+    return cells
+
+
+def segment_at(mask: np.ndarray, centres: Sequence[float]) -> list[np.ndarray | None]:
+    """`cells_at`, each cell normalised to MNIST's frame; None for a character with no ink."""
+    return [normalise(c) if c.any() else None for c in cells_at(mask, centres)]
+
+
+def _side_by_side(cell: np.ndarray, min_height: float) -> list[np.ndarray]:
+    """A cell's ink split into groups that share no column, keeping groups at least `min_height`
+    tall and at least CROWD_MIN_HEIGHT of the cell's tallest group (a digit, not a 5's bar or a
+    speck)."""
+    cols = np.flatnonzero(cell.any(axis=0))
+    if len(cols) == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(cols) > 1)
+    starts = [cols[0], *cols[breaks + 1]]
+    ends = [*cols[breaks], cols[-1]]
+    groups, heights = [], []
+    for a, b in zip(starts, ends, strict=True):
+        g = np.zeros_like(cell)
+        g[:, a : b + 1] = cell[:, a : b + 1]
+        rows = np.flatnonzero(g.any(axis=1))
+        groups.append(g)
+        heights.append(rows[-1] - rows[0] + 1)
+    tallest = max(heights)
+    return [
+        g for g, h in zip(groups, heights, strict=True) if h >= max(min_height, CROWD_MIN_HEIGHT * tallest)
+    ]
+
+
+def crowded(reading_text: str, centres: Sequence[float], mask: np.ndarray) -> bool:
+    """True when the ink the alignment gave one digit of the reading is two digits side by side,
+    each read confidently by the classifier: the line recogniser skipped a digit (a thin or
+    slanted 1 next to a 3, say), which its own probabilities cannot show."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    if len(rows) == 0 or len(centres) != len(reading_text):
+        return False
+    min_height = CROWD_LINE_HEIGHT * (rows[-1] - rows[0] + 1)
+    cells = cells_at(mask, centres)
+    for ch, cell in zip(reading_text, cells, strict=True):
+        if not ch.isdigit():
+            continue
+        groups = _side_by_side(cell, min_height)
+        if len(groups) >= 2 and classify([normalise(g) for g in groups]).max(axis=1).min() >= CROWD_SURE:
+            return True
+    return False
 
 
 def read_alone(mask: np.ndarray, max_digits: int = 2) -> Reading | None:
