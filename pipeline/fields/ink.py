@@ -49,6 +49,16 @@ def binarize(gray: np.ndarray) -> np.ndarray:
     return gray < min(INK_THRESHOLD_MAX, bg - INK_CONTRAST)
 
 
+def whiten(gray: np.ndarray) -> np.ndarray:
+    """The crop with its paper (the median, as in `binarize`) scaled to white and its ink scaled
+    with it. A grey or dim scan otherwise reaches the recogniser as low-contrast strokes in a grey
+    halo, since everything around the ink is painted white."""
+    bg = float(np.median(gray)) if gray.size else 255.0
+    if bg >= 250:
+        return gray
+    return np.clip(gray.astype(np.float32) * (255.0 / max(bg, 1.0)), 0, 255).astype(np.uint8)
+
+
 def clean(mask: np.ndarray, min_area: int) -> np.ndarray:
     """Drop specks smaller than `min_area` pixels (scanner noise, dust)."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)

@@ -22,7 +22,7 @@ from pipeline.fields.furigana import read_with_name
 from pipeline.fields.geometry import PxBox, grow, mm_box_to_px, shift
 from pipeline.fields.marks import SIGNATURE_OFF, SIGNATURE_ON, read_marks
 from pipeline.forms.template import FieldSpec
-from pipeline.imaging.dropout import drop_form
+from pipeline.imaging.dropout import drop_form, paper_level
 from pipeline.models import Char, Issue, Reading
 from pipeline.normalize import PostalLookupError, edit_distance, lookup_postal
 from pipeline.ocr import coverage, digits
@@ -102,6 +102,7 @@ class PageReader:
         self.aligned = aligned
         self.blank = blank
         self.print_mask = print_mask
+        self.paper = paper_level(aligned)
         self.dpi = dpi
         self.size = (aligned.shape[1], aligned.shape[0])
         self.min_area = max(4, round((dpi / 100) ** 2 * 2))
@@ -122,7 +123,7 @@ class PageReader:
         mask = self.print_mask[by : by + page.shape[0], bx : bx + page.shape[1]]
         if mask.shape != page.shape:  # at the page edge: keep shapes equal
             page = page[: mask.shape[0], : mask.shape[1]]
-        return drop_form(page, mask)
+        return drop_form(page, mask, self.paper)
 
     def ink_mask(self, r: Region, crop: np.ndarray | None = None) -> np.ndarray:
         crop = self.crop(r) if crop is None else crop
@@ -154,7 +155,7 @@ class PageReader:
         # Paint everything but the ink (and its soft edges) white, so specks and left-over print
         # cannot be read as characters while anti-aliased strokes keep their shape.
         keep = cv2.dilate(mask[y0:y1, x0:x1].astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
-        sub = np.where(keep, crop[y0:y1, x0:x1], 255).astype(np.uint8)
+        sub = np.where(keep, inkmod.whiten(crop)[y0:y1, x0:x1], 255).astype(np.uint8)
         bands = inkmod.split_lines(mask[y0:y1, x0:x1], rf.spec.lines)
         if len(bands) <= 1:
             return [_Job(rf.spec.name, slot, sub, constraint, ink=mask[y0:y1, x0:x1], kind=rf.spec.kind)]
