@@ -270,8 +270,11 @@ class PageReader:
 
 
 def _validity(job: _Job) -> Callable[[str], bool] | None:
-    """What a fused reading must satisfy: the field's grammar, and for a 個人番号 its check digit."""
+    """What a repaired reading must satisfy: the field's list or grammar, and for a 個人番号 its
+    check digit."""
     pattern = job.constraint.pattern
+    if job.words:
+        return frozenset(job.words).__contains__
     if job.kind == "my_number":
         return mynumber.is_valid
     if pattern is None:
@@ -470,6 +473,12 @@ def read_page(
             flags["digits_uncertain"].add(job.field)
         if job.ink is not None and coverage.skipped(probs, labels, reading.text, job.ink, recognizer.spec):
             flags["unread_ink"].add(job.field)
+            # The field goes to review either way; with the skipped digits put back, the reviewer
+            # confirms a whole number instead of typing the missing digits.
+            valid = _validity(job)
+            restored = coverage.restore_digits(probs, labels, reading, job.ink, recognizer.spec, valid)
+            if restored is not None:
+                reading = restored
         if job.kind == "postal_code":
             postal_probs[job.field] = (probs, reading, op)
         if job.kind == "kana" and job.ink is not None:

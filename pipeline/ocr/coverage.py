@@ -7,20 +7,63 @@ about the one it dropped. This module measures what the reading left out: the be
 `REACH` line heights from every placed character was read as nothing. `unread_ink` returns the
 widest such stretch of ink, in line heights; `read_page` sends a field with more than
 `UNREAD_MAX` to review. Pure geometry on the crop's ink mask: no form, font or language model.
+
+`restore_digits` then puts back digits the reading skipped, where the digit classifier is sure
+of them, so the person who reviews the field finds the whole number already typed in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+import cv2
 import numpy as np
 
+from pipeline.models import Char, Reading
 from pipeline.ocr.ctc import char_frames
-from pipeline.ocr.digits import crowded, frame_centres
+from pipeline.ocr.digits import (
+    CROWD_LINE_HEIGHT,
+    cells_at,
+    classify,
+    crowded,
+    frame_centres,
+    normalise,
+    side_by_side,
+    stroke_groups,
+)
 from pipeline.ocr.zoo import ModelSpec
 
 REACH = 0.6  # line heights from a character's centre that its own strokes may reach
 UNREAD_MAX = 0.25  # line heights of unread ink tolerated (a stray tail, a speck of print)
+
+
+# A restored digit needs the classifier this sure of it, and is shown at no more than RESTORED_PROB
+# (the field is in review anyway: a restored digit is a proposal for the reviewer, not a reading).
+RESTORE_SURE = 0.8
+RESTORED_PROB = 0.5
+# Ink put back as a digit must be about as tall as the digits the reading did place: a broken-off
+# piece of a digit (0.5–0.67 of their height on the development set), a kanji stroke or a speck
+# is not.
+DIGIT_HEIGHT_RANGE = (0.75, 1.5)
+# Unread ink narrower than UNREAD_MAX does not send a field to review by itself, but once a field
+# is in review, a stretch this wide is enough to hold a thin digit worth putting back.
+RESTORE_MIN_RUN = 0.1
+
+
+def _unread_columns(centres: Sequence[float], ink: np.ndarray, height: float) -> np.ndarray:
+    """Columns holding a stroke that no placed character is within `REACH` line heights of."""
+    columns = ink.sum(axis=0) >= max(2.0, 0.05 * height)  # a column with a stroke, not a dot
+    if not len(centres):
+        return columns
+    xs = np.arange(ink.shape[1], dtype=np.float64)
+    far = np.abs(xs[:, None] - np.asarray(centres)[None, :]).min(axis=1) > REACH * height
+    return columns & far
+
+
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) of each run of True, end exclusive."""
+    edges = np.diff(np.r_[0, flags.astype(np.int8), 0])
+    return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist(), strict=True))
 
 
 def unread_ink(
@@ -31,23 +74,19 @@ def unread_ink(
     aligned or the crop holds no ink."""
     if ink.size == 0 or not ink.any():
         return 0.0
-    rows = np.flatnonzero(ink.any(axis=1))
-    height = float(rows[-1] - rows[0] + 1)
-    columns = ink.sum(axis=0) >= max(2.0, 0.05 * height)  # a column with a stroke, not a dot
+    height = _height(ink)
     if not text:
-        return float(columns.sum()) / height
+        return float(_unread_columns([], ink, height).sum()) / height
     frames = char_frames(probs, labels, text)
     if frames is None:
         return 0.0
-    centres = np.asarray(frame_centres(frames, ink.shape[0], spec))
-    xs = np.arange(ink.shape[1], dtype=np.float64)
-    far = np.abs(xs[:, None] - centres[None, :]).min(axis=1) > REACH * height
-    unread = columns & far
-    widest = run = 0
-    for u in unread:
-        run = run + 1 if u else 0
-        widest = max(widest, run)
-    return widest / height
+    runs = _runs(_unread_columns(frame_centres(frames, ink.shape[0], spec), ink, height))
+    return max((b - a for a, b in runs), default=0) / height
+
+
+def _height(ink: np.ndarray) -> float:
+    rows = np.flatnonzero(ink.any(axis=1))
+    return float(rows[-1] - rows[0] + 1)
 
 
 def skipped(probs: np.ndarray, labels: Sequence[str], text: str, ink: np.ndarray, spec: ModelSpec) -> bool:
@@ -60,3 +99,123 @@ def skipped(probs: np.ndarray, labels: Sequence[str], text: str, ink: np.ndarray
         return False
     frames = char_frames(probs, labels, text)
     return frames is not None and crowded(text, frame_centres(frames, ink.shape[0], spec), ink)
+
+
+def restore_digits(
+    probs: np.ndarray,
+    labels: Sequence[str],
+    reading: Reading,
+    ink: np.ndarray,
+    spec: ModelSpec,
+    valid: Callable[[str], bool] | None = None,
+) -> Reading | None:
+    """`reading` with the digits it skipped put back, or None when none can be, with confidence.
+
+    Only for a reading that already holds digits (a number is being written), in two places:
+    - a digit whose share of the ink is two digits side by side (`digits.crowded`): both, when the
+      classifier is sure of each and one of them is the digit read (1075 read as 075);
+    - unread ink (as `unread_ink` finds it) beside a digit or a dash, split into stroke groups
+      about as tall as the digits read: each group the classifier is sure of, inserted where it
+      lies (1190番地 read as 119番地).
+    Put-back digits carry at most `RESTORED_PROB`; the result must pass `valid` (the field's
+    grammar or list), else None.
+    """
+    text = reading.text
+    if not any(ch.isdigit() for ch in text) or len(reading.chars) != len(text) or not ink.any():
+        return None
+    frames = char_frames(probs, labels, text)
+    if frames is None:
+        return None
+    centres = frame_centres(frames, ink.shape[0], spec)
+    height = _height(ink)
+    cells = cells_at(ink, centres)
+    digit_heights = [_height(cells[i]) for i, ch in enumerate(text) if ch.isdigit() and cells[i].any()]
+    if not digit_heights:
+        return None
+    digit_h = float(np.median(digit_heights))
+    # Per position of `text`: the characters that stand there now (one, two, or with insertions).
+    slots: list[list[Char]] = [[c] for c in reading.chars]
+    before: dict[int, list[Char]] = {}  # insertions in front of position k (k == len(text): at the end)
+    changed = False
+
+    taken = np.zeros_like(ink, dtype=bool)
+    for a, b in _runs(_unread_columns(centres, ink, height)):
+        if (b - a) / height < RESTORE_MIN_RUN:
+            continue
+        k = int(np.searchsorted(np.asarray(centres), (a + b) / 2))
+        beside = [text[j] for j in (k - 1, k) if 0 <= j < len(text)]
+        if not any(c.isdigit() or c == "-" for c in beside):
+            continue
+        found, used = _digits_in(_strokes_through(ink, a, b), a, b, digit_h)
+        if found:
+            before[k] = found
+            taken |= used
+            changed = True
+
+    for i, ch in enumerate(text):
+        if not ch.isdigit():
+            continue
+        # Ink already put back from an unread stretch is not a neighbour's crowded digit too.
+        groups = side_by_side(cells[i] & ~taken, CROWD_LINE_HEIGHT * height)
+        if len(groups) != 2 or not all(_digit_sized(g, digit_h) for g in groups):
+            continue
+        cls = classify([normalise(g) for g in groups])
+        pair = [int(r.argmax()) for r in cls]
+        # A 1 is often written in two strokes that do not touch (a flag, a foot), and both halves
+        # look like 1s to the classifier: two 1s from one 1's share are trusted only where a
+        # grammar or list checks the result (11月 read as 1月; free text 106 became 1106).
+        if cls.max(axis=1).min() >= RESTORE_SURE and int(ch) in pair and (pair != [1, 1] or valid):
+            kept = reading.chars[i]
+            slots[i] = [
+                Char(str(d), kept.prob if d == int(ch) and j == pair.index(int(ch)) else _shown(r))
+                for j, (d, r) in enumerate(zip(pair, cls, strict=True))
+            ]
+            changed = True
+
+    if not changed:
+        return None
+    chars: list[Char] = []
+    for k in range(len(text) + 1):
+        chars += before.get(k, [])
+        if k < len(text):
+            chars += slots[k]
+    out = Reading("".join(c.text for c in chars), tuple(chars))
+    if valid is not None and not valid(out.text):
+        return None
+    return out
+
+
+def _centre_x(ink: np.ndarray) -> float:
+    cols = np.flatnonzero(ink.any(axis=0))
+    return (cols[0] + cols[-1]) / 2
+
+
+def _digit_sized(ink: np.ndarray, digit_h: float) -> bool:
+    lo, hi = DIGIT_HEIGHT_RANGE
+    return lo * digit_h <= _height(ink) <= hi * digit_h
+
+
+def _shown(row: np.ndarray) -> float:
+    return min(float(row.max()), RESTORED_PROB)
+
+
+def _strokes_through(ink: np.ndarray, a: int, b: int) -> np.ndarray:
+    """The whole strokes that cross columns a..b (a skipped digit's ink reaches into the columns
+    near its read neighbours, which the unread stretch leaves out)."""
+    n, lab = cv2.connectedComponents(ink.astype(np.uint8), connectivity=8)
+    through = np.unique(lab[:, a:b])
+    return np.isin(lab, through[through > 0])
+
+
+def _digits_in(ink: np.ndarray, a: int, b: int, digit_h: float) -> tuple[list[Char], np.ndarray]:
+    """The digits written in the unread stretch a..b of `ink`, left to right; [] unless every
+    stroke group centred there is digit-sized and a digit the classifier is sure of. (A group
+    centred outside is a read character whose edge strays into the stretch.) Also the ink used."""
+    none: tuple[list[Char], np.ndarray] = ([], np.zeros_like(ink))
+    pieces = [p for p in stroke_groups(ink) if a <= _centre_x(p) < b]
+    if not pieces or not all(_digit_sized(p, digit_h) for p in pieces):
+        return none
+    cls = classify([normalise(p) for p in pieces])
+    if cls.max(axis=1).min() < RESTORE_SURE:
+        return none
+    return [Char(str(int(r.argmax())), _shown(r)) for r in cls], np.logical_or.reduce(pieces)

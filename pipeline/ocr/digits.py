@@ -128,7 +128,7 @@ def segment_at(mask: np.ndarray, centres: Sequence[float]) -> list[np.ndarray | 
     return [normalise(c) if c.any() else None for c in cells_at(mask, centres)]
 
 
-def _side_by_side(cell: np.ndarray, min_height: float) -> list[np.ndarray]:
+def side_by_side(cell: np.ndarray, min_height: float) -> list[np.ndarray]:
     """A cell's ink split into groups that share no column, keeping groups at least `min_height`
     tall and at least CROWD_MIN_HEIGHT of the cell's tallest group (a digit, not a 5's bar or a
     speck)."""
@@ -163,21 +163,20 @@ def crowded(reading_text: str, centres: Sequence[float], mask: np.ndarray) -> bo
     for ch, cell in zip(reading_text, cells, strict=True):
         if not ch.isdigit():
             continue
-        groups = _side_by_side(cell, min_height)
+        groups = side_by_side(cell, min_height)
         if len(groups) >= 2 and classify([normalise(g) for g in groups]).max(axis=1).min() >= CROWD_SURE:
             return True
     return False
 
 
-def read_alone(mask: np.ndarray, max_digits: int = 2) -> Reading | None:
-    """Read a short number (a date box) with the classifier alone: one digit per stroke group
-    (strokes overlapping in x belong together). For ink the line recogniser read as nothing;
-    None when the ink does not split into 1..`max_digits` pieces."""
+def stroke_groups(mask: np.ndarray) -> list[np.ndarray]:
+    """The ink split into one mask per written digit, left to right: strokes that overlap in x
+    belong together (a 5's bar, a broken 4); specks under 15% of the largest stroke are left out."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     if n <= 1:
-        return None
+        return []
     big = float(stats[1:, cv2.CC_STAT_AREA].max())
-    spans: list[list[int]] = []
+    spans: list[list[int]] = []  # [x0, x1, component, ...]
     for i in sorted(range(1, n), key=lambda i: stats[i, cv2.CC_STAT_LEFT]):
         x, _y, w, _h, area = stats[i]
         if area < 0.15 * big:  # specks and left-over print
@@ -189,9 +188,17 @@ def read_alone(mask: np.ndarray, max_digits: int = 2) -> Reading | None:
             spans[-1].append(i)
         else:
             spans.append([x, x + w, i])
-    if not 1 <= len(spans) <= max_digits:
+    return [np.isin(labels, sp[2:]) for sp in spans]
+
+
+def read_alone(mask: np.ndarray, max_digits: int = 2) -> Reading | None:
+    """Read a short number (a date box) with the classifier alone, one digit per stroke group
+    (`stroke_groups`). For ink the line recogniser read as nothing; None when the ink does not
+    split into 1..`max_digits` pieces."""
+    groups = stroke_groups(mask)
+    if not 1 <= len(groups) <= max_digits:
         return None
-    probs = classify([normalise(np.isin(labels, sp[2:])) for sp in spans])
+    probs = classify([normalise(g) for g in groups])
     text = "".join(str(int(r.argmax())) for r in probs)
     return Reading(text, tuple(Char(str(int(r.argmax())), float(r.max())) for r in probs))
 
