@@ -17,7 +17,6 @@ used for tuning.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import sys
@@ -28,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import generate, is_filled, load_gt, same  # noqa: E402
+from bench.common import generate, is_filled, load_gt, page_options, same, work_dir  # noqa: E402
 from pipeline.models import Route  # noqa: E402
 from pipeline.run import Engine, process_file  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
@@ -37,19 +36,16 @@ BUNDLED = Path(__file__).resolve().parent.parent / "templates_forms"
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--n", type=int, default=100)
-    ap.add_argument("--seed", type=int, default=27182)
+    ap = page_options(__doc__, n=100, seed=27182)
     ap.add_argument("--profile", default="mixed", choices=["mild", "hard", "mixed"])
     ap.add_argument("--fonts", default="holdout", choices=["train", "holdout"])
     ap.add_argument("--form", default="nursery_enrolment", help="form id to fill and read")
     ap.add_argument("--templates", type=Path, default=BUNDLED, help="folder holding --form's template")
-    ap.add_argument("--dir", type=Path, default=None, help="reuse/keep generated pages here")
     ap.add_argument("--errors", type=int, default=0, help="print this many wrong fields")
     ap.add_argument("--json", type=Path, default=None, help="also write the results as JSON")
     args = ap.parse_args()
 
-    work = args.dir or Path(tempfile.mkdtemp(prefix="shinsei-acc-"))
+    work = work_dir(args, "acc")
     files = generate(
         work,
         args.n,

@@ -9,30 +9,25 @@ Copy the result into `pipeline/route.py: DEFAULT_THRESHOLDS` (or set SHINSEI_CON
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import sys
-import tempfile
 from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import generate, load_gt, same  # noqa: E402
+from bench.common import generate, load_gt, page_options, same, work_dir  # noqa: E402
 from pipeline.route import blocking  # noqa: E402
 from pipeline.run import Engine, process_file  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--n", type=int, default=80)
-    ap.add_argument("--seed", type=int, default=5)
+    ap = page_options(__doc__, n=80, seed=5)
     ap.add_argument("--target", type=float, default=0.005)
-    ap.add_argument("--dir", type=Path, default=None)
     args = ap.parse_args()
-    work = args.dir or Path(tempfile.mkdtemp(prefix="shinsei-cal-"))
+    work = work_dir(args, "cal")
     files = generate(work, args.n, args.seed, profile="mixed", fonts="train")
     engine = Engine.load(Settings(reference_date=dt.date(2026, 11, 26)))
     samples: dict[str, list[tuple[float, bool]]] = defaultdict(list)

@@ -3,15 +3,32 @@ ground truth, compare values."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def page_options(doc: str | None, n: int, seed: int) -> argparse.ArgumentParser:
+    """A parser for a bench that generates its pages: --n, --seed and --dir, with the bench's
+    docstring as its help; the bench adds its own options."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=n)
+    ap.add_argument("--seed", type=int, default=seed)
+    ap.add_argument("--dir", type=Path, default=None, help="reuse/keep generated pages here")
+    return ap
+
+
+def work_dir(args: argparse.Namespace, name: str) -> Path:
+    """--dir, or a fresh temporary folder."""
+    return args.dir or Path(tempfile.mkdtemp(prefix=f"shinsei-{name}-"))
 
 
 def generate(

@@ -13,10 +13,8 @@ fields auto-accepted. A variant far below "as generated" is a scan the pipeline 
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,7 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import generate, is_filled, load_gt, same  # noqa: E402
+from bench.common import generate, is_filled, load_gt, page_options, same, work_dir  # noqa: E402
 from pipeline.run import Engine, process_page  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
 
@@ -74,13 +72,10 @@ VARIANTS: list[tuple[str, Callable[[np.ndarray], np.ndarray]]] = [
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--n", type=int, default=30)
-    ap.add_argument("--seed", type=int, default=5772)
-    ap.add_argument("--dir", type=Path, default=None, help="reuse/keep generated pages here")
+    ap = page_options(__doc__, n=30, seed=5772)
     args = ap.parse_args()
 
-    work = args.dir or Path(tempfile.mkdtemp(prefix="shinsei-rob-"))
+    work = work_dir(args, "rob")
     files = generate(work, args.n, args.seed, profile="mixed", fonts="holdout", formats="png")
     engine = Engine.load(Settings(reference_date=dt.date(2026, 11, 26)))
     pages = [(cv2.imread(str(f)), load_gt(f)) for f in files]

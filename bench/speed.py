@@ -8,27 +8,22 @@ pipeline per file (ingest, align, read, validate, route; no database). Prints a 
 
 from __future__ import annotations
 
-import argparse
 import resource
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import generate  # noqa: E402
+from bench.common import generate, page_options, work_dir  # noqa: E402
 from pipeline.run import Engine, process_file  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--n", type=int, default=40)
-    ap.add_argument("--seed", type=int, default=99)
-    ap.add_argument("--dir", type=Path, default=None, help="reuse/keep generated pages here")
+    ap = page_options(__doc__, n=40, seed=99)
     args = ap.parse_args()
-    work = args.dir or Path(tempfile.mkdtemp(prefix="shinsei-speed-"))
+    work = work_dir(args, "speed")
     rows = []
     t_load = time.monotonic()
     engine = Engine.load(Settings())

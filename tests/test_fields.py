@@ -242,16 +242,21 @@ def test_a_skipped_digit_is_put_back_for_the_reviewer() -> None:
     probs[t4] = 0.0
     probs[t4, 0] = 1.0  # the recogniser saw nothing at the 4
     read = Reading("267", tuple(Char(c, 0.99) for c in "267"))
-    restored = coverage.restore_digits(probs, labels, read, line, SPEC)
+    restored = coverage.restore_digits(read, coverage.placed(probs, labels, read.text, line, SPEC), line)
     assert restored is not None and restored.text == "2467"
     # The put-back digit is a proposal: at most RESTORED_PROB, the digits read keep theirs.
     assert [c.prob for c in restored.chars] == [0.99, coverage.RESTORED_PROB, 0.99, 0.99]
     # The field's grammar has the last word.
-    assert coverage.restore_digits(probs, labels, read, line, SPEC, valid=lambda t: len(t) == 3) is None
+    assert (
+        coverage.restore_digits(
+            read, coverage.placed(probs, labels, "267", line, SPEC), line, valid=lambda t: len(t) == 3
+        )
+        is None
+    )
     # Nothing skipped: nothing to put back.
     _, full, _ = _line_and_probs("2467", {})
     whole = Reading("2467", tuple(Char(c, 0.99) for c in "2467"))
-    assert coverage.restore_digits(full, labels, whole, line, SPEC) is None
+    assert coverage.restore_digits(whole, coverage.placed(full, labels, "2467", line, SPEC), line) is None
 
 
 def test_a_digit_crowded_into_its_neighbours_share_is_put_back() -> None:
@@ -264,7 +269,7 @@ def test_a_digit_crowded_into_its_neighbours_share_is_put_back() -> None:
     probs[len(probs) // 2] = [1e-4] * 3 + [0.99] + [1e-4] * 7  # "3", at the middle of the line
     probs = (probs / probs.sum(1, keepdims=True)).astype(np.float32)
     read = Reading("3", (Char("3", 0.97),))
-    restored = coverage.restore_digits(probs, labels, read, line, SPEC)
+    restored = coverage.restore_digits(read, coverage.placed(probs, labels, read.text, line, SPEC), line)
     assert restored is not None and restored.text == "13"
     assert restored.chars[1].prob == 0.97 and restored.chars[0].prob <= coverage.RESTORED_PROB
     # Two 1s in one 1's share are as often one 1 written in two strokes: only a grammar that
@@ -274,8 +279,10 @@ def test_a_digit_crowded_into_its_neighbours_share_is_put_back() -> None:
     probs1[:] = [1.0] + [1e-4] * 10
     probs1[len(probs1) // 2] = [1e-4, 1e-4, 0.99] + [1e-4] * 8
     read1 = Reading("1", (Char("1", 0.97),))
-    assert coverage.restore_digits(probs1, labels, read1, ones, SPEC) is None
-    both = coverage.restore_digits(probs1, labels, read1, ones, SPEC, valid=lambda t: True)
+    assert coverage.restore_digits(read1, coverage.placed(probs1, labels, "1", ones, SPEC), ones) is None
+    both = coverage.restore_digits(
+        read1, coverage.placed(probs1, labels, "1", ones, SPEC), ones, valid=lambda t: True
+    )
     assert both is not None and both.text == "11"
 
 

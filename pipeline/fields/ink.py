@@ -38,25 +38,30 @@ def local_shift(aligned: np.ndarray, blank: np.ndarray, box: PxBox, search: int)
     return (ox + mx) - x, (oy + my) - y
 
 
-def binarize(gray: np.ndarray) -> np.ndarray:
+def paper_level(gray: np.ndarray) -> float:
+    """A crop's paper grey: its median, since most of a box is empty."""
+    return float(np.median(gray)) if gray.size else 255.0
+
+
+def binarize(gray: np.ndarray, paper: float | None = None) -> np.ndarray:
     """Ink pixels as a boolean mask.
 
-    The threshold follows the paper: a fixed fraction below the crop's background (its median,
-    since most of a box is empty), so faint pencil-like strokes on a clean scan count as ink,
-    while a grey, noisy scan does not turn into specks. Otsu is avoided: an empty box breaks it.
+    The threshold follows the paper (`paper_level`, computed here unless the caller has it): a
+    fixed fraction below the crop's background, so faint pencil-like strokes on a clean scan count
+    as ink, while a grey, noisy scan does not turn into specks. Otsu is avoided: an empty box
+    breaks it.
     """
-    bg = float(np.median(gray)) if gray.size else 255.0
+    bg = paper_level(gray) if paper is None else paper
     return gray < min(INK_THRESHOLD_MAX, bg - INK_CONTRAST)
 
 
-def whiten(gray: np.ndarray) -> np.ndarray:
-    """The crop with its paper (the median, as in `binarize`) scaled to white and its ink scaled
-    with it. A grey or dim scan otherwise reaches the recogniser as low-contrast strokes in a grey
-    halo, since everything around the ink is painted white."""
-    bg = float(np.median(gray)) if gray.size else 255.0
-    if bg >= 250:
+def whiten(gray: np.ndarray, paper: float) -> np.ndarray:
+    """`gray` with `paper` (its crop's `paper_level`) scaled to white and its ink scaled with it.
+    A grey or dim scan otherwise reaches the recogniser as low-contrast strokes in a grey halo,
+    since everything around the ink is painted white."""
+    if paper >= 250:
         return gray
-    return np.clip(gray.astype(np.float32) * (255.0 / max(bg, 1.0)), 0, 255).astype(np.uint8)
+    return np.clip(gray.astype(np.float32) * (255.0 / max(paper, 1.0)), 0, 255).astype(np.uint8)
 
 
 def clean(mask: np.ndarray, min_area: int) -> np.ndarray:

@@ -125,17 +125,18 @@ class PageReader:
             page = page[: mask.shape[0], : mask.shape[1]]
         return drop_form(page, mask, self.paper)
 
-    def ink_mask(self, r: Region, crop: np.ndarray | None = None) -> np.ndarray:
+    def ink_mask(self, r: Region, crop: np.ndarray | None = None, paper: float | None = None) -> np.ndarray:
         crop = self.crop(r) if crop is None else crop
         _, _, w, h = r.page
-        m = inkmod.binarize(crop)
+        m = inkmod.binarize(crop, paper)
         m = inkmod.remove_rules(m, max(8, int(min(w, h) * 0.9)))
         return inkmod.clean(m, self.min_area)
 
     # -- per kind -------------------------------------------------------------------------
     def text_jobs(self, rf: RawField, slot: str, b: Region, constraint: Constraint) -> list[_Job]:
         crop = self.crop(b)
-        mask = self.ink_mask(b, crop)
+        paper = inkmod.paper_level(crop)
+        mask = self.ink_mask(b, crop, paper)
         if mask.sum() < self.min_area * 6:
             return []
         bb = inkmod.bbox(mask)
@@ -146,6 +147,7 @@ class PageReader:
                 Issue("correction", "訂正線があります。正しい値を確認してください。", (rf.spec.name,))
             )
             crop, mask = _drop_struck(crop, mask, strike, bb)
+            paper = inkmod.paper_level(crop)
             bb = inkmod.bbox(mask)
             if bb is None:
                 return []
@@ -155,7 +157,7 @@ class PageReader:
         # Paint everything but the ink (and its soft edges) white, so specks and left-over print
         # cannot be read as characters while anti-aliased strokes keep their shape.
         keep = cv2.dilate(mask[y0:y1, x0:x1].astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
-        sub = np.where(keep, inkmod.whiten(crop)[y0:y1, x0:x1], 255).astype(np.uint8)
+        sub = np.where(keep, inkmod.whiten(crop[y0:y1, x0:x1], paper), 255).astype(np.uint8)
         bands = inkmod.split_lines(mask[y0:y1, x0:x1], rf.spec.lines)
         if len(bands) <= 1:
             return [_Job(rf.spec.name, slot, sub, constraint, ink=mask[y0:y1, x0:x1], kind=rf.spec.kind)]
@@ -471,14 +473,15 @@ def read_page(
                 flags["check_digit_corrected"].add(job.field)
         if op is not None and digits.contradicts(reading.text, op):
             flags["digits_uncertain"].add(job.field)
-        if job.ink is not None and coverage.skipped(probs, labels, reading.text, job.ink, recognizer.spec):
-            flags["unread_ink"].add(job.field)
-            # The field goes to review either way; with the skipped digits put back, the reviewer
-            # confirms a whole number instead of typing the missing digits.
-            valid = _validity(job)
-            restored = coverage.restore_digits(probs, labels, reading, job.ink, recognizer.spec, valid)
-            if restored is not None:
-                reading = restored
+        if job.ink is not None:
+            centres = coverage.placed(probs, labels, reading.text, job.ink, recognizer.spec)
+            if coverage.skipped(reading.text, centres, job.ink):
+                flags["unread_ink"].add(job.field)
+                # The field goes to review either way; with the skipped digits put back, the
+                # reviewer confirms a whole number instead of typing the missing digits.
+                restored = coverage.restore_digits(reading, centres, job.ink, _validity(job))
+                if restored is not None:
+                    reading = restored
         if job.kind == "postal_code":
             postal_probs[job.field] = (probs, reading, op)
         if job.kind == "kana" and job.ink is not None:

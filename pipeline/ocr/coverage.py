@@ -72,15 +72,27 @@ def unread_ink(
     """Width, in line heights, of the widest run of ink columns that no character of `text` (as
     aligned on `probs`, made by `spec` from this crop) is near. 0.0 when the reading cannot be
     aligned or the crop holds no ink."""
+    return _widest_unread(text, placed(probs, labels, text, ink, spec), ink)
+
+
+def placed(
+    probs: np.ndarray, labels: Sequence[str], text: str, ink: np.ndarray, spec: ModelSpec
+) -> list[float] | None:
+    """The crop x of each character of `text` in its best CTC alignment on `probs`; None when it
+    cannot be aligned (or is empty). The one alignment `skipped` and `restore_digits` share."""
+    frames = char_frames(probs, labels, text)
+    return None if frames is None else frame_centres(frames, ink.shape[0], spec)
+
+
+def _widest_unread(text: str, centres: Sequence[float] | None, ink: np.ndarray) -> float:
     if ink.size == 0 or not ink.any():
         return 0.0
     height = _height(ink)
     if not text:
         return float(_unread_columns([], ink, height).sum()) / height
-    frames = char_frames(probs, labels, text)
-    if frames is None:
+    if centres is None:
         return 0.0
-    runs = _runs(_unread_columns(frame_centres(frames, ink.shape[0], spec), ink, height))
+    runs = _runs(_unread_columns(centres, ink, height))
     return max((b - a for a, b in runs), default=0) / height
 
 
@@ -89,24 +101,21 @@ def _height(ink: np.ndarray) -> float:
     return float(rows[-1] - rows[0] + 1)
 
 
-def skipped(probs: np.ndarray, labels: Sequence[str], text: str, ink: np.ndarray, spec: ModelSpec) -> bool:
+def skipped(text: str, centres: Sequence[float] | None, ink: np.ndarray) -> bool:
     """True when the reading may have skipped a character: ink far from every character it
     placed (`unread_ink`), or a digit's share of the ink that is two digits side by side
-    (`digits.crowded`, for a digit skipped right next to another)."""
-    if unread_ink(probs, labels, text, ink, spec) > UNREAD_MAX:
+    (`digits.crowded`, for a digit skipped right next to another). `centres` from `placed`."""
+    if _widest_unread(text, centres, ink) > UNREAD_MAX:
         return True
     if not any(ch.isdigit() for ch in text):
         return False
-    frames = char_frames(probs, labels, text)
-    return frames is not None and crowded(text, frame_centres(frames, ink.shape[0], spec), ink)
+    return centres is not None and crowded(text, centres, ink)
 
 
 def restore_digits(
-    probs: np.ndarray,
-    labels: Sequence[str],
     reading: Reading,
+    centres: Sequence[float] | None,
     ink: np.ndarray,
-    spec: ModelSpec,
     valid: Callable[[str], bool] | None = None,
 ) -> Reading | None:
     """`reading` with the digits it skipped put back, or None when none can be, with confidence.
@@ -118,15 +127,13 @@ def restore_digits(
       about as tall as the digits read: each group the classifier is sure of, inserted where it
       lies (1190番地 read as 119番地).
     Put-back digits carry at most `RESTORED_PROB`; the result must pass `valid` (the field's
-    grammar or list), else None.
+    grammar or list), else None. `centres` from `placed`.
     """
     text = reading.text
     if not any(ch.isdigit() for ch in text) or len(reading.chars) != len(text) or not ink.any():
         return None
-    frames = char_frames(probs, labels, text)
-    if frames is None:
+    if centres is None:
         return None
-    centres = frame_centres(frames, ink.shape[0], spec)
     height = _height(ink)
     cells = cells_at(ink, centres)
     digit_heights = [_height(cells[i]) for i, ch in enumerate(text) if ch.isdigit() and cells[i].any()]
@@ -202,7 +209,7 @@ def _shown(row: np.ndarray) -> float:
 def _strokes_through(ink: np.ndarray, a: int, b: int) -> np.ndarray:
     """The whole strokes that cross columns a..b (a skipped digit's ink reaches into the columns
     near its read neighbours, which the unread stretch leaves out)."""
-    n, lab = cv2.connectedComponents(ink.astype(np.uint8), connectivity=8)
+    _, lab = cv2.connectedComponents(ink.astype(np.uint8), connectivity=8)
     through = np.unique(lab[:, a:b])
     return np.isin(lab, through[through > 0])
 
