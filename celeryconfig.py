@@ -5,7 +5,7 @@ Values come from shinsei's `Settings` (environment `SHINSEI_*`, `.env`): the bro
 (default: the broker). Check what a machine will use with `python -m celeryconfig`.
 
 Reliability, in one sentence: a message is acknowledged only after its document is stored, a lost
-worker puts it back, and every task is idempotent through the database (pipeline/jobs.py), so
+worker puts it back, and every task is idempotent through the database (pipeline/intake/jobs.py), so
 at-least-once delivery never processes a document into two records. See docs/deploy.md.
 """
 

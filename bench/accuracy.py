@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import generate, is_filled, load_gt, page_options, same, work_dir  # noqa: E402
-from pipeline.models import Route  # noqa: E402
+from pipeline.result import Route  # noqa: E402
 from pipeline.run import Engine, process_file  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
 

@@ -99,7 +99,7 @@ def chaos(rig: Rig, workers, run, shas: list[str], kill_every: float, rng: rando
 def check(rig: Rig, inputs: Path, files: list[Path], shas: list[str], out: str) -> dict:
     from sqlalchemy import func, select
 
-    from pipeline.store.models import DocumentRow, FailedTaskRow, PageRow, StatusHistory
+    from pipeline.store.tables import DocumentRow, FailedTaskRow, PageRow, StatusHistory
 
     expected_pages = manifest_pages(inputs)
     sha_of = {f.name: sha for f, sha in zip(files, shas, strict=True)}
@@ -156,7 +156,7 @@ def check_export(rig: Rig) -> dict:
     count each accepted document's rows across all export files."""
     from sqlalchemy import select
 
-    from pipeline.store.models import DocumentRow, PageRow
+    from pipeline.store.tables import DocumentRow, PageRow
 
     store = rig.store()
     with store.session() as s:

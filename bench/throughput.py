@@ -118,7 +118,7 @@ def measure(
         sampler.join()
         from sqlalchemy import func, select
 
-        from pipeline.store.models import DocumentRow, PageRow
+        from pipeline.store.tables import DocumentRow, PageRow
 
         with store.session() as s:
             t0, t1, docs = s.execute(

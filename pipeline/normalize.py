@@ -51,7 +51,7 @@ from japanera import ERA_DATA_GENERAL, Era, EraDate
 from stdnum.jp import in_ as mynumber
 
 from pipeline.forms.template import FieldSpec
-from pipeline.models import Issue
+from pipeline.result import Issue
 
 Raw = str | list[str] | bool | None
 

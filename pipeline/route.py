@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from pipeline.forms.template import FieldSpec
-from pipeline.models import FieldResult, Issue, Route
+from pipeline.result import FieldResult, Issue, Route
 from pipeline.settings import Settings
 
 # Marks are scored by distance from an uncertain ink band (1.0 = clearly marked or clearly

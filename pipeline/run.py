@@ -28,8 +28,9 @@ from pipeline.forms.align import TemplateFeatures, prepare_template, refine
 from pipeline.forms.identify import identify
 from pipeline.forms.template import Template, load_all_templates
 from pipeline.imaging.prepare import ink_ratio, to_gray
-from pipeline.models import DocumentResult, FieldResult, Issue, PageResult, Route
 from pipeline.normalize import normalize_field
+from pipeline.ocr.recognizer import Recognizer
+from pipeline.result import DocumentResult, FieldResult, Issue, PageResult, Route
 from pipeline.route import accept_field, route_document, route_page
 from pipeline.settings import Settings
 from pipeline.validate import fix_addresses, postal_address_pairs, validate_cross
@@ -43,11 +44,11 @@ BLANK_PAGE_INK = 0.002
 class Engine:
     settings: Settings
     templates: list[TemplateFeatures]
-    recognizer: Any
+    recognizer: Recognizer
 
     @classmethod
-    def load(cls, settings: Settings, recognizer: Any | None = None) -> Engine:
-        from pipeline.ocr.engine import OnnxRecognizer
+    def load(cls, settings: Settings, recognizer: Recognizer | None = None) -> Engine:
+        from pipeline.ocr.onnx_ppocr import OnnxRecognizer
 
         tpls = load_all_templates(Path(settings.templates_dir))
         feats = [prepare_template(t, settings.work_dpi) for t in tpls]
@@ -119,7 +120,8 @@ def process_page(image: np.ndarray, index: int, engine: Engine, crops: CropSink 
         )
         return PageResult(index, None, None, Route.unknown_form, issues=(issue,))
     al, feats = ident.best, ident.features
-    assert al is not None and feats is not None
+    if al is None or feats is None:  # identify() promises both when matched
+        raise RuntimeError("identify() matched a form but returned no alignment")
     tpl = feats.template
     al, aligned = refine(gray, al, feats)
     vocab = {k: tuple(v) for k, v in tpl.vocabularies.items()}

@@ -16,8 +16,8 @@ from itertools import pairwise
 from typing import Any
 
 from pipeline.forms.template import CrossRule
-from pipeline.models import Issue
 from pipeline.normalize import address_prefix_fix, postal_town_issue, snap_address_prefix
+from pipeline.result import Issue
 from pipeline.settings import Settings
 
 

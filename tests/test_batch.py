@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from pipeline import batch, jobs
 from pipeline.cli.main import main
 from pipeline.errors import TransientError
-from pipeline.models import DocumentResult, FieldResult, PageResult, Route
+from pipeline.intake import jobs
+from pipeline.intake import nightly as batch
+from pipeline.result import DocumentResult, FieldResult, PageResult, Route
 from pipeline.settings import Settings, get_settings
 from pipeline.store import Store, open_store
-from pipeline.store.models import AuditLog, DocumentRow
+from pipeline.store.tables import AuditLog, DocumentRow
 
 DAY = date(2026, 11, 24)
 JST = timedelta(hours=9)

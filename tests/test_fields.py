@@ -14,12 +14,12 @@ from pipeline.fields import dates
 from pipeline.fields import ink as inkmod
 from pipeline.fields.marks import read_marks
 from pipeline.fields.read import _fix_check_digit
-from pipeline.models import Char, Reading
 from pipeline.ocr import coverage, digits
 from pipeline.ocr.ctc import _log_likelihoods, char_frames
 from pipeline.ocr.decode import Constraint
 from pipeline.ocr.lexicon import match_lexicon
 from pipeline.ocr.zoo import get_spec
+from pipeline.result import Char, Reading
 from tests.conftest import ROOT
 
 SPEC = get_spec("ppocrv6_small")  # the geometry (input height, timestep width) the test lines assume

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.fields.furigana import candidates, name_readings, read_with_name
-from pipeline.models import Char, Reading
+from pipeline.result import Char, Reading
 
 LABELS = ("", *"タカダアヤヒロコユウ")
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import jobs
 from pipeline.errors import TransientError
-from pipeline.hotfolder import HotFolder, WatchOptions, is_ignored
-from pipeline.intake import originals_path
+from pipeline.intake import jobs
+from pipeline.intake.hotfolder import HotFolder, WatchOptions, is_ignored
+from pipeline.intake.receive import originals_path
 from pipeline.settings import Settings
 from pipeline.store import Store, open_store
 

@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from pipeline.models import Reading
 from pipeline.ocr import (
     PATTERNS,
     Constraint,
@@ -29,6 +28,7 @@ from pipeline.ocr import (
     zoo,
 )
 from pipeline.ocr.decode import matches
+from pipeline.result import Reading
 
 # --------------------------------------------------------------------------- helpers
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from bench.common import is_filled, same
-from pipeline.models import DocumentResult, Route
+from pipeline.result import DocumentResult, Route
 from pipeline.run import process_file, process_page
 from tests.conftest import DEMO
 

@@ -284,8 +284,8 @@ def test_a_burst_of_200_files_into_the_hot_folder_is_all_processed(env, worker, 
 def test_the_nightly_batch_runs_as_a_celery_task_on_the_delivery_queue(env, worker, store) -> None:
     from sqlalchemy import select
 
-    from pipeline.batch import step_names
-    from pipeline.store.models import AuditLog
+    from pipeline.intake.nightly import step_names
+    from pipeline.store.tables import AuditLog
 
     call = [str(BIN / "celery"), "-A", "workers", "call", "shinsei.nightly", "--args", '["2026-11-24"]']
     subprocess.run(call, cwd=REPO, env=env, check=True, capture_output=True, timeout=60)

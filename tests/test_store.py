@@ -21,10 +21,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
 
 from pipeline.errors import TransientError
-from pipeline.models import Char, DocumentResult, FieldResult, Issue, PageResult, Route
+from pipeline.result import Char, DocumentResult, FieldResult, Issue, PageResult, Route
 from pipeline.settings import Settings
 from pipeline.store import RecordNotFound, Store, db, open_store, upgrade_database
-from pipeline.store.models import Base
+from pipeline.store.tables import Base
 
 PG_ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=5"
 TABLES = {"documents", "pages", "fields", "status_history", "audit_log", "failed_tasks"}
@@ -112,7 +112,6 @@ def sample_result(sha: str = "a" * 64, route: Route = Route.accepted) -> Documen
             _field("remarks", "text", "", None, (), accepted=True),
         ),
         issues=(issue,),
-        aligned_path="aligned/a/0.png",
     )
     page1 = PageResult(
         index=1,

@@ -1,6 +1,6 @@
 """shinsei's Celery workers: `celery -A workers worker` / `celery -A workers beat` (or `shinsei worker`).
 
-The app is `workers.app.app`; the tasks (thin wrappers over `pipeline.jobs` and `pipeline.batch`)
+The app is `workers.app.app`; the tasks (thin wrappers over `pipeline.intake.jobs` and `pipeline.intake.nightly`)
 are in `workers.tasks`; configuration is the top-level `celeryconfig` module.
 """
 

@@ -14,8 +14,9 @@ from celery import Task
 from kombu.exceptions import ChannelError, OperationalError
 
 from celeryconfig import RETRY_BACKOFF_MAX_S
-from pipeline import batch, jobs
 from pipeline.errors import TransientError
+from pipeline.intake import jobs
+from pipeline.intake import nightly as batch
 from pipeline.settings import get_settings
 from workers.app import app, resources
 

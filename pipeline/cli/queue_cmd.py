@@ -21,8 +21,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from pipeline import batch, jobs
 from pipeline.errors import ExitCode, ShinseiError
+from pipeline.intake import jobs
+from pipeline.intake import nightly as batch
 from pipeline.settings import Settings
 from pipeline.store.db import open_store
 from pipeline.store.repo import RecordNotFound, Store
@@ -144,7 +145,7 @@ def worker(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def watch(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.hotfolder import HotFolder, WatchOptions
+    from pipeline.intake.hotfolder import HotFolder, WatchOptions
 
     inbox: Path = args.inbox
     if not inbox.is_dir():

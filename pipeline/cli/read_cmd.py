@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from pipeline.cli.pages_view import print_pages
-from pipeline.mask import mask_export
+from pipeline.privacy import mask_export
 from pipeline.route import threshold_for
 from pipeline.run import Engine, process_file
 from pipeline.settings import Settings

@@ -17,7 +17,7 @@ from typing import Any
 from pipeline.cli.pages_view import print_pages
 from pipeline.errors import ShinseiError
 from pipeline.forms.template import load_all_templates
-from pipeline.mask import mask_export, mask_my_number
+from pipeline.privacy import mask_export, mask_my_number
 from pipeline.settings import Settings
 from pipeline.store.db import open_store
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from pipeline.intake import process_received, receive
-from pipeline.models import Route
+from pipeline.intake.receive import process_received, receive
+from pipeline.result import Route
 from pipeline.run import Engine
 from pipeline.settings import Settings
 from pipeline.store.db import open_store

@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from pipeline.models import Issue
 from pipeline.normalize import ERAS
+from pipeline.result import Issue
 
 _OFFSET = re.compile(r"^([+-])(\d+)([ymd])$")
 

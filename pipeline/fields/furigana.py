@@ -2,7 +2,7 @@
 
 A kana crop is read on its own first. The name field it belongs to (`reading_of` in the template)
 was read too, and a table of name readings (the 人名 entries of IPAdic, 12k family and 18k given
-names, `lexicons/name_readings.json.gz`, recipe in `make_name_readings.py`) knows how most family
+names, `lexicons/name_readings.json.gz`, recipe in `tools/make_name_readings.py`) knows how most family
 names and many given names are read. Those readings are offered as candidates beside the free reading:
 the whole name's reading, and the family name's reading followed by what was read after it. All
 are scored by CTC likelihood on the kana crop, a dictionary candidate with a bonus of
@@ -23,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.models import Char, Reading
 from pipeline.ocr.charsets import label_index
 from pipeline.ocr.ctc import log_likelihoods
+from pipeline.result import Char, Reading
 
 BONUS_NATS = 4.0
 

@@ -23,11 +23,11 @@ from pipeline.fields.geometry import PxBox, grow, mm_box_to_px, shift
 from pipeline.fields.marks import SIGNATURE_OFF, SIGNATURE_ON, read_marks
 from pipeline.forms.template import FieldSpec
 from pipeline.imaging.dropout import drop_form, paper_level
-from pipeline.models import Char, Issue, Reading
 from pipeline.normalize import PostalLookupError, edit_distance, lookup_postal
 from pipeline.ocr import coverage, digits
 from pipeline.ocr.decode import Constraint, decode, matches
 from pipeline.ocr.lexicon import match_lexicon
+from pipeline.result import Char, Issue, Reading
 
 WAREKI_PATTERN = "(令和|平成|昭和)(元|D{1,2})年D{1,2}月D{1,2}日"
 
@@ -140,7 +140,8 @@ class PageReader:
         if mask.sum() < self.min_area * 6:
             return []
         bb = inkmod.bbox(mask)
-        assert bb is not None
+        if bb is None:  # cannot happen past the ink-area test above, but bbox may say so
+            return []
         strike = inkmod.find_strike(mask, bb[3] if rf.spec.lines == 1 else bb[3] // 2)
         if strike is not None:
             rf.issues.append(
@@ -460,8 +461,11 @@ def read_page(
         if _second_digit_reader(job, reading):
             # A second reader on each handwritten digit: where the two disagree, their joint
             # score decides (for a 個人番号, among numbers whose check digit holds).
-            assert job.ink is not None
-            op = digits.opinion(probs, labels, reading, job.ink, recognizer.spec)
+            op = (
+                digits.opinion(probs, labels, reading, job.ink, recognizer.spec)
+                if job.ink is not None
+                else None
+            )
             valid = _validity(job)
             fused = digits.fuse(probs, labels, reading, op, valid) if op is not None else None
             if fused is not None:

@@ -19,7 +19,6 @@ from collections.abc import Callable, Sequence
 import cv2
 import numpy as np
 
-from pipeline.models import Char, Reading
 from pipeline.ocr.ctc import char_frames
 from pipeline.ocr.digits import (
     CROWD_LINE_HEIGHT,
@@ -32,6 +31,7 @@ from pipeline.ocr.digits import (
     stroke_groups,
 )
 from pipeline.ocr.zoo import ModelSpec
+from pipeline.result import Char, Reading
 
 REACH = 0.6  # line heights from a character's centre that its own strokes may reach
 UNREAD_MAX = 0.25  # line heights of unread ink tolerated (a stray tail, a speck of print)

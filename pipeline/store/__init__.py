@@ -6,7 +6,6 @@ and failed tasks, on SQLite (default, under data_dir) or PostgreSQL. Schema by A
 """
 
 from pipeline.store.db import Database, is_transient, make_engine, open_store, upgrade_database
-from pipeline.store.models import FINAL_STATUSES, STATUSES
 from pipeline.store.repo import (
     Attempt,
     DocState,
@@ -18,6 +17,7 @@ from pipeline.store.repo import (
     redact,
     verify_audit_chain,
 )
+from pipeline.store.tables import FINAL_STATUSES, STATUSES
 
 __all__ = [
     "Attempt",

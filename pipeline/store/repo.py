@@ -23,9 +23,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from pipeline.errors import TransientError
-from pipeline.models import DocumentResult, FieldResult, PageResult, Route
+from pipeline.result import DocumentResult, FieldResult, PageResult, Route
 from pipeline.store.db import PG_LOCK_AUDIT, PG_LOCK_NAMESPACE, Database
-from pipeline.store.models import (
+from pipeline.store.tables import (
     STATUSES,
     AuditLog,
     DocumentRow,
@@ -220,7 +220,6 @@ def _page_row(document_id: int, p: PageResult) -> PageRow:
         orientation=p.orientation,
         skew_deg=p.skew_deg,
         match_score=p.match_score,
-        aligned_path=p.aligned_path,
         issues=[i.export() for i in p.issues],
         fields=[_field_row(n, f) for n, f in enumerate(p.fields)],
     )
@@ -252,7 +251,6 @@ def _page_dict(r: PageRow) -> dict[str, Any]:
         "match_score": r.match_score,
         "fields": [_field_dict(f) for f in r.fields],
         "issues": r.issues,
-        "aligned_path": r.aligned_path,
     }
 
 
@@ -662,7 +660,7 @@ class Store(Database):
                 raise RecordNotFound(f"no failed task {task_id}")
             return _failed_task(row)
 
-    # --- queue (pipeline/jobs.py drives these; see docs/deploy.md) ---
+    # --- queue (pipeline/intake/jobs.py drives these; see docs/deploy.md) ---
 
     def submit_document(
         self,
@@ -829,7 +827,7 @@ class Store(Database):
                     out[sha] = DocState(status, route, reason, int(n or 0))
         return out
 
-    # --- nightly export and retention (pipeline/batch.py) ---
+    # --- nightly export and retention (pipeline/intake/nightly.py) ---
 
     def mark_exported(self, batch_key: str, until: datetime, actor: str = "batch") -> list[int]:
         """Move every `accepted` document last changed before `until` to `exported`, noting
@@ -908,12 +906,6 @@ class Store(Database):
                 update(FieldRow)
                 .where(FieldRow.page_id.in_(page_ids))
                 .values(crop_path=None)
-                .execution_options(synchronize_session=False)
-            )
-            s.execute(
-                update(PageRow)
-                .where(PageRow.document_id == doc_id)
-                .values(aligned_path=None)
                 .execution_options(synchronize_session=False)
             )
             append_audit(s, actor=actor, action="purge", document_id=doc_id, detail={"files": files})

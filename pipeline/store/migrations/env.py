@@ -10,7 +10,7 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import Connection, create_engine, pool
 
-from pipeline.store.models import Base
+from pipeline.store.tables import Base
 
 config = context.config
 target_metadata = Base.metadata

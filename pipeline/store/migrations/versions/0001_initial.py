@@ -17,7 +17,7 @@ down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# The runtime type (pipeline.store.models.UTCDateTime) is a TypeDecorator over this one.
+# The runtime type (pipeline.store.tables.UTCDateTime) is a TypeDecorator over this one.
 UTC_TS = sa.DateTime(timezone=True)
 
 

@@ -14,14 +14,13 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
 
 import cv2
 import numpy as np
 
-from pipeline.models import Reading
 from pipeline.ocr.decode import FREE, Constraint, decode
 from pipeline.ocr.zoo import ModelSpec, get_spec, model_path
+from pipeline.result import Reading
 
 MAX_BATCH = 8
 # A crop joins the current batch only while its width is within this factor of the batch's
@@ -29,20 +28,6 @@ MAX_BATCH = 8
 BATCH_WIDTH_RATIO = 1.5
 # Extra timesteps kept past a crop's real width: a character at the right edge may peak there.
 TRIM_MARGIN = 1
-
-
-@runtime_checkable
-class Recognizer(Protocol):
-    """What the pipeline needs from a recogniser (a fake in tests, ONNX in production)."""
-
-    @property
-    def labels(self) -> tuple[str, ...]: ...
-
-    def probs(self, crops: Sequence[np.ndarray]) -> list[np.ndarray]: ...
-
-    def read(
-        self, crops: Sequence[np.ndarray], constraints: Constraint | Sequence[Constraint] | None = None
-    ) -> list[Reading]: ...
 
 
 class OnnxRecognizer:
@@ -91,7 +76,8 @@ class OnnxRecognizer:
     def labels(self) -> tuple[str, ...]:
         if self._labels is None:
             self._load()
-        assert self._labels is not None
+        if self._labels is None:  # _load sets them or raises
+            raise RuntimeError(f"OCR model {self.spec.name!r} loaded without labels")
         return self._labels
 
     # -- preprocessing ------------------------------------------------------------------------

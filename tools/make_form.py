@@ -2,7 +2,7 @@
 
 This is how a city office would print its 保育施設等利用申込書: a ruled table with printed labels,
 digit boxes for 郵便番号 and 個人番号, eras to circle, and tick boxes. The pipeline never runs this;
-it reads the files it writes. Run `python templates_forms/nursery_enrolment/make_form.py` after
+it reads the files it writes. Run `python tools/make_form.py` after
 changing the layout, then `shinsei template check nursery_enrolment`.
 
 Needs the IPA Gothic font from Debian (fonts-ipafont-gothic).
@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 from PIL import Image, ImageDraw, ImageFont
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1] / "templates_forms" / "nursery_enrolment"  # where it writes
 DPI = 300
 PX = DPI / 25.4
 FONT = "/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf"
@@ -415,7 +415,7 @@ def render() -> Image.Image:
 
 HEADER = """\
 # 保育施設等利用申込書 (nursery enrolment application), みどり市 layout, version 2026.1.
-# Written by make_form.py (the recipe for blank.png / blank.pdf); edit the recipe, not this file,
+# Written by tools/make_form.py (the recipe for blank.png / blank.pdf); edit the recipe, not this file,
 # when the printed layout changes. Boxes are x, y, width, height in mm on the A4 blank.
 # Kinds, options, cells and rules are documented in docs/templates.md.
 """

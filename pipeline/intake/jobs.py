@@ -32,10 +32,10 @@ from datetime import timedelta
 from pathlib import Path
 
 from pipeline.errors import TemplateError, TransientError
-from pipeline.intake import Received, originals_path, process_received, receive
+from pipeline.intake.receive import Received, originals_path, process_received, receive
 from pipeline.settings import Settings
-from pipeline.store.models import FINAL_STATUSES, utcnow
 from pipeline.store.repo import Store
+from pipeline.store.tables import FINAL_STATUSES, utcnow
 
 log = logging.getLogger("shinsei.jobs")
 

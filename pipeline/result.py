@@ -113,7 +113,6 @@ class PageResult:
     match_score: float = 0.0
     fields: tuple[FieldResult, ...] = ()
     issues: tuple[Issue, ...] = ()  # document-level (cross-field) and page-level problems
-    aligned_path: str | None = None
 
     def values(self) -> dict[str, Any]:
         return {f.name: f.value for f in self.fields}
@@ -129,7 +128,6 @@ class PageResult:
             "match_score": round(self.match_score, 4),
             "fields": [f.export() for f in self.fields],
             "issues": [i.export() for i in self.issues],
-            "aligned_path": self.aligned_path,
         }
 
     @classmethod
@@ -144,7 +142,6 @@ class PageResult:
             match_score=d.get("match_score", 0.0),
             fields=tuple(FieldResult.from_dict(f) for f in d.get("fields", [])),
             issues=tuple(Issue.from_dict(i) for i in d.get("issues", [])),
-            aligned_path=d.get("aligned_path"),
         )
 
 

@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-# Document workflow states. The first four are the pipeline's routes (`pipeline.models.Route`).
+# Document workflow states. The first four are the pipeline's routes (`pipeline.result.Route`).
 STATUSES: frozenset[str] = frozenset(
     {"accepted", "review", "quarantined", "unknown_form", "processing", "exported"}
 )
@@ -89,7 +89,7 @@ class DocumentRow(Base):
     form_version: Mapped[str | None] = mapped_column(String(64))
     extra: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    # Queue bookkeeping while `processing` (pipeline/jobs.py): the task delivery holding the document
+    # Queue bookkeeping while `processing` (pipeline/intake/jobs.py): the task delivery holding the document
     # (Celery task id), the process it ran in and since when; when it was last queued; how many
     # times a worker started it since then (capped by settings.task_max_attempts).
     claim_token: Mapped[str | None] = mapped_column(String(64))
@@ -121,6 +121,7 @@ class PageRow(Base):
     orientation: Mapped[int] = mapped_column(Integer, default=0)
     skew_deg: Mapped[float] = mapped_column(Float, default=0.0)
     match_score: Mapped[float] = mapped_column(Float, default=0.0)
+    # Never written (pages are not kept aligned); the column stays until a migration drops it.
     aligned_path: Mapped[str | None] = mapped_column(String(1024))
     issues: Mapped[Any] = mapped_column(JSON)
 

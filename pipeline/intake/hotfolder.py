@@ -34,7 +34,7 @@ from pathlib import Path
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 
-from pipeline.jobs import Enqueue, Submitted
+from pipeline.intake.jobs import Enqueue, Submitted
 
 log = logging.getLogger("shinsei.hotfolder")
 

@@ -1,7 +1,7 @@
 """Recipe for `lexicons/name_readings.json.gz`: readings of Japanese family and given names.
 
     apt-get download mecab-ipadic && dpkg -x mecab-ipadic_*.deb /tmp/ipadic
-    python -m pipeline.fields.make_name_readings /tmp/ipadic/usr/share/mecab/dic/ipadic
+    python -m tools.make_name_readings /tmp/ipadic/usr/share/mecab/dic/ipadic
 
 Takes the 人名 entries (姓 and 名) of IPAdic's `Noun.name.csv` (EUC-JP; the IPA dictionary
 licence allows redistribution with its notice, kept in the output) and writes, per written form,
@@ -18,7 +18,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parent / "lexicons" / "name_readings.json.gz"
+OUT = Path(__file__).resolve().parents[1] / "pipeline" / "fields" / "lexicons" / "name_readings.json.gz"
 NOTICE = (
     "Readings of person names from IPAdic 2.7.0 (Noun.name.csv, Debian package mecab-ipadic). "
     "Copyright 2000-2007 Nara Institute of Science and Technology; IPA dictionary licence: "

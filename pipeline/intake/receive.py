@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from pipeline import ingest
-from pipeline.models import DocumentResult, Route
+from pipeline.result import DocumentResult, Route
 from pipeline.run import CropSink, Engine, process_file
 
 log = logging.getLogger("shinsei.intake")
@@ -83,7 +83,8 @@ def process_received(rec: Received, engine: Engine, store, data_dir: Path) -> Do
         log.info("quarantined %s (%s) in %s", rec.sha256[:12], doc.reason, qdir)
     else:
         f = outcome.file
-        assert f is not None
+        if f is None:  # process_file returns the ingested file with every non-quarantined result
+            raise RuntimeError(f"{rec.sha256[:12]}: processed without an ingested file")
         store.save_document_result(
             doc,
             stored_path=str(rec.stored_path),

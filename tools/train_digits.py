@@ -1,7 +1,7 @@
-"""Recipe for `models/digits_cnn.npz`: a small CNN on MNIST samples 0–299 of each digit.
+"""Recipe for `pipeline/ocr/weights/digits_cnn.npz`: a small CNN on MNIST samples 0–299 of each digit.
 
     pip install -e .[train]          # torch (CPU), only for this recipe
-    python -m pipeline.ocr.train_digits
+    python -m tools.train_digits
 
 Only samples 0–299 are used (the project may use 0–399; 300–399 stay unseen for the
 benchmarks). Each digit is also drawn the way a scan delivers it: rotated, slanted, scaled,
@@ -20,7 +20,7 @@ import numpy as np
 
 from pipeline.ocr.digits import MODEL, classify_with, normalise
 
-ASSET = Path(__file__).resolve().parents[2] / "samples" / "assets" / "mnist_digits_0-399.npz"
+ASSET = Path(__file__).resolve().parents[1] / "samples" / "assets" / "mnist_digits_0-399.npz"
 AUGMENTED = 12  # drawings per original sample
 
 

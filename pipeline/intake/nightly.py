@@ -32,11 +32,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 
-from pipeline import jobs
+from pipeline.intake import jobs
 from pipeline.settings import Settings
 from pipeline.store.db import PG_LOCK_NAMESPACE, PG_LOCK_NIGHTLY
-from pipeline.store.models import utcnow
 from pipeline.store.repo import FailedTask, Store
+from pipeline.store.tables import utcnow
 
 log = logging.getLogger("shinsei.batch")
 
@@ -255,7 +255,7 @@ def write_export(ctx: BatchContext, folder: Path, doc_ids: Sequence[int]) -> dic
     """One CSV per form (UTF-8 with BOM, CRLF; 個人番号 masked unless settings say otherwise),
     written to a `.part` file and renamed. Returns {file name: records}."""
     from pipeline.forms.template import load_all_templates
-    from pipeline.mask import mask_my_number
+    from pipeline.privacy import mask_my_number
 
     if not doc_ids:
         return {}
