@@ -16,7 +16,7 @@ from itertools import pairwise
 from typing import Any
 
 from pipeline.forms.template import CrossRule
-from pipeline.normalize import address_prefix_fix, postal_town_issue, snap_address_prefix
+from pipeline.jp.address import address_prefix_fix, postal_town_issue, snap_address_prefix
 from pipeline.result import Issue
 from pipeline.settings import Settings
 

@@ -10,13 +10,9 @@ import pytest
 from stdnum.jp import in_ as mynumber
 
 from pipeline.forms.template import FieldSpec
-from pipeline.normalize import (
-    Normalized,
-    address_prefix_fix,
-    normalize_field,
-    parse_wareki,
-    postal_town_issue,
-)
+from pipeline.jp.address import address_prefix_fix, postal_town_issue
+from pipeline.jp.wareki import parse_wareki
+from pipeline.normalize import Normalized, normalize_field
 
 BOX = (0.0, 0.0, 10.0, 10.0)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from pipeline.normalize import ERAS
+from pipeline.jp.wareki import ERAS
 from pipeline.result import Issue
 
 _OFFSET = re.compile(r"^([+-])(\d+)([ymd])$")

@@ -14,7 +14,6 @@ from typing import Any
 
 import cv2
 import numpy as np
-from stdnum.jp import in_ as mynumber
 
 from pipeline.fields import dates
 from pipeline.fields import ink as inkmod
@@ -23,7 +22,9 @@ from pipeline.fields.geometry import PxBox, grow, mm_box_to_px, shift
 from pipeline.fields.marks import SIGNATURE_OFF, SIGNATURE_ON, read_marks
 from pipeline.forms.template import FieldSpec
 from pipeline.imaging.dropout import drop_form, paper_level
-from pipeline.normalize import PostalLookupError, edit_distance, lookup_postal
+from pipeline.jp import mynumber
+from pipeline.jp.address import PostalLookupError, lookup_postal
+from pipeline.jp.text import edit_distance
 from pipeline.ocr import coverage, digits
 from pipeline.ocr.decode import Constraint, decode, matches
 from pipeline.ocr.lexicon import match_lexicon

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.normalize import edit_distance
+from pipeline.jp.text import edit_distance
 from pipeline.ocr.charsets import label_index
 from pipeline.ocr.ctc import log_likelihoods
 from pipeline.result import Char, Reading

@@ -1,0 +1,60 @@
+"""Text kinds: text_ja (names, addresses), free_text, kana."""
+
+from __future__ import annotations
+
+import re
+
+import jaconv
+
+from pipeline.forms.template import FieldSpec
+from pipeline.jp.address import fold_address_digits
+from pipeline.jp.kana import fix_small_kana
+from pipeline.jp.text import DASH_CLASS, SPACES_RE
+from pipeline.normalize.common import (
+    Normalized,
+    Raw,
+    as_text,
+    charset_issues,
+    is_address_field,
+    issue,
+    length_issue,
+)
+from pipeline.result import Issue
+
+
+def text_ja(spec: FieldSpec, raw: Raw) -> Normalized:
+    # Lines of a multi-line box are wrapping, not structure, in Japanese: join them directly.
+    text = "".join(line.strip() for line in as_text(raw).splitlines())
+    value = SPACES_RE.sub("\u3000", text.strip(" \t\u3000\u00a0"))
+    if is_address_field(spec):
+        value = fold_address_digits(value)
+    issues = charset_issues(spec, value) + length_issue(spec, value)
+    return Normalized(value, tuple(issues))
+
+
+def free_text(spec: FieldSpec, raw: Raw) -> Normalized:
+    lines = [SPACES_RE.sub(" ", line).strip() for line in as_text(raw, "\n").splitlines()]
+    value = "\n".join(lines).strip("\n")
+    value = re.sub(r"\n{3,}", "\n\n", value)
+    if is_address_field(spec):
+        value = fold_address_digits(value)
+    issues = charset_issues(spec, value) + length_issue(spec, value)
+    return Normalized(value, tuple(issues))
+
+
+_KANA_OK = re.compile(r"^[\u30a1-\u30fe]*$")  # katakana, ・ ー ヽ ヾ
+
+
+def kana(spec: FieldSpec, raw: Raw) -> Normalized:
+    text = jaconv.h2z(as_text(raw), kana=True, ascii=False, digit=False)
+    text = jaconv.hira2kata(text)
+    text = re.sub(r"\s+", "", text)
+    # A dash after a kana is a long-vowel mark written or read as a dash.
+    text = re.sub(rf"(?<=[\u30a1-\u30fa]){DASH_CLASS}", "ー", text)
+    text = fix_small_kana(text)
+    issues: list[Issue] = []
+    if not _KANA_OK.match(text):
+        bad = "".join(dict.fromkeys(c for c in text if not _KANA_OK.match(c)))
+        issues.append(issue(spec, "kana_invalid", f"フリガナにカナ以外の文字があります（{bad}）"))
+    issues += length_issue(spec, text)
+    return Normalized(text, tuple(issues))
