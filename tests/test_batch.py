@@ -195,7 +195,7 @@ def test_purge_is_off_until_retention_is_set(settings, store) -> None:
 
 
 def test_a_second_batch_does_nothing_while_one_runs(settings, store) -> None:
-    with batch.nightly_lock(store, Path(settings.data_dir)) as got:
+    with store.nightly_lock(Path(settings.data_dir)) as got:
         assert got
         run = batch.run_nightly(settings, store, lambda s: None, day=DAY)
         assert run.skipped and not run.steps and not run.ok

@@ -317,9 +317,9 @@ def test_correct_field_and_accepted_pages_use_corrected_value(store: Store) -> N
 
 
 def test_accepted_pages_in_batches(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pipeline.store import repo
+    from pipeline.store import export
 
-    monkeypatch.setattr(repo, "_BATCH", 2)
+    monkeypatch.setattr(export, "_BATCH", 2)
     ids = [_save(store, sample_result(f"{i:064x}")) for i in range(5)]
     assert list(_records(store)) == ids
 

@@ -19,8 +19,7 @@ from celery import Celery
 from celery.signals import worker_init, worker_process_init, worker_process_shutdown
 
 from pipeline.settings import Settings, get_settings
-from pipeline.store.db import open_store
-from pipeline.store.repo import Store
+from pipeline.store import Store, open_store
 
 log = logging.getLogger("shinsei.worker")
 

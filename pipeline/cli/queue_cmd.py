@@ -25,8 +25,7 @@ from pipeline.errors import ExitCode, ShinseiError
 from pipeline.intake import jobs
 from pipeline.intake import nightly as batch
 from pipeline.settings import Settings
-from pipeline.store.db import open_store
-from pipeline.store.repo import RecordNotFound, Store
+from pipeline.store import RecordNotFound, Store, open_store
 
 
 class UsageError(ShinseiError):

@@ -19,7 +19,7 @@ from pipeline.errors import ShinseiError
 from pipeline.forms.template import load_all_templates
 from pipeline.privacy import mask_export, mask_my_number
 from pipeline.settings import Settings
-from pipeline.store.db import open_store
+from pipeline.store import open_store
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -21,7 +21,7 @@ from pipeline.intake.receive import process_received, receive
 from pipeline.result import Route
 from pipeline.run import Engine
 from pipeline.settings import Settings
-from pipeline.store.db import open_store
+from pipeline.store import open_store
 
 SKIP_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 

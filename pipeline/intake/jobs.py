@@ -34,7 +34,7 @@ from pathlib import Path
 from pipeline.errors import TemplateError, TransientError
 from pipeline.intake.receive import Received, originals_path, process_received, receive
 from pipeline.settings import Settings
-from pipeline.store.repo import Store
+from pipeline.store import Store
 from pipeline.store.tables import FINAL_STATUSES, utcnow
 
 log = logging.getLogger("shinsei.jobs")

@@ -16,26 +16,21 @@ and a person running it by hand cannot overlap. Every step is safe to run again 
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import fcntl
 import json
 import logging
 import shutil
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import text
-
 from pipeline.intake import jobs
 from pipeline.settings import Settings
-from pipeline.store.db import PG_LOCK_NAMESPACE, PG_LOCK_NIGHTLY
-from pipeline.store.repo import FailedTask, Store
+from pipeline.store import FailedTask, Store
 from pipeline.store.tables import utcnow
 
 log = logging.getLogger("shinsei.batch")
@@ -142,7 +137,7 @@ def run_nightly(
             f"unknown nightly step(s) {', '.join(unknown)}; the steps are {', '.join(step_names())}"
         )
     ctx = BatchContext(settings, store, day, enqueue, now)
-    with nightly_lock(store, ctx.data_dir) as got:
+    with store.nightly_lock(ctx.data_dir) as got:
         if not got:
             log.warning("another nightly batch is running; this one does nothing")
             return BatchRun(day, skipped="another nightly batch is running")
@@ -162,35 +157,6 @@ def run_nightly(
         run = BatchRun(day, tuple(results))
         store.audit(ctx.actor, "batch_nightly", detail=run.export())
         return run
-
-
-@contextlib.contextmanager
-def nightly_lock(store: Store, data_dir: Path) -> Iterator[bool]:
-    """Yields True while this process holds the nightly lock, False if another holds it."""
-    if store.dialect == "postgresql":
-        args = {"ns": PG_LOCK_NAMESPACE, "key": PG_LOCK_NIGHTLY}
-        with store.engine.connect() as conn:
-            got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:ns, :key)"), args).scalar())
-            conn.commit()
-            try:
-                yield got
-            finally:
-                if got:
-                    conn.execute(text("SELECT pg_advisory_unlock(:ns, :key)"), args)
-                    conn.commit()
-        return
-    path = data_dir / "locks" / "nightly.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 # --------------------------------------------------------------------------- the steps

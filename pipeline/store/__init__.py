@@ -1,22 +1,17 @@
-"""The store: documents, pages, fields, review corrections, status history, the hash-chained audit log
-and failed tasks, on SQLite (default, under data_dir) or PostgreSQL. Schema by Alembic.
+"""The store: documents, pages, fields, review corrections, status history, the hash-chained audit log,
+failed tasks, queue claims and export marks, on SQLite (default, under data_dir) or PostgreSQL.
+Schema by Alembic (tables.py, migrations/). One module per concern; `Store` (facade.py) joins them.
 
     store = open_store(settings)            # engine + `alembic upgrade head`
     doc_id = store.save_document_result(result, stored_path=..., kind="pdf", size_bytes=..., page_count=2)
 """
 
-from pipeline.store.db import Database, is_transient, make_engine, open_store, upgrade_database
-from pipeline.store.repo import (
-    Attempt,
-    DocState,
-    DocumentSummary,
-    FailedTask,
-    RecordNotFound,
-    Store,
-    append_audit,
-    redact,
-    verify_audit_chain,
-)
+from pipeline.store.audit import append_audit, redact, verify_audit_chain
+from pipeline.store.claims import Attempt, DocState
+from pipeline.store.db import Database, is_transient, make_engine, upgrade_database
+from pipeline.store.documents import DocumentSummary, RecordNotFound
+from pipeline.store.facade import Store, open_store
+from pipeline.store.failed import FailedTask
 from pipeline.store.tables import FINAL_STATUSES, STATUSES
 
 __all__ = [

@@ -1,7 +1,8 @@
 """Engine, sessions, schema upgrades and error mapping for the store.
 
-`open_store(settings_or_url)` is the entry point: it makes the engine (SQLite: WAL, 30 s busy timeout,
-foreign keys; PostgreSQL: pre-ping), runs `alembic upgrade head`, and returns a `Store`.
+`make_engine` makes the engine (SQLite: WAL, 30 s busy timeout,
+foreign keys; PostgreSQL: pre-ping), and `upgrade_engine` runs `alembic upgrade head`; `pipeline.store.open_store` does both and
+returns a `Store`.
 Database errors that may pass on retry (locked SQLite file, refused connection, serialisation
 failure) are raised as `pipeline.errors.TransientError`.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -21,9 +22,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.errors import TransientError
 from pipeline.settings import Settings
-
-if TYPE_CHECKING:
-    from pipeline.store.repo import Store
 
 STORE_DIR = Path(__file__).resolve().parent
 ALEMBIC_INI = STORE_DIR / "alembic.ini"
@@ -171,17 +169,3 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
-
-
-def open_store(settings_or_url: Settings | str | URL, *, upgrade: bool = True) -> Store:
-    """Open (and by default migrate) the store named by settings (`resolved_database_url()`) or a URL."""
-    from pipeline.store.repo import Store
-
-    engine = make_engine(settings_or_url)
-    try:
-        if upgrade:
-            upgrade_engine(engine)
-    except BaseException:
-        engine.dispose()
-        raise
-    return Store(engine)
