@@ -16,7 +16,7 @@ from kombu.exceptions import ChannelError, OperationalError
 from celeryconfig import RETRY_BACKOFF_MAX_S
 from pipeline.errors import TransientError
 from pipeline.intake import jobs
-from pipeline.intake import nightly as batch
+from pipeline.intake.nightly import run_nightly
 from pipeline.settings import get_settings
 from workers.app import app, resources
 
@@ -52,9 +52,7 @@ def process_document(self: Task, sha256: str) -> str:
 @app.task(bind=True, name="shinsei.nightly", time_limit=6 * 3600, soft_time_limit=6 * 3600 - 60)
 def nightly(self: Task, day: str | None = None) -> dict[str, Any]:
     r = resources()
-    run = batch.run_nightly(
-        r.settings, r.store, enqueue_document, day=date.fromisoformat(day) if day else None
-    )
+    run = run_nightly(r.settings, r.store, enqueue_document, day=date.fromisoformat(day) if day else None)
     return run.export()
 
 

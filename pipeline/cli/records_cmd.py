@@ -7,17 +7,17 @@ given, and revealing is audit-logged as such.
 from __future__ import annotations
 
 import argparse
-import csv
-import getpass
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
+from pipeline.adapters import csv_file
+from pipeline.cli.common import actor
 from pipeline.cli.pages_view import print_pages
 from pipeline.errors import ShinseiError
 from pipeline.forms.template import load_all_templates
-from pipeline.privacy import mask_export, mask_my_number
+from pipeline.privacy import mask_export
 from pipeline.settings import Settings
 from pipeline.store import open_store
 
@@ -38,13 +38,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--form", default=None, help="only this form id")
     p.add_argument("--include-my-number", action="store_true", help="export 個人番号 unmasked (audit-logged)")
     p.set_defaults(func=export)
-
-
-def _actor() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name in some containers
-        return "cli"
 
 
 def status(args: argparse.Namespace, settings: Settings) -> int:
@@ -85,7 +78,7 @@ def show(args: argparse.Namespace, settings: Settings) -> int:
     doc = store.get_document(row.id)
     has_my_number = any(f.kind == "my_number" and f.value for p in doc.pages for f in p.fields)
     store.audit(
-        _actor(),
+        actor(),
         "reveal_my_number" if args.reveal else "view",
         document_id=row.id,
         detail={"via": "cli show"},
@@ -113,27 +106,15 @@ def export(args: argparse.Namespace, settings: Settings) -> int:
     form_id = args.form or next(iter(templates))
     if form_id not in templates:
         raise ShinseiError(f"no form {form_id!r} (known: {', '.join(templates)})", reason="bad_args")
-    tpl = templates[form_id]
-    names = [f.name for f in tpl.fields]
-    my_number_fields = {f.name for f in tpl.fields if f.kind == "my_number"}
-    args.csv.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.csv.with_suffix(args.csv.suffix + ".part")
-    rows_written = 0
-    with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\r\n")
-        writer.writerow(["document_id", "sha256", "page", "form_id", *names])
-        for summary, page_index, values in store.accepted_pages(form_id=form_id):
-            out = []
-            for n in names:
-                v = values.get(n)
-                if n in my_number_fields and not args.include_my_number:
-                    v = mask_my_number(v)
-                out.append("・".join(v) if isinstance(v, list) else ("" if v is None else v))
-            writer.writerow([summary.id, summary.sha256, page_index + 1, form_id, *out])
-            rows_written += 1
-    tmp.replace(args.csv)
+    rows_written = csv_file.write_records(
+        args.csv,
+        form_id,
+        templates[form_id],
+        store.accepted_pages(form_id=form_id),
+        include_my_number=bool(args.include_my_number),
+    )
     store.audit(
-        _actor(),
+        actor(),
         "export",
         detail={
             "file": args.csv.name,

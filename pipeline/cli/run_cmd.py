@@ -17,11 +17,12 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from pipeline.intake import follow
 from pipeline.intake.receive import process_received, receive
 from pipeline.result import Route
 from pipeline.run import Engine
 from pipeline.settings import Settings
-from pipeline.store import open_store
+from pipeline.store import DocState, open_store
 
 SKIP_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 
@@ -61,9 +62,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     data_dir = Path(settings.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    if settings.broker_url:  # queue to the workers and follow progress (pipeline/cli/queue_cmd.py)
-        from pipeline.cli.queue_cmd import run_via_broker
-
+    if settings.broker_url:  # queue to the workers and follow progress (pipeline/intake/follow.py)
         started = time.monotonic()
         counts, pages = run_via_broker(files, settings, args.json)
         print_summary(counts, pages, time.monotonic() - started, data_dir, args.json)
@@ -95,6 +94,36 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             )
     print_summary(counts, pages, time.monotonic() - started, data_dir, args.json)
     return 0
+
+
+def run_via_broker(files: list[Path], settings: Settings, json_lines: bool) -> tuple[Counter[str], int]:
+    """`shinsei run` with a broker: submit every file, enqueue the new ones, then follow them in the
+    store with a progress bar until each is in a final state. Returns (counts by route, pages)."""
+    import json
+
+    from workers.tasks import enqueue_document, queue_depth
+
+    store = open_store(settings)
+    counts: Counter[str] = Counter()
+    waiting = follow.submit_all(files, settings, store, enqueue_document, counts)
+    bar = tqdm(total=len(waiting), unit="file", disable=not sys.stderr.isatty(), file=sys.stderr)
+
+    def finished(name: str, sha: str, st: DocState) -> None:
+        bar.update(1)
+        if json_lines:
+            route = st.route or st.status
+            print(
+                json.dumps(
+                    {"file": name, "sha256": sha, "route": route, "reason": st.reason}, ensure_ascii=False
+                )
+            )
+
+    def warn(message: str) -> None:
+        print(f"shinsei: {message}", file=sys.stderr)
+
+    pages = follow.follow(waiting, settings, store, enqueue_document, queue_depth, counts, finished, warn)
+    bar.close()
+    return counts, pages
 
 
 def print_summary(counts: Counter[str], pages: int, elapsed: float, data_dir: Path, json_lines: bool) -> None:

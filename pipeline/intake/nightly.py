@@ -16,7 +16,6 @@ and a person running it by hand cannot overlap. Every step is safe to run again 
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import shutil
@@ -28,6 +27,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pipeline.adapters import csv_file
+from pipeline.forms.template import load_all_templates
 from pipeline.intake import jobs
 from pipeline.settings import Settings
 from pipeline.store import FailedTask, Store
@@ -220,36 +221,19 @@ def export_accepted(ctx: BatchContext) -> dict[str, Any]:
 def write_export(ctx: BatchContext, folder: Path, doc_ids: Sequence[int]) -> dict[str, int]:
     """One CSV per form (UTF-8 with BOM, CRLF; 個人番号 masked unless settings say otherwise),
     written to a `.part` file and renamed. Returns {file name: records}."""
-    from pipeline.forms.template import load_all_templates
-    from pipeline.privacy import mask_my_number
-
     if not doc_ids:
         return {}
     templates = {t.form_id: t for t in load_all_templates(Path(ctx.settings.templates_dir))}
-    by_form: dict[str, list[tuple[Any, int, dict[str, Any]]]] = {}
+    by_form: dict[str, list[csv_file.Record]] = {}
     for summary, page, values in ctx.store.pages_of(doc_ids):
         by_form.setdefault(summary.form_id or "unknown", []).append((summary, page, values))
     folder.mkdir(parents=True, exist_ok=True)
     written: dict[str, int] = {}
     for form_id, rows in sorted(by_form.items()):
-        tpl = templates.get(form_id)
-        names = [f.name for f in tpl.fields] if tpl else sorted({k for _, _, v in rows for k in v})
-        secret = {f.name for f in tpl.fields if f.kind == "my_number"} if tpl else set()
         path = folder / f"{form_id}.csv"
-        tmp = path.with_suffix(".csv.part")
-        with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
-            w = csv.writer(fh, lineterminator="\r\n")
-            w.writerow(["document_id", "sha256", "page", "form_id", *names])
-            for summary, page, values in rows:
-                out = []
-                for n in names:
-                    v = values.get(n)
-                    if n in secret and not ctx.settings.export_include_my_number:
-                        v = mask_my_number(v)
-                    out.append("・".join(v) if isinstance(v, list) else ("" if v is None else v))
-                w.writerow([summary.id, summary.sha256, page + 1, form_id, *out])
-        tmp.replace(path)
-        written[path.name] = len(rows)
+        written[path.name] = csv_file.write_records(
+            path, form_id, templates.get(form_id), rows, ctx.settings.export_include_my_number
+        )
     manifest = {"batch": export_key(ctx.day), "documents": len(set(doc_ids)), "files": written}
     (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", "utf-8")
     return written
