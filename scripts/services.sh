@@ -17,5 +17,5 @@ if ! pg_up; then
     pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
     for _ in $(seq 50); do pg_up && break; sleep 0.2; done
   fi
-  pg_up || echo "services: PostgreSQL is not answering on 127.0.0.1:5432; its tests will fail (set SHINSEI_TEST_PG_URL to another server)" >&2
+  pg_up || echo "services: PostgreSQL is not answering on 127.0.0.1:5432; its tests will fail" >&2
 fi

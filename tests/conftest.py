@@ -1,18 +1,84 @@
-"""Shared fixtures: the real engine (templates + ONNX model), loaded once per test session."""
+"""Fixtures shared by every test directory.
+
+tests/unit         no services and no OCR model (tests/unit/conftest.py refuses to load it)
+tests/integration  the real OCR model (marker `model`) and/or PostgreSQL, Redis, Celery workers
+                   (marker `services`); also the sample generator's tests, which render pages
+                   with real fonts for a minute and so do not fit the unit suite's time
+tests/e2e          the browser tests of the review page (see tests/e2e/README.md)
+
+Select with markers: `pytest -m "not model and not services"`, `pytest tests/unit`.
+"""
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg2
 import pytest
+
+from pipeline.settings import Settings, get_settings
+from pipeline.store import Store, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "samples" / "demo"
+PG_ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=5"
 
 
 @pytest.fixture(scope="session")
 def engine():
+    """The real engine (templates + ONNX model), loaded once per test session."""
     from pipeline.run import Engine
-    from pipeline.settings import Settings
 
     return Engine.load(Settings(data_dir=Path("/nonexistent-not-used")))
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings with a fresh data directory (SQLite store, originals, crops) under tmp_path."""
+    return Settings(data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[Store]:
+    """An embedded SQLite store in the test's data directory."""
+    s = open_store(settings)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """Environment for calling `pipeline.cli.main.main` in embedded mode (no broker, SQLite)."""
+    for k in ("SHINSEI_BROKER_URL", "SHINSEI_DATABASE_URL"):
+        monkeypatch.delenv(k, raising=False)
+    monkeypatch.setenv("SHINSEI_DATA_DIR", str(tmp_path / "cli-data"))
+    get_settings.cache_clear()
+    yield get_settings()
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL database of its own (127.0.0.1:5432, user postgres), dropped at the end.
+    Never skipped: a missing server fails the test."""
+    try:
+        admin = psycopg2.connect(PG_ADMIN_DSN)
+    except psycopg2.OperationalError as exc:
+        pytest.fail(
+            f"PostgreSQL is not answering at 127.0.0.1:5432 as user postgres ({exc}). "
+            "Start the server (scripts/services.sh; CI does); these tests do not skip it.",
+            pytrace=False,
+        )
+    admin.autocommit = True
+    name = f"shinsei_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()

@@ -14,7 +14,7 @@ So the second close is skipped when collect has already detached the transport, 
 Celery 5.6 did. The channel keeps its pool, and the late ack reaches the restarted Redis (a
 harmless no-op there) or, while Redis is still down, is logged as a connection error. Nothing is
 lost: the running document finishes and is stored, and a document whose message Redis lost is
-queued again from the database (pipeline/intake/jobs.py). tests/test_queue.py reproduces the crash every
+queued again from the database (pipeline/intake/jobs.py). tests/integration/test_queue.py reproduces the crash every
 time without this. Set in celeryconfig.py as `worker_consumer`.
 """
 

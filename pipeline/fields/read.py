@@ -3,86 +3,31 @@
 Hands on one `RawField` per template field: the raw reading (text, chosen option(s) or a bool),
 its per-character probabilities, a confidence, reading problems (e.g. a correction mark), the
 pixel box, and the ink crop for the review page. Normalisation and validation come after.
+
+What differs by kind is looked up in two tables, `PLANNERS` (marks read here, text cut into OCR
+jobs) and `FINISHERS` (OCR readings joined into the raw value); the corrections applied to the
+recogniser's output are the named passes of passes.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 import cv2
 import numpy as np
 
-from pipeline.fields import dates
+from pipeline.fields import dates, passes
 from pipeline.fields import ink as inkmod
-from pipeline.fields.furigana import read_with_name
 from pipeline.fields.geometry import PxBox, grow, mm_box_to_px, shift
 from pipeline.fields.marks import SIGNATURE_OFF, SIGNATURE_ON, read_marks
+from pipeline.fields.plan import CONSTRAINTS, DATE_PART, Job, RawField, Region
 from pipeline.forms.template import FieldSpec
 from pipeline.imaging.dropout import drop_form, paper_level
-from pipeline.jp import mynumber
-from pipeline.jp.address import PostalLookupError, lookup_postal
-from pipeline.jp.text import edit_distance
-from pipeline.ocr import coverage, digits
-from pipeline.ocr.decode import Constraint, decode, matches
-from pipeline.ocr.lexicon import match_lexicon
+from pipeline.ocr.decode import Constraint, decode
+from pipeline.ocr.recognizer import Recognizer
 from pipeline.result import Char, Issue, Reading
-
-WAREKI_PATTERN = "(令和|平成|昭和)(元|D{1,2})年D{1,2}月D{1,2}日"
-
-CONSTRAINTS: dict[str, Constraint] = {
-    "text_ja": Constraint("name"),
-    "free_text": Constraint("free"),
-    "kana": Constraint("furigana"),
-    "number": Constraint("number", "D{1,3}"),
-    "postal_code": Constraint("postal", "D{3}-D{4}|D{7}"),
-    # Japanese numbers: a landline is 10 digits (0 + area code of 1-4 digits + local), a mobile
-    # 11 (070/080/090), plus 050 and 0120. The grammar fixes the leading 0 and the length.
-    "phone": Constraint(
-        "phone",
-        "0D-D{4}-D{4}|0D{2}-D{3}-D{4}|0D{3}-D{2}-D{4}|0D{4}-D-D{4}|0(7|8|9)0-D{4}-D{4}|050-D{4}-D{4}"
-        "|0120-D{3}-D{3}|0D{9}|0(7|8|9)0D{8}",
-    ),
-    "date_wareki": Constraint("wareki", WAREKI_PATTERN),
-    "date": Constraint("date", "D{4}/D{1,2}/D{1,2}|D{4}年D{1,2}月D{1,2}日"),
-    "digits": Constraint("digits"),
-    "my_number": Constraint("digits", "D{12}"),
-}
-DATE_PART = Constraint("wareki", "元|D{1,2}")
-DISAGREE_CONFIDENCE = 0.5
-TEXT_KINDS = frozenset(CONSTRAINTS)
-
-
-@dataclass
-class RawField:
-    spec: FieldSpec
-    raw: Any = None  # str for text kinds, str|None for choice, list[str], bool
-    chars: tuple[Char, ...] = ()
-    confidence: float = 1.0
-    issues: list[Issue] = field(default_factory=list)
-    box_px: PxBox | None = None
-    crop: np.ndarray | None = None  # grey ink crop (after dropout) for review
-
-
-@dataclass(frozen=True)
-class Region:
-    blank: PxBox  # the box on the blank (and on the print mask)
-    page: PxBox  # the same box on the aligned page after local registration
-
-
-@dataclass
-class _Job:
-    """One OCR crop wanted by a field (a field may want several: date parts, lines)."""
-
-    field: str
-    slot: str
-    crop: np.ndarray
-    constraint: Constraint
-    words: tuple[str, ...] | None = None  # the closed list the value must come from, if any
-    ink: np.ndarray | None = None  # the crop's ink mask, for the digit second opinion
-    kind: str = ""
 
 
 class PageReader:
@@ -134,7 +79,7 @@ class PageReader:
         return inkmod.clean(m, self.min_area)
 
     # -- per kind -------------------------------------------------------------------------
-    def text_jobs(self, rf: RawField, slot: str, b: Region, constraint: Constraint) -> list[_Job]:
+    def text_jobs(self, rf: RawField, slot: str, b: Region, constraint: Constraint) -> list[Job]:
         crop = self.crop(b)
         paper = inkmod.paper_level(crop)
         mask = self.ink_mask(b, crop, paper)
@@ -162,48 +107,87 @@ class PageReader:
         sub = np.where(keep, inkmod.whiten(crop[y0:y1, x0:x1], paper), 255).astype(np.uint8)
         bands = inkmod.split_lines(mask[y0:y1, x0:x1], rf.spec.lines)
         if len(bands) <= 1:
-            return [_Job(rf.spec.name, slot, sub, constraint, ink=mask[y0:y1, x0:x1], kind=rf.spec.kind)]
+            return [Job(rf.spec.name, slot, sub, constraint, ink=mask[y0:y1, x0:x1], kind=rf.spec.kind)]
         return [
-            _Job(rf.spec.name, f"{slot}#{i}", sub[max(0, a - 2) : b2 + 2], constraint)
+            Job(rf.spec.name, f"{slot}#{i}", sub[max(0, a - 2) : b2 + 2], constraint)
             for i, (a, b2) in enumerate(bands)
         ]
 
-    def plan(self, spec: FieldSpec) -> tuple[RawField, list[_Job]]:
+    def plan(self, spec: FieldSpec) -> tuple[RawField, list[Job]]:
+        """Read what needs no OCR (marks) now; for text, the OCR jobs to recognise."""
         rf = RawField(spec)
         b = self.px(spec.box)
         rf.box_px = b.page
         x, y, w, h = grow(b.page, max(4, self.dpi // 25), self.size)
         rf.crop = self.aligned[y : y + h, x : x + w]  # as scanned, print included, for the reviewer
-        kind = spec.kind
-        if kind in ("choice", "multi_choice", "checkbox"):
-            self._read_options(rf)
-            return rf, []
-        if kind == "signature":
-            mask = self.ink_mask(b)
-            r = read_marks([mask], SIGNATURE_ON, SIGNATURE_OFF)
-            rf.raw, rf.confidence = r.marked[0], r.confidence
-            return rf, []
-        if kind == "date_wareki" and spec.parts is not None:
-            words = self._part_words(spec)
-            jobs = []
-            for slot in ("year", "month", "day"):
-                part_jobs = self.text_jobs(rf, slot, self.px(getattr(spec.parts, slot)), DATE_PART)
-                if len(part_jobs) == 1:
-                    part_jobs[0].words = words[slot]
-                jobs += part_jobs
-            return rf, jobs
-        constraint = CONSTRAINTS[kind]
-        if kind == "date_wareki" and spec.date_range is not None:
-            lo, hi = dates.resolve(spec.date_range, self.today)
-            constraint = Constraint("wareki", dates.wareki_pattern(lo, hi))
-        if spec.charset:
+        return rf, PLANNERS.get(spec.kind, PageReader._plan_text)(self, rf, b)
+
+    # -- planning, per kind -----------------------------------------------------------------
+    def _plan_checkbox(self, rf: RawField, b: Region) -> list[Job]:
+        r = read_marks([self.ink_mask(self.px(rf.spec.box, 0.5))])
+        rf.raw, rf.confidence = r.marked[0], r.confidence
+        return []
+
+    def _marked_options(self, rf: RawField) -> tuple[Any, list[str]]:
+        opts = rf.spec.options or []
+        r = read_marks([self.ink_mask(self.px(o.box, 0.5)) for o in opts])
+        rf.confidence = r.confidence
+        return r, [o.value for o, m in zip(opts, r.marked, strict=True) if m]
+
+    def _plan_multi_choice(self, rf: RawField, b: Region) -> list[Job]:
+        _, rf.raw = self._marked_options(rf)
+        return []
+
+    def _plan_choice(self, rf: RawField, b: Region) -> list[Job]:
+        r, chosen = self._marked_options(rf)
+        if len(chosen) > 1:
+            opts = rf.spec.options or []
+            rf.raw = max(zip(r.ratios, [o.value for o in opts], strict=True))[1]
+            rf.confidence = 0.0
+            rf.issues.append(Issue("multiple_marks", "複数の選択肢に印があります。", (rf.spec.name,)))
+        else:
+            rf.raw = chosen[0] if chosen else None
+        return []
+
+    def _plan_signature(self, rf: RawField, b: Region) -> list[Job]:
+        r = read_marks([self.ink_mask(b)], SIGNATURE_ON, SIGNATURE_OFF)
+        rf.raw, rf.confidence = r.marked[0], r.confidence
+        return []
+
+    def _plan_date_wareki(self, rf: RawField, b: Region) -> list[Job]:
+        spec = rf.spec
+        if spec.parts is None:
+            constraint = CONSTRAINTS["date_wareki"]
+            if spec.date_range is not None:
+                lo, hi = dates.resolve(spec.date_range, self.today)
+                constraint = Constraint("wareki", dates.wareki_pattern(lo, hi))
+            return self._text(rf, b, constraint)
+        words = self._part_words(spec)
+        jobs = []
+        for slot in ("year", "month", "day"):
+            part_jobs = self.text_jobs(rf, slot, self.px(getattr(spec.parts, slot)), DATE_PART)
+            if len(part_jobs) == 1:
+                part_jobs[0].words = words[slot]
+            jobs += part_jobs
+        return jobs
+
+    def _plan_digits(self, rf: RawField, b: Region) -> list[Job]:
+        if rf.spec.cells is None:
+            return self._plan_text(rf, b)
+        # Digit boxes: exactly as many digits as boxes, whatever charset the template names.
+        return self._text(rf, b, Constraint("digits", f"D{{{rf.spec.cells.count}}}"), charset=False)
+
+    def _plan_text(self, rf: RawField, b: Region) -> list[Job]:
+        return self._text(rf, b, CONSTRAINTS[rf.spec.kind])
+
+    def _text(self, rf: RawField, b: Region, constraint: Constraint, charset: bool = True) -> list[Job]:
+        spec = rf.spec
+        if charset and spec.charset:
             constraint = Constraint(spec.charset, constraint.pattern)
-        if kind == "digits" and spec.cells is not None:
-            constraint = Constraint("digits", f"D{{{spec.cells.count}}}")
         jobs = self.text_jobs(rf, "text", b, constraint)
         if spec.vocabulary and len(jobs) == 1:
             jobs[0].words = self.vocabularies.get(spec.vocabulary)
-        return rf, jobs
+        return jobs
 
     def _part_words(self, spec: FieldSpec) -> dict[str, tuple[str, ...] | None]:
         """Valid numbers for each box of a boxed date: years only inside the field's date range."""
@@ -213,25 +197,6 @@ class PageReader:
             eras = [spec.era] if spec.era else [o.value for o in spec.era_options or []]
             years = dates.year_words(eras, lo, hi) or None
         return {"year": years, "month": dates.MONTH_WORDS, "day": dates.DAY_WORDS}
-
-    def _read_options(self, rf: RawField) -> None:
-        spec = rf.spec
-        if spec.kind == "checkbox":
-            r = read_marks([self.ink_mask(self.px(spec.box, 0.5))])
-            rf.raw, rf.confidence = r.marked[0], r.confidence
-            return
-        opts = spec.options or []
-        r = read_marks([self.ink_mask(self.px(o.box, 0.5)) for o in opts])
-        chosen = [o.value for o, m in zip(opts, r.marked, strict=True) if m]
-        rf.confidence = r.confidence
-        if spec.kind == "multi_choice":
-            rf.raw = chosen
-        elif len(chosen) > 1:
-            rf.raw = max(zip(r.ratios, [o.value for o in opts], strict=True))[1]
-            rf.confidence = 0.0
-            rf.issues.append(Issue("multiple_marks", "複数の選択肢に印があります。", (spec.name,)))
-        else:
-            rf.raw = chosen[0] if chosen else None
 
     def _era(self, spec: FieldSpec) -> tuple[str | None, float]:
         if spec.era:
@@ -243,133 +208,68 @@ class PageReader:
             return (max(zip(r.ratios, [o.value for o in opts], strict=True))[1] if chosen else None), 0.0
         return chosen[0], r.confidence
 
+    # -- finishing, per kind ----------------------------------------------------------------
     def finish(self, rf: RawField, readings: dict[str, list[Reading]]) -> RawField:
         """Combine the OCR readings of a field's crops into its raw value."""
-        spec = rf.spec
-        if spec.kind in ("choice", "multi_choice", "checkbox", "signature"):
-            return rf
-        if spec.kind == "date_wareki" and spec.parts is not None:
-            parts = {s: _join(readings.get(s, [])) for s in ("year", "month", "day")}
-            if not any(p.text for p in parts.values()):
-                era, _ = self._era(spec)
-                rf.raw, rf.confidence = "", 1.0
-                return rf
-            era, era_conf = self._era(spec)
-            rf.raw = f"{era or ''}{parts['year'].text}年{parts['month'].text}月{parts['day'].text}日"
-            chars = [Char(era or "?", era_conf)]
-            for p, unit in ((parts["year"], "年"), (parts["month"], "月"), (parts["day"], "日")):
-                chars += list(p.chars) if p.chars else [Char("?", 0.0)]
-                chars.append(Char(unit, 1.0))
-            rf.chars = tuple(chars)
-            rf.confidence = min(c.prob for c in chars)
-            return rf
+        finisher = FINISHERS.get(rf.spec.kind, PageReader._finish_text)
+        return finisher(self, rf, readings)
+
+    def _finish_read(self, rf: RawField, readings: dict[str, list[Reading]]) -> RawField:
+        return rf  # marks: read while planning
+
+    def _finish_text(self, rf: RawField, readings: dict[str, list[Reading]]) -> RawField:
         r = _join(readings.get("text", []))
         rf.raw = r.text
         rf.chars = r.chars
         rf.confidence = r.confidence if r.text else 1.0
-        if spec.cells and spec.cells.groups and spec.kind == "postal_code" and r.text.isdigit():
-            g = spec.cells.groups
-            rf.raw = r.text[: g[0]] + spec.cells.separator + r.text[g[0] :]
+        return rf
+
+    def _finish_postal_code(self, rf: RawField, readings: dict[str, list[Reading]]) -> RawField:
+        rf = self._finish_text(rf, readings)
+        cells = rf.spec.cells
+        if cells and cells.groups and rf.raw.isdigit():
+            g = cells.groups
+            rf.raw = rf.raw[: g[0]] + cells.separator + rf.raw[g[0] :]
+        return rf
+
+    def _finish_date_wareki(self, rf: RawField, readings: dict[str, list[Reading]]) -> RawField:
+        spec = rf.spec
+        if spec.parts is None:
+            return self._finish_text(rf, readings)
+        parts = {s: _join(readings.get(s, [])) for s in ("year", "month", "day")}
+        if not any(p.text for p in parts.values()):
+            rf.raw, rf.confidence = "", 1.0
+            return rf
+        era, era_conf = self._era(spec)
+        rf.raw = f"{era or ''}{parts['year'].text}年{parts['month'].text}月{parts['day'].text}日"
+        chars = [Char(era or "?", era_conf)]
+        for p, unit in ((parts["year"], "年"), (parts["month"], "月"), (parts["day"], "日")):
+            chars += list(p.chars) if p.chars else [Char("?", 0.0)]
+            chars.append(Char(unit, 1.0))
+        rf.chars = tuple(chars)
+        rf.confidence = min(c.prob for c in chars)
         return rf
 
 
-def _validity(job: _Job) -> Callable[[str], bool] | None:
-    """What a repaired reading must satisfy: the field's list or grammar, and for a 個人番号 its
-    check digit."""
-    pattern = job.constraint.pattern
-    if job.words:
-        return frozenset(job.words).__contains__
-    if job.kind == "my_number":
-        return mynumber.is_valid
-    if pattern is None:
-        return None
-    return lambda text: matches(pattern, text)
-
-
-def _second_digit_reader(job: _Job, reading: Reading) -> bool:
-    """Whether the digit classifier reads this crop's digits too: any one-line crop with digits
-    (phone, postal code, 個人番号, a house number in an address), except dates, whose numbers are
-    read against the list of valid ones and where fusing fixed as many as it broke, and crops
-    read against a closed list."""
-    return (
-        job.ink is not None
-        and not job.words
-        and job.constraint.charset != "wareki"
-        and any(c.isdigit() for c in reading.text)
-    )
-
-
-def _repaired(reading: Reading, best: str, posterior: float) -> Reading:
-    """`best` in place of `reading`: changed characters carry the repair's posterior as their
-    probability, unchanged ones keep the recogniser's."""
-    return Reading(
-        best,
-        tuple(
-            Char(ch, posterior if ch != reading.text[i] else c.prob)
-            for i, (ch, c) in enumerate(zip(best, reading.chars, strict=False))
-        ),
-    )
-
-
-def _fix_check_digit(
-    probs: np.ndarray, labels: Any, reading: Reading, op: digits.Opinion | None
-) -> Reading | None:
-    """A 12-digit 個人番号 whose check digit fails has (almost always) one misread digit: try every
-    single-digit change that passes, and keep the one the two digit readers find most likely."""
-    text = reading.text
-    if len(text) != 12 or not text.isdigit() or mynumber.is_valid(text):
-        return None
-    cands = [
-        text[:i] + d + text[i + 1 :]
-        for i in range(12)
-        for d in "0123456789"
-        if d != text[i] and mynumber.is_valid(text[:i] + d + text[i + 1 :])
-    ]
-    ranked = digits.rank(probs, labels, cands, op)
-    if not ranked:
-        return None
-    return _repaired(reading, *ranked[0])
-
-
-def _postal_fits(code: str, address: str) -> bool:
-    """The code exists, and (when an address was read) its city starts the address, give or take
-    one misread character."""
-    try:
-        rec = lookup_postal(code)
-    except PostalLookupError:
-        return True  # no postal data to judge by: leave the reading alone
-    if rec is None:
-        return False
-    if not address:
-        return True
-    for r in [rec, *(getattr(rec, "alternates", None) or [])]:
-        for place in (f"{r.prefecture}{r.city}", r.city):
-            if edit_distance(address[: len(place)], place) <= 1:
-                return True
-    return False
-
-
-def _fix_postal(
-    probs: np.ndarray, labels: Any, reading: Reading, address: str, op: digits.Opinion | None
-) -> Reading | None:
-    """A postal code that does not exist, or names another city than the address, most often has
-    one misread digit: keep the likeliest single-digit change that fits the address."""
-    text = reading.text
-    digits_only = text.replace("-", "")
-    if len(digits_only) != 7 or not digits_only.isdigit() or _postal_fits(digits_only, address):
-        return None
-    pos = [i for i, ch in enumerate(text) if ch.isdigit()]
-    cands = []
-    for i in pos:
-        for d in "0123456789":
-            if d != text[i]:
-                cand = text[:i] + d + text[i + 1 :]
-                if _postal_fits(cand.replace("-", ""), address) and address:
-                    cands.append(cand)
-    ranked = digits.rank(probs, labels, cands, op)
-    if not ranked:
-        return None
-    return _repaired(reading, *ranked[0])
+Planner = Callable[[PageReader, RawField, Region], list[Job]]
+Finisher = Callable[[PageReader, RawField, dict[str, list[Reading]]], RawField]
+# By kind; a kind not listed is plain text (PageReader._plan_text / _finish_text).
+PLANNERS: dict[str, Planner] = {
+    "checkbox": PageReader._plan_checkbox,
+    "choice": PageReader._plan_choice,
+    "multi_choice": PageReader._plan_multi_choice,
+    "signature": PageReader._plan_signature,
+    "date_wareki": PageReader._plan_date_wareki,
+    "digits": PageReader._plan_digits,
+}
+FINISHERS: dict[str, Finisher] = {
+    "checkbox": PageReader._finish_read,
+    "choice": PageReader._finish_read,
+    "multi_choice": PageReader._finish_read,
+    "signature": PageReader._finish_read,
+    "date_wareki": PageReader._finish_date_wareki,
+    "postal_code": PageReader._finish_postal_code,
+}
 
 
 def _drop_struck(
@@ -400,37 +300,14 @@ def _join(readings: list[Reading]) -> Reading:
     return Reading("".join(r.text for r in readings), tuple(c for r in readings for c in r.chars))
 
 
-# What reading noticed about a field beyond its text, as (message, severity); {label} is the
-# field's printed label.
-READING_FLAGS: dict[str, tuple[str, str]] = {
-    "not_in_list": ("「{label}」が一覧にない値です。確認してください。", "error"),
-    "check_digit_corrected": (
-        "チェックデジットが合わないため、最も確からしい番号に1桁直しました。原本と照合してください。",
-        "error",
-    ),
-    "postal_corrected": (
-        "郵便番号が住所と合わないため、住所に合う番号に1桁直しました。確認してください。",
-        "error",
-    ),
-    "digit_reader_only": (
-        "記入された数字を補助の数字認識だけで読みました。確認してください。",
-        "warning",
-    ),
-    "kana_from_name": (
-        "フリガナの一部を氏名の一般的な読みで補いました。本人の記入と照合してください。",
-        "warning",
-    ),
-    # Two independent readers disagree on a digit: not sure enough to accept unseen.
-    "digits_uncertain": ("数字の読み取りが二通りに分かれました。確認してください。", "warning"),
-    # The reading leaves ink unread: a character may have been skipped (see ocr/coverage.py).
-    "unread_ink": ("読み取れなかった文字があるかもしれません。原本と照合してください。", "warning"),
-}
-
-
 def read_page(
-    reader: PageReader, specs: list[FieldSpec], recognizer: Any, postal_address: dict[str, str] | None = None
+    reader: PageReader,
+    specs: list[FieldSpec],
+    recognizer: Recognizer,
+    postal_address: dict[str, str] | None = None,
 ) -> list[RawField]:
-    """Plan every field, recognise all crops in one batch, then finish each field.
+    """Plan every field, recognise all crops in one batch, correct each reading (passes.py), then
+    finish each field.
 
     `postal_address` maps a postal-code field to the address field it must agree with (from the
     template's `postal_matches_address` rules), so a misread digit of the code can be repaired.
@@ -439,86 +316,20 @@ def read_page(
     jobs = [j for _, js in planned for j in js]
     matrices = recognizer.probs([j.crop for j in jobs]) if jobs else []
     labels = recognizer.labels
-    by_field: dict[str, dict[str, list[Reading]]] = {}
-    flags: dict[str, set[str]] = {code: set() for code in READING_FLAGS}
-    postal_probs: dict[str, tuple[np.ndarray, Reading, digits.Opinion | None]] = {}
-    kana_probs: dict[str, np.ndarray] = {}
+    by_field: passes.Readings = {}
+    flags = passes.new_flags()
+    kept: dict[str, passes.Kept] = {}
     for job, probs in zip(jobs, matrices, strict=True):
         reading = decode(probs, labels, job.constraint)
-        if job.words:
-            m = match_lexicon(probs, labels, job.words, reading)
-            reading = m.reading
-            alone = digits.read_alone(job.ink) if not reading.text and job.ink is not None else None
-            if alone is not None and alone.text in job.words:
-                # Ink the recogniser read as nothing (a thin 1, say): the digit classifier's
-                # reading, capped so that a person confirms it.
-                reading = Reading(
-                    alone.text, tuple(Char(c.text, min(c.prob, DISAGREE_CONFIDENCE)) for c in alone.chars)
-                )
-                flags["digit_reader_only"].add(job.field)
-            elif not m.in_list:
-                flags["not_in_list"].add(job.field)
-        op = None
-        if _second_digit_reader(job, reading):
-            # A second reader on each handwritten digit: where the two disagree, their joint
-            # score decides (for a 個人番号, among numbers whose check digit holds).
-            op = (
-                digits.opinion(probs, labels, reading, job.ink, recognizer.spec)
-                if job.ink is not None
-                else None
-            )
-            valid = _validity(job)
-            fused = digits.fuse(probs, labels, reading, op, valid) if op is not None else None
-            if fused is not None:
-                reading = fused
-        if job.kind == "my_number":
-            fixed = _fix_check_digit(probs, labels, reading, op)
-            if fixed is not None:
-                reading = fixed
-                flags["check_digit_corrected"].add(job.field)
-        if op is not None and digits.contradicts(reading.text, op):
-            flags["digits_uncertain"].add(job.field)
-        if job.ink is not None:
-            centres = coverage.placed(probs, labels, reading.text, job.ink, recognizer.spec)
-            if coverage.skipped(reading.text, centres, job.ink):
-                flags["unread_ink"].add(job.field)
-                # The field goes to review either way; with the skipped digits put back, the
-                # reviewer confirms a whole number instead of typing the missing digits.
-                restored = coverage.restore_digits(reading, centres, job.ink, _validity(job))
-                if restored is not None:
-                    reading = restored
-        if job.kind == "postal_code":
-            postal_probs[job.field] = (probs, reading, op)
-        if job.kind == "kana" and job.ink is not None:
-            kana_probs[job.field] = probs
+        reading = passes.closed_list(job, probs, labels, reading, flags)
+        reading, op = passes.second_digit_reader(job, probs, labels, reading, recognizer.spec)
+        for kind_pass in passes.KIND_PASSES.get(job.kind, ()):
+            reading = kind_pass(job, probs, labels, reading, op, flags)
+        passes.flag_disagreement(job, reading, op, flags)
+        reading = passes.unread_ink(job, probs, labels, reading, recognizer.spec, flags)
+        kept[job.field] = passes.Kept(job.kind, probs, reading, op, job.ink is not None)
         slot = job.slot.split("#")[0]
         by_field.setdefault(job.field, {}).setdefault(slot, []).append(reading)
-    for postal_f, address_f in (postal_address or {}).items():
-        if postal_f not in postal_probs:
-            continue
-        address = "".join(r.text for r in by_field.get(address_f, {}).get("text", []))
-        probs, reading, op = postal_probs[postal_f]
-        fixed = _fix_postal(probs, labels, reading, address, op)
-        if fixed is not None:
-            by_field[postal_f]["text"] = [fixed]
-            flags["postal_corrected"].add(postal_f)
-    for spec in specs:
-        if spec.reading_of is None or spec.name not in kana_probs:
-            continue
-        name = "".join(r.text for r in by_field.get(spec.reading_of, {}).get("text", []))
-        (free,) = by_field[spec.name]["text"]
-        helped = read_with_name(kana_probs[spec.name], labels, free, name)
-        if helped is not None:
-            by_field[spec.name]["text"] = [helped]
-            flags["kana_from_name"].add(spec.name)
-    out = []
-    for rf, _ in planned:
-        rf = reader.finish(rf, by_field.get(rf.spec.name, {}))
-        name = rf.spec.name
-        for code, (message, severity) in READING_FLAGS.items():
-            if name in flags[code] and (code != "not_in_list" or rf.raw):
-                rf.issues.append(Issue(code, message.format(label=rf.spec.label), (name,), severity))
-        if name in flags["digits_uncertain"] or name in flags["unread_ink"]:
-            rf.confidence = min(rf.confidence, DISAGREE_CONFIDENCE)
-        out.append(rf)
-    return out
+    passes.postal_from_address(postal_address or {}, kept, by_field, labels, flags)
+    passes.kana_from_name(specs, kept, by_field, labels, flags)
+    return [passes.apply_flags(reader.finish(rf, by_field.get(rf.spec.name, {})), flags) for rf, _ in planned]

@@ -50,7 +50,7 @@ def ran(tmp_path_factory):
     return inbox, data, before, first
 
 
-@pytest.mark.slow
+@pytest.mark.model
 def test_run_prints_a_closing_summary_and_keeps_the_originals(ran) -> None:
     inbox, data, before, first = ran
     out = first.stdout
@@ -64,7 +64,7 @@ def test_run_prints_a_closing_summary_and_keeps_the_originals(ran) -> None:
     assert reasons == ["corrupt_file", "empty_file", "unsupported_type"]
 
 
-@pytest.mark.slow
+@pytest.mark.model
 def test_the_same_files_again_are_not_processed_twice(ran) -> None:
     inbox, data, _, _ = ran
     again = shinsei(["run", str(inbox)], data)
@@ -74,7 +74,7 @@ def test_the_same_files_again_are_not_processed_twice(ran) -> None:
     assert con.execute("select count(*) from documents").fetchone()[0] == 8
 
 
-@pytest.mark.slow
+@pytest.mark.model
 def test_status_show_and_export_mask_my_number_and_are_audited(ran, tmp_path) -> None:
     _, data, _, _ = ran
     status = shinsei(["status"], data).stdout
@@ -103,7 +103,7 @@ def test_status_show_and_export_mask_my_number_and_are_audited(ran, tmp_path) ->
     assert not TWELVE_DIGITS.search(log_text)
 
 
-@pytest.mark.slow
+@pytest.mark.model
 def test_unknown_document_and_missing_path_are_reported(ran) -> None:
     _, data, _, _ = ran
     res = shinsei(["show", "99999"], data, check=False)
@@ -118,7 +118,7 @@ def test_template_check_writes_the_overlay(tmp_path) -> None:
     assert "OK, 25 fields" in res.stdout and out.stat().st_size > 10_000
 
 
-@pytest.mark.slow
+@pytest.mark.model
 def test_read_explains_each_field_without_storing_anything(tmp_path) -> None:
     page = DEMO / "doc_0001.png"
     res = shinsei(["read", str(page), "--explain"], tmp_path / "data")

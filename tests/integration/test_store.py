@@ -3,16 +3,13 @@
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
-import psycopg2
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -26,34 +23,13 @@ from pipeline.settings import Settings
 from pipeline.store import RecordNotFound, Store, db, open_store, upgrade_database
 from pipeline.store.tables import Base
 
-PG_ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=5"
 TABLES = {"documents", "pages", "fields", "status_history", "audit_log", "failed_tasks"}
 MY_NUMBER = "123456789018"
 
+pytestmark = pytest.mark.services  # PostgreSQL (and SQLite files)
+
 
 # --- databases ---
-
-
-@pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    try:
-        admin = psycopg2.connect(PG_ADMIN_DSN)
-    except psycopg2.OperationalError as exc:
-        pytest.fail(
-            f"PostgreSQL is not answering at 127.0.0.1:5432 as user postgres ({exc}). "
-            "Start the server (CI does); the store tests do not skip it.",
-            pytrace=False,
-        )
-    admin.autocommit = True
-    name = f"shinsei_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

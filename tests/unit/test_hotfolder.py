@@ -1,11 +1,10 @@
 """The hot folder on real files and a real SQLite store, with a hand-driven clock; enqueueing is a
-list (the Celery side is in tests/test_queue.py). One test runs the real watchdog observer."""
+list (the Celery side is in tests/integration/test_queue.py). One test runs the real watchdog observer."""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from pipeline.intake import jobs
 from pipeline.intake.hotfolder import HotFolder, WatchOptions, is_ignored
 from pipeline.intake.receive import originals_path
 from pipeline.settings import Settings
-from pipeline.store import Store, open_store
+from pipeline.store import Store
 
 
 class Clock:
@@ -27,18 +26,6 @@ class Clock:
 
     def advance(self, s: float) -> None:
         self.t += s
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data")
-
-
-@pytest.fixture
-def store(settings: Settings) -> Iterator[Store]:
-    s = open_store(settings)
-    yield s
-    s.close()
 
 
 @pytest.fixture

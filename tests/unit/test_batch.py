@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -17,25 +16,13 @@ from pipeline.errors import TransientError
 from pipeline.intake import jobs
 from pipeline.intake import nightly as batch
 from pipeline.result import DocumentResult, FieldResult, PageResult, Route
-from pipeline.settings import Settings, get_settings
+from pipeline.settings import Settings
 from pipeline.store import Store, open_store
 from pipeline.store.tables import AuditLog, DocumentRow
 
 DAY = date(2026, 11, 24)
 JST = timedelta(hours=9)
 MY_NUMBER = "123456789018"
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data")
-
-
-@pytest.fixture
-def store(settings: Settings) -> Iterator[Store]:
-    s = open_store(settings)
-    yield s
-    s.close()
 
 
 def local(d: date, hour: int) -> datetime:
@@ -226,16 +213,6 @@ def test_default_day_is_yesterday_in_tokyo() -> None:
 # --- the commands, embedded mode (no broker) ---
 
 
-@pytest.fixture
-def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    for k in ("SHINSEI_BROKER_URL", "SHINSEI_DATABASE_URL"):
-        monkeypatch.delenv(k, raising=False)
-    monkeypatch.setenv("SHINSEI_DATA_DIR", str(tmp_path / "cli-data"))
-    get_settings.cache_clear()
-    yield get_settings()
-    get_settings.cache_clear()
-
-
 def test_batch_nightly_command(cli_env, capsys) -> None:
     assert main(["batch", "nightly", "--date", "2026-11-24", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -243,25 +220,3 @@ def test_batch_nightly_command(cli_env, capsys) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["batch", "nightly", "--step", "nope"])
     assert exc.value.code == 2 and "export_accepted" in capsys.readouterr().err  # argparse lists the steps
-
-
-@pytest.mark.slow
-def test_failed_retry_runs_the_document_in_process_without_a_broker(cli_env, capsys, tmp_path) -> None:
-    """`shinsei failed list` / `retry ID` in embedded mode: the retried document is processed here
-    with the real pipeline (a blank application form → review)."""
-    from PIL import Image
-
-    store = open_store(cli_env)
-    form = tmp_path / "form.png"
-    Image.open(Path(cli_env.templates_dir) / "nursery_enrolment" / "blank.png").save(form)
-    sha = jobs.submit(form, cli_env, store).sha256
-    jobs.record_failure(store, sha, TransientError("database temporarily unavailable"), token=None)
-    assert main(["failed", "list", "--json"]) == 0
-    listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert [(t["document_sha256"], t["retryable"]) for t in listed] == [(sha, True)]
-    assert main(["failed", "retry", str(listed[0]["id"])]) == 0
-    assert store.document_states([sha])[sha].status == "review"
-    assert store.list_failed_tasks() == []
-    assert main(["failed", "retry"]) == 2  # neither an id nor --all
-    assert main(["failed", "retry", "999"]) == 2
-    store.close()

@@ -77,7 +77,7 @@ def test_the_template_alone_passes_the_check(templates: Path, tmp_path: Path) ->
     assert (tmp_path / "o.png").is_file()
 
 
-@pytest.mark.slow
+@pytest.mark.model
 def test_a_filled_second_form_is_identified_and_read(engine_two_forms: Engine, pages) -> None:
     filled = right = accepted = accepted_wrong = 0
     for path, gt in pages:
@@ -101,7 +101,7 @@ def test_a_filled_second_form_is_identified_and_read(engine_two_forms: Engine, p
     assert accepted >= filled // 2 and accepted_wrong <= 1, (accepted, accepted_wrong)
 
 
-@pytest.mark.slow
+@pytest.mark.model
 def test_the_nursery_form_is_still_told_apart(engine_two_forms: Engine) -> None:
     page = process_file(sorted(DEMO.glob("doc_*.png"))[0], engine_two_forms).result.pages[0]
     assert page.form_id == "nursery_enrolment"

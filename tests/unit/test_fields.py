@@ -13,10 +13,9 @@ from stdnum.jp import in_ as mynumber
 from pipeline.fields import dates
 from pipeline.fields import ink as inkmod
 from pipeline.fields.marks import read_marks
-from pipeline.fields.read import _fix_check_digit
+from pipeline.fields.passes import _fix_check_digit
 from pipeline.ocr import coverage, digits
 from pipeline.ocr.ctc import _log_likelihoods, char_frames
-from pipeline.ocr.decode import Constraint
 from pipeline.ocr.lexicon import match_lexicon
 from pipeline.ocr.zoo import get_spec
 from pipeline.result import Char, Reading
@@ -107,20 +106,6 @@ def test_ctc_likelihood_matches_brute_force() -> None:
             if collapse(path) == seq
         )
         assert _log_likelihoods(lp, [seq])[0] == pytest.approx(np.log(brute))
-
-
-@pytest.mark.slow
-def test_closed_list_reading_picks_the_facility(engine) -> None:
-    rec = engine.recognizer
-    words = ["ひまわりこども園", "ひかりこども園", "さくら保育所", "にじいろ保育園"]
-    crop = render("ひまわりこども園")
-    probs = rec.probs([crop])[0]
-    free = rec.read([crop], [Constraint("name")])[0]
-    m = match_lexicon(probs, rec.labels, words, free)
-    assert m.in_list and m.reading.text == "ひまわりこども園" and m.posterior > 0.9
-    other = render("みどり幼稚園")
-    m2 = match_lexicon(rec.probs([other])[0], rec.labels, words, rec.read([other], [Constraint("name")])[0])
-    assert not m2.in_list
 
 
 def test_a_reading_one_kana_from_a_single_entry_is_taken_for_review() -> None:

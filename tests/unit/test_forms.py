@@ -15,7 +15,7 @@ from pipeline.forms.identify import identify
 from pipeline.forms.overlay import draw_fields
 from pipeline.forms.template import find_template, load_template, parse_template
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FORM = ROOT / "templates_forms" / "nursery_enrolment"
 GOTHIC = "/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf"
 

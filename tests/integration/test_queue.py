@@ -7,7 +7,8 @@ Inputs are made here: the nursery form's blank with a unique nonce per file (the
 as a form with empty fields → review, ~0.13 s a page), and tiny blank PNGs for the burst
 (→ unknown_form, blank page). Each file has its own sha256.
 
-The first tests check the claim protocol (`Store.begin_attempt`) on SQLite, without Redis.
+The claim protocol itself (`Store.begin_attempt`) is tested without services in
+tests/unit/test_claims.py.
 """
 
 from __future__ import annotations
@@ -28,57 +29,17 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-import psycopg2
 import pytest
 from PIL import Image
 
 from bench.queue_rig import Redis, Worker, wait_for
 from pipeline.store import FINAL_STATUSES, Store, open_store
 
-REPO = Path(__file__).resolve().parents[1]
+# A private redis-server, Celery workers running the real pipeline (the OCR model), PostgreSQL.
+pytestmark = [pytest.mark.services, pytest.mark.model]
+
+REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-PG_ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=5"
-
-
-# --------------------------------------------------------------------------- claim protocol (SQLite)
-
-
-@pytest.fixture
-def sqlite_store(tmp_path: Path) -> Iterator[Store]:
-    s = open_store(f"sqlite:///{tmp_path / 'shinsei.sqlite3'}")
-    yield s
-    s.close()
-
-
-def test_claims_make_deliveries_idempotent(sqlite_store: Store) -> None:
-    s, sha = sqlite_store, "a" * 64
-    assert s.submit_document(sha, "a.png", "/x/a.png") is True
-    assert s.submit_document(sha, "again.png", "/x/a.png") is False  # the same bytes: nothing to queue
-    assert s.begin_attempt("b" * 64, "t1", "h:1", lease_s=60, max_attempts=3).action == "missing"
-    first = s.begin_attempt(sha, "t1", "h:1", lease_s=60, max_attempts=3)
-    assert (first.action, first.attempts, first.source_name) == ("run", 1, "a.png")
-    # a duplicate message while t1 runs
-    assert s.begin_attempt(sha, "t2", "h:2", lease_s=60, max_attempts=3).action == "busy"
-    # t1's worker was killed: Redis redelivers the same message (same task id), which takes over
-    again = s.begin_attempt(sha, "t1", "h:3", lease_s=60, max_attempts=3)
-    assert (again.action, again.attempts) == ("run", 2)
-    assert s.get_document_row(sha).claimed_by == "h:3"
-
-
-def test_a_document_that_keeps_killing_workers_is_parked(sqlite_store: Store) -> None:
-    s, sha = sqlite_store, "c" * 64
-    s.submit_document(sha, "poison.tiff", None)
-    for _ in range(3):
-        assert s.begin_attempt(sha, "t", "h:1", lease_s=60, max_attempts=3).action == "run"
-    parked = s.begin_attempt(sha, "t", "h:1", lease_s=60, max_attempts=3)
-    assert parked.action == "parked"
-    row = s.get_document_row(sha)
-    assert (row.status, row.reason) == ("quarantined", "processing_failed")
-    [failed] = s.list_failed_tasks()
-    assert (failed.document_sha256, failed.retryable, failed.attempts) == (sha, False, 3)
-    assert s.begin_attempt(sha, "t", "h:1", lease_s=60, max_attempts=3).action == "done"
-    assert s.resubmit_document(sha, "clerk") is True  # `shinsei failed retry`
-    assert s.begin_attempt(sha, "t9", "h:1", lease_s=60, max_attempts=3).attempts == 1
 
 
 # --------------------------------------------------------------------------- inputs
@@ -120,24 +81,6 @@ class RedisServer(Redis):
 
     def __init__(self, workdir: Path) -> None:
         super().__init__(workdir, aof=False)
-
-
-@pytest.fixture(scope="module")
-def pg_url() -> Iterator[str]:
-    try:
-        admin = psycopg2.connect(PG_ADMIN_DSN)
-    except psycopg2.OperationalError as exc:
-        pytest.fail(f"PostgreSQL is not answering at 127.0.0.1:5432 as user postgres ({exc})", pytrace=False)
-    admin.autocommit = True
-    name = f"shinsei_queue_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from samples import profile
 from samples.handwriting import FONT_SETS, MNIST_FILE, MNIST_SPLIT, Hand, Style, font_paths
 from samples.render import cell_boxes, is_square_option, load_blank, render_page, to_px
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TEMPLATE_DIR = REPO / "templates_forms" / "nursery_enrolment"
 DEMO = REPO / "samples" / "demo"
 

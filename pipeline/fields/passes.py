@@ -1,0 +1,306 @@
+"""The correction passes that run on the recogniser's output, one named function each, in the
+order `read_page` applies them:
+
+per OCR job (crop)
+    closed_list          a value from a closed list (a facility, a date part): the list's entry
+    second_digit_reader  digits read again by the digit classifier; the two readers' joint score
+    check_digit          a 個人番号 whose check digit fails: the likeliest one-digit change
+    flag_disagreement    the two digit readers still disagree: flag for review
+    unread_ink           ink the reading left unread: flag, and restore skipped digits
+per page (needs another field's reading)
+    postal_from_address  a postal code that does not fit the address: one-digit change that does
+    kana_from_name       furigana helped by the readings of the name it spells
+
+Each pass takes the reading so far and returns it, noting what it did in `flags` (field names by
+READING_FLAGS code); `apply_flags` turns those notes into the field's issues and caps its
+confidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from pipeline.fields.furigana import read_with_name
+from pipeline.fields.plan import Job, RawField
+from pipeline.forms.template import FieldSpec
+from pipeline.jp import mynumber
+from pipeline.jp.address import PostalLookupError, lookup_postal
+from pipeline.jp.text import edit_distance
+from pipeline.ocr import coverage, digits
+from pipeline.ocr.decode import matches
+from pipeline.ocr.lexicon import match_lexicon
+from pipeline.ocr.zoo import ModelSpec
+from pipeline.result import Char, Issue, Reading
+
+DISAGREE_CONFIDENCE = 0.5
+
+Flags = dict[str, set[str]]  # READING_FLAGS code -> names of the fields it applies to
+Readings = dict[str, dict[str, list[Reading]]]  # field -> slot -> readings of its jobs
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A job's matrix and final reading, kept for the page-level passes."""
+
+    kind: str
+    probs: np.ndarray
+    reading: Reading
+    opinion: digits.Opinion | None
+    has_ink: bool
+
+
+# What reading noticed about a field beyond its text, as (message, severity); {label} is the
+# field's printed label.
+READING_FLAGS: dict[str, tuple[str, str]] = {
+    "not_in_list": ("「{label}」が一覧にない値です。確認してください。", "error"),
+    "check_digit_corrected": (
+        "チェックデジットが合わないため、最も確からしい番号に1桁直しました。原本と照合してください。",
+        "error",
+    ),
+    "postal_corrected": (
+        "郵便番号が住所と合わないため、住所に合う番号に1桁直しました。確認してください。",
+        "error",
+    ),
+    "digit_reader_only": (
+        "記入された数字を補助の数字認識だけで読みました。確認してください。",
+        "warning",
+    ),
+    "kana_from_name": (
+        "フリガナの一部を氏名の一般的な読みで補いました。本人の記入と照合してください。",
+        "warning",
+    ),
+    # Two independent readers disagree on a digit: not sure enough to accept unseen.
+    "digits_uncertain": ("数字の読み取りが二通りに分かれました。確認してください。", "warning"),
+    # The reading leaves ink unread: a character may have been skipped (see ocr/coverage.py).
+    "unread_ink": ("読み取れなかった文字があるかもしれません。原本と照合してください。", "warning"),
+}
+
+
+def new_flags() -> Flags:
+    return {code: set() for code in READING_FLAGS}
+
+
+def validity(job: Job) -> Callable[[str], bool] | None:
+    """What a repaired reading must satisfy: the field's list or grammar, and for a 個人番号 its
+    check digit."""
+    pattern = job.constraint.pattern
+    if job.words:
+        return frozenset(job.words).__contains__
+    if job.kind == "my_number":
+        return mynumber.is_valid
+    if pattern is None:
+        return None
+    return lambda text: matches(pattern, text)
+
+
+def wants_digit_reader(job: Job, reading: Reading) -> bool:
+    """Whether the digit classifier reads this crop's digits too: any one-line crop with digits
+    (phone, postal code, 個人番号, a house number in an address), except dates, whose numbers are
+    read against the list of valid ones and where fusing fixed as many as it broke, and crops
+    read against a closed list."""
+    return (
+        job.ink is not None
+        and not job.words
+        and job.constraint.charset != "wareki"
+        and any(c.isdigit() for c in reading.text)
+    )
+
+
+def _repaired(reading: Reading, best: str, posterior: float) -> Reading:
+    """`best` in place of `reading`: changed characters carry the repair's posterior as their
+    probability, unchanged ones keep the recogniser's."""
+    return Reading(
+        best,
+        tuple(
+            Char(ch, posterior if ch != reading.text[i] else c.prob)
+            for i, (ch, c) in enumerate(zip(best, reading.chars, strict=False))
+        ),
+    )
+
+
+def _fix_check_digit(
+    probs: np.ndarray, labels: Any, reading: Reading, op: digits.Opinion | None
+) -> Reading | None:
+    """A 12-digit 個人番号 whose check digit fails has (almost always) one misread digit: try every
+    single-digit change that passes, and keep the one the two digit readers find most likely."""
+    text = reading.text
+    if len(text) != 12 or not text.isdigit() or mynumber.is_valid(text):
+        return None
+    cands = [
+        text[:i] + d + text[i + 1 :]
+        for i in range(12)
+        for d in "0123456789"
+        if d != text[i] and mynumber.is_valid(text[:i] + d + text[i + 1 :])
+    ]
+    ranked = digits.rank(probs, labels, cands, op)
+    if not ranked:
+        return None
+    return _repaired(reading, *ranked[0])
+
+
+def _postal_fits(code: str, address: str) -> bool:
+    """The code exists, and (when an address was read) its city starts the address, give or take
+    one misread character."""
+    try:
+        rec = lookup_postal(code)
+    except PostalLookupError:
+        return True  # no postal data to judge by: leave the reading alone
+    if rec is None:
+        return False
+    if not address:
+        return True
+    for r in [rec, *(getattr(rec, "alternates", None) or [])]:
+        for place in (f"{r.prefecture}{r.city}", r.city):
+            if edit_distance(address[: len(place)], place) <= 1:
+                return True
+    return False
+
+
+def _fix_postal(
+    probs: np.ndarray, labels: Any, reading: Reading, address: str, op: digits.Opinion | None
+) -> Reading | None:
+    """A postal code that does not exist, or names another city than the address, most often has
+    one misread digit: keep the likeliest single-digit change that fits the address."""
+    text = reading.text
+    digits_only = text.replace("-", "")
+    if len(digits_only) != 7 or not digits_only.isdigit() or _postal_fits(digits_only, address):
+        return None
+    pos = [i for i, ch in enumerate(text) if ch.isdigit()]
+    cands = []
+    for i in pos:
+        for d in "0123456789":
+            if d != text[i]:
+                cand = text[:i] + d + text[i + 1 :]
+                if _postal_fits(cand.replace("-", ""), address) and address:
+                    cands.append(cand)
+    ranked = digits.rank(probs, labels, cands, op)
+    if not ranked:
+        return None
+    return _repaired(reading, *ranked[0])
+
+
+# --------------------------------------------------------------------------- per job
+
+
+def closed_list(job: Job, probs: np.ndarray, labels: Any, reading: Reading, flags: Flags) -> Reading:
+    """A crop read against a closed list takes the list's likeliest entry. Ink the recogniser read
+    as nothing (a thin 1, say) takes the digit classifier's reading, capped so that a person
+    confirms it."""
+    if not job.words:
+        return reading
+    m = match_lexicon(probs, labels, job.words, reading)
+    reading = m.reading
+    alone = digits.read_alone(job.ink) if not reading.text and job.ink is not None else None
+    if alone is not None and alone.text in job.words:
+        reading = Reading(
+            alone.text, tuple(Char(c.text, min(c.prob, DISAGREE_CONFIDENCE)) for c in alone.chars)
+        )
+        flags["digit_reader_only"].add(job.field)
+    elif not m.in_list:
+        flags["not_in_list"].add(job.field)
+    return reading
+
+
+def second_digit_reader(
+    job: Job, probs: np.ndarray, labels: Any, reading: Reading, spec: ModelSpec
+) -> tuple[Reading, digits.Opinion | None]:
+    """A second reader on each handwritten digit: where the two disagree, their joint score
+    decides (for a 個人番号, among numbers whose check digit holds). Returns the reading and the
+    digit classifier's opinion (None when it did not read this crop)."""
+    if job.ink is None or not wants_digit_reader(job, reading):
+        return reading, None
+    op = digits.opinion(probs, labels, reading, job.ink, spec)
+    valid = validity(job)
+    fused = digits.fuse(probs, labels, reading, op, valid) if op is not None else None
+    return (fused if fused is not None else reading), op
+
+
+def check_digit(
+    job: Job, probs: np.ndarray, labels: Any, reading: Reading, op: digits.Opinion | None, flags: Flags
+) -> Reading:
+    """個人番号: a check digit that fails means (almost always) one misread digit."""
+    fixed = _fix_check_digit(probs, labels, reading, op)
+    if fixed is None:
+        return reading
+    flags["check_digit_corrected"].add(job.field)
+    return fixed
+
+
+JobPass = Callable[[Job, np.ndarray, Any, Reading, "digits.Opinion | None", Flags], Reading]
+# Passes that only one kind of field gets, after the digit reader.
+KIND_PASSES: dict[str, tuple[JobPass, ...]] = {"my_number": (check_digit,)}
+
+
+def flag_disagreement(job: Job, reading: Reading, op: digits.Opinion | None, flags: Flags) -> None:
+    if op is not None and digits.contradicts(reading.text, op):
+        flags["digits_uncertain"].add(job.field)
+
+
+def unread_ink(
+    job: Job, probs: np.ndarray, labels: Any, reading: Reading, spec: ModelSpec, flags: Flags
+) -> Reading:
+    """Ink the reading leaves unread: a character may have been skipped. The field goes to review
+    either way; with the skipped digits put back, the reviewer confirms a whole number instead of
+    typing the missing digits."""
+    if job.ink is None:
+        return reading
+    centres = coverage.placed(probs, labels, reading.text, job.ink, spec)
+    if coverage.skipped(reading.text, centres, job.ink):
+        flags["unread_ink"].add(job.field)
+        restored = coverage.restore_digits(reading, centres, job.ink, validity(job))
+        if restored is not None:
+            reading = restored
+    return reading
+
+
+# --------------------------------------------------------------------------- per page
+
+
+def _text_of(by_field: Readings, name: str) -> str:
+    return "".join(r.text for r in by_field.get(name, {}).get("text", []))
+
+
+def postal_from_address(
+    postal_address: dict[str, str], kept: dict[str, Kept], by_field: Readings, labels: Any, flags: Flags
+) -> None:
+    """A postal code that names no place, or another city than its address field (from the
+    template's `postal_matches_address` rules): the likeliest one-digit change that fits."""
+    for postal_f, address_f in postal_address.items():
+        k = kept.get(postal_f)
+        if k is None or k.kind != "postal_code":
+            continue
+        fixed = _fix_postal(k.probs, labels, k.reading, _text_of(by_field, address_f), k.opinion)
+        if fixed is not None:
+            by_field[postal_f]["text"] = [fixed]
+            flags["postal_corrected"].add(postal_f)
+
+
+def kana_from_name(
+    specs: list[FieldSpec], kept: dict[str, Kept], by_field: Readings, labels: Any, flags: Flags
+) -> None:
+    """Furigana (`reading_of` a name field): characters the recogniser was unsure of are taken
+    from the common readings of the name written beside it."""
+    for spec in specs:
+        k = kept.get(spec.name)
+        if spec.reading_of is None or k is None or k.kind != "kana" or not k.has_ink:
+            continue
+        (free,) = by_field[spec.name]["text"]
+        helped = read_with_name(k.probs, labels, free, _text_of(by_field, spec.reading_of))
+        if helped is not None:
+            by_field[spec.name]["text"] = [helped]
+            flags["kana_from_name"].add(spec.name)
+
+
+def apply_flags(rf: RawField, flags: Flags) -> RawField:
+    """What the passes noted about this field, as issues; unsure digits cap its confidence."""
+    name = rf.spec.name
+    for code, (message, severity) in READING_FLAGS.items():
+        if name in flags[code] and (code != "not_in_list" or rf.raw):
+            rf.issues.append(Issue(code, message.format(label=rf.spec.label), (name,), severity))
+    if name in flags["digits_uncertain"] or name in flags["unread_ink"]:
+        rf.confidence = min(rf.confidence, DISAGREE_CONFIDENCE)
+    return rf
