@@ -66,5 +66,9 @@ class BusinessRuleError(ShinseiError):
 
 
 class DeliveryUncertain(ShinseiError):
+    """A delivery to a legacy system may or may not have arrived (a timeout after sending): the
+    record must not be sent again until someone checks. Reserved for the delivery adapters (the
+    outbox work); nothing raises it yet."""
+
     exit_code = ExitCode.delivery_uncertain
     reason = "delivery_uncertain"

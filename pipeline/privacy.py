@@ -1,4 +1,6 @@
-"""Masking of 個人番号 (マイナンバー) for display, export and logs."""
+"""個人番号 (マイナンバー) kept out of sight: masking for display and export (`mask_my_number`,
+`mask_export`) and redaction of anything that looks like one before it is logged or written to
+the audit log or the failed-task table (`redact`)."""
 
 from __future__ import annotations
 
@@ -6,6 +8,9 @@ import re
 from typing import Any
 
 _DIGITS = re.compile(r"\d")
+REDACTED = "[redacted]"
+# 12 or more digits (ASCII or full-width), optionally split by spaces or dashes: a possible 個人番号.
+_LONG_DIGIT_RUN = re.compile(r"\d(?:[\s\-‐‑‒–—―－ー]?\d){11,}")
 
 
 def mask_my_number(value: Any) -> Any:
@@ -28,3 +33,18 @@ def mask_export(data: dict[str, Any]) -> dict[str, Any]:
             if f.get("kind") == "my_number":
                 f["value"], f["raw"], f["chars"] = mask_my_number(f["value"]), mask_my_number(f["raw"]), []
     return data
+
+
+def redact(value: Any) -> Any:
+    """Replace every run of 12+ digits (a possible 個人番号) in strings, ints and dict keys."""
+    if isinstance(value, str):
+        return _LONG_DIGIT_RUN.sub(REDACTED, value)
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return value
+    if isinstance(value, int):
+        return REDACTED if len(str(abs(value))) >= 12 else value
+    if isinstance(value, dict):
+        return {redact(str(k)): redact(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact(v) for v in value]
+    return redact(str(value))

@@ -14,7 +14,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from pipeline.ocr.decode import FREE, Constraint, decode
+from pipeline.ocr.decode import Constraint, decode
+from pipeline.ocr.recognizer import per_crop
 from pipeline.ocr.zoo import ModelSpec, get_spec
 from pipeline.result import Reading
 
@@ -93,12 +94,5 @@ class FakeRecognizer:
     def read(
         self, crops: Sequence[np.ndarray], constraints: Constraint | Sequence[Constraint] | None = None
     ) -> list[Reading]:
-        if constraints is None:
-            per_crop: Sequence[Constraint] = [FREE] * len(crops)
-        elif isinstance(constraints, Constraint):
-            per_crop = [constraints] * len(crops)
-        else:
-            per_crop = list(constraints)
-            if len(per_crop) != len(crops):
-                raise ValueError(f"{len(crops)} crops but {len(per_crop)} constraints")
-        return [decode(m, self.labels, c) for m, c in zip(self.probs(crops), per_crop, strict=True)]
+        wanted = per_crop(constraints, len(crops))
+        return [decode(m, self.labels, c) for m, c in zip(self.probs(crops), wanted, strict=True)]

@@ -18,7 +18,8 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from pipeline.ocr.decode import FREE, Constraint, decode
+from pipeline.ocr.decode import Constraint, decode
+from pipeline.ocr.recognizer import per_crop
 from pipeline.ocr.zoo import ModelSpec, get_spec, model_path
 from pipeline.result import Reading
 
@@ -161,14 +162,7 @@ class OnnxRecognizer:
         self, crops: Sequence[np.ndarray], constraints: Constraint | Sequence[Constraint] | None = None
     ) -> list[Reading]:
         """Recognise and decode. `constraints`: one for all crops, one per crop, or None (free)."""
-        if constraints is None:
-            per_crop: Sequence[Constraint] = [FREE] * len(crops)
-        elif isinstance(constraints, Constraint):
-            per_crop = [constraints] * len(crops)
-        else:
-            per_crop = list(constraints)
-            if len(per_crop) != len(crops):
-                raise ValueError(f"{len(crops)} crops but {len(per_crop)} constraints")
+        wanted = per_crop(constraints, len(crops))
         matrices = self.probs(crops)
         labels = self.labels
-        return [decode(m, labels, c) for m, c in zip(matrices, per_crop, strict=True)]
+        return [decode(m, labels, c) for m, c in zip(matrices, wanted, strict=True)]

@@ -14,7 +14,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from pipeline.ocr.decode import Constraint
+from pipeline.ocr.decode import FREE, Constraint
 from pipeline.ocr.zoo import ModelSpec
 from pipeline.result import Reading
 
@@ -33,3 +33,16 @@ class Recognizer(Protocol):
     def read(
         self, crops: Sequence[np.ndarray], constraints: Constraint | Sequence[Constraint] | None = None
     ) -> list[Reading]: ...
+
+
+def per_crop(constraints: Constraint | Sequence[Constraint] | None, n: int) -> list[Constraint]:
+    """`read`'s constraints argument as one constraint per crop: None is free reading, one
+    constraint applies to all, a sequence must have one per crop."""
+    if constraints is None:
+        return [FREE] * n
+    if isinstance(constraints, Constraint):
+        return [constraints] * n
+    out = list(constraints)
+    if len(out) != n:
+        raise ValueError(f"{n} crops but {len(out)} constraints")
+    return out

@@ -6,7 +6,8 @@ Schema by Alembic (tables.py, migrations/). One module per concern; `Store` (fac
     doc_id = store.save_document_result(result, stored_path=..., kind="pdf", size_bytes=..., page_count=2)
 """
 
-from pipeline.store.audit import append_audit, redact, verify_audit_chain
+from pipeline.privacy import redact  # re-exported: the store redacts what it writes
+from pipeline.store.audit import append_audit, verify_audit_chain
 from pipeline.store.claims import Attempt, DocState
 from pipeline.store.db import Database, is_transient, make_engine, upgrade_database
 from pipeline.store.documents import DocumentSummary, RecordNotFound

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from pipeline.privacy import redact
 from pipeline.store.db import PG_LOCK_AUDIT, PG_LOCK_NAMESPACE, Database
 from pipeline.store.tables import (
     AuditLog,
@@ -23,24 +23,6 @@ from pipeline.store.tables import (
 )
 
 GENESIS_HASH = "0" * 64
-REDACTED = "[redacted]"
-# 12 or more digits (ASCII or full-width), optionally split by spaces or dashes: a possible 個人番号.
-_LONG_DIGIT_RUN = re.compile(r"\d(?:[\s\-‐‑‒–—―－ー]?\d){11,}")
-
-
-def redact(value: Any) -> Any:
-    """Replace every run of 12+ digits (a possible 個人番号) in strings, ints and dict keys."""
-    if isinstance(value, str):
-        return _LONG_DIGIT_RUN.sub(REDACTED, value)
-    if isinstance(value, bool) or value is None or isinstance(value, float):
-        return value
-    if isinstance(value, int):
-        return REDACTED if len(str(abs(value))) >= 12 else value
-    if isinstance(value, dict):
-        return {redact(str(k)): redact(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [redact(v) for v in value]
-    return redact(str(value))
 
 
 def _canonical_json(value: Any) -> str:

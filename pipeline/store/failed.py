@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from pipeline.errors import TransientError
-from pipeline.store.audit import redact
+from pipeline.privacy import redact
 from pipeline.store.db import Database
 from pipeline.store.documents import RecordNotFound
 from pipeline.store.tables import (
