@@ -1,0 +1,123 @@
+"""TIFF, PNG and JPEG pages: frame count and pixel size from headers, one frame at a time decoded
+and turned upright by its EXIF/TIFF orientation."""
+
+from __future__ import annotations
+
+import math
+import struct
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageOps
+
+from pipeline.ingest.common import (
+    _DECODE_ERRORS,
+    _PIL_FORMAT,
+    _RESCAN,
+    IngestedFile,
+    IngestedPage,
+    Limits,
+    _check_pages,
+    _check_pixels,
+    _corrupt_page,
+    _err,
+    _fmt_pixels,
+    _to_bgr,
+    _too_large_image,
+)
+
+
+def _iter_raster(f: IngestedFile, limits: Limits) -> Iterator[IngestedPage]:
+    with _open_image(f.path, f.kind, limits, page=0) as im:
+        frames = _frame_count(im, f.kind)
+        _check_pages(frames, limits.max_pages)
+        for i in range(frames):
+            _seek(im, i)
+            _check_pixels(i, im.size, limits)
+            try:
+                im.load()
+                dpi = _image_dpi(im)
+                if f.kind == "tiff":
+                    # exif_transpose would read frame 0's tags; TIFF keeps Orientation per frame.
+                    page = _orient(im, im.tag_v2.get(274, 1))  # type: ignore[attr-defined]
+                else:
+                    page = _exif_transpose(im)
+                image = _to_bgr(page)
+            except Image.DecompressionBombError as e:
+                raise _too_large_image(i, im.size, limits) from e
+            except _DECODE_ERRORS as e:
+                raise _corrupt_page(i) from e
+            yield IngestedPage(index=i, image=image, dpi=dpi, source_kind=f.kind)
+
+
+# --------------------------------------------------------------------------- raster helpers
+
+
+def _open_image(path: Path, kind: str, limits: Limits, page: int) -> Image.Image:
+    """Open (header only) with PIL, restricted to the sniffed format."""
+    try:
+        return Image.open(path, formats=[_PIL_FORMAT[kind]])
+    except Image.DecompressionBombError as e:
+        # PIL refuses outright above 2×MAX_IMAGE_PIXELS, before telling us the size.
+        raise _err(
+            "image_too_large",
+            f"{page + 1}ページ目の画像が大きすぎます（上限{_fmt_pixels(limits.max_pixels)}）。"
+            "300dpi程度の解像度でスキャンし直してください。",
+        ) from e
+    except _DECODE_ERRORS as e:
+        raise _err("corrupt_file", f"画像ファイルが壊れているため読み込めません。{_RESCAN}") from e
+
+
+def _frame_count(im: Image.Image, kind: str) -> int:
+    if kind != "tiff":
+        return 1  # first frame of an APNG / MPO only
+    try:
+        return int(getattr(im, "n_frames", 1))
+    except _DECODE_ERRORS as e:
+        raise _err("corrupt_file", f"TIFFファイルが壊れているため読み込めません。{_RESCAN}") from e
+
+
+def _seek(im: Image.Image, index: int) -> None:
+    try:
+        im.seek(index)
+    except _DECODE_ERRORS as e:
+        raise _corrupt_page(index) from e
+
+
+def _image_dpi(im: Image.Image) -> float | None:
+    dpi: Any = im.info.get("dpi")
+    if isinstance(dpi, tuple | list) and dpi:
+        dpi = dpi[0]
+    try:
+        value = float(dpi)
+    except (TypeError, ValueError):
+        return None
+    if not math.isfinite(value) or not 10 <= value <= 10_000:
+        return None
+    return round(value, 2)  # PNG stores pixels per metre: 11811 → 299.9994 → 300.0
+
+
+_ORIENT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _orient(im: Image.Image, orientation: Any) -> Image.Image:
+    method = _ORIENT.get(orientation) if isinstance(orientation, int) else None
+    return im.transpose(method) if method is not None else im
+
+
+def _exif_transpose(im: Image.Image) -> Image.Image:
+    """`ImageOps.exif_transpose`, ignoring unreadable EXIF (the pixels are still fine)."""
+    try:
+        out = ImageOps.exif_transpose(im)
+    except (SyntaxError, ValueError, KeyError, TypeError, IndexError, struct.error):
+        return im
+    return out if out is not None else im
