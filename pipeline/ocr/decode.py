@@ -269,6 +269,9 @@ def pattern(probs: np.ndarray, mask: np.ndarray, labels: Sequence[str], pattern:
     Falls back to `greedy` when no matching path fits in the available timesteps. A crop that
     reads as empty under the mask stays empty: forcing a shape onto a blank box would invent
     a value (the fields stage decides whether blank is allowed).
+
+    Longer than most functions on purpose: the forward pass, its back-pointers and the
+    back-trace are one dynamic programme over the same arrays, and read best top to bottom.
     """
     auto = _compile(pattern)
     plain = greedy(probs, mask, labels)
