@@ -79,7 +79,13 @@ def export_rows(settings: Settings) -> dict[str, list[dict[str, str]]]:
 
 
 def test_steps_are_named_in_order_and_registered_once() -> None:
-    assert batch.step_names() == ["requeue_stuck", "retry_failed", "export_accepted", "purge_retention"]
+    assert batch.step_names() == [
+        "requeue_stuck",
+        "retry_failed",
+        "export_accepted",
+        "purge_retention",
+        "report",
+    ]
     with pytest.raises(ValueError, match="registered twice"):
         batch.nightly_step("export_accepted")(lambda ctx: {})
 

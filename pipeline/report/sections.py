@@ -320,7 +320,7 @@ def qa(inp: Inputs) -> Section:
     sec.tables.append(Table("error_rate", "抜き取り検査の結果（8日間）", table, kinds))
     checked = set(table.loc[(table["期間"] == PERIOD_ALL) & (table["検査項目数"] > 0), "様式"])
     for form in sorted(set(_forms(arrived, labels)) | set(table["様式"])):
-        if form not in checked:
+        if form not in checked and form != NO_FORM:
             sec.notes.append(f"「{form}」はまだ抜き取り検査の結果がありません。")
     sec.notes.append(
         "誤り率は、機械が確定した項目を抜き取り検査で確かめ、訂正が必要だった割合です。"
