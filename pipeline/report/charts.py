@@ -116,7 +116,10 @@ def intake_chart(sec: Section) -> Chart | None:
     ax2.set_ylabel("自動処理率（%）")
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()
-    ax.legend(h1 + h2, l1 + l2, loc="upper left", fontsize=8)
+    # below the plot: inside it, the legend hid the bars of the first days
+    ax.legend(
+        h1 + h2, l1 + l2, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=8, frameon=False
+    )
     return _chart("intake", "受付書類数と自動処理率", fig)
 
 
@@ -147,7 +150,7 @@ def backlog_chart(sec: Section) -> Chart | None:
         bottom += values.to_numpy()
     ax.set_ylabel("書類数（件）")
     ax.set_title("審査待ちの経過日数")
-    ax.legend(fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, fontsize=8, frameon=False)
     return _chart("backlog", "審査待ちの経過日数", fig)
 
 

@@ -19,6 +19,7 @@ from pipeline.report.charts import Chart
 from pipeline.report.sections import Section, Table
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+LONG_TABLE = 15  # rows; a longer table is folded (<details>) so the page stays readable
 
 
 @dataclass(frozen=True)
@@ -90,5 +91,6 @@ def render_html(
             sections=blocks,
             headline=headline,
             files=files or [],
+            long_table=LONG_TABLE,
         )
     )
