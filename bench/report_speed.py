@@ -156,10 +156,16 @@ def seed(engine: Any, n: int, days: int, shared: bool, rng: np.random.Generator)
     )
     page_id = field_id = event_id = delivery_id = 0
     reviewers = ["suzuki", "tanaka", "sato", "takahashi"]
+    # arrival times in order, as a real store's ids follow arrival (oldest day first)
+    all_day = np.sort(rng.integers(0, days, n))[::-1]
+    all_secs = np.empty(n)
+    for d in np.unique(all_day):
+        sel = all_day == d
+        all_secs[sel] = np.sort(rng.uniform(8 * 3600, 18 * 3600, int(sel.sum())))
     for start in range(0, n, CHUNK):
         m = min(CHUNK, n - start)
-        day_off = rng.integers(0, days, m)
-        secs = rng.uniform(8 * 3600, 18 * 3600, m)
+        day_off = all_day[start : start + m]
+        secs = all_secs[start : start + m]
         kind = rng.random(m)
         route_r = rng.random(m)
         two_pages = rng.random(m) < 0.2
