@@ -23,6 +23,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from pipeline.errors import ShinseiError  # noqa: E402
 from pipeline.report import fmt  # noqa: E402
@@ -107,6 +108,7 @@ def intake_chart(sec: Section) -> Chart | None:
         ax.bar(x, wide[form], bottom=bottom, label=form, color=COLOURS[i % len(COLOURS)])
         bottom += wide[form]
     ax.set_xticks(list(x), [fmt.short_date(d) for d in wide.index])
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("書類数（件）")
     ax.set_title("受付書類数と自動処理率（日別）")
     ax2 = ax.twinx()
@@ -130,6 +132,7 @@ def corrections_chart(sec: Section) -> Chart | None:
     agg = top.groupby("項目")[PERIOD_ALL].sum().sort_values().tail(10)
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(agg) + 1.2))
     ax.barh(agg.index, agg.to_numpy(), color=COLOURS[1])
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # counts: no 2.5 items
     ax.set_xlabel("訂正した項目数（8日間）")
     ax.set_title("審査で訂正の多い項目")
     return _chart("corrections", "審査で訂正の多い項目", fig)
@@ -148,6 +151,7 @@ def backlog_chart(sec: Section) -> Chart | None:
             AGE_BUCKETS, values.to_numpy(), bottom=bottom.to_numpy(), label=row["様式"], color=COLOURS[i % 6]
         )
         bottom += values.to_numpy()
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("書類数（件）")
     ax.set_title("審査待ちの経過日数")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, fontsize=8, frameon=False)
@@ -161,6 +165,7 @@ def workers_chart(sec: Section) -> Chart | None:
     fig, ax = plt.subplots(figsize=(8, 3.0))
     ax.bar(range(24), t["ページ数"].to_numpy(), color=COLOURS[2])
     ax.set_xticks(range(0, 24, 2), [f"{h}時" for h in range(0, 24, 2)])
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("ページ数")
     ax.set_title("時間帯別の読み取りページ数（当日）")
     return _chart("workers", "時間帯別の読み取りページ数", fig)
