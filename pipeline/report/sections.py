@@ -203,7 +203,7 @@ def intake(inp: Inputs) -> Section:
         summary = pd.DataFrame(
             {"様式": [TOTAL, TOTAL], "期間": [PERIOD_DAY, PERIOD_BEFORE], **{v: [0, 0] for v in values}}
         )
-    sec.tables.append(Table("summary", "様式別：当日と前7日", finish(summary), {**kinds}))
+    sec.tables.append(Table("summary", "様式別：当日と前7日", finish(summary), kinds))
 
     if df.empty:
         daily = pd.DataFrame({"日付": [], "様式": [], **{v: [] for v in values}})
