@@ -5,6 +5,7 @@ settings.nightly_at) or by hand (`shinsei batch nightly [--date D]`).
     retry_failed     resubmit documents whose failed task is retryable (a transient error)
     export_accepted  move the day's `accepted` documents to `exported` and write their CSV files
     purge_retention  delete scans and crops of settled documents older than settings.retention_days
+    report           the morning report for supervisors, DATA_DIR/reports/<day>/ (pipeline/report)
 
 A step is a function `step(ctx: BatchContext) -> dict` registered with `@nightly_step("name")`; it
 returns what it did (counted, JSON-able) and raises on failure. Later work (delivery to legacy
@@ -268,3 +269,12 @@ def purge_files(data_dir: Path, sha: str) -> int:
             n += sum(1 for p in folder.rglob("*") if p.is_file())
             shutil.rmtree(folder, ignore_errors=True)
     return n
+
+
+@nightly_step("report")
+def morning_report(ctx: BatchContext) -> dict[str, Any]:
+    """The morning report for supervisors on the day closed: DATA_DIR/reports/<day>/ (pipeline/report)."""
+    from pipeline.report import run_report  # imported here: matplotlib loads only when the step runs
+
+    _report, files = run_report(ctx.settings, ctx.store, ctx.day, actor=ctx.actor)
+    return {"folder": str(files.folder), "files": 2 + len(files.csvs)}

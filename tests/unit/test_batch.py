@@ -67,7 +67,13 @@ def export_rows(settings: Settings) -> dict[str, list[dict[str, str]]]:
 
 
 def test_steps_are_named_in_order_and_registered_once() -> None:
-    assert batch.step_names() == ["requeue_stuck", "retry_failed", "export_accepted", "purge_retention"]
+    assert batch.step_names() == [
+        "requeue_stuck",
+        "retry_failed",
+        "export_accepted",
+        "purge_retention",
+        "report",
+    ]
     with pytest.raises(ValueError, match="registered twice"):
         batch.nightly_step("export_accepted")(lambda ctx: {})
 
@@ -195,7 +201,7 @@ def test_a_failing_step_does_not_stop_the_others(settings, store, monkeypatch) -
 
     monkeypatch.setattr(batch, "NIGHTLY_STEPS", [("boom", boom), *batch.NIGHTLY_STEPS])
     run = batch.run_nightly(settings, store, lambda s: None, day=DAY)
-    assert [s.ok for s in run.steps] == [False, True, True, True, True]
+    assert [s.ok for s in run.steps] == [False, True, True, True, True, True]
     assert run.steps[0].error == "RuntimeError: disk full" and not run.ok
     with store.session() as s:
         detail = s.scalars(select(AuditLog.detail).where(AuditLog.action == "batch_nightly")).one()
