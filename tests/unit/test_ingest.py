@@ -256,7 +256,7 @@ def test_docx_named_pdf(tmp_path: Path) -> None:
     assert err.reason == "unsupported_type" and "Word" in err.message
 
 
-@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+@pytest.mark.filterwarnings("error::PIL.Image.DecompressionBombWarning")  # never reaches the console
 def test_huge_png_refused_before_decoding(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     p = tmp_path / "huge.png"
     Image.new("1", (12000, 12000), 1).save(p)  # ~40 KB on disk, 144 Mpx
@@ -268,7 +268,7 @@ def test_huge_png_refused_before_decoding(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
     err = refused(p)
     assert err.reason == "image_too_large"
-    assert "12000×12000" in err.message and "上限6,000万画素" in err.message
+    assert "12000×12000" in err.message and "約1.4億画素" in err.message and "上限6,000万画素" in err.message
 
     # iter_pages checks again (a file opened under looser limits)
     loose = Limits(DEFAULT.max_bytes, DEFAULT.max_pages, 200_000_000, DEFAULT.pdf_dpi)
@@ -294,7 +294,7 @@ def test_huge_pdf_page_refused_before_rendering(tmp_path: Path, monkeypatch: pyt
     p = blank_pdf(tmp_path / "banner.pdf", 1, width=72 * 40, height=72 * 40)  # 40 in² → 12000² px
     err = refused(p)
     assert err.reason == "image_too_large"
-    assert "300dpi" in err.message and "12000×12000" in err.message
+    assert "300dpi" in err.message and "12000×12000" in err.message and "約1.4億画素" in err.message
 
     import pdf2image
 
