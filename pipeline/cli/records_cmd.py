@@ -28,7 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=status)
 
     p = sub.add_parser("show", help="one document with its fields (個人番号 masked)")
-    p.add_argument("doc", help="document id or sha256 (a unique prefix of 8+ characters is enough)")
+    p.add_argument(
+        "doc", help="document id, sha256 (a unique prefix of 8+ characters is enough) or file name"
+    )
     p.add_argument("--json", action="store_true")
     p.add_argument("--reveal", action="store_true", help="show 個人番号 in full (audit-logged)")
     p.set_defaults(func=show)
@@ -73,7 +75,7 @@ def status(args: argparse.Namespace, settings: Settings) -> int:
     for k in ("accepted", "review", "unknown_form", "quarantined", "exported", "processing"):
         if counts.get(k):
             print(f"  {k:<13} {counts[k]}")
-    docs = store.list_documents(limit=args.limit)
+    docs = store.list_documents(limit=args.limit, newest_first=True)
     if docs:
         print()
         print(f"{'id':>4}  {'status':<12} {'pages':>5} {'to review':>9}  {'file':<28} reason")
@@ -85,12 +87,22 @@ def status(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _resolve(store: Any, key: str) -> Any:
+    """A document by id, sha256 (or a unique prefix of 8+ characters) or the file name it came in
+    as (when one document has it)."""
     if key.isdigit() and len(key) < 8:
         row = store.get_document_row(int(key))
     else:
         row = store.get_document_row(key)
-        if row is None and len(key) >= 8:
-            matches = [d for d in store.list_documents(limit=100000) if d.sha256.startswith(key)]
+        if row is None:
+            docs = store.list_documents(limit=100000)
+            by_sha = [d for d in docs if len(key) >= 8 and d.sha256.startswith(key)]
+            by_name = [d for d in docs if d.source_name == key]
+            matches = by_sha or by_name
+            if len(matches) > 1 and not by_sha:
+                ids = ", ".join(str(d.id) for d in matches)
+                raise ShinseiError(
+                    f"{len(matches)} documents came in as {key!r} (ids {ids}): give the id", reason="bad_args"
+                )
             row = store.get_document_row(matches[0].id) if len(matches) == 1 else None
     if row is None:
         raise ShinseiError(f"no document {key!r} (see `shinsei status`)", reason="not_found")
