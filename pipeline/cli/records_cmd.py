@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.adapters import csv_file
-from pipeline.cli.common import actor
+from pipeline.cli.common import UsageError, actor
 from pipeline.cli.pages_view import clip, pad, print_pages, rules_of
 from pipeline.errors import ShinseiError
 from pipeline.forms.template import load_all_templates
@@ -47,11 +47,10 @@ def open_existing(settings: Settings) -> Any:
     is an error naming the data directory, not a new empty one (the usual cause is a relative
     SHINSEI_DATA_DIR, or none, in another folder than the run's)."""
     if settings.database_url is None and not (Path(settings.data_dir) / "shinsei.sqlite3").is_file():
-        raise ShinseiError(
+        raise UsageError(
             f"no shinsei database in {settings.data_dir}: nothing was run with this data directory. "
             "Set SHINSEI_DATA_DIR to the folder `shinsei run` used (after ./scripts/demo.sh: "
-            "export SHINSEI_DATA_DIR=$PWD/data/demo from the clone's folder)",
-            reason="not_found",
+            "export SHINSEI_DATA_DIR=$PWD/data/demo from the clone's folder)"
         )
     return open_store(settings)
 
