@@ -96,7 +96,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         started = time.monotonic()
         counts, pages = run_via_broker(files, settings, args.json)
         print_summary(counts, pages, time.monotonic() - started, data_dir, args.json)
-        return status
+        return int(ExitCode.input_file) if counts["not read"] else status
     store = open_store(settings)
     engine = Engine.load(settings)
     counts: Counter[str] = Counter()
@@ -143,7 +143,11 @@ def run_via_broker(files: list[Path], settings: Settings, json_lines: bool) -> t
 
     store = open_store(settings)
     counts: Counter[str] = Counter()
-    waiting = follow.submit_all(files, settings, store, enqueue_document, counts)
+
+    def warn(message: str) -> None:
+        print(f"shinsei: {message}", file=sys.stderr)
+
+    waiting = follow.submit_all(files, settings, store, enqueue_document, counts, warn)
     bar = tqdm(total=len(waiting), unit="file", disable=not sys.stderr.isatty(), file=sys.stderr)
 
     def finished(name: str, sha: str, st: DocState) -> None:
@@ -155,9 +159,6 @@ def run_via_broker(files: list[Path], settings: Settings, json_lines: bool) -> t
                     {"file": name, "sha256": sha, "route": route, "reason": st.reason}, ensure_ascii=False
                 )
             )
-
-    def warn(message: str) -> None:
-        print(f"shinsei: {message}", file=sys.stderr)
 
     pages = follow.follow(waiting, settings, store, enqueue_document, queue_depth, counts, finished, warn)
     bar.close()

@@ -171,3 +171,20 @@ def test_the_licence_is_an_spdx_string() -> None:
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert project["license"] == "Apache-2.0"
+
+
+def test_with_a_broker_a_file_that_cannot_be_read_is_told_and_the_rest_submitted(
+    tmp_path: Path, settings: Settings, store
+) -> None:
+    from collections import Counter
+
+    from pipeline.intake import follow
+
+    good = tmp_path / "good.png"
+    good.write_bytes(b"\x89PNG\r\n\x1a\n" + b"x" * 100)
+    queued, told, counts = [], [], Counter()
+    waiting = follow.submit_all(
+        [tmp_path / "gone.png", good], settings, store, queued.append, counts, told.append
+    )
+    assert counts["not read"] == 1 and told and "gone.png: cannot read (FileNotFoundError" in told[0]
+    assert list(waiting.values()) == ["good.png"] and len(queued) == 1
