@@ -9,7 +9,7 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -78,6 +78,13 @@ class Settings(BaseSettings):
     retention_days: int | None = Field(
         default=None, ge=1, description="purge scans and crops of settled documents older than this"
     )
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute_data_dir(cls, v: Path) -> Path:
+        # Resolved once, against the folder the command was started in: a relative path would
+        # name another folder (and a new, empty database) from every other working directory.
+        return Path(v).expanduser().resolve()
 
     def resolved_database_url(self) -> str:
         if self.database_url:

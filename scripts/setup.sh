@@ -34,6 +34,7 @@ fi
 stamp=.venv/.shinsei-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/pip install -q --upgrade pip >/dev/null
-  .venv/bin/pip install -q -e ".[dev]"
+  # setuptools warns on every editable install about same-named folders; ours is the project itself.
+  PYTHONWARNINGS="ignore:Editable installation" .venv/bin/pip install -q -e ".[dev]"
   touch "$stamp"
 fi

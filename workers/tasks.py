@@ -11,14 +11,20 @@ from datetime import date
 from typing import Any
 
 from celery import Task
+from celery.exceptions import SoftTimeLimitExceeded
 from kombu.exceptions import ChannelError, OperationalError
 
 from celeryconfig import RETRY_BACKOFF_MAX_S
 from pipeline.errors import TransientError
-from pipeline.intake import jobs
+from pipeline.intake import guard, jobs
 from pipeline.intake.nightly import run_nightly
 from pipeline.settings import get_settings
 from workers.app import app, resources
+
+# The document task runs through the per-file guard (jobs.run_document -> process_received): an
+# unexpected error quarantines that file as `internal_error`. The task's time limit is the
+# worker's to handle (on_failure parks the document for `shinsei failed retry`), not the file's.
+guard.let_through(SoftTimeLimitExceeded)
 
 
 class DocumentTask(Task):

@@ -18,7 +18,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     bsub = p.add_subparsers(dest="batch_command", required=True)
     q = bsub.add_parser("nightly", help="run the nightly steps now: " + ", ".join(nightly.step_names()))
     q.add_argument(
-        "--date", type=date.fromisoformat, default=None, help="day to close, YYYY-MM-DD (default: yesterday)"
+        "--date",
+        type=date.fromisoformat,
+        default=None,
+        help="day to close, YYYY-MM-DD: a calendar day in SHINSEI_TIMEZONE (default Asia/Tokyo), "
+        "whatever the machine's own time zone (default: yesterday there)",
     )
     q.add_argument(
         "--step",
@@ -40,7 +44,7 @@ def batch_nightly(args: argparse.Namespace, settings: Settings) -> int:
     elif run.skipped:
         print(f"nightly batch for {run.day}: skipped ({run.skipped})", file=sys.stderr)
     else:
-        print(f"nightly batch for {run.day}")
+        print(f"nightly batch for {run.day} ({settings.timezone})")
         for s in run.steps:
             detail = ", ".join(f"{k} {v}" for k, v in s.detail.items()) or "-"
             print(f"  {s.name:<16} {'ok' if s.ok else 'FAILED':<6} {s.seconds:6.1f} s  {s.error or detail}")

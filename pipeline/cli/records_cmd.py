@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.adapters import csv_file
-from pipeline.cli.common import actor
-from pipeline.cli.pages_view import print_pages
+from pipeline.cli.common import UsageError, actor
+from pipeline.cli.pages_view import clip, pad, print_pages, rules_of
 from pipeline.errors import ShinseiError
 from pipeline.forms.template import load_all_templates
 from pipeline.privacy import mask_export
@@ -28,7 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=status)
 
     p = sub.add_parser("show", help="one document with its fields (個人番号 masked)")
-    p.add_argument("doc", help="document id or sha256 (a unique prefix of 8+ characters is enough)")
+    p.add_argument(
+        "doc", help="document id, sha256 (a unique prefix of 8+ characters is enough) or file name"
+    )
     p.add_argument("--json", action="store_true")
     p.add_argument("--reveal", action="store_true", help="show 個人番号 in full (audit-logged)")
     p.set_defaults(func=show)
@@ -40,32 +42,66 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=export)
 
 
+def open_existing(settings: Settings) -> Any:
+    """The store, for commands that only look: an embedded SQLite database that does not exist yet
+    is an error naming the data directory, not a new empty one (the usual cause is a relative
+    SHINSEI_DATA_DIR, or none, in another folder than the run's)."""
+    if settings.database_url is None and not (Path(settings.data_dir) / "shinsei.sqlite3").is_file():
+        raise UsageError(
+            f"no shinsei database in {settings.data_dir}: nothing was run with this data directory. "
+            "Set SHINSEI_DATA_DIR to the folder `shinsei run` used (after ./scripts/demo.sh: "
+            "export SHINSEI_DATA_DIR=$PWD/data/demo from the clone's folder)"
+        )
+    return open_store(settings)
+
+
+def data_source(settings: Settings) -> str:
+    """Where the records are: the data directory, and the database when it is elsewhere."""
+    if settings.database_url is None:
+        return str(settings.data_dir)
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.database_url).render_as_string(hide_password=True)
+    return f"{settings.data_dir} (database {url})"
+
+
 def status(args: argparse.Namespace, settings: Settings) -> int:
-    store = open_store(settings)
+    store = open_existing(settings)
     counts = store.counts_by_status()
     total = sum(counts.values())
+    print(f"data: {data_source(settings)}")
     print(f"documents: {total}")
     for k in ("accepted", "review", "unknown_form", "quarantined", "exported", "processing"):
         if counts.get(k):
             print(f"  {k:<13} {counts[k]}")
-    docs = store.list_documents(limit=args.limit)
+    docs = store.list_documents(limit=args.limit, newest_first=True)
     if docs:
         print()
         print(f"{'id':>4}  {'status':<12} {'pages':>5} {'to review':>9}  {'file':<28} reason")
         for d in docs:
             print(
-                f"{d.id:>4}  {d.status:<12} {d.pages:>5} {d.fields_in_review:>9}  {d.source_name[:28]:<28} {d.message or d.reason or ''}"
+                f"{d.id:>4}  {d.status:<12} {d.pages:>5} {d.fields_in_review:>9}  {pad(clip(d.source_name, 28), 28)} {d.message or d.reason or ''}"
             )
     return 0
 
 
 def _resolve(store: Any, key: str) -> Any:
+    """A document by id, sha256 (or a unique prefix of 8+ characters) or the file name it came in
+    as (when one document has it)."""
     if key.isdigit() and len(key) < 8:
         row = store.get_document_row(int(key))
     else:
         row = store.get_document_row(key)
-        if row is None and len(key) >= 8:
-            matches = [d for d in store.list_documents(limit=100000) if d.sha256.startswith(key)]
+        if row is None:
+            docs = store.list_documents(limit=100000)
+            by_sha = [d for d in docs if len(key) >= 8 and d.sha256.startswith(key)]
+            by_name = [d for d in docs if d.source_name == key]
+            matches = by_sha or by_name
+            if len(matches) > 1 and not by_sha:
+                ids = ", ".join(str(d.id) for d in matches)
+                raise ShinseiError(
+                    f"{len(matches)} documents came in as {key!r} (ids {ids}): give the id", reason="bad_args"
+                )
             row = store.get_document_row(matches[0].id) if len(matches) == 1 else None
     if row is None:
         raise ShinseiError(f"no document {key!r} (see `shinsei status`)", reason="not_found")
@@ -73,7 +109,7 @@ def _resolve(store: Any, key: str) -> Any:
 
 
 def show(args: argparse.Namespace, settings: Settings) -> int:
-    store = open_store(settings)
+    store = open_existing(settings)
     row = _resolve(store, args.doc)
     doc = store.get_document(row.id)
     has_my_number = any(f.kind == "my_number" and f.value for p in doc.pages for f in p.fields)
@@ -91,12 +127,12 @@ def show(args: argparse.Namespace, settings: Settings) -> int:
     print(f"document {row.id}  {doc.source_name}  sha256 {doc.sha256[:16]}…  status {row.status}")
     if doc.message:
         print(f"  {doc.message}")
-    print_pages(data)
+    print_pages(data, rule=rules_of(load_all_templates(Path(settings.templates_dir)), settings))
     return 0
 
 
 def export(args: argparse.Namespace, settings: Settings) -> int:
-    store = open_store(settings)
+    store = open_existing(settings)
     templates = {t.form_id: t for t in load_all_templates(Path(settings.templates_dir))}
     if args.form is None and len(templates) > 1:
         raise ShinseiError(

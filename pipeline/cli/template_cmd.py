@@ -17,7 +17,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     tsub = p.add_subparsers(dest="template_command", required=True)
     c = tsub.add_parser("check", help="validate a template and write a PNG with every field box drawn")
     c.add_argument("form", help="form id (folder under the templates dir) or a path to template.yaml")
-    c.add_argument("--out", type=Path, default=None, help="PNG to write (default: <form_id>_check.png)")
+    c.add_argument(
+        "--out", type=Path, default=None, help="PNG to write (default: DATA_DIR/<form_id>_check.png)"
+    )
     c.set_defaults(func=check)
 
 
@@ -25,7 +27,9 @@ def check(args: argparse.Namespace, settings: Settings) -> int:
     form = Path(args.form)
     tpl = load_template(form) if form.exists() else find_template(Path(settings.templates_dir), args.form)
     blank = cv2.imread(str(tpl.blank_path), cv2.IMREAD_GRAYSCALE)
-    out = args.out or Path(f"{tpl.form_id}_check.png")
+    # Into the data directory, not the current folder (often the clone, where it would be committed).
+    out = args.out or Path(settings.data_dir) / f"{tpl.form_id}_check.png"
+    out.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(out), draw_fields(tpl, blank))
     kinds: dict[str, int] = {}
     for f in tpl.fields:

@@ -169,4 +169,7 @@ def _fmt_bytes(n: int) -> str:
 
 
 def _fmt_pixels(n: int) -> str:
+    """Pixel counts the way they are said: 6,000万画素, 1.4億画素 (not 14,400万), 36億画素."""
+    if n >= 100_000_000:
+        return f"{n / 100_000_000:,.1f}".removesuffix(".0") + "億画素"
     return f"{n / 10_000:,.0f}万画素" if n >= 10_000 else f"{n}画素"

@@ -1,8 +1,10 @@
 """PDF pages: sizes from the page boxes (pypdf, or pdfinfo when pypdf cannot decrypt), checked
-before rendering; one page at a time rendered by poppler (pdf2image) with a timeout."""
+before rendering; encrypted files are read when they open without a password and refused
+otherwise; one page at a time rendered by poppler (pdf2image) with a timeout."""
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import re
@@ -30,6 +32,8 @@ from pipeline.ingest.common import (
     _fmt_pixels,
     _to_bgr,
 )
+
+log = logging.getLogger("shinsei.ingest")
 
 
 def _iter_pdf(f: IngestedFile, limits: Limits) -> Iterator[IngestedPage]:
@@ -71,18 +75,20 @@ def _iter_pdf(f: IngestedFile, limits: Limits) -> Iterator[IngestedPage]:
 
 
 def _pdf_page_sizes(path: Path, max_pages: int) -> list[tuple[float, float]]:
-    """Each page's MediaBox × UserUnit in points. Checks encryption, truncation and page count."""
+    """Each page's MediaBox × UserUnit in points. Checks encryption, truncation and page count.
+
+    An encrypted PDF is read when it opens with an empty password (an owner password only
+    restricts printing or copying) and refused as "encrypted_pdf" otherwise, whatever the cipher
+    (RC4 40/128, AES-128, AES-256). pypdf tries the empty password inside `PdfReader(...)`, so
+    its errors are caught around the construction too. Where pypdf cannot undo the encryption
+    here (AES without `cryptography`, a security handler it does not implement), poppler's
+    `pdfinfo` decides instead.
+    """
     _check_pdf_tail(path)
     try:
         reader = PdfReader(path, strict=False)
-        if reader.is_encrypted:
-            try:
-                opened = reader.decrypt("")  # owner-password-only files open with an empty one
-            except DependencyError:
-                # AES needs `cryptography`, which we do not ship; poppler can tell us instead.
-                return _pdfinfo_page_sizes(path, max_pages)
-            if not opened:
-                raise _encrypted()
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise _encrypted()
         count = len(reader.pages)
         _check_pages(count, max_pages)
         sizes = []
@@ -93,6 +99,9 @@ def _pdf_page_sizes(path: Path, max_pages: int) -> list[tuple[float, float]]:
         return sizes
     except InputFileError:
         raise
+    except (DependencyError, NotImplementedError) as e:
+        log.info("pypdf cannot open %s (%s: %s); asking pdfinfo", path.name, type(e).__name__, e)
+        return _pdfinfo_page_sizes(path, max_pages)
     except _PDF_ERRORS as e:
         raise _err(
             "corrupt_file", f"PDFファイルが壊れているか途中で切れているため読み込めません。{_RESCAN}"

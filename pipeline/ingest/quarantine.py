@@ -18,9 +18,21 @@ _REASON_RE = re.compile(r"[a-z0-9_]{1,64}")
 _EXT_RE = re.compile(r"\.[a-z0-9]{1,10}")
 
 
-def quarantine(path: Path, quarantine_dir: Path, sha256: str, reason: str, message: str) -> Path:
+def quarantine(
+    path: Path,
+    quarantine_dir: Path,
+    sha256: str,
+    reason: str,
+    message: str,
+    *,
+    original_name: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Path:
     """Copy `path` to `quarantine_dir/<sha256[:16]>_<reason>/original<ext>` with a `reason.json`.
 
+    `original_name` is the clerk's file name, recorded in `reason.json` (default: `path`'s name;
+    callers that quarantine the content-addressed stored copy pass the name it arrived with).
+    `extra` adds keys to `reason.json` (the guard's exception class and redacted traceback).
     The original is never moved or deleted. Calling it again for the same file and reason changes
     nothing (the first `reason.json` is kept; a different file name is added to `other_names`).
     Returns the folder.
@@ -45,6 +57,7 @@ def quarantine(path: Path, quarantine_dir: Path, sha256: str, reason: str, messa
         finally:
             tmp.unlink(missing_ok=True)
 
+    name = original_name or path.name
     meta_path = folder / "reason.json"
     meta: dict[str, Any] | None = None
     if meta_path.is_file():
@@ -56,14 +69,15 @@ def quarantine(path: Path, quarantine_dir: Path, sha256: str, reason: str, messa
         meta = {
             "reason": reason,
             "message": message,
-            "original_name": path.name,
+            "original_name": name,
             "stored_as": stored.name,
             "size_bytes": size,
             "sha256": sha256,
             "quarantined_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            **(extra or {}),
         }
-    elif path.name != meta.get("original_name") and path.name not in meta.get("other_names", []):
-        meta["other_names"] = [*meta.get("other_names", []), path.name]
+    elif name != meta.get("original_name") and name not in meta.get("other_names", []):
+        meta["other_names"] = [*meta.get("other_names", []), name]
     else:
         return folder
     tmp = folder / f".tmp-{uuid.uuid4().hex}"

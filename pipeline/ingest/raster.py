@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import math
 import struct
+import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +38,8 @@ def _iter_raster(f: IngestedFile, limits: Limits) -> Iterator[IngestedPage]:
             _seek(im, i)
             _check_pixels(i, im.size, limits)
             try:
-                im.load()
+                with _no_bomb_warning():
+                    im.load()
                 dpi = _image_dpi(im)
                 if f.kind == "tiff":
                     # exif_transpose would read frame 0's tags; TIFF keeps Orientation per frame.
@@ -54,10 +57,21 @@ def _iter_raster(f: IngestedFile, limits: Limits) -> Iterator[IngestedPage]:
 # --------------------------------------------------------------------------- raster helpers
 
 
+@contextmanager
+def _no_bomb_warning() -> Iterator[None]:
+    # PIL warns (with a Python file path, on the clerk's console) on opening an image over its own
+    # MAX_IMAGE_PIXELS; the caller checks every page against `limits.max_pixels` (lower by
+    # default) before decoding and refuses it with a plain message, so the warning says nothing.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        yield
+
+
 def _open_image(path: Path, kind: str, limits: Limits, page: int) -> Image.Image:
     """Open (header only) with PIL, restricted to the sniffed format."""
     try:
-        return Image.open(path, formats=[_PIL_FORMAT[kind]])
+        with _no_bomb_warning():
+            return Image.open(path, formats=[_PIL_FORMAT[kind]])
     except Image.DecompressionBombError as e:
         # PIL refuses outright above 2×MAX_IMAGE_PIXELS, before telling us the size.
         raise _err(

@@ -1,6 +1,7 @@
 """Running work: the layer above the stages that takes files in and gets them processed.
 
     receive.py    store the original, run the pipeline on it, record the result or the quarantine
+    guard.py      the per-file guard: an unexpected failure quarantines that file (`internal_error`)
     jobs.py       submit, claim and run one document as a queue task (idempotent through the store)
     enqueue.py    queue a submitted document (broker) or process it in this process (embedded)
     hotfolder.py  take complete files dropped into a watched folder

@@ -27,13 +27,25 @@ Finished = Callable[[str, str, DocState], None]  # (file name, sha256, final sta
 
 
 def submit_all(
-    files: list[Path], settings: Settings, store: Store, enqueue: Enqueue, counts: Counter[str]
+    files: list[Path],
+    settings: Settings,
+    store: Store,
+    enqueue: Enqueue,
+    counts: Counter[str],
+    warn: Callable[[str], None] | None = None,
 ) -> dict[str, str]:
     """Submit every file and enqueue the new ones. Returns {sha256: file name} of the documents to
-    follow (new ones, and ones submitted earlier that are not final yet); counts those already done."""
+    follow (new ones, and ones submitted earlier that are not final yet); counts those already done,
+    and as "not read" those that cannot be opened (told to `warn`; the others still go)."""
     waiting: dict[str, str] = {}
     for path in files:
-        sub = jobs.submit(path, settings, store, actor="cli")
+        try:
+            sub = jobs.submit(path, settings, store, actor="cli")
+        except OSError as exc:  # permissions, gone meanwhile: nothing stored for this one
+            counts["not read"] += 1
+            if warn is not None:
+                warn(f"{path}: cannot read ({type(exc).__name__}: {exc.strerror or exc})")
+            continue
         if sub.new:
             enqueue(sub.sha256)
             waiting[sub.sha256] = path.name

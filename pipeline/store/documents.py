@@ -298,9 +298,12 @@ class DocumentStore(Database):
             )
             return _document_result(row) if row is not None else None
 
-    def list_documents(self, status: str | None = None, limit: int = 100) -> list[DocumentSummary]:
-        """Oldest first (queue order)."""
-        q = _summary_select().order_by(DocumentRow.id).limit(limit)
+    def list_documents(
+        self, status: str | None = None, limit: int = 100, *, newest_first: bool = False
+    ) -> list[DocumentSummary]:
+        """Oldest first (queue order), or the `limit` newest, newest first."""
+        order = DocumentRow.id.desc() if newest_first else DocumentRow.id
+        q = _summary_select().order_by(order).limit(limit)
         if status is not None:
             q = q.where(DocumentRow.status == status)
         with self.session() as s:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -13,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from pypdf import PdfWriter
 
 from tests.conftest import DEMO, ROOT
 
@@ -44,6 +46,10 @@ def ran(tmp_path_factory):
     for p in list(DEMO.glob("doc_000[1-4].*")) + list((DEMO / "bad").iterdir()):
         if p.suffix != ".json":
             shutil.copy2(p, inbox / p.name)
+    # A real AES-256 password-protected PDF among the good scans (it once ended the run).
+    w = PdfWriter(clone_from=DEMO / "doc_0009.pdf")
+    w.encrypt("secret", "owner", algorithm="AES-256")
+    w.write(inbox / "doc_0003_locked.pdf")
     data = tmp_path_factory.mktemp("data")
     before = _digest(inbox)
     first = shinsei(["run", str(inbox)], data)
@@ -54,14 +60,26 @@ def ran(tmp_path_factory):
 def test_run_prints_a_closing_summary_and_keeps_the_originals(ran) -> None:
     inbox, data, before, first = ran
     out = first.stdout
-    assert re.search(r"documents\s+8", out)
-    assert re.search(r"quarantined\s+3", out)
+    assert re.search(r"documents\s+9", out)
+    assert re.search(r"quarantined\s+4", out)
     assert re.search(r"pages/min\s+\d", out)
     assert "ファイルが空です" in first.stderr
+    assert "doc_0003_locked.pdf: このPDFはパスワードで保護されている" in first.stderr
     assert _digest(inbox) == before  # the clerk's folder is untouched
-    assert len(list((data / "originals").rglob("*.*"))) == 8
+    assert len(list((data / "originals").rglob("*.*"))) == 9
     reasons = sorted(p.name.split("_", 1)[1] for p in (data / "quarantine").iterdir())
-    assert reasons == ["corrupt_file", "empty_file", "unsupported_type"]
+    assert reasons == ["corrupt_file", "empty_file", "encrypted_pdf", "unsupported_type"]
+    names = {
+        json.loads((p / "reason.json").read_text(encoding="utf-8"))["original_name"]
+        for p in (data / "quarantine").iterdir()
+    }
+    assert names == {"broken.pdf", "empty.pdf", "notes.jpg", "doc_0003_locked.pdf"}  # the clerk's names
+    # the summary counts as `shinsei status` does (review and unknown_form apart)
+    status = shinsei(["status"], data).stdout
+    for name in ("review", "unknown_form", "quarantined"):
+        in_status = re.search(rf"^  {name}\s+(\d+)", status, re.M)
+        in_run = re.search(rf"^{name}\s+(\d+)", out, re.M)
+        assert (in_status and in_status.group(1)) == (in_run and in_run.group(1)), (name, status, out)
 
 
 @pytest.mark.model
@@ -69,16 +87,17 @@ def test_the_same_files_again_are_not_processed_twice(ran) -> None:
     inbox, data, _, _ = ran
     again = shinsei(["run", str(inbox)], data)
     assert re.search(r"documents\s+0", again.stdout)
-    assert "already done   8" in again.stdout
+    assert "already done   9" in again.stdout
+    assert "pages/min" not in again.stdout  # nothing was read
     con = sqlite3.connect(data / "shinsei.sqlite3")
-    assert con.execute("select count(*) from documents").fetchone()[0] == 8
+    assert con.execute("select count(*) from documents").fetchone()[0] == 9
 
 
 @pytest.mark.model
 def test_status_show_and_export_mask_my_number_and_are_audited(ran, tmp_path) -> None:
     _, data, _, _ = ran
     status = shinsei(["status"], data).stdout
-    assert "quarantined" in status and "documents: 8" in status
+    assert "quarantined" in status and "documents: 9" in status and f"data: {data}" in status
     con = sqlite3.connect(data / "shinsei.sqlite3")
     doc_id = con.execute(
         "select id from documents where status != 'quarantined' order by id limit 1"
@@ -87,6 +106,12 @@ def test_status_show_and_export_mask_my_number_and_are_audited(ran, tmp_path) ->
     assert "child_my_number" in shown
     assert not TWELVE_DIGITS.search(shown)
     assert re.search(r"\*{8}\d{4}", shown)
+    by_name = shinsei(["show", "doc_0001.png"], data).stdout  # the clerk's file name works too
+    assert (
+        by_name.startswith("document ")
+        and "doc_0001.png" in by_name
+        and "page 1: form nursery_enrolment" in by_name
+    )
     as_json = shinsei(["show", str(doc_id), "--json"], data).stdout
     assert not TWELVE_DIGITS.search(as_json)
     out = tmp_path / "out.csv"
@@ -105,11 +130,14 @@ def test_status_show_and_export_mask_my_number_and_are_audited(ran, tmp_path) ->
 
 @pytest.mark.model
 def test_unknown_document_and_missing_path_are_reported(ran) -> None:
-    _, data, _, _ = ran
+    inbox, data, _, _ = ran
     res = shinsei(["show", "99999"], data, check=False)
     assert res.returncode != 0 and "no document" in res.stderr
     res = shinsei(["run", "/nonexistent/scans"], data, check=False)
     assert res.returncode == 2 and "no such file" in res.stderr
+    res = shinsei(["run", str(inbox), "/nonexistent/typo.pdf"], data, check=False)  # among others
+    assert res.returncode == 2 and "typo.pdf: no such file" in res.stderr
+    assert "already done   9" in res.stdout  # the rest was still looked at
 
 
 def test_template_check_writes_the_overlay(tmp_path) -> None:
@@ -125,7 +153,7 @@ def test_read_explains_each_field_without_storing_anything(tmp_path) -> None:
     assert "page 1: form nursery_enrolment" in res.stdout and "chars " in res.stdout
     assert "child_my_number" in res.stdout and not TWELVE_DIGITS.search(res.stdout)
     as_json = shinsei(["read", str(page), "--json"], tmp_path / "data").stdout
-    import json
-
     assert json.loads(as_json)["pages"][0]["form_id"] == "nursery_enrolment"
     assert not (tmp_path / "data" / "shinsei.sqlite3").exists()
+    missing = shinsei(["read", str(tmp_path / "typo.png")], tmp_path / "data", check=False)
+    assert missing.returncode == 2 and "typo.png: no such file" in missing.stderr

@@ -11,8 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFile
-from pypdf import PdfReader, PdfWriter
-from pypdf.errors import DependencyError
+from pypdf import PdfWriter
 
 from pipeline.errors import ExitCode, InputFileError
 from pipeline.ingest import (
@@ -157,49 +156,78 @@ def test_garbage_pdf_with_eof_marker(tmp_path: Path) -> None:
     assert err.reason == "corrupt_file"
 
 
-def test_encrypted_pdf(tmp_path: Path) -> None:
-    w = PdfWriter()
-    w.add_blank_page(width=595, height=842)
-    w.encrypt("pw")
-    p = tmp_path / "locked.pdf"
-    with open(p, "wb") as fh:
-        w.write(fh)
-    err = refused(p)
-    assert err.reason == "encrypted_pdf"
-    assert "パスワード" in err.message
-    assert "スキャンし直す" in err.message and "保護のないPDF" in err.message
+CIPHERS = ("RC4-40", "RC4-128", "AES-128", "AES-256-R5", "AES-256")
 
 
-def _owner_only_pdf(path: Path) -> Path:
+def encrypted_pdf(path: Path, algorithm: str, user: str, owner: str = "owner-secret") -> Path:
+    """A real encrypted PDF, written by pypdf's own encryption (AES needs `cryptography`)."""
     w = PdfWriter()
     w.add_blank_page(width=144, height=72)
-    w.encrypt("", "owner-secret")  # opens without a password; only permissions are restricted
+    w.encrypt(user, owner, algorithm=algorithm)
     with open(path, "wb") as fh:
         w.write(fh)
     return path
 
 
-def test_owner_password_only_pdf_is_read(tmp_path: Path) -> None:
-    f, pages = pages_of(_owner_only_pdf(tmp_path / "perm.pdf"))
+@pytest.mark.parametrize("algorithm", CIPHERS)
+def test_a_pdf_with_a_user_password_is_refused_as_encrypted(tmp_path: Path, algorithm: str) -> None:
+    err = refused(encrypted_pdf(tmp_path / "locked.pdf", algorithm, user="pw"))
+    assert err.reason == "encrypted_pdf"
+    assert "パスワード" in err.message
+    assert "スキャンし直す" in err.message and "保護のないPDF" in err.message
+
+
+@pytest.mark.parametrize("algorithm", CIPHERS)
+def test_a_pdf_with_an_owner_password_only_is_read(tmp_path: Path, algorithm: str) -> None:
+    # Opens without a password; the owner password only restricts printing or copying. Rendering
+    # goes through poppler (pdfinfo, pdftoppm), which must open it too.
+    f, pages = pages_of(encrypted_pdf(tmp_path / "perm.pdf", algorithm, user=""))
     assert f.page_count == 1
     assert pages[0].image.shape == (72, 144, 3)
 
 
-def test_pdfinfo_fallback_when_pypdf_cannot_decrypt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def no_aes(self, password):  # what pypdf does for AES without `cryptography`
-        raise DependencyError("cryptography>=3.1 is required for AES algorithm")
+_WITHOUT_CRYPTOGRAPHY = """
+import sys, json
+sys.modules["cryptography"] = None  # as on a machine where `cryptography` is not installed
+from pathlib import Path
+from pipeline.errors import InputFileError
+from pipeline.ingest import Limits, iter_pages, open_file
+from pipeline.settings import Settings
+import pypdf._crypt_providers as cp
+limits = Limits.from_settings(Settings())
+out = {"provider": cp.crypt_provider[0]}
+for name in sys.argv[1:]:
+    try:
+        f = open_file(Path(name), limits)
+        out[Path(name).name] = [f.page_count, [p.image.shape for p in iter_pages(f, limits)]]
+    except InputFileError as e:
+        out[Path(name).name] = e.reason
+print(json.dumps(out))
+"""
 
-    monkeypatch.setattr(PdfReader, "decrypt", no_aes)
-    f, pages = pages_of(_owner_only_pdf(tmp_path / "perm.pdf"))
-    assert f.page_count == 1 and pages[0].image.shape == (72, 144, 3)
 
-    w = PdfWriter()
-    w.add_blank_page(width=595, height=842)
-    w.encrypt("pw")
-    locked = tmp_path / "locked.pdf"
-    with open(locked, "wb") as fh:
-        w.write(fh)
-    assert refused(locked).reason == "encrypted_pdf"
+def test_aes_pdfs_without_cryptography_are_decided_by_poppler(tmp_path: Path) -> None:
+    # pypdf raises DependencyError inside PdfReader(...) for AES-256 when `cryptography` is
+    # missing; pdfinfo then says whether the file opens without a password. A subprocess, since
+    # pypdf picks its crypto provider once, at import.
+    import subprocess
+    import sys
+
+    owner = encrypted_pdf(tmp_path / "owner.pdf", "AES-256", user="")
+    user = encrypted_pdf(tmp_path / "user.pdf", "AES-256", user="pw")
+    proc = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_CRYPTOGRAPHY, str(owner), str(user)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[2],
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["provider"] == "local_crypt_fallback"  # really without cryptography
+    assert out["owner.pdf"] == [1, [[300, 600, 3]]]  # 2×1 inches at 300 dpi
+    assert out["user.pdf"] == "encrypted_pdf"
 
 
 def test_too_many_pages(tmp_path: Path) -> None:
@@ -228,7 +256,7 @@ def test_docx_named_pdf(tmp_path: Path) -> None:
     assert err.reason == "unsupported_type" and "Word" in err.message
 
 
-@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+@pytest.mark.filterwarnings("error::PIL.Image.DecompressionBombWarning")  # never reaches the console
 def test_huge_png_refused_before_decoding(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     p = tmp_path / "huge.png"
     Image.new("1", (12000, 12000), 1).save(p)  # ~40 KB on disk, 144 Mpx
@@ -240,7 +268,7 @@ def test_huge_png_refused_before_decoding(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
     err = refused(p)
     assert err.reason == "image_too_large"
-    assert "12000×12000" in err.message and "上限6,000万画素" in err.message
+    assert "12000×12000" in err.message and "約1.4億画素" in err.message and "上限6,000万画素" in err.message
 
     # iter_pages checks again (a file opened under looser limits)
     loose = Limits(DEFAULT.max_bytes, DEFAULT.max_pages, 200_000_000, DEFAULT.pdf_dpi)
@@ -266,7 +294,7 @@ def test_huge_pdf_page_refused_before_rendering(tmp_path: Path, monkeypatch: pyt
     p = blank_pdf(tmp_path / "banner.pdf", 1, width=72 * 40, height=72 * 40)  # 40 in² → 12000² px
     err = refused(p)
     assert err.reason == "image_too_large"
-    assert "300dpi" in err.message and "12000×12000" in err.message
+    assert "300dpi" in err.message and "12000×12000" in err.message and "約1.4億画素" in err.message
 
     import pdf2image
 
