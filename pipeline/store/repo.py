@@ -35,6 +35,7 @@ from pipeline.store.models import (
     StatusHistory,
     utcnow,
 )
+from pipeline.store.review_tables import ensure_acceptable, qa_selected
 
 GENESIS_HASH = "0" * 64
 MY_NUMBER_KIND = "my_number"
@@ -372,6 +373,9 @@ def _carry_corrections(page: PageRow, old: dict[tuple[int, str], Correction]) ->
 class Store(Database):
     """The typed API over the store. Each method runs in its own transaction."""
 
+    # Share of auto-accepted documents routed to review as QA samples (open_store sets it from Settings).
+    qa_sample_rate: float = 0.0
+
     # --- documents ---
 
     def has_document(self, sha256: str) -> bool:
@@ -412,6 +416,10 @@ class Store(Database):
                 page_count,
             )
             doc.status = doc.route = str(result.route)
+            if result.route == Route.accepted and (
+                doc.qa_sample or qa_selected(result.sha256, self.qa_sample_rate)
+            ):
+                doc.status, doc.qa_sample = str(Route.review), True  # QA: a person checks it first
             doc.reason, doc.message, doc.extra = result.reason, result.message, dict(result.extra)
             doc.form_id = form.form_id if form else None
             doc.form_version = form.form_version if form else None
@@ -484,6 +492,8 @@ class Store(Database):
                 raise RecordNotFound(f"no document {doc!r}")
             if row.status == to_status:
                 return False
+            if to_status == "accepted":
+                ensure_acceptable(s, row.id)  # no route or API accepts an unsettled flagged field
             _record_status(s, row.id, row.status, to_status, actor, note)
             row.status, row.updated_at = to_status, utcnow()
             return True
