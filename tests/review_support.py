@@ -30,8 +30,7 @@ def settings_for(data_dir: Path, key_file: Path, database_url: str | None = None
         data_dir=data_dir,
         my_number_key_file=key_file,
         database_url=database_url,
-        qa_sample_rate=0.0,
-        **kw,
+        **({"qa_sample_rate": 0.0} | kw),
     )
 
 
