@@ -80,7 +80,7 @@ class WebSessionRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # my_number fields this session may see in clear (granted by a logged "reveal"), as "doc:page:field".
-    revealed: Mapped[Any] = mapped_column(JSON, default=list)
+    revealed: Mapped[Any] = mapped_column(JSON, nullable=True, default=list)
 
 
 class ReviewIncomplete(BusinessRuleError):
