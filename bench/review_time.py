@@ -90,6 +90,7 @@ def browser_run(settings: Any) -> dict[str, float]:
         "docs_opened": 0,
         "accepted": 0,
         "sheets": 0,
+        "refused": 0,
     }
 
     def expected(doc_id: int, page: int, name: str) -> str | None:
@@ -144,6 +145,16 @@ def browser_run(settings: Any) -> dict[str, float]:
         page.keyboard.press("Enter")  # accept, or hand on to the second clerk
         totals["keystrokes"] += 1
         page.wait_for_url(lambda u: u != here)
+        if page.url.endswith("/accept"):  # refused (a cross-field rule still fails): reject it
+            totals["refused"] += 1
+            page.go_back()
+            page.wait_for_selector("#doc")
+            page.keyboard.press("F9")
+            page.keyboard.type("項目間の規則に合わない")
+            page.keyboard.press("Enter")
+            totals["keystrokes"] += 12
+            page.wait_for_url(lambda u: "/documents/" + str(doc_id) not in u)
+            return
         if focused == "accept-btn" and "/documents/" in here:
             totals["accepted"] += int(app.state.store.get_document_row(doc_id).status == "accepted")
 
@@ -321,6 +332,7 @@ def main() -> int:
         print("review of the bundled samples, keyboard only (headless Chromium)")
         print(f"{'sheets accepted':<28}{t['sheets']:>8}")
         print(f"{'documents accepted':<28}{t['accepted']:>8}")
+        print(f"{'accept refused (rejected)':<28}{t['refused']:>8}")
         print(f"{'documents opened':<28}{t['docs_opened']:>8}")
         print(f"{'fields shown':<28}{t['fields_shown']:>8}")
         print(f"{'corrections typed':<28}{t['corrections']:>8}")

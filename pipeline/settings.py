@@ -92,9 +92,6 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(
         default=5, ge=1, description="failed logins per name and address in 5 min"
     )
-    review_deadline_business_days: int | None = Field(
-        default=None, ge=1, description="deadline in business days (Japanese calendar) from receipt"
-    )
 
     def resolved_database_url(self) -> str:
         if self.database_url:
