@@ -14,6 +14,7 @@ from pipeline.cli import (
     run_cmd,
     template_cmd,
     watch_cmd,
+    web_cmd,
     worker_cmd,
 )
 from pipeline.errors import ShinseiError
@@ -24,7 +25,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="shinsei", description="Scanned applications in, validated records out.")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging and tracebacks")
     sub = p.add_subparsers(dest="command", required=True)
-    for mod in (run_cmd, read_cmd, template_cmd, records_cmd, worker_cmd, watch_cmd, failed_cmd, batch_cmd):
+    for mod in (
+        run_cmd,
+        read_cmd,
+        template_cmd,
+        records_cmd,
+        worker_cmd,
+        watch_cmd,
+        failed_cmd,
+        batch_cmd,
+        web_cmd,
+    ):
         mod.register(sub)
     return p
 
