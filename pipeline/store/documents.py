@@ -65,6 +65,7 @@ def _field_row(position: int, f: FieldResult) -> FieldRow:
         accepted=f.accepted,
         crop_path=f.crop_path,
         box_px=list(f.box_px) if f.box_px else None,
+        double_entry=f.double_entry,
     )
 
 
@@ -95,6 +96,7 @@ def _field_dict(r: FieldRow) -> dict[str, Any]:
         "accepted": r.accepted,
         "box_px": r.box_px,
         "crop_path": r.crop_path,
+        "double_entry": bool(r.double_entry),
     }
 
 

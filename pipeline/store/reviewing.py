@@ -21,11 +21,11 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from pipeline.privacy import mask_my_number
 from pipeline.store.audit import append_audit
-from pipeline.store.crypto import MY_NUMBER_KIND, cipher_of
+from pipeline.store.crypto import MY_NUMBER_KIND
 from pipeline.store.documents import RecordNotFound, _record_status
 from pipeline.store.facade import Store
+from pipeline.store.review import Keying, double_entry_step, needs_two, protect_value, reveal_value
 from pipeline.store.review_tables import (
     ACTIONS,
     ROLES,
@@ -114,16 +114,10 @@ class ReviewDesk:
 
     def protect(self, kind: str | None, value: Any) -> Any:
         """A value as stored in review_events: a 個人番号 encrypted (or masked without a key)."""
-        if kind != MY_NUMBER_KIND or value is None:
-            return value
-        cipher = cipher_of(self.store.engine)
-        return cipher.encrypt(value) if cipher is not None else mask_my_number(value)
+        return protect_value(self.store.engine, kind, value)
 
     def reveal(self, kind: str | None, value: Any) -> Any:
-        if kind != MY_NUMBER_KIND:
-            return value
-        cipher = cipher_of(self.store.engine)
-        return cipher.decrypt(value) if cipher is not None else value
+        return reveal_value(self.store.engine, kind, value)
 
     # --- users ---
 
@@ -401,16 +395,26 @@ class ReviewDesk:
         keystrokes: int | None = None,
         note: str | None = None,
         lease_s: int = 900,
-    ) -> None:
+    ) -> Keying | None:
         """Record one clerk action on a field. With `settle`, the field's reviewed value becomes
-        `value` (the machine's value stays in `fields.value`); a double entry's first keying does
-        not settle. Audited as `edit` (or `review` for a confirm), never with a 個人番号 in clear."""
+        `value` (the machine's value stays in `fields.value`). Audited as `edit` (or `review` for
+        a confirm), never with a 個人番号 in clear.
+
+        A `review: double` field ignores `action` and `settle`: `review.double_entry_step` decides
+        (first keying waits, a second person's equal value settles, a different one goes to a
+        supervisor) and the `Keying` is returned; the same person twice raises DoubleEntryRefused."""
         if action not in ACTIONS:
             raise ValueError(f"unknown review action {action!r}")
         with self.store.transaction() as s:
             doc = self.holds(s, document_id, user)
             f = _field(s, document_id, page_index, field_name)
             is_mn = f.kind == MY_NUMBER_KIND
+            keying: Keying | None = None
+            if needs_two(f):
+                keying = double_entry_step(
+                    s, document_id, page_index, f, user, value, lambda v: self.reveal(f.kind, v)
+                )
+                action, settle, note = keying.action, keying.settles, keying.note
             s.add(
                 ReviewEventRow(
                     document_id=document_id,
@@ -446,6 +450,7 @@ class ReviewDesk:
                 my_number_accessed=is_mn,
             )
             doc.review_claimed_until = utcnow() + timedelta(seconds=lease_s)
+            return keying
 
     def events(
         self, document_id: int, page_index: int | None = None, field_name: str | None = None

@@ -160,6 +160,8 @@ class FieldRow(Base):
     accepted: Mapped[bool] = mapped_column(Boolean, default=False)
     crop_path: Mapped[str | None] = mapped_column(String(1024))
     box_px: Mapped[Any] = mapped_column(JSON, nullable=True)
+    # `review: double` in the template: settled only by two matching keyings of two different people.
+    double_entry: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     # A reviewer's edit. `corrected_at IS NOT NULL` means "corrected" (the value itself may be null).
     corrected_value: Mapped[Any] = mapped_column(JSON, nullable=True)
     corrected_by: Mapped[str | None] = mapped_column(String(128))

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from pipeline import ingest
 from pipeline.store.crypto import cipher_of
+from pipeline.store.review import DoubleEntryRefused, needs_two
 from pipeline.store.reviewing import LoginSession, ReviewDesk
 from pipeline.store.tables import DocumentRow
 from web.review import MY_NUMBER, check_value, document_cross_errors, field_views, show, template_for
@@ -106,9 +107,7 @@ def settle(
     f = next((x for x in pg.fields if x.name == name), None) if pg else None
     if pg is None or f is None:
         raise HTTPException(404, "この項目はありません。")
-    tpl = template_for(settings, pg.form_id, pg.form_version)
-    spec = next((s for s in tpl.fields if s.name == name), None) if tpl else None
-    double = spec is not None and spec.review == "double"
+    double = needs_two(f)
     common = {"user": user, "ms_spent": body.ms, "keystrokes": body.keys, "lease_s": settings.review_lease_s}
     if body.value is None:
         if double:
@@ -146,34 +145,21 @@ def _double(
     login: LoginSession,
     common: dict[str, Any],
 ) -> Response:
-    """Blind two-person keying: the first entry waits; a second by another user must match;
-    a mismatch goes to a supervisor, who settles it."""
-    user = login.user.name
-    events = [e for e in review.events(doc_id, page, name)]
-    firsts = [e for e in events if e.action == "double_entry" and e.note == "first"]
-    mismatch = any(e.action == "double_mismatch" for e in events)
-    if mismatch:
-        if login.user.role not in REVEAL_ROLES:
-            raise HTTPException(403, "入力が一致しなかった項目です。監督者が確定します。")
-        review.settle_field(doc_id, page, name, action="supervisor_resolve", value=value, **common)
-        return _answer(request, doc_id, page, name, "監督者として確定しました")
-    if not firsts:
-        review.settle_field(
-            doc_id, page, name, action="double_entry", value=value, settle=False, note="first", **common
-        )
-        return _answer(
-            request, doc_id, page, name, "1人目の入力を記録しました。別の職員の入力を待ちます。", waiting=True
-        )
-    first = firsts[-1]
-    if first.actor == user:
-        raise HTTPException(409, "同じ職員が2回入力することはできません。別の職員に回してください。")
-    if review.reveal(first.kind, first.final_value) == value:
-        review.settle_field(doc_id, page, name, action="double_entry", value=value, note="second", **common)
-        return _answer(request, doc_id, page, name, "2人の入力が一致しました")
-    review.settle_field(doc_id, page, name, action="double_mismatch", value=value, settle=False, **common)
-    return _answer(
-        request, doc_id, page, name, "1人目の入力と一致しません。監督者の確認に回します。", mismatch=True
-    )
+    """Blind two-person keying. The store decides (`review.double_entry_step`): the first entry
+    waits; a second by another user must match; a mismatch goes to a supervisor, who settles it."""
+    try:
+        keying = review.settle_field(doc_id, page, name, action="double_entry", value=value, **common)
+    except DoubleEntryRefused as exc:
+        raise HTTPException(403 if "監督者" in exc.message else 409, exc.message) from exc
+    if keying is None:  # not a double-entry field after all (stored before the template said so)
+        return _answer(request, doc_id, page, name, "確定しました")
+    message, flags = {
+        "first": ("1人目の入力を記録しました。別の職員の入力を待ちます。", {"waiting": True}),
+        "matched": ("2人の入力が一致しました", {}),
+        "mismatch": ("1人目の入力と一致しません。監督者の確認に回します。", {"mismatch": True}),
+        "resolved": ("監督者として確定しました", {}),
+    }[keying.outcome]
+    return _answer(request, doc_id, page, name, message, **flags)
 
 
 def _answer(request: Request, doc_id: int, page: int, name: str, message: str, **flags: bool) -> Response:

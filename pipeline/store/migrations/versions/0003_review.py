@@ -26,6 +26,10 @@ def upgrade() -> None:
         b.add_column(sa.Column("deadline", sa.Date(), nullable=True))
         b.add_column(sa.Column("review_claimed_by", sa.String(length=128), nullable=True))
         b.add_column(sa.Column("review_claimed_until", UTC_TS, nullable=True))
+    with op.batch_alter_table("fields") as b:
+        b.add_column(sa.Column("double_entry", sa.Boolean(), nullable=False, server_default=sa.false()))
+    # Rows stored before this revision did not say; the bundled templates key 個人番号 twice.
+    op.execute(sa.text("UPDATE fields SET double_entry = :t WHERE kind = 'my_number'").bindparams(t=True))
     op.create_table(
         "users",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -87,6 +91,8 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_review_events_document_id"), table_name="review_events")
     op.drop_table("review_events")
     op.drop_table("users")
+    with op.batch_alter_table("fields") as b:
+        b.drop_column("double_entry")
     with op.batch_alter_table("documents") as b:
         b.drop_column("review_claimed_until")
         b.drop_column("review_claimed_by")
