@@ -62,6 +62,15 @@ def template_for(settings: Settings, form_id: str | None, version: str | None) -
     )
 
 
+def deadline_rules(settings: Settings) -> dict[str, int]:
+    """form_id -> business days to settle it, for the templates that declare `deadline`."""
+    return {
+        f: t.deadline.business_days
+        for (f, _v), t in sorted(_templates(str(settings.templates_dir)).items())
+        if t.deadline is not None
+    }
+
+
 def form_titles(settings: Settings) -> dict[str, str]:
     return {f: t.title for (f, _v), t in _templates(str(settings.templates_dir)).items()}
 

@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from pipeline.jp.calendar import add_business_days, jst_date
 from pipeline.store.audit import append_audit
 from pipeline.store.crypto import MY_NUMBER_KIND
 from pipeline.store.documents import RecordNotFound, _record_status
@@ -289,6 +290,24 @@ class ReviewDesk:
                 if qa:
                     out["qa"] += int(n)
             return out
+
+    def fill_deadlines(self, rules: Mapping[str, int]) -> int:
+        """Give each open document of a form with a deadline rule (form_id -> business days after
+        the day it was received, in Japan) its deadline, once. Returns how many were set."""
+        if not rules:
+            return 0
+        with self.store.transaction() as s:
+            rows = s.execute(
+                select(DocumentRow.id, DocumentRow.form_id, DocumentRow.created_at).where(
+                    DocumentRow.deadline.is_(None),
+                    DocumentRow.form_id.in_(list(rules)),
+                    DocumentRow.status.in_(OPEN_STATUSES),
+                )
+            ).all()
+            for doc_id, form_id, received in rows:
+                due = add_business_days(jst_date(received), rules[form_id])
+                s.execute(update(DocumentRow).where(DocumentRow.id == doc_id).values(deadline=due))
+            return len(rows)
 
     def forms_in_queue(self) -> list[str]:
         with self.store.session() as s:

@@ -4,14 +4,13 @@ opens the next document the user may take; `/stats` shows productivity and the Q
 from __future__ import annotations
 
 import math
-from datetime import date
 
-import jpholiday
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
+from pipeline.jp.calendar import business_days_left
 from pipeline.store.reviewing import LoginSession
-from web.review import form_titles
+from web.review import deadline_rules, form_titles
 from web.security import ANY_ROLE, REVEAL_ROLES, require_role
 from web.templates import JST, render
 
@@ -26,20 +25,6 @@ REASONS = {
 }
 
 
-def business_days_left(deadline: date, today: date) -> int:
-    """Business days (not weekends, not Japanese holidays) from today to the deadline; negative
-    when it has passed."""
-    if deadline == today:
-        return 0
-    step = 1 if deadline > today else -1
-    n, d = 0, today
-    while d != deadline:
-        d = date.fromordinal(d.toordinal() + step)
-        if d.weekday() < 5 and not jpholiday.is_holiday(d):
-            n += step
-    return n
-
-
 @router.get("/")
 def queue_page(
     request: Request,
@@ -49,6 +34,7 @@ def queue_page(
     login: LoginSession = Depends(require_role(*ANY_ROLE)),
 ) -> Response:
     review = request.app.state.review
+    review.fill_deadlines(deadline_rules(request.app.state.settings))
     items = review.queue(
         user=login.user.name, form_id=form or None, reason=reason or None, older_than_days=age or None
     )
@@ -74,6 +60,7 @@ def queue_page(
 def next_document(
     request: Request, after: int | None = None, login: LoginSession = Depends(require_role(*ANY_ROLE))
 ) -> Response:
+    request.app.state.review.fill_deadlines(deadline_rules(request.app.state.settings))
     nxt = request.app.state.review.next_in_queue(
         login.user.name, after, include_mismatch=login.user.role in REVEAL_ROLES
     )
