@@ -20,7 +20,7 @@ from pipeline.settings import Settings, get_settings
 from pipeline.store import RecordNotFound, open_store
 from pipeline.store.review_tables import ReviewIncomplete
 from pipeline.store.reviewing import ClaimLost, ReviewDesk
-from web.routers import audit, auth, documents, queue
+from web.routers import audit, auth, documents, fields, queue
 from web.security import LoginLimiter, NotLoggedIn
 from web.templates import render
 
@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.review = ReviewDesk(store)
     app.state.limiter = LoginLimiter(settings.login_max_failures)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for r in (auth.router, queue.router, documents.router, audit.router):
+    for r in (auth.router, queue.router, documents.router, fields.router, audit.router):
         app.include_router(r)
 
     @app.middleware("http")

@@ -86,6 +86,25 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class FieldTask:
+    """One field to settle outside its document page: a second keying or a cell of a group grid."""
+
+    document_id: int
+    page_index: int
+    name: str
+    kind: str
+    form_id: str | None
+    source_name: str
+    value: Any  # the machine's value (for a 個人番号: decrypted; never shown)
+    first_by: str | None = None  # second keying: who keyed it first
+
+
+# Kinds whose values come from a short closed list: crops read as the same value can be checked
+# together in a grid (a tick or not, a circled option, a signature present or not).
+GROUP_KINDS: tuple[str, ...] = ("checkbox", "choice", "signature")
+
+
+@dataclass(frozen=True)
 class AuditEntry:
     id: int
     at: datetime
@@ -329,7 +348,7 @@ class ReviewDesk:
                 continue
             if item.mismatches and not include_mismatch:
                 continue
-            if self.only_waits_for_other(item.id, user):
+            if self.only_waits_for_other(item.id, user) or self.only_waits_for_second(item.id):
                 continue
             return item.id
         return None
@@ -400,6 +419,127 @@ class ReviewDesk:
             raise ClaimLost(document_id, row.review_claimed_by)
         return row
 
+    def free(self, s: Session, document_id: int, user: str) -> DocumentRow:
+        """The document row, locked, when it waits for review and no one else holds a live claim."""
+        row = s.scalar(select(DocumentRow).where(DocumentRow.id == document_id).with_for_update())
+        if row is None:
+            raise RecordNotFound(f"no document {document_id}")
+        live = row.review_claimed_until is not None and row.review_claimed_until > utcnow()
+        if row.status not in OPEN_STATUSES or (live and row.review_claimed_by not in (None, user)):
+            raise ClaimLost(document_id, row.review_claimed_by)
+        return row
+
+    # --- field queues: second keying and group grids ---
+
+    def _open_fields(self, s: Session, user: str, extra: Any) -> list[tuple[FieldRow, PageRow, DocumentRow]]:
+        now = utcnow()
+        q = (
+            select(FieldRow, PageRow, DocumentRow)
+            .join(PageRow, FieldRow.page_id == PageRow.id)
+            .join(DocumentRow, PageRow.document_id == DocumentRow.id)
+            .where(
+                DocumentRow.status.in_(OPEN_STATUSES),
+                DocumentRow.status != POSTPONED,
+                FieldRow.corrected_at.is_(None),
+                FieldRow.accepted.is_(False),
+                or_(
+                    DocumentRow.review_claimed_until.is_(None),
+                    DocumentRow.review_claimed_until < now,
+                    DocumentRow.review_claimed_by == user,
+                ),
+                extra,
+            )
+            .order_by(DocumentRow.deadline.is_(None), DocumentRow.deadline, DocumentRow.id, PageRow.index)
+        )
+        return list(s.execute(q).tuples())
+
+    def second_entries(self, user: str, limit: int = 200) -> list[FieldTask]:
+        """Double-entry fields keyed once by someone else and waiting for a second person, queue
+        order: this user keys them one after another from the crops, without opening documents."""
+        with self.store.session() as s:
+            firsts: dict[tuple[int, int, str], str] = {}
+            mismatched: set[tuple[int, int, str]] = set()
+            rows = self._open_fields(s, user, FieldRow.double_entry.is_(True))
+            ids = {d.id for _f, _p, d in rows}
+            if not ids:
+                return []
+            for e in s.scalars(
+                select(ReviewEventRow)
+                .where(
+                    ReviewEventRow.document_id.in_(ids),
+                    ReviewEventRow.action.in_(("double_entry", "double_mismatch")),
+                )
+                .order_by(ReviewEventRow.id)
+            ):
+                key = (e.document_id, e.page_index or 0, e.field_name or "")
+                if e.action == "double_mismatch":
+                    mismatched.add(key)
+                elif e.note == "first":
+                    firsts[key] = e.actor
+            out = []
+            for f, p, d in rows:
+                key = (d.id, p.index, f.name)
+                if key in firsts and key not in mismatched and firsts[key] != user:
+                    out.append(
+                        FieldTask(
+                            d.id, p.index, f.name, f.kind, d.form_id, d.source_name, f.value, firsts[key]
+                        )
+                    )
+            return out[:limit]
+
+    def groups(self, user: str, kinds: Sequence[str] = GROUP_KINDS) -> list[list[FieldTask]]:
+        """Flagged fields of closed-list kinds, grouped by form, field and the machine's value,
+        largest group first: one grid each, where a clerk spots the crop that differs."""
+        with self.store.session() as s:
+            rows = self._open_fields(
+                s, user, FieldRow.kind.in_(list(kinds)) & FieldRow.double_entry.is_(False)
+            )
+            by: dict[tuple[str, str, str], list[FieldTask]] = {}
+            for f, p, d in rows:
+                key = (d.form_id or "", f.name, repr(f.value))
+                by.setdefault(key, []).append(
+                    FieldTask(d.id, p.index, f.name, f.kind, d.form_id, d.source_name, f.value)
+                )
+            return sorted(by.values(), key=lambda g: (-len(g), g[0].name, repr(g[0].value)))
+
+    def only_waits_for_second(self, document_id: int) -> bool:
+        """True when every unsettled field of the document is a double entry keyed once, without a
+        mismatch: the second keying happens in the field queue, not on the document page."""
+        with self.store.session() as s:
+            left = set(unsettled_fields(s, document_id))
+            if not left:
+                return False
+            keyed: set[tuple[int, str]] = set()
+            for p, n, action in s.execute(
+                select(ReviewEventRow.page_index, ReviewEventRow.field_name, ReviewEventRow.action).where(
+                    ReviewEventRow.document_id == document_id,
+                    ReviewEventRow.action.in_(("double_entry", "double_mismatch")),
+                )
+            ):
+                if action == "double_mismatch":
+                    return False
+                keyed.add((int(p or 0), str(n)))
+            return left <= keyed
+
+    def accept_settled(self, document_id: int, user: str, note: str) -> bool:
+        """Accept a document nobody else holds once nothing is left to settle (after a field queue
+        settled its last field). The caller has checked the cross-field rules. Returns whether
+        it was accepted."""
+        with self.store.transaction() as s:
+            try:
+                row = self.free(s, document_id, user)
+            except ClaimLost:
+                return False
+            if unsettled_fields(s, document_id):
+                return False
+            ev = self._event(s, document_id, user, "accept_document", note, bool(row.qa_sample))
+            ev.auto_accepted = False
+            _record_status(s, row.id, row.status, ACCEPTED, user, note)
+            row.status, row.review_claimed_by, row.review_claimed_until = ACCEPTED, None, None
+            row.updated_at = utcnow()
+            append_audit(s, actor=user, action="accept", document_id=document_id, detail={"via": note})
+            return True
+
     def settle_field(
         self,
         document_id: int,
@@ -414,6 +554,7 @@ class ReviewDesk:
         keystrokes: int | None = None,
         note: str | None = None,
         lease_s: int = 900,
+        claimed: bool = True,
     ) -> Keying | None:
         """Record one clerk action on a field. With `settle`, the field's reviewed value becomes
         `value` (the machine's value stays in `fields.value`). Audited as `edit` (or `review` for
@@ -425,7 +566,9 @@ class ReviewDesk:
         if action not in ACTIONS:
             raise ValueError(f"unknown review action {action!r}")
         with self.store.transaction() as s:
-            doc = self.holds(s, document_id, user)
+            # claimed=False: a field queue (second keying, group grid) settles one field of a
+            # document nobody else holds, without opening (claiming) the document.
+            doc = self.holds(s, document_id, user) if claimed else self.free(s, document_id, user)
             f = _field(s, document_id, page_index, field_name)
             is_mn = f.kind == MY_NUMBER_KIND
             keying: Keying | None = None
@@ -468,7 +611,8 @@ class ReviewDesk:
                 detail=detail,
                 my_number_accessed=is_mn,
             )
-            doc.review_claimed_until = utcnow() + timedelta(seconds=lease_s)
+            if claimed:
+                doc.review_claimed_until = utcnow() + timedelta(seconds=lease_s)
             return keying
 
     def events(
