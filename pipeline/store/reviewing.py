@@ -451,7 +451,7 @@ class ReviewDesk:
             )
             .order_by(DocumentRow.deadline.is_(None), DocumentRow.deadline, DocumentRow.id, PageRow.index)
         )
-        return list(s.execute(q).tuples())
+        return [(f, p, d) for f, p, d in s.execute(q)]
 
     def second_entries(self, user: str, limit: int = 200) -> list[FieldTask]:
         """Double-entry fields keyed once by someone else and waiting for a second person, queue

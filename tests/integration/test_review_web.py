@@ -301,3 +301,40 @@ def test_postpone_and_reject(app, clients) -> None:
     with app.state.store.session() as s:
         assert (s.get(DocumentRow, a).status, s.get(DocumentRow, b).status) == ("postponed", "rejected")
     assert "保留" in c.get("/?reason=postponed").text
+
+
+def test_field_queues_need_login_csrf_and_a_free_document(app, clients) -> None:
+    anon = TestClient(app)
+    for path in ("/second", "/groups"):
+        r = anon.get(path, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/login"), path
+    doc = _docs(app)[0]
+    c1, c2 = clients["clerk1"], clients["clerk2"]
+    html = _open(c1, doc)
+    page, name, _ = next(f for f in _fields(html) if f[2])  # the 個人番号
+    number = dict(zip(("child_my_number",), my_numbers(), strict=False))[name]
+    assert _post(c1, doc, page, name, number, csrf_of(html)).json()["waiting"] is True
+    csrf2 = csrf_of(c2.get("/").text)
+    url = f"/tasks/{doc}/{page}/{name}"
+    # clerk1 still holds the document: the second keying waits until it is handed on
+    r = c2.post(url, json={"value": number}, headers={"X-CSRF-Token": csrf2, "Accept": "application/json"})
+    assert r.status_code == 409
+    c1.post(f"/documents/{doc}/release", data={"csrf_token": csrf_of(html)})
+    listing = c2.get("/second").text
+    assert f'data-doc="{doc}"' in listing and number not in listing and number[-4:] not in _text(listing)
+    assert c1.get("/second").text.count(f'data-doc="{doc}"') == 0  # never the first keyer's task
+    assert c2.post(url, json={"value": number}, headers={"Accept": "application/json"}).status_code == 403
+    assert (
+        c2.post(
+            url, json={"value": number}, headers={"X-CSRF-Token": "x", "Accept": "application/json"}
+        ).status_code
+        == 403
+    )
+    csrf1 = csrf_of(c1.get("/").text)
+    r = c1.post(url, json={"value": number}, headers={"X-CSRF-Token": csrf1, "Accept": "application/json"})
+    assert r.status_code == 409  # the same clerk twice, through the queue too
+    r = c2.post(url, json={"value": number}, headers={"X-CSRF-Token": csrf2, "Accept": "application/json"})
+    assert r.json()["outcome"] == "matched"
+    assert (
+        c2.post("/tasks/99999/0/x", json={"value": "1"}, headers={"X-CSRF-Token": csrf2}).status_code == 404
+    )
