@@ -51,8 +51,6 @@ def queue_page(
             "reasons": REASONS,
             "f": {"form": form, "reason": reason, "age": age},
             "days_left": days,
-            "second": len(review.second_entries(login.user.name)),
-            "groups": review.groups(login.user.name),
             "today": today,
         },
     )
