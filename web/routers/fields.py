@@ -60,6 +60,7 @@ def second_page(request: Request, login: LoginSession = Depends(require_role(*AN
         login.user.name,
         "view_second_entry",
         detail={"via": "web", "documents": sorted({t.document_id for t in tasks}), "fields": len(tasks)},
+        my_number_accessed=any(t.kind == MY_NUMBER for t in tasks),  # their crops are shown
     )
     return render(request, "second.html", {"cells": _cells(request, tasks)})
 
