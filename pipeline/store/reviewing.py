@@ -238,6 +238,7 @@ class ReviewDesk:
         form_id: str | None = None,
         reason: str | None = None,
         older_than_days: int | None = None,
+        due_by: date | None = None,
         limit: int = 100,
     ) -> list[QueueItem]:
         """Documents waiting for a person, by deadline (when set) then oldest first. `reason`:
@@ -266,6 +267,8 @@ class ReviewDesk:
             q = q.where(DocumentRow.form_id == form_id)
         if older_than_days:
             q = q.where(DocumentRow.created_at < now - timedelta(days=older_than_days))
+        if due_by is not None:
+            q = q.where(DocumentRow.deadline <= due_by)
         if reason == "qa":
             q = q.where(DocumentRow.qa_sample.is_(True))
         elif reason == "postponed":

@@ -338,3 +338,37 @@ def test_field_queues_need_login_csrf_and_a_free_document(app, clients) -> None:
     assert (
         c2.post("/tasks/99999/0/x", json={"value": "1"}, headers={"X-CSRF-Token": csrf2}).status_code == 404
     )
+
+
+def test_template_deadline_orders_the_queue_and_shows_days_left(golden, tmp_path: Path) -> None:
+    import shutil
+    from datetime import datetime
+
+    from pipeline.jp.calendar import JST, add_business_days, business_days_left, jst_date
+    from tests.integration.conftest import login
+    from tests.review_support import copy_data, settings_for
+    from web.app import create_app
+    from web.security import hash_password
+
+    templates = tmp_path / "templates"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "templates_forms", templates)
+    yaml = templates / "nursery_enrolment" / "template.yaml"
+    yaml.write_text(
+        yaml.read_text(encoding="utf-8") + "\ndeadline: {business_days: 10, from: received}\n",
+        encoding="utf-8",
+    )
+    settings = settings_for(copy_data(golden[0], tmp_path / "data"), golden[1]).model_copy(
+        update={"templates_dir": templates}
+    )
+    application = create_app(settings)
+    try:
+        application.state.review.add_user("clerk1", "reviewer", hash_password(PASSWORD))
+        html = login(application, "clerk1").get("/").text
+        docs = _docs(application)
+        rows = [application.state.store.get_document_row(d) for d in docs]
+        assert all(r.deadline == add_business_days(jst_date(r.created_at), 10) for r in rows)
+        today = datetime.now(JST).date()
+        left = business_days_left(rows[0].deadline, today)
+        assert f"残り {left} 営業日" in _text(html)
+    finally:
+        application.state.store.close()

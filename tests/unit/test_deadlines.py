@@ -64,3 +64,4 @@ def test_queue_by_deadline_then_oldest_first(store: Store) -> None:
     assert [i.id for i in items] == [late, soon, old_plain, new_plain]
     assert [i.deadline for i in items[:2]] == [date(2026, 4, 23), date(2026, 5, 7)]
     assert items[2].deadline is None
+    assert [i.id for i in desk.queue(user="clerk1", due_by=date(2026, 4, 30))] == [late]

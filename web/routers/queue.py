@@ -1,14 +1,15 @@
-"""The review queue: counts, filters (form, reason, age), deadline then oldest first; `/next`
+"""The review queue: counts, filters (form, reason, age, deadline), by deadline then oldest first; `/next`
 opens the next document the user may take; `/stats` shows productivity and the QA error rate."""
 
 from __future__ import annotations
 
 import math
+from datetime import datetime
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from pipeline.jp.calendar import business_days_left
+from pipeline.jp.calendar import add_business_days, business_days_left
 from pipeline.store.reviewing import LoginSession
 from web.review import deadline_rules, form_titles
 from web.security import ANY_ROLE, REVEAL_ROLES, require_role
@@ -31,14 +32,19 @@ def queue_page(
     form: str = "",
     reason: str = "",
     age: int = 0,
+    due: int = -1,
     login: LoginSession = Depends(require_role(*ANY_ROLE)),
 ) -> Response:
     review = request.app.state.review
     review.fill_deadlines(deadline_rules(request.app.state.settings))
+    today = datetime.now(JST).date()
     items = review.queue(
-        user=login.user.name, form_id=form or None, reason=reason or None, older_than_days=age or None
+        user=login.user.name,
+        form_id=form or None,
+        reason=reason or None,
+        older_than_days=age or None,
+        due_by=add_business_days(today, due) if due >= 0 else None,
     )
-    today = __import__("datetime").datetime.now(JST).date()
     days = {i.id: business_days_left(i.deadline, today) for i in items if i.deadline}
     return render(
         request,
@@ -49,7 +55,7 @@ def queue_page(
             "forms": review.forms_in_queue(),
             "titles": form_titles(request.app.state.settings),
             "reasons": REASONS,
-            "f": {"form": form, "reason": reason, "age": age},
+            "f": {"form": form, "reason": reason, "age": age, "due": due},
             "days_left": days,
             "today": today,
         },
