@@ -67,6 +67,8 @@ class FieldResult:
     accepted: bool = False
     box_px: tuple[int, int, int, int] | None = None  # on the aligned page at work dpi
     crop_path: str | None = None
+    # The template marks it `review: double`: two different people must key it before it counts.
+    double_entry: bool = False
 
     @property
     def blank(self) -> bool:
@@ -84,6 +86,7 @@ class FieldResult:
             "accepted": self.accepted,
             "box_px": list(self.box_px) if self.box_px else None,
             "crop_path": self.crop_path,
+            "double_entry": self.double_entry,
         }
 
     @classmethod
@@ -99,6 +102,7 @@ class FieldResult:
             accepted=d.get("accepted", False),
             box_px=tuple(d["box_px"]) if d.get("box_px") else None,
             crop_path=d.get("crop_path"),
+            double_entry=bool(d.get("double_entry", False)),
         )
 
 

@@ -101,6 +101,7 @@ def finish_fields(
                 issues=issues,
                 accepted=accept_field(rf.spec, rf.confidence, issues, settings),
                 box_px=rf.box_px,
+                double_entry=rf.spec.review == "double",
             )
         )
     return results, cross

@@ -35,7 +35,9 @@ class Settings(BaseSettings):
     # Routing: field confidence thresholds (min per-character probability), by kind, then default.
     confidence_default: float = 0.90
     confidence_by_kind: dict[str, float] = Field(default_factory=dict)
-    qa_sample_rate: float = 0.0
+    qa_sample_rate: float = Field(
+        default=0.02, ge=0, le=1, description="share of auto-accepted documents sent to review as QA"
+    )
 
     # The day date ranges are measured from; None means today (set it to re-read old batches).
     reference_date: date | None = None
@@ -85,6 +87,18 @@ class Settings(BaseSettings):
         # Resolved once, against the folder the command was started in: a relative path would
         # name another folder (and a new, empty database) from every other working directory.
         return Path(v).expanduser().resolve()
+
+    # Review web page (web/, `shinsei serve`).
+    my_number_key_file: Path | None = Field(
+        default=None,
+        description="Fernet key file for 個人番号 at rest, outside data_dir; default ~/.config/shinsei/my_number.key",
+    )
+    review_lease_s: int = Field(default=900, ge=30, description="an opened document is held this long")
+    session_hours: float = Field(default=10.0, gt=0, description="a login lasts this long")
+    cookie_secure: bool = Field(default=False, description="set behind TLS: cookies only over HTTPS")
+    login_max_failures: int = Field(
+        default=5, ge=1, description="failed logins per name and address in 5 min"
+    )
 
     def resolved_database_url(self) -> str:
         if self.database_url:

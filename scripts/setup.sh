@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(poppler-utils fonts-ipafont-gothic fonts-seto fonts-kiloji fonts-yozvox-yozfont fonts-klee redis-server)
-if [ "${SHINSEI_WITH_BROWSER:-0}" = "1" ]; then APT_PACKAGES+=(chromium); fi
+# The review page's browser tests (tests/e2e) drive Debian's chromium; always installed.
+APT_PACKAGES+=(chromium)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

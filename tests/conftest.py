@@ -37,8 +37,9 @@ def engine():
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    """Settings with a fresh data directory (SQLite store, originals, crops) under tmp_path."""
-    return Settings(data_dir=tmp_path / "data")
+    """Settings with a fresh data directory (SQLite store, originals, crops) under tmp_path, and
+    the 個人番号 key file beside it (never in the user's home)."""
+    return Settings(data_dir=tmp_path / "data", my_number_key_file=tmp_path / "keys" / "my_number.key")
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from pipeline.cli import (
     run_cmd,
     template_cmd,
     watch_cmd,
+    web_cmd,
     worker_cmd,
 )
 from pipeline.errors import ShinseiError
@@ -36,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
         failed_cmd,
         batch_cmd,
         report_cmd,
+        web_cmd,
     ):
         mod.register(sub)
     return p

@@ -162,6 +162,16 @@ def _hint(name: str, known: Iterable[str]) -> str:
     return f" (did you mean {hint[0]!r}?)" if hint else ""
 
 
+class DeadlineRule(_Strict):
+    """By when a received form must be settled: `business_days` working days (no weekends, no
+    Japanese national holidays) after the day it was received (`from: received`, the 受付日)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    business_days: int = Field(gt=0, le=366)
+    from_: Literal["received"] = Field(default="received", alias="from")
+
+
 class Template(_Strict):
     form_id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     version: str
@@ -173,6 +183,9 @@ class Template(_Strict):
     rules: list[CrossRule] = Field(default_factory=list)
     vocabularies: dict[str, list[str]] = Field(
         default_factory=dict, description="closed lists, e.g. the city's facilities"
+    )
+    deadline: DeadlineRule | None = Field(
+        default=None, description="review deadline; the review queue is ordered by it"
     )
 
     # Set by the loader, not the YAML.

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from pipeline.result import DocumentResult, FieldResult, PageResult, Route
 from pipeline.store.db import Database
+from pipeline.store.review_tables import ensure_acceptable, qa_selected
 from pipeline.store.tables import (
     STATUSES,
     DocumentRow,
@@ -64,6 +65,7 @@ def _field_row(position: int, f: FieldResult) -> FieldRow:
         accepted=f.accepted,
         crop_path=f.crop_path,
         box_px=list(f.box_px) if f.box_px else None,
+        double_entry=f.double_entry,
     )
 
 
@@ -94,6 +96,7 @@ def _field_dict(r: FieldRow) -> dict[str, Any]:
         "accepted": r.accepted,
         "box_px": r.box_px,
         "crop_path": r.crop_path,
+        "double_entry": bool(r.double_entry),
     }
 
 
@@ -211,6 +214,9 @@ def _carry_corrections(page: PageRow, old: dict[tuple[int, str], Correction]) ->
 class DocumentStore(Database):
     """Documents, their pages and fields, and their status history."""
 
+    # Share of auto-accepted documents routed to review as QA samples (open_store sets it from Settings).
+    qa_sample_rate: float = 0.0
+
     def has_document(self, sha256: str) -> bool:
         with self.session() as s:
             return s.scalar(select(DocumentRow.id).where(DocumentRow.sha256 == sha256)) is not None
@@ -249,6 +255,10 @@ class DocumentStore(Database):
                 page_count,
             )
             doc.status = doc.route = str(result.route)
+            if result.route == Route.accepted and (
+                doc.qa_sample or qa_selected(result.sha256, self.qa_sample_rate)
+            ):
+                doc.status, doc.qa_sample = str(Route.review), True  # QA: a person checks it first
             doc.reason, doc.message, doc.extra = result.reason, result.message, dict(result.extra)
             doc.form_id = form.form_id if form else None
             doc.form_version = form.form_version if form else None
@@ -324,6 +334,8 @@ class DocumentStore(Database):
                 raise RecordNotFound(f"no document {doc!r}")
             if row.status == to_status:
                 return False
+            if to_status == "accepted":
+                ensure_acceptable(s, row.id)  # no route or API accepts an unsettled flagged field
             _record_status(s, row.id, row.status, to_status, actor, note)
             row.status, row.updated_at = to_status, utcnow()
             return True

@@ -39,4 +39,10 @@ def open_store(settings_or_url: Settings | str | URL, *, upgrade: bool = True) -
     except BaseException:
         engine.dispose()
         raise
-    return Store(engine)
+    store = Store(engine)
+    if isinstance(settings_or_url, Settings):
+        from pipeline.store.crypto import FieldCipher, install
+
+        install(engine, FieldCipher.from_settings(settings_or_url))  # 個人番号 encrypted at rest
+        store.qa_sample_rate = settings_or_url.qa_sample_rate
+    return store

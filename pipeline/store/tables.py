@@ -6,13 +6,14 @@ Every timestamp is timezone-aware UTC (`UTCDateTime`), on SQLite as on PostgreSQ
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Dialect,
     Float,
@@ -27,8 +28,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 # Document workflow states. The first four are the pipeline's routes (`pipeline.result.Route`).
+# `review` is the review page's "to_review"; in_review/postponed/rejected are set by the review page.
 STATUSES: frozenset[str] = frozenset(
     {"accepted", "review", "quarantined", "unknown_form", "processing", "exported"}
+    | {"in_review", "postponed", "rejected"}
 )
 # Where a document can rest: every status but `processing` (which a worker or the sweeper moves on).
 FINAL_STATUSES: frozenset[str] = STATUSES - {"processing"}
@@ -97,6 +100,12 @@ class DocumentRow(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     task_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Review page (web/): a QA sample of an auto-accepted document; its deadline; who has it open
+    # and until when (a lease: an abandoned document returns to the queue when it runs out).
+    qa_sample: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    deadline: Mapped[date | None] = mapped_column(Date)
+    review_claimed_by: Mapped[str | None] = mapped_column(String(128))
+    review_claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -151,6 +160,8 @@ class FieldRow(Base):
     accepted: Mapped[bool] = mapped_column(Boolean, default=False)
     crop_path: Mapped[str | None] = mapped_column(String(1024))
     box_px: Mapped[Any] = mapped_column(JSON, nullable=True)
+    # `review: double` in the template: settled only by two matching keyings of two different people.
+    double_entry: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     # A reviewer's edit. `corrected_at IS NOT NULL` means "corrected" (the value itself may be null).
     corrected_value: Mapped[Any] = mapped_column(JSON, nullable=True)
     corrected_by: Mapped[str | None] = mapped_column(String(128))

@@ -109,14 +109,44 @@ DELIVERIES = sa.Table(
 )
 
 
+SHARED_COLUMNS = {
+    "qa_sample": "BOOLEAN NOT NULL DEFAULT FALSE",
+    "deadline": "DATE",
+    "review_claimed_by": "VARCHAR(128)",
+    "review_claimed_until": "TIMESTAMP",
+}
+
+
 def add_shared_schema(engine: sa.Engine) -> None:
-    """What the review page and the delivery outbox add to the store (common brief)."""
-    SHARED.create_all(engine)
+    """What the review page and the delivery outbox add to the store (common brief), where the
+    store's own migrations have not added it already."""
+    insp = sa.inspect(engine)
+    SHARED.create_all(engine, tables=[t for t in SHARED.sorted_tables if not insp.has_table(t.name)])
+    have = {c["name"] for c in insp.get_columns("documents")}
     with engine.begin() as c:
-        c.exec_driver_sql("ALTER TABLE documents ADD COLUMN qa_sample BOOLEAN NOT NULL DEFAULT FALSE")
-        c.exec_driver_sql("ALTER TABLE documents ADD COLUMN deadline DATE")
-        c.exec_driver_sql("ALTER TABLE documents ADD COLUMN review_claimed_by VARCHAR(128)")
-        c.exec_driver_sql("ALTER TABLE documents ADD COLUMN review_claimed_until TIMESTAMP")
+        for name, ddl in SHARED_COLUMNS.items():
+            if name not in have:
+                c.exec_driver_sql(f"ALTER TABLE documents ADD COLUMN {name} {ddl}")
+
+
+def drop_shared_schema(engine: sa.Engine) -> None:
+    """A store as it was before the review page and the outbox: their tables and columns removed,
+    so the report meets a store whose parts are not there yet."""
+    insp = sa.inspect(engine)
+    with engine.begin() as c:
+        for table in ("web_sessions", "review_events", "users", "deliveries"):
+            if insp.has_table(table):
+                c.exec_driver_sql(f"DROP TABLE {table}")
+        for name in SHARED_COLUMNS:
+            if name in {col["name"] for col in insp.get_columns("documents")}:
+                c.exec_driver_sql(f"ALTER TABLE documents DROP COLUMN {name}")
+
+
+def shared_table(name: str) -> sa.Table:
+    """The store's own table where its migrations made one, else the brief's stand-in."""
+    from pipeline.store.tables import Base
+
+    return Base.metadata.tables.get(name, SHARED.tables[name])
 
 
 # --------------------------------------------------------------------------- seeding
@@ -126,10 +156,12 @@ class Seed:
     """Rows written straight into the store's tables (SQLAlchemy Core), ids handed out here."""
 
     def __init__(self, engine: sa.Engine) -> None:
-        from pipeline.store.tables import Base
-
+        # The tables as this store has them (reflected): a store from before the review page lacks
+        # documents.qa_sample, which the ORM's metadata would insert.
+        meta = sa.MetaData()
+        meta.reflect(engine)
         self.engine = engine
-        self.t = Base.metadata.tables
+        self.t = meta.tables
         self.n = 0
         self.page_ids = 0
         self.field_by: dict[tuple[int, str], int] = {}
@@ -312,7 +344,7 @@ def seed_shared(engine: sa.Engine, ids: dict[str, Any]) -> None:
         e("b1", "tanaka", "confirm", 3000, 1, local(D - d, 16))
         for _ in range(4):
             e("q2", "tanaka", "qa_confirm", 1000, 1, local(D - 2 * d, 16), qa=True)
-        c.execute(REVIEW_EVENTS.insert(), ev)
+        c.execute(shared_table("review_events").insert(), ev)
         dl: list[dict[str, Any]] = []
 
         def delivery(
@@ -344,7 +376,7 @@ def seed_shared(engine: sa.Engine, ids: dict[str, Any]) -> None:
         delivery("csv_cp932", "verified", local(D - 2 * d, 18))
         delivery("csv_cp932", "pending", local(D - 10 * d, 18))
         delivery("rpa_web", "unknown", local(D, 20))
-        c.execute(DELIVERIES.insert(), dl)
+        c.execute(shared_table("deliveries").insert(), dl)
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -374,8 +406,9 @@ def _sqlite(tmp: Path) -> str:
 
 @pytest.fixture
 def base_store(tmp_path: Path) -> Iterator[tuple[Store, dict[str, Any]]]:
-    """Today's schema (no review page, no outbox) with the base seed."""
+    """A store from before the review page and the outbox, with the base seed."""
     store = open_store(_sqlite(tmp_path))
+    drop_shared_schema(store.engine)
     ids = seed_base(store.engine)
     yield store, ids
     store.close()

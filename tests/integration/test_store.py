@@ -21,6 +21,7 @@ from pipeline.errors import TransientError
 from pipeline.result import Char, DocumentResult, FieldResult, Issue, PageResult, Route
 from pipeline.settings import Settings
 from pipeline.store import RecordNotFound, Store, db, open_store, upgrade_database
+from pipeline.store.review_tables import ReviewIncomplete
 from pipeline.store.tables import Base
 
 TABLES = {"documents", "pages", "fields", "status_history", "audit_log", "failed_tasks"}
@@ -214,6 +215,9 @@ def test_resave_is_idempotent_and_history_only_on_change(store: Store) -> None:
     ]
     assert store.get_document_row(doc_id).attempts == 3
     # a re-run keeps the reviewer's correction of a field that is still there
+    with pytest.raises(ReviewIncomplete):  # the flagged phone is not settled yet
+        store.set_status(doc_id, "accepted", "clerk1", "checked")
+    store.correct_field(doc_id, 1, "phone", "09012345678", "clerk1")
     store.set_status(doc_id, "accepted", "clerk1", "checked")
     [values] = _records(store).values()
     assert values["child_name"] == "山田 太朗"
