@@ -1,0 +1,294 @@
+"""Target profiles: one YAML file per target, validated by pydantic, and `render()`, which turns a
+`DeliveryRecord` into exactly what that target will receive.
+
+A profile names its adapter (`csv`, `fixed_width`, `sql`, `rpa_web`), the form it takes, the target
+encoding, the 外字 policy, code tables, the date style and the columns in order (see
+docs/adapters.md). Profiles are looked up by name in `settings.delivery_profiles_dir` first, then in
+the bundled `pipeline/adapters/profiles/`; `settings.delivery_options` overrides a profile's
+`options` (a database URL, an output folder) without copying the file.
+
+外字: every value is encoded with the target encoding, strictly. A character it cannot hold is
+never replaced silently: under policy `review` (the default) `render` raises `UnencodableError`
+naming each character and field, so nothing is written; under `substitute` it becomes 〓 and the
+column is flagged. Characters the encoding folds into another code point on the way (〜 U+301C and
+～ U+FF5E are both 0x8160 in cp932 and come back as ～) are sent as the target will give them back,
+and flagged "folded", so read-back compares like with like.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from pipeline.adapters.base import (
+    MY_NUMBER_KIND,
+    DeliveryRecord,
+    DeliveryRejected,
+    Rendered,
+    SentField,
+    TruncationError,
+    Unencodable,
+    UnencodableError,
+)
+from pipeline.errors import TemplateError
+from pipeline.mask import mask_my_number
+
+BUNDLED_DIR = Path(__file__).resolve().parent / "profiles"
+GETA = "〓"  # U+3013, the customary mark for a character that could not be set; in every JIS table
+META_SOURCES = frozenset({"key", "document_id", "sha256", "page", "form_id"})
+# 明治 onward; the era codes most municipal systems use (1 明治 … 5 令和) are the profile default.
+ERAS: tuple[tuple[str, date], ...] = (
+    ("令和", date(2019, 5, 1)),
+    ("平成", date(1989, 1, 8)),
+    ("昭和", date(1926, 12, 25)),
+    ("大正", date(1912, 7, 30)),
+    ("明治", date(1868, 10, 23)),
+)
+DEFAULT_ERA_CODES = {"明治": "1", "大正": "2", "昭和": "3", "平成": "4", "令和": "5"}
+
+Format = Literal["text", "date", "code", "digits", "bool", "era_code", "era_year", "year", "month", "day"]
+
+
+class ColumnSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    column: str = Field(description="the target's name: CSV header, table column, fixed-width item, input name")
+    source: str = Field(description="a field of the form, or key / document_id / sha256 / page / form_id")
+    format: Format = "text"
+    code: str | None = Field(default=None, description="code table for format: code")
+    join: str = Field(default="・", description="between the items of a multi-choice value")
+    true: str = "1"
+    false: str = "0"
+    width: int | None = Field(default=None, ge=1, description="bytes in the target encoding")
+    align: Literal["left", "right"] = "left"
+    fill: str = " "
+    mask: bool | None = Field(default=None, description="mask a 個人番号 (default: yes unless include_my_number)")
+    default: str = ""
+    screen: int = Field(default=1, ge=1, description="rpa_web: the entry screen step that holds it")
+
+    @model_validator(mode="after")
+    def _check(self) -> ColumnSpec:
+        if self.format == "code" and not self.code:
+            raise ValueError(f"column {self.column!r}: format code needs `code:` (a code table name)")
+        return self
+
+
+class TargetProfile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    adapter: Literal["csv", "fixed_width", "sql", "rpa_web"]
+    form_id: str | None = Field(default=None, description="only records of this form (None: any)")
+    description: str = ""
+    encoding: str = "cp932"
+    gaiji: Literal["review", "substitute"] = "review"
+    date_style: Literal["seireki", "wareki", "iso"] = "seireki"
+    era_codes: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_ERA_CODES))
+    code_tables: dict[str, dict[str, str]] = Field(default_factory=dict)
+    include_my_number: bool = False
+    batch_size: int = Field(default=500, ge=1, description="records per claim (per file for file targets)")
+    columns: list[ColumnSpec]
+    options: dict[str, Any] = Field(default_factory=dict, description="adapter settings (see docs/adapters.md)")
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, v: str) -> str:
+        import codecs
+
+        try:
+            codecs.lookup(v)
+        except LookupError as exc:
+            raise ValueError(f"unknown encoding {v!r}") from exc
+        return v
+
+    @model_validator(mode="after")
+    def _check(self) -> TargetProfile:
+        for c in self.columns:
+            if c.code and c.code not in self.code_tables:
+                hint = difflib.get_close_matches(c.code, list(self.code_tables), n=1)
+                more = f" (did you mean {hint[0]!r}?)" if hint else ""
+                raise ValueError(f"column {c.column!r}: no code table {c.code!r}{more}")
+        if self.adapter == "fixed_width" and any(c.width is None for c in self.columns):
+            raise ValueError("a fixed_width profile needs `width` (bytes) on every column")
+        if len({c.column for c in self.columns}) != len(self.columns):
+            raise ValueError("column names must be unique")
+        return self
+
+    def option(self, name: str, default: Any = None) -> Any:
+        return self.options.get(name, default)
+
+
+def profile_dirs(extra: Path | None) -> list[Path]:
+    return [d for d in (extra, BUNDLED_DIR) if d is not None]
+
+
+def available_profiles(extra: Path | None = None) -> list[str]:
+    names: list[str] = []
+    for d in profile_dirs(extra):
+        if d.is_dir():
+            names += [p.stem for p in sorted(d.glob("*.yaml")) if p.stem not in names]
+    return names
+
+
+def load_profile_file(path: Path, overrides: Mapping[str, Any] | None = None) -> TargetProfile:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise TemplateError(f"{path}: not valid YAML", [str(exc)]) from exc
+    if not isinstance(data, dict):
+        raise TemplateError(f"{path}: a target profile must be a mapping")
+    data.setdefault("name", path.stem)
+    if overrides:
+        data["options"] = {**(data.get("options") or {}), **dict(overrides)}
+    try:
+        return TargetProfile.model_validate(data)
+    except ValidationError as exc:
+        problems = [f"{path.name} {'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        raise TemplateError(f"target profile {path} is invalid", problems) from exc
+
+
+def load_profile(
+    name: str, extra_dir: Path | None = None, overrides: Mapping[str, Any] | None = None
+) -> TargetProfile:
+    """The profile `name` (user folder first, then the bundled ones). An unknown name lists the
+    known ones, with the closest first."""
+    for d in profile_dirs(extra_dir):
+        path = d / f"{name}.yaml"
+        if path.is_file():
+            return load_profile_file(path, overrides)
+    known = available_profiles(extra_dir)
+    hint = difflib.get_close_matches(name, known, n=1)
+    more = f"; did you mean {hint[0]!r}?" if hint else ""
+    raise TemplateError(f"no target profile {name!r} (known: {', '.join(known) or 'none'}){more}")
+
+
+# --- rendering ---
+
+
+def wareki(d: date) -> tuple[str, int]:
+    """(era name, year of the era) for a date from 明治 on."""
+    for era, start in ERAS:
+        if d >= start:
+            return era, d.year - start.year + 1
+    raise ValueError(f"{d.isoformat()} is before 明治")
+
+
+def _as_date(value: Any) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def _format(spec: ColumnSpec, profile: TargetProfile, value: Any) -> str:
+    if value is None or value == "" or value == []:
+        return spec.default
+    f = spec.format
+    if f == "bool":
+        return spec.true if value else spec.false
+    if f == "code":
+        table = profile.code_tables[spec.code or ""]
+        items = value if isinstance(value, list) else [value]
+        missing = [str(v) for v in items if str(v) not in table]
+        if missing:
+            raise DeliveryRejected(
+                f"{spec.source}: コード表 {spec.code} にない値です: {'、'.join(missing)}", reason="no_code"
+            )
+        return spec.join.join(table[str(v)] for v in items)
+    if f in ("date", "era_code", "era_year", "year", "month", "day"):
+        d = _as_date(value)
+        if d is None:
+            return spec.default
+        era, year = wareki(d)
+        if f == "era_code":
+            return profile.era_codes[era]
+        if f == "era_year":
+            return f"{year:02d}"
+        if f == "year":
+            return f"{d.year:04d}"
+        if f == "month":
+            return f"{d.month:02d}"
+        if f == "day":
+            return f"{d.day:02d}"
+        if profile.date_style == "iso":
+            return d.isoformat()
+        if profile.date_style == "wareki":
+            return f"{profile.era_codes[era]}{year:02d}{d.month:02d}{d.day:02d}"
+        return f"{d.year:04d}{d.month:02d}{d.day:02d}"
+    if f == "digits":
+        return "".join(ch for ch in str(value) if ch.isdigit())
+    if isinstance(value, list):
+        return spec.join.join(str(v) for v in value)
+    if isinstance(value, bool):
+        return spec.true if value else spec.false
+    return str(value)
+
+
+def _meta(source: str, record: DeliveryRecord) -> Any:
+    return {
+        "key": record.key,
+        "document_id": record.document_id,
+        "sha256": record.sha256,
+        "page": record.page_index + 1,
+        "form_id": record.form_id,
+    }[source]
+
+
+def _encode(text: str, encoding: str) -> tuple[str, list[str]]:
+    """(what the target will hold, characters it cannot hold). Each character is tried alone so
+    every offender is named, not only the first."""
+    held, bad = [], []
+    for ch in text:
+        try:
+            held.append(ch.encode(encoding).decode(encoding))
+        except UnicodeEncodeError:
+            bad.append(ch)
+            held.append(GETA)
+    return "".join(held), bad
+
+
+def byte_len(text: str, encoding: str) -> int:
+    return len(text.encode(encoding))
+
+
+def render(record: DeliveryRecord, profile: TargetProfile, *, include_my_number: bool | None = None) -> Rendered:
+    """What `profile`'s target receives for `record`. Raises `UnencodableError` (policy review) or
+    `TruncationError` (a value longer than its column's byte width); nothing is sent then."""
+    reveal = profile.include_my_number if include_my_number is None else include_my_number
+    fields: list[SentField] = []
+    unencodable: list[Unencodable] = []
+    too_long: list[str] = []
+    for spec in profile.columns:
+        meta = spec.source in META_SOURCES
+        value = _meta(spec.source, record) if meta else record.values.get(spec.source)
+        secret = not meta and record.kinds.get(spec.source) == MY_NUMBER_KIND
+        written = _format(spec, profile, value)
+        if secret and (spec.mask if spec.mask is not None else not reveal):
+            written = _mask_digits(written)
+        sent, bad = _encode(written, profile.encoding)
+        flags: list[str] = []
+        if bad:
+            unencodable += [Unencodable(spec.source, spec.column, ch) for ch in dict.fromkeys(bad)]
+            flags.append("substituted")
+        elif sent != written:
+            flags.append("folded")
+        if spec.width is not None and byte_len(sent, profile.encoding) > spec.width:
+            n = byte_len(sent, profile.encoding)
+            too_long.append(f"{spec.source}（{spec.column}）は {n} バイトで、幅 {spec.width} バイトを超えます")
+        fields.append(SentField(spec.column, spec.source, written, sent, tuple(flags), secret))
+    if unencodable and profile.gaiji == "review":
+        raise UnencodableError(profile.name, unencodable)
+    if too_long:
+        raise TruncationError("切り捨てはしません: " + "；".join(too_long))
+    return Rendered(record, profile.name, tuple(fields), tuple(unencodable))
+
+
+def _mask_digits(value: str) -> str:
+    return str(mask_my_number(value))
