@@ -61,6 +61,7 @@ def write_csv(
 
 class CsvAdapter(Adapter):
     kind = "csv"
+    batched = True  # one file per batch: the relay hands over the whole claim
 
     @property
     def out_dir(self) -> Path:
@@ -92,7 +93,9 @@ class CsvAdapter(Adapter):
             extra={"target": self.profile.name, "encoding": file_encoding(self.profile)},
         )
         return [
-            Receipt(f"{bf.path.name}:{first + i}", {"file": bf.path.name, "line": first + i, "sha256": bf.sha256})
+            Receipt(
+                f"{bf.path.name}:{first + i}", {"file": bf.path.name, "line": first + i, "sha256": bf.sha256}
+            )
             for i in range(len(records))
         ]
 

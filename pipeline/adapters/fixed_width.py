@@ -40,6 +40,7 @@ def record_bytes(profile: TargetProfile, values: Sequence[str]) -> bytes:
 
 class FixedWidthAdapter(Adapter):
     kind = "fixed_width"
+    batched = True  # one file per batch: the relay hands over the whole claim
 
     @property
     def out_dir(self) -> Path:
@@ -68,7 +69,11 @@ class FixedWidthAdapter(Adapter):
             data,
             [r.key for r in records],
             first_line=1,
-            extra={"target": self.profile.name, "encoding": self.profile.encoding, "record_bytes": line_width(self.profile)},
+            extra={
+                "target": self.profile.name,
+                "encoding": self.profile.encoding,
+                "record_bytes": line_width(self.profile),
+            },
         )
         return [
             Receipt(f"{bf.path.name}:{1 + i}", {"file": bf.path.name, "line": 1 + i, "sha256": bf.sha256})

@@ -58,17 +58,21 @@ Format = Literal["text", "date", "code", "digits", "bool", "era_code", "era_year
 class ColumnSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    column: str = Field(description="the target's name: CSV header, table column, fixed-width item, input name")
+    column: str = Field(
+        description="the target's name: CSV header, table column, fixed-width item, input name"
+    )
     source: str = Field(description="a field of the form, or key / document_id / sha256 / page / form_id")
     format: Format = "text"
     code: str | None = Field(default=None, description="code table for format: code")
     join: str = Field(default="・", description="between the items of a multi-choice value")
-    true: str = "1"
-    false: str = "0"
+    if_true: str = "1"
+    if_false: str = "0"
     width: int | None = Field(default=None, ge=1, description="bytes in the target encoding")
     align: Literal["left", "right"] = "left"
     fill: str = " "
-    mask: bool | None = Field(default=None, description="mask a 個人番号 (default: yes unless include_my_number)")
+    mask: bool | None = Field(
+        default=None, description="mask a 個人番号 (default: yes unless include_my_number)"
+    )
     default: str = ""
     screen: int = Field(default=1, ge=1, description="rpa_web: the entry screen step that holds it")
 
@@ -94,7 +98,9 @@ class TargetProfile(BaseModel):
     include_my_number: bool = False
     batch_size: int = Field(default=500, ge=1, description="records per claim (per file for file targets)")
     columns: list[ColumnSpec]
-    options: dict[str, Any] = Field(default_factory=dict, description="adapter settings (see docs/adapters.md)")
+    options: dict[str, Any] = Field(
+        default_factory=dict, description="adapter settings (see docs/adapters.md)"
+    )
 
     @field_validator("encoding")
     @classmethod
@@ -192,7 +198,7 @@ def _format(spec: ColumnSpec, profile: TargetProfile, value: Any) -> str:
         return spec.default
     f = spec.format
     if f == "bool":
-        return spec.true if value else spec.false
+        return spec.if_true if value else spec.if_false
     if f == "code":
         table = profile.code_tables[spec.code or ""]
         items = value if isinstance(value, list) else [value]
@@ -227,7 +233,7 @@ def _format(spec: ColumnSpec, profile: TargetProfile, value: Any) -> str:
     if isinstance(value, list):
         return spec.join.join(str(v) for v in value)
     if isinstance(value, bool):
-        return spec.true if value else spec.false
+        return spec.if_true if value else spec.if_false
     return str(value)
 
 
@@ -258,7 +264,9 @@ def byte_len(text: str, encoding: str) -> int:
     return len(text.encode(encoding))
 
 
-def render(record: DeliveryRecord, profile: TargetProfile, *, include_my_number: bool | None = None) -> Rendered:
+def render(
+    record: DeliveryRecord, profile: TargetProfile, *, include_my_number: bool | None = None
+) -> Rendered:
     """What `profile`'s target receives for `record`. Raises `UnencodableError` (policy review) or
     `TruncationError` (a value longer than its column's byte width); nothing is sent then."""
     reveal = profile.include_my_number if include_my_number is None else include_my_number
@@ -281,7 +289,9 @@ def render(record: DeliveryRecord, profile: TargetProfile, *, include_my_number:
             flags.append("folded")
         if spec.width is not None and byte_len(sent, profile.encoding) > spec.width:
             n = byte_len(sent, profile.encoding)
-            too_long.append(f"{spec.source}（{spec.column}）は {n} バイトで、幅 {spec.width} バイトを超えます")
+            too_long.append(
+                f"{spec.source}（{spec.column}）は {n} バイトで、幅 {spec.width} バイトを超えます"
+            )
         fields.append(SentField(spec.column, spec.source, written, sent, tuple(flags), secret))
     if unencodable and profile.gaiji == "review":
         raise UnencodableError(profile.name, unencodable)

@@ -9,6 +9,7 @@ Options: `url` (SQLAlchemy URL, required: `postgresql+psycopg2://…`, `mysql+py
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -44,6 +45,10 @@ class SqlAdapter(Adapter):
         if not url or not table:
             raise TemplateError(f"target {profile.name}: a sql profile needs options url and table")
         u = make_url(str(url))
+        if u.get_backend_name() == "sqlite" and u.database and not Path(u.database).is_absolute():
+            path = Path(settings.data_dir) / u.database  # a relative file lives in the data folder
+            path.parent.mkdir(parents=True, exist_ok=True)
+            u = u.set(database=str(path.resolve()))
         if u.get_backend_name() in ("mysql", "mariadb") and "charset" not in u.query:
             u = u.update_query_dict({"charset": "utf8mb4"})  # 4-byte kanji such as 𠮷 need utf8mb4
         self.key_column = str(profile.option("key_column", "idempotency_key"))
@@ -55,7 +60,11 @@ class SqlAdapter(Adapter):
             Column(self.id_column, Integer, primary_key=True, autoincrement=True),
             Column(self.key_column, String(128), nullable=False, unique=True),
         ]
-        cols += [Column(c.column, Text) for c in profile.columns if c.column not in (self.key_column, self.id_column)]
+        cols += [
+            Column(c.column, Text)
+            for c in profile.columns
+            if c.column not in (self.key_column, self.id_column)
+        ]
         self.table = Table(str(table), meta, *cols)
         self._checked = False
 
@@ -72,7 +81,9 @@ class SqlAdapter(Adapter):
             if self.profile.option("create_table", False):
                 self.table.metadata.create_all(self.engine, checkfirst=True)
             elif not inspect(self.engine).has_table(self.table.name):
-                raise TemplateError(f"target {self.name}: table {self.table.name!r} does not exist at the target")
+                raise TemplateError(
+                    f"target {self.name}: table {self.table.name!r} does not exist at the target"
+                )
         self._checked = True
 
     def _values(self, rendered: Rendered) -> dict[str, Any]:
@@ -116,7 +127,10 @@ class SqlAdapter(Adapter):
             row = conn.execute(select(t).where(t.c[self.id_column] == int(receipt.ref))).mappings().first()
         if row is None:
             return None
-        return {c.column: ("" if row.get(c.column) is None else str(row.get(c.column))) for c in self.profile.columns}
+        return {
+            c.column: ("" if row.get(c.column) is None else str(row.get(c.column)))
+            for c in self.profile.columns
+        }
 
     def find(self, key: str) -> Receipt | None:
         self._ready()

@@ -372,6 +372,9 @@ def _carry_corrections(page: PageRow, old: dict[tuple[int, str], Correction]) ->
 class Store(Database):
     """The typed API over the store. Each method runs in its own transaction."""
 
+    # Legacy targets an accepted document is delivered to (outbox.configured_targets; set by open_store).
+    delivery_targets: tuple[str | tuple[str, str | None], ...] = ()
+
     # --- documents ---
 
     def has_document(self, sha256: str) -> bool:
@@ -425,6 +428,10 @@ class Store(Database):
             if old_status != doc.status:
                 _record_status(s, doc.id, old_status, doc.status, actor, None)
             s.flush()
+            if doc.status == "accepted" and self.delivery_targets:
+                from pipeline.store.outbox import enqueue_deliveries  # outbox imports this module
+
+                enqueue_deliveries(s, doc.id, self.delivery_targets)
             return doc.id
 
     def record_quarantine(
