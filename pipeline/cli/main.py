@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-from pipeline.cli import queue_cmd, read_cmd, records_cmd, run_cmd, template_cmd
+from pipeline.cli import outbox_cmd, queue_cmd, read_cmd, records_cmd, run_cmd, template_cmd
 from pipeline.errors import ShinseiError
 from pipeline.settings import get_settings
 
@@ -15,7 +15,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="shinsei", description="Scanned applications in, validated records out.")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging and tracebacks")
     sub = p.add_subparsers(dest="command", required=True)
-    for mod in (run_cmd, read_cmd, template_cmd, records_cmd, queue_cmd):
+    for mod in (run_cmd, read_cmd, template_cmd, records_cmd, queue_cmd, outbox_cmd):
         mod.register(sub)
     return p
 
