@@ -20,41 +20,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, func, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from pipeline.adapters.base import DeliveryRecord
 from pipeline.settings import Settings
 from pipeline.store.db import Database
-from pipeline.store.models import Base, DocumentRow, FieldRow, PageRow, StatusHistory, UTCDateTime, utcnow
+from pipeline.store.models import DeliveryRow, DocumentRow, FieldRow, PageRow, StatusHistory, utcnow
 from pipeline.store.repo import append_audit
 
 STATES = ("pending", "sending", "delivered", "verified", "failed", "unknown")
 Target = str | tuple[str, str | None]  # a profile name, or (name, the only form_id it takes)
-
-
-class DeliveryRow(Base):
-    __tablename__ = "deliveries"
-    __table_args__ = (Index("ix_deliveries_target_state", "target", "state"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
-    page_index: Mapped[int] = mapped_column(Integer, default=0)
-    target: Mapped[str] = mapped_column(String(128))
-    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
-    state: Mapped[str] = mapped_column(String(16), default="pending")
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    receipt: Mapped[Any] = mapped_column(JSON, nullable=True)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    unencodable: Mapped[Any] = mapped_column(JSON, nullable=True)  # [{field, column, char, codepoint}]
-    sent: Mapped[Any] = mapped_column(JSON, nullable=True)  # [{column, source, as_written, as_sent, flags}]
-    claimed_by: Mapped[str | None] = mapped_column(String(128))
-    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
-    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 @dataclass(frozen=True)
