@@ -62,6 +62,7 @@ def write_csv(
 class CsvAdapter(Adapter):
     kind = "csv"
     batched = True  # one file per batch: the relay hands over the whole claim
+    _cache: tuple[tuple[Path, int, int], list[list[str]]] | None = None
 
     @property
     def out_dir(self) -> Path:
@@ -99,13 +100,21 @@ class CsvAdapter(Adapter):
             for i in range(len(records))
         ]
 
+    def _rows(self, path: Path) -> list[list[str]]:
+        """The file's rows, parsed once per file version (a batch is verified record by record)."""
+        stat = path.stat()
+        stamp = (path, stat.st_mtime_ns, stat.st_size)
+        if self._cache is None or self._cache[0] != stamp:
+            text = path.read_bytes().decode(file_encoding(self.profile))
+            self._cache = (stamp, list(csv.reader(io.StringIO(text, newline=""))))
+        return self._cache[1]
+
     def read_back(self, receipt: Receipt) -> dict[str, str] | None:
         name, line = files.parse_ref(receipt.ref)
         path = self.out_dir / name
         if not path.is_file():
             return None
-        text = path.read_bytes().decode(file_encoding(self.profile))
-        rows = list(csv.reader(io.StringIO(text, newline="")))
+        rows = self._rows(path)
         if not 0 < line <= len(rows):
             return None
         columns = self.header or [c.column for c in self.profile.columns]

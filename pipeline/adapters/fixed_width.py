@@ -41,6 +41,7 @@ def record_bytes(profile: TargetProfile, values: Sequence[str]) -> bytes:
 class FixedWidthAdapter(Adapter):
     kind = "fixed_width"
     batched = True  # one file per batch: the relay hands over the whole claim
+    _cache: tuple[tuple[Path, int, int], bytes] | None = None
 
     @property
     def out_dir(self) -> Path:
@@ -86,7 +87,11 @@ class FixedWidthAdapter(Adapter):
         if not path.is_file():
             return None
         sep = self.separator
-        raw = path.read_bytes()
+        stat = path.stat()
+        stamp = (path, stat.st_mtime_ns, stat.st_size)
+        if self._cache is None or self._cache[0] != stamp:  # read once per batch file, not per record
+            self._cache = (stamp, path.read_bytes())
+        raw = self._cache[1]
         if sep:
             lines = raw.split(sep)
             rec = lines[line - 1] if 0 < line <= len(lines) else None
