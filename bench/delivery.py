@@ -1,7 +1,7 @@
 """Delivery speed per target, and a chaos run for the RPA target.
 
     python -m bench.delivery [--targets csv,fixed,sql_sqlite,sql_pg,sql_maria,rpa] [--n 3000] [--n-sql 500] [--n-rpa 60]
-    python -m bench.delivery --chaos [--chaos-n 500] [--kill-every 6] [--seed 7]
+    python -m bench.delivery --chaos [--chaos-n 500] [--kill-every 20] [--seed 7]
 
 Speed: N accepted records (the bundled samples' values, each saved as its own document) are put in
 the outbox of a fresh SQLite store, then one relay drains them; the time counted is the drain alone
@@ -165,16 +165,16 @@ def chaos(n: int, kill_every: float, seed: int, timeout_s: float) -> dict[str, A
                 events.append(f"{now - t0:6.1f}s delivery worker killed (-9), {verified()} verified")
                 worker = start()
                 next_kill = time.monotonic() + kill_every * rng.uniform(0.7, 1.3)
+        took = time.monotonic() - t0
+        states = Counter(d.state for d in outbox.list(limit=1_000_000))
+        keys = {d.key for d in outbox.list(limit=1_000_000)}
+        in_sim = Counter(k for _, k in sim.rows())
     finally:
         if worker.poll() is None:
             os.killpg(worker.pid, signal.SIGKILL)
             worker.wait()
-    took = time.monotonic() - t0
-    states = Counter(d.state for d in outbox.list(limit=1_000_000))
-    keys = {d.key for d in outbox.list(limit=1_000_000)}
-    in_sim = Counter(k for _, k in sim.rows())
-    sim.stop()
-    store.close()
+        sim.stop()
+        store.close()
     return {
         "records": n,
         "seconds": round(took, 1),
@@ -208,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n-rpa", type=int, default=60)
     p.add_argument("--chaos", action="store_true")
     p.add_argument("--chaos-n", type=int, default=500)
-    p.add_argument("--kill-every", type=float, default=6.0)
+    p.add_argument("--kill-every", type=float, default=20.0)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--timeout", type=float, default=3600.0)
     p.add_argument("--json", action="store_true")
