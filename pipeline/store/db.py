@@ -188,5 +188,9 @@ def open_store(settings_or_url: Settings | str | URL, *, upgrade: bool = True) -
     if isinstance(settings_or_url, Settings) and settings_or_url.delivery_targets:
         from pipeline.store.outbox import configured_targets
 
-        store.delivery_targets = configured_targets(settings_or_url)
+        try:
+            store.delivery_targets = configured_targets(settings_or_url)
+        except BaseException:
+            engine.dispose()
+            raise
     return store

@@ -240,3 +240,22 @@ def test_nothing_is_queued_when_no_target_is_configured(tmp_path: Path) -> None:
     accept_samples(store)
     assert Outbox(store).list() == []
     store.close()
+
+
+def test_rerun_of_an_accepted_document_does_not_queue_it_twice(tmp_path: Path) -> None:
+    store, settings = _store(tmp_path, ["nursery_csv"])
+    sha = "c" * 64
+    accept(store, sample_values()[0][1], sha=sha)
+    accept(store, sample_values()[0][1], sha=sha)  # the same file processed again
+    assert len(Outbox(store).list()) == 1
+    assert Relay(store, settings).drain().verified == 1
+    accept(store, sample_values()[0][1], sha=sha)
+    assert [d.state for d in Outbox(store).list()] == ["verified"]
+    store.close()
+
+
+def test_an_unknown_target_stops_at_start_up(tmp_path: Path) -> None:
+    from pipeline.errors import TemplateError
+
+    with pytest.raises(TemplateError, match="did you mean 'nursery_csv'"):
+        open_store(Settings(data_dir=tmp_path, delivery_targets=["nursery_cvs"]))
