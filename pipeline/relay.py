@@ -147,30 +147,34 @@ class Relay:
                     self._delivered(adapter, [(d, rendered, found)], stats)
                     continue
             to_send.append((d, rendered))
-        if to_send:
-            outcomes = self._send(adapter, [r for _, r in to_send])
-            done: list[tuple[Delivery, Rendered, Receipt]] = []
-            for (d, rendered), out in zip(to_send, outcomes, strict=True):
-                if isinstance(out, Receipt):
-                    done.append((d, rendered, out))
-                else:
-                    self._failure(d, out, stats)
-            self._delivered(adapter, done, stats)
+        if getattr(adapter, "batched", False):  # one file for the whole claim
+            try:
+                outcomes = list(self._retrying()(adapter.deliver_batch, [r for _, r in to_send]))
+            except Exception as exc:
+                outcomes = [exc] * len(to_send)
+            self._outcomes(adapter, list(zip(to_send, outcomes, strict=True)), stats)
+        else:  # one by one, each receipt stored as soon as it is read: a crash strands one record
+            for d, rendered in to_send:
+                try:
+                    out: Receipt | BaseException = self._retrying()(adapter.deliver, rendered)
+                except Exception as exc:  # one record's failure is that record's outcome only
+                    out = exc
+                self._outcomes(adapter, [((d, rendered), out)], stats)
         return stats
 
-    def _send(self, adapter: Adapter, records: list[Rendered]) -> list[Receipt | BaseException]:
-        if getattr(adapter, "batched", False):
-            try:
-                return list(self._retrying()(adapter.deliver_batch, records))
-            except Exception as exc:
-                return [exc] * len(records)
-        out: list[Receipt | BaseException] = []
-        for r in records:
-            try:
-                out.append(self._retrying()(adapter.deliver, r))
-            except Exception as exc:  # one record's failure is that record's outcome only
-                out.append(exc)
-        return out
+    def _outcomes(
+        self,
+        adapter: Adapter,
+        items: Sequence[tuple[tuple[Delivery, Rendered], Receipt | BaseException]],
+        stats: RelayStats,
+    ) -> None:
+        done: list[tuple[Delivery, Rendered, Receipt]] = []
+        for (d, rendered), out in items:
+            if isinstance(out, Receipt):
+                done.append((d, rendered, out))
+            else:
+                self._failure(d, out, stats)
+        self._delivered(adapter, done, stats)
 
     def _failure(self, d: Delivery, exc: BaseException, stats: RelayStats) -> None:
         msg = str(exc) or type(exc).__name__
