@@ -259,3 +259,44 @@ def test_an_unknown_target_stops_at_start_up(tmp_path: Path) -> None:
 
     with pytest.raises(TemplateError, match="did you mean 'nursery_csv'"):
         open_store(Settings(data_dir=tmp_path, delivery_targets=["nursery_cvs"]))
+
+
+def test_export_through_the_one_writer_is_byte_identical_to_shinsei_export(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """`export_csv` with the `export_utf8` profile writes the same bytes as today's
+    `shinsei export --csv` (pipeline/cli/records_cmd.py), so the command can switch to it."""
+    from pipeline.adapters.export import export_csv
+    from pipeline.cli.main import main
+    from pipeline.settings import get_settings
+    from tests.integration.delivery_data import FORM, kinds
+
+    monkeypatch.setenv("SHINSEI_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        store = open_store(Settings())
+        accept_samples(store)
+        accept(store, dict(sample_values()[0][1], child_name="𠮷田花子"))  # UTF-8 holds it
+        old = tmp_path / "old.csv"
+        assert main(["export", "--csv", str(old)]) == 0
+        for reveal in (False, True):
+            new = tmp_path / f"new_{reveal}.csv"
+            export_csv(
+                new,
+                load_profile("export_utf8"),
+                store.accepted_pages(FORM),
+                form_id=FORM,
+                kinds=kinds(),
+                include_my_number=reveal,
+            )
+            if not reveal:
+                assert new.read_bytes() == old.read_bytes()
+        assert main(["export", "--csv", str(old), "--include-my-number"]) == 0
+        assert (tmp_path / "new_True.csv").read_bytes() == old.read_bytes()
+        assert (
+            json.loads((tmp_path / ("new_False.csv" + MANIFEST_SUFFIX)).read_text())["records"]
+            == len(sample_values()) + 1
+        )
+        store.close()
+    finally:
+        get_settings.cache_clear()
