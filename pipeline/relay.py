@@ -132,7 +132,7 @@ class Relay:
                 rendered = render(rec, adapter.profile)
             except DeliveryRejected as exc:
                 items = [u.export() for u in exc.items] if isinstance(exc, UnencodableError) else None
-                self.outbox.rejected(d.id, exc.message, items, self.actor)
+                self.outbox.rejected(d.id, exc.message, items, self.actor, exc.reason)
                 stats.rejected += 1
                 log.warning("delivery %s to %s refused: %s", d.key, target, exc.reason)
                 continue
@@ -179,7 +179,7 @@ class Relay:
     def _failure(self, d: Delivery, exc: BaseException, stats: RelayStats) -> None:
         msg = str(exc) or type(exc).__name__
         if isinstance(exc, DeliveryRejected):
-            self.outbox.rejected(d.id, msg, None, self.actor)
+            self.outbox.rejected(d.id, msg, None, self.actor, exc.reason)
             stats.rejected += 1
         elif isinstance(exc, TransientError):
             self.outbox.retry_later(d.id, msg, self.settings.delivery_retry_after_s)
@@ -244,7 +244,7 @@ class Relay:
         lease = self.settings.delivery_lease_s if stale_after_s is None else stale_after_s
         self.outbox.sweep_stale(lease, target)
         for state in ("unknown", "delivered"):
-            rows = [d for d in self.outbox.list(state=state, target=target, limit=100_000)]
+            rows = self.outbox.list(state=state, target=target, limit=100_000)
             if not rows:
                 continue
             records = self.outbox.records(rows)

@@ -243,10 +243,18 @@ class Outbox:
             claimed_at=None,
         )
 
-    def rejected(self, did: int, message: str, unencodable: list[dict[str, str]] | None, actor: str) -> None:
+    def rejected(
+        self,
+        did: int,
+        message: str,
+        unencodable: list[dict[str, str]] | None,
+        actor: str,
+        reason: str = "delivery_rejected",
+    ) -> None:
         """The record cannot go as it stands: the delivery fails and, in the same transaction, the
-        document goes back to review with `message` (which names the character and the field).
-        Nothing was written to the target."""
+        document goes back to review with `reason` (unencodable_character, value_too_long,
+        target_rejected, ...) and `message` (which names the character and the field, or quotes the
+        target). Nothing was written to the target."""
         now = utcnow()
         with self.db.transaction() as s:
             r = s.get(DeliveryRow, did)
@@ -268,7 +276,7 @@ class Outbox:
                     )
                 doc.status, doc.reason, doc.message, doc.updated_at = (
                     "review",
-                    "delivery_rejected",
+                    reason,
                     message[:4000],
                     now,
                 )

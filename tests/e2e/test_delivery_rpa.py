@@ -85,7 +85,8 @@ def test_legacy_validation_error_and_unencodable_go_to_review(tmp_path: Path, si
     relay.close()
     assert stats.rejected == 2 and sim.rows() == []
     row = store.get_document_row(bad_phone)
-    assert row.status == "review" and "電話番号の形式が正しくありません" in row.message
+    assert row.status == "review" and row.reason == "target_rejected"
+    assert "電話番号の形式が正しくありません" in row.message
     row = store.get_document_row(gaiji)
     assert row.status == "review" and "𠮷" in row.message and "guardian_name" in row.message
     store.close()

@@ -105,7 +105,8 @@ def test_unencodable_character_sends_the_document_to_review_and_writes_nothing(c
             {"field": "child_name", "column": "児童氏名", "char": "𠮷", "codepoint": "U+20BB7"}
         ]
     row = store.get_document_row(doc)
-    assert row.status == "review" and "𠮷" in row.message and "child_name" in row.message
+    assert row.status == "review" and row.reason == "unencodable_character"
+    assert "𠮷" in row.message and "child_name" in row.message
     assert not (settings.data_dir / "deliveries").exists() or not any(
         (settings.data_dir / "deliveries").rglob("*.*")
     )
