@@ -22,8 +22,9 @@ ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "samples" / "demo"
 TEMPLATE = ROOT / "templates_forms" / "nursery_enrolment" / "template.yaml"
 FORM = "nursery_enrolment"
-PG_ADMIN = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
-MARIA_ADMIN = "mysql+pymysql://root@127.0.0.1:3306/"
+# Servers the SQL-target tests create their databases on (an admin URL each; override by environment).
+PG_ADMIN = os.environ.get("SHINSEI_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+MARIA_ADMIN = os.environ.get("SHINSEI_TEST_MARIA_URL", "mysql+pymysql://root@127.0.0.1:3306/")
 
 
 @lru_cache(maxsize=1)
@@ -80,7 +81,7 @@ def pg_database() -> Iterator[str]:
     with admin.connect() as c:
         c.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
+        yield admin.url.set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as c:
             c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -95,7 +96,11 @@ def maria_database() -> Iterator[str]:
     with admin.connect() as c:
         c.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
     try:
-        yield f"mysql+pymysql://root@127.0.0.1:3306/{name}?charset=utf8mb4"
+        yield (
+            admin.url.set(database=name)
+            .update_query_dict({"charset": "utf8mb4"})
+            .render_as_string(hide_password=False)
+        )
     finally:
         with admin.connect() as c:
             c.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
