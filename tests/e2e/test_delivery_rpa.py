@@ -26,7 +26,6 @@ from tests.integration.delivery_data import accept, accept_samples, sample_value
 
 PORTS = (8800, 8849)
 REPO = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs Debian's chromium")
 
 
 def _settings(tmp_path: Path, url: str, **kw) -> Settings:
