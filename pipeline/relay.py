@@ -219,8 +219,9 @@ class Relay:
                 stats.errors.append(f"{rendered.key}: verify later: {exc}")
                 continue
             if diffs:
-                text = "; ".join(str(x) for x in diffs)
-                self.outbox.failed(did, f"read-back differs from what was sent: {text}")
+                # Column names only: values would put personal data in every `outbox list`.
+                cols = ", ".join(x.column for x in diffs)
+                self.outbox.failed(did, f"read-back differs from what was sent in: {cols}")
                 stats.failed += 1
                 log.error(
                     "delivery %s to %s: read-back differs (%d columns)",

@@ -161,3 +161,33 @@ def test_postgres_outbox_claims_never_overlap(tmp_path: Path, pg_url: str) -> No
     assert len(claimed) == total and len(set(claimed)) == total
     assert sum(1 for g in got if g) >= 2  # the claims really ran side by side
     store.close()
+
+
+def test_a_target_that_silently_changes_a_value_is_caught_by_read_back(tmp_path: Path) -> None:
+    """A target database with a trigger that cuts 住所 to 10 characters, as some old schemas
+    do: the delivery has a receipt but is not `verified`; it fails and names the column."""
+    city = tmp_path / "city.sqlite3"
+    settings = Settings(
+        data_dir=tmp_path,
+        delivery_targets=["nursery_sql"],
+        delivery_options={"nursery_sql": {"url": f"sqlite:///{city}"}},
+    )
+    store = open_store(settings)
+    accept(store, sample_values()[0][1])
+    assert Relay(store, settings).drain().verified == 1  # makes the table
+    engine = create_engine(f"sqlite:///{city}")
+    with engine.begin() as c:
+        c.execute(
+            text(
+                "CREATE TRIGGER cut AFTER INSERT ON nursery_applications BEGIN "
+                "UPDATE nursery_applications SET address = substr(address, 1, 10) WHERE id = NEW.id; END"
+            )
+        )
+    engine.dispose()
+    doc = accept(store, sample_values()[1][1])
+    stats = Relay(store, settings).drain()
+    assert stats.delivered == 1 and stats.verified == 0 and stats.failed == 1
+    (d,) = [x for x in Outbox(store).list() if x.document_id == doc]
+    assert d.state == "failed" and d.receipt["ref"] and d.last_error.endswith("in: address")
+    assert sample_values()[1][1]["address"] not in d.last_error  # no personal data in the message
+    store.close()
