@@ -4,8 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(poppler-utils fonts-ipafont-gothic fonts-seto fonts-kiloji fonts-yozvox-yozfont fonts-klee redis-server)
-if [ "${SHINSEI_WITH_BROWSER:-0}" = "1" ]; then APT_PACKAGES+=(chromium); fi
+# chromium: the RPA delivery target and its tests; mariadb-server: the SQL target's MariaDB tests.
+APT_PACKAGES=(poppler-utils fonts-ipafont-gothic fonts-seto fonts-kiloji fonts-yozvox-yozfont fonts-klee redis-server chromium mariadb-server)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

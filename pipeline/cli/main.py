@@ -9,6 +9,7 @@ import sys
 from pipeline.cli import (
     batch_cmd,
     failed_cmd,
+    outbox_cmd,
     read_cmd,
     records_cmd,
     report_cmd,
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
         failed_cmd,
         batch_cmd,
         report_cmd,
+        outbox_cmd,
     ):
         mod.register(sub)
     return p
