@@ -2,9 +2,9 @@
 without a BOM), CRLF line ends, quoting per profile, written atomically with a manifest
 (`files.write_batch`). The receipt of each record is `file:line`.
 
-This is shinsei's one CSV writer: `write_csv` also serves the plain export (`shinsei export --csv`),
-which is the bundled profile `export_utf8` (UTF-8 with BOM, a header of field names, 個人番号 masked
-unless asked).
+This is shinsei's one CSV writer: `write_csv` also serves the plain export (`shinsei export --csv`
+and the nightly batch's export step, `export.py`), the bundled profile `export_utf8` (UTF-8 with
+BOM, a header of field names, 個人番号 masked unless asked).
 
 Options (profile `options:`): `dir` (default `<data_dir>/deliveries/<profile name>`; a relative
 path is under data_dir), `header` (true), `quoting` (`minimal` | `all` | `nonnumeric`), `bom`
@@ -50,13 +50,21 @@ def csv_bytes(profile: TargetProfile, header: Sequence[str] | None, rows: Iterab
 
 
 def write_csv(
-    path: Path, profile: TargetProfile, header: Sequence[str] | None, rows: Iterable[Sequence[str]]
+    path: Path,
+    profile: TargetProfile,
+    header: Sequence[str] | None,
+    rows: Iterable[Sequence[str]],
+    *,
+    replace: bool = False,
 ) -> files.BatchFile:
-    """Write one CSV file (and its manifest) atomically at `path`; `rows` are already rendered."""
+    """Write one CSV file (and its manifest) atomically at `path`; `rows` are already rendered.
+    `replace`: an export may overwrite its earlier file (a delivery batch file never is)."""
     rows = [list(r) for r in rows]
     data = csv_bytes(profile, header, rows)
     keys = [f"row{i + 1}" for i in range(len(rows))]
-    return files.write_batch(path.parent, path.name, data, keys, first_line=2 if header else 1)
+    return files.write_batch(
+        path.parent, path.name, data, keys, first_line=2 if header else 1, replace=replace
+    )
 
 
 class CsvAdapter(Adapter):

@@ -60,10 +60,11 @@ def write_batch(
     *,
     first_line: int,
     extra: dict[str, Any] | None = None,
+    replace: bool = False,
 ) -> BatchFile:
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / name
-    if path.exists():
+    if path.exists() and not replace:
         raise FileExistsError(f"{path} exists; batch files are never overwritten")
     sha = hashlib.sha256(data).hexdigest()
     manifest = path.with_name(path.name + MANIFEST_SUFFIX)

@@ -219,7 +219,9 @@ class DeliveryRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
-    page_index: Mapped[int] = mapped_column(Integer, default=0)
+    page_index: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0"
+    )  # the report and others insert without it
     target: Mapped[str] = mapped_column(String(128))
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     state: Mapped[str] = mapped_column(String(16), default="pending")

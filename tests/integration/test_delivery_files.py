@@ -18,7 +18,7 @@ from pipeline.intake.relay import Relay
 from pipeline.settings import Settings
 from pipeline.store import Store, open_store
 from pipeline.store.outbox import Outbox
-from tests.integration.delivery_data import accept, accept_samples, sample_values
+from tests.integration.delivery_data import FORM, accept, accept_samples, kinds, sample_values
 
 
 def _store(tmp_path: Path, targets: list[str], **kw) -> tuple[Store, Settings]:
@@ -258,42 +258,130 @@ def test_an_unknown_target_stops_at_start_up(tmp_path: Path) -> None:
         open_store(Settings(data_dir=tmp_path, delivery_targets=["nursery_cvs"]))
 
 
-def test_export_through_the_one_writer_is_byte_identical_to_shinsei_export(
-    tmp_path: Path, monkeypatch
-) -> None:
-    """`export_csv` with the `export_utf8` profile writes the same bytes as today's
-    `shinsei export --csv` (pipeline/cli/records_cmd.py), so the command can switch to it."""
-    from pipeline.adapters.export import export_csv
+def test_the_export_goes_through_the_one_writer_byte_for_byte(tmp_path: Path, monkeypatch) -> None:
+    """`shinsei export --csv` writes through csv_target.write_csv (export.py). The expected bytes are
+    spelled out here: BOM, CRLF, the header of the template's field names, 個人番号 masked unless
+    asked, lists joined with ・, None empty, True/False, 𠮷 kept (UTF-8 holds it)."""
     from pipeline.cli.main import main
     from pipeline.settings import get_settings
-    from tests.integration.delivery_data import FORM, kinds
 
     monkeypatch.setenv("SHINSEI_DATA_DIR", str(tmp_path))
     get_settings.cache_clear()
     try:
         store = open_store(Settings())
-        accept_samples(store)
-        accept(store, dict(sample_values()[0][1], child_name="𠮷田花子"))  # UTF-8 holds it
-        old = tmp_path / "old.csv"
-        assert main(["export", "--csv", str(old)]) == 0
-        for reveal in (False, True):
-            new = tmp_path / f"new_{reveal}.csv"
-            export_csv(
-                new,
-                load_profile("export_utf8"),
-                store.accepted_pages(FORM),
-                form_id=FORM,
-                kinds=kinds(),
-                include_my_number=reveal,
-            )
-            if not reveal:
-                assert new.read_bytes() == old.read_bytes()
-        assert main(["export", "--csv", str(old), "--include-my-number"]) == 0
-        assert (tmp_path / "new_True.csv").read_bytes() == old.read_bytes()
-        assert (
-            json.loads((tmp_path / ("new_False.csv" + MANIFEST_SUFFIX)).read_text())["records"]
-            == len(sample_values()) + 1
+        values = dict(
+            sample_values()[0][1],
+            child_name="𠮷田花子",
+            child_my_number="123456789018",
+            care_reasons=["就労", "妊娠"],
+            siblings=None,
+            tax_consent=True,
+            signature=False,
         )
+        doc = accept(store, values)
+        sha = store.get_document_row(doc).sha256
+        names = list(kinds())
+
+        def expected(reveal: bool) -> bytes:
+            def cell(n: str) -> str:
+                v = values.get(n)
+                if n == "child_my_number" and not reveal:
+                    return "********9018"
+                if isinstance(v, list):
+                    return "・".join(v)
+                return "" if v is None else str(v)
+
+            lines = [
+                ",".join(["document_id", "sha256", "page", "form_id", *names]),
+                ",".join([str(doc), sha, "1", FORM, *(_quoted(cell(n)) for n in names)]),
+            ]
+            return ("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8")
+
+        out = tmp_path / "out.csv"
+        for reveal in (False, True):
+            args = ["export", "--csv", str(out)] + (["--include-my-number"] if reveal else [])
+            assert main(args) == 0  # a second export replaces the file
+            assert out.read_bytes() == expected(reveal)
+            manifest = json.loads((tmp_path / ("out.csv" + MANIFEST_SUFFIX)).read_text(encoding="utf-8"))
+            assert (
+                manifest["records"] == 1
+                and manifest["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
+            )
+        rows = list(csv.reader(io.StringIO(out.read_bytes().decode("utf-8-sig"), newline="")))
+        assert rows[1][4 + names.index("child_name")] == "𠮷田花子"
         store.close()
     finally:
         get_settings.cache_clear()
+
+
+def _quoted(text: str) -> str:
+    """csv's minimal quoting, for the expected bytes above."""
+    return f'"{text.replace(chr(34), chr(34) * 2)}"' if any(c in text for c in ',"\r\n') else text
+
+
+def test_a_person_accepting_writes_the_outbox_rows_in_the_same_transaction(csv_store) -> None:
+    """DocumentStore.set_status(doc, "accepted") (the review page's accept) writes one pending row
+    per target; when writing them fails, the status change is rolled back with them."""
+    from sqlalchemy import text
+
+    from pipeline.store.outbox import idempotency_key
+    from pipeline.store.tables import DocumentRow
+
+    store, settings = csv_store
+    doc = accept(store, dict(sample_values()[0][1]))
+    sha = store.get_document_row(doc).sha256
+    with store.transaction() as s:  # as if the pipeline had sent it to review: no rows yet
+        s.execute(text("DELETE FROM deliveries"))
+        s.get(DocumentRow, doc).status = "review"
+    with store.transaction() as s:
+        s.execute(
+            text(
+                "CREATE TRIGGER no_outbox BEFORE INSERT ON deliveries "
+                "BEGIN SELECT RAISE(ABORT, 'outbox refused'); END"
+            )
+        )
+    with pytest.raises(Exception, match="outbox refused"):
+        store.set_status(doc, "accepted", "reviewer1")
+    assert store.get_document_row(doc).status == "review" and Outbox(store).list() == []
+    with store.transaction() as s:
+        s.execute(text("DROP TRIGGER no_outbox"))
+    assert store.set_status(doc, "accepted", "reviewer1")
+    rows = Outbox(store).list()
+    assert sorted(d.target for d in rows) == sorted(settings.delivery_targets)
+    assert {d.state for d in rows} == {"pending"}
+    assert {d.key for d in rows} == {idempotency_key(sha, 0, t) for t in settings.delivery_targets}
+    assert Relay(store, settings).drain().verified == len(settings.delivery_targets)
+
+
+def test_the_morning_report_reads_the_real_outbox(csv_store) -> None:
+    """The report's delivery sections (pipeline/report) on the `deliveries` table the outbox
+    writes: verified rows, a refused 外字 row with its character and field, per target and state."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from pipeline.report import make_report
+
+    store, settings = csv_store
+    accept_samples(store)
+    accept(store, dict(sample_values()[0][1], child_name="𠮷田花子"))
+    stats = Relay(store, settings).drain()
+    n = len(sample_values())
+    assert stats.verified == 2 * n and stats.rejected == 2
+    day = dt.datetime.now(ZoneInfo(settings.timezone)).date()
+    report = make_report(store.engine, day, settings.timezone)
+    sec = report.section("deliveries")
+    assert sec.missing is None
+    t = sec.table("by_state").df
+    got = {(r["送信先"], r["状態コード"]): (r["当日"], r["計"]) for _, r in t.iterrows()}
+    assert got == {
+        ("nursery_csv", "verified"): (n, n),
+        ("nursery_csv", "failed"): (1, 1),
+        ("nursery_fixed", "verified"): (n, n),
+        ("nursery_fixed", "failed"): (1, 1),
+    }
+    assert any("失敗または結果不明の連携が2件" in note for note in sec.notes)
+    chars = report.section("unencodable").table("chars").df
+    assert chars[["送信先", "項目", "文字", "符号位置", "件数"]].values.tolist() == [
+        ["nursery_csv", "child_name", "𠮷", "U+20BB7", 1],
+        ["nursery_fixed", "child_name", "𠮷", "U+20BB7", 1],
+    ]

@@ -374,8 +374,11 @@ def _sqlite(tmp: Path) -> str:
 
 @pytest.fixture
 def base_store(tmp_path: Path) -> Iterator[tuple[Store, dict[str, Any]]]:
-    """Today's schema (no review page, no outbox) with the base seed."""
+    """Today's schema without the review page, and a store from before the outbox (its
+    `deliveries` table dropped), with the base seed."""
     store = open_store(_sqlite(tmp_path))
+    with store.engine.begin() as c:
+        c.exec_driver_sql("DROP TABLE deliveries")
     ids = seed_base(store.engine)
     yield store, ids
     store.close()

@@ -25,7 +25,7 @@ def upgrade() -> None:
         "deliveries",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("document_id", sa.Integer(), nullable=False),
-        sa.Column("page_index", sa.Integer(), nullable=False),
+        sa.Column("page_index", sa.Integer(), nullable=False, server_default=sa.text("0")),
         sa.Column("target", sa.String(length=128), nullable=False),
         sa.Column("idempotency_key", sa.String(length=64), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
