@@ -17,18 +17,13 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from pipeline.adapters import files
-from pipeline.adapters.base import Adapter, Outcome, Receipt, Rendered
+from pipeline.adapters.base import Receipt, Rendered
 from pipeline.adapters.profile import TargetProfile
-from pipeline.settings import Settings
 
 QUOTING = {"minimal": csv.QUOTE_MINIMAL, "all": csv.QUOTE_ALL, "nonnumeric": csv.QUOTE_NONNUMERIC}
-
-
-def output_dir(profile: TargetProfile, settings: Settings) -> Path:
-    d = Path(profile.option("dir") or Path("deliveries") / profile.name)
-    return d if d.is_absolute() else Path(settings.data_dir) / d
 
 
 def file_encoding(profile: TargetProfile) -> str:
@@ -67,46 +62,19 @@ def write_csv(
     )
 
 
-class CsvAdapter(Adapter):
+class CsvAdapter(files.BatchFileAdapter):
     kind = "csv"
-    batched = True  # one file per batch: the relay hands over the whole claim
+    suffix = ".csv"
     _cache: tuple[tuple[Path, int, int], list[list[str]]] | None = None
-
-    @property
-    def out_dir(self) -> Path:
-        return output_dir(self.profile, self.settings)
 
     @property
     def header(self) -> list[str] | None:
         return [c.column for c in self.profile.columns] if self.profile.option("header", True) else None
 
-    def deliver(self, rendered: Rendered) -> Receipt:
-        out = self.deliver_batch([rendered])[0]
-        if isinstance(out, BaseException):
-            raise out
-        return out
-
-    def deliver_batch(self, records: Sequence[Rendered]) -> list[Outcome]:
-        if not records:
-            return []
+    def batch_bytes(self, records: Sequence[Rendered]) -> tuple[bytes, int, dict[str, Any]]:
         rows = [[f.as_sent for f in r.fields] for r in records]
         data = csv_bytes(self.profile, self.header, rows)
-        first = 2 if self.header else 1
-        name = files.batch_name(self.profile.name, str(self.profile.option("suffix", ".csv")))
-        bf = files.write_batch(
-            self.out_dir,
-            name,
-            data,
-            [r.key for r in records],
-            first_line=first,
-            extra={"target": self.profile.name, "encoding": file_encoding(self.profile)},
-        )
-        return [
-            Receipt(
-                f"{bf.path.name}:{first + i}", {"file": bf.path.name, "line": first + i, "sha256": bf.sha256}
-            )
-            for i in range(len(records))
-        ]
+        return data, 2 if self.header else 1, {"encoding": file_encoding(self.profile)}
 
     def _rows(self, path: Path) -> list[list[str]]:
         """The file's rows, parsed once per file version (a batch is verified record by record)."""

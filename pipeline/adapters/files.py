@@ -21,6 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pipeline.adapters.base import Adapter, Outcome, Receipt, Rendered
+
 MANIFEST_SUFFIX = ".manifest.json"
 
 
@@ -128,3 +130,43 @@ def parse_ref(ref: str) -> tuple[str, int]:
     """A file receipt's ref is `name:line`."""
     name, _, line = ref.rpartition(":")
     return name, int(line)
+
+
+class BatchFileAdapter(Adapter):
+    """A target that takes one file per batch (CSV, fixed width): the relay hands over the whole
+    claim; each record's receipt is `file:line`. A subclass says how the batch becomes bytes."""
+
+    batched = True
+    suffix = ".dat"
+
+    @property
+    def out_dir(self) -> Path:
+        """`dir` option (default `<data_dir>/deliveries/<profile name>`; relative: under data_dir)."""
+        d = Path(self.profile.option("dir") or Path("deliveries") / self.profile.name)
+        return d if d.is_absolute() else Path(self.settings.data_dir) / d
+
+    def batch_bytes(self, records: Sequence[Rendered]) -> tuple[bytes, int, dict[str, Any]]:
+        """(file contents, line of the first record, extra manifest entries)."""
+        raise NotImplementedError
+
+    def deliver(self, rendered: Rendered) -> Receipt:
+        out = self.deliver_batch([rendered])[0]
+        if isinstance(out, BaseException):
+            raise out
+        return out
+
+    def deliver_batch(self, records: Sequence[Rendered]) -> list[Outcome]:
+        if not records:
+            return []
+        data, first, extra = self.batch_bytes(records)
+        name = batch_name(self.profile.name, str(self.profile.option("suffix", self.suffix)))
+        keys = [r.key for r in records]
+        bf = write_batch(
+            self.out_dir, name, data, keys, first_line=first, extra={"target": self.profile.name, **extra}
+        )
+        return [
+            Receipt(
+                f"{bf.path.name}:{first + i}", {"file": bf.path.name, "line": first + i, "sha256": bf.sha256}
+            )
+            for i in range(len(records))
+        ]

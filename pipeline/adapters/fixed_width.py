@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from pipeline.adapters import files
-from pipeline.adapters.base import Adapter, Difference, Outcome, Receipt, Rendered
-from pipeline.adapters.csv_target import output_dir
+from pipeline.adapters.base import Difference, Receipt, Rendered
 from pipeline.adapters.profile import ColumnSpec, TargetProfile, byte_len
 
 
@@ -38,48 +38,19 @@ def record_bytes(profile: TargetProfile, values: Sequence[str]) -> bytes:
     return b"".join(pad(v, c, profile.encoding) for c, v in zip(profile.columns, values, strict=True))
 
 
-class FixedWidthAdapter(Adapter):
+class FixedWidthAdapter(files.BatchFileAdapter):
     kind = "fixed_width"
-    batched = True  # one file per batch: the relay hands over the whole claim
     _cache: tuple[tuple[Path, int, int], bytes] | None = None
-
-    @property
-    def out_dir(self) -> Path:
-        return output_dir(self.profile, self.settings)
 
     @property
     def separator(self) -> bytes:
         return str(self.profile.option("record_separator", "\r\n")).encode("ascii")
 
-    def deliver(self, rendered: Rendered) -> Receipt:
-        out = self.deliver_batch([rendered])[0]
-        if isinstance(out, BaseException):
-            raise out
-        return out
-
-    def deliver_batch(self, records: Sequence[Rendered]) -> list[Outcome]:
-        if not records:
-            return []
+    def batch_bytes(self, records: Sequence[Rendered]) -> tuple[bytes, int, dict[str, Any]]:
         lines = [record_bytes(self.profile, [f.as_sent for f in r.fields]) for r in records]
         sep = self.separator
-        data = sep.join(lines) + sep
-        name = files.batch_name(self.profile.name, str(self.profile.option("suffix", ".dat")))
-        bf = files.write_batch(
-            self.out_dir,
-            name,
-            data,
-            [r.key for r in records],
-            first_line=1,
-            extra={
-                "target": self.profile.name,
-                "encoding": self.profile.encoding,
-                "record_bytes": line_width(self.profile),
-            },
-        )
-        return [
-            Receipt(f"{bf.path.name}:{1 + i}", {"file": bf.path.name, "line": 1 + i, "sha256": bf.sha256})
-            for i in range(len(records))
-        ]
+        extra = {"encoding": self.profile.encoding, "record_bytes": line_width(self.profile)}
+        return sep.join(lines) + sep, 1, extra
 
     def _slices(self, receipt: Receipt) -> dict[str, bytes] | None:
         name, line = files.parse_ref(receipt.ref)
