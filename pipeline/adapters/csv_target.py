@@ -95,10 +95,3 @@ class CsvAdapter(files.BatchFileAdapter):
             return None
         columns = self.header or [c.column for c in self.profile.columns]
         return dict(zip(columns, rows[line - 1], strict=False))
-
-    def find(self, key: str) -> Receipt | None:
-        hit = files.find_key(self.out_dir, key)
-        if hit is None:
-            return None
-        path, line = hit
-        return Receipt(f"{path.name}:{line}", {"file": path.name, "line": line})

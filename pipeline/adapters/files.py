@@ -170,3 +170,11 @@ class BatchFileAdapter(Adapter):
             )
             for i in range(len(records))
         ]
+
+    def find(self, key: str) -> Receipt | None:
+        """The record's place in a complete batch file of this target, from the manifests."""
+        hit = find_key(self.out_dir, key)
+        if hit is None:
+            return None
+        path, line = hit
+        return Receipt(f"{path.name}:{line}", {"file": path.name, "line": line})

@@ -104,12 +104,5 @@ class FixedWidthAdapter(files.BatchFileAdapter):
                 diffs.append(Difference(c.column, "*" if f.secret else f.as_sent, shown))
         return diffs
 
-    def find(self, key: str) -> Receipt | None:
-        hit = files.find_key(self.out_dir, key)
-        if hit is None:
-            return None
-        path, line = hit
-        return Receipt(f"{path.name}:{line}", {"file": path.name, "line": line})
-
 
 __all__ = ["FixedWidthAdapter", "byte_len", "pad", "record_bytes"]
