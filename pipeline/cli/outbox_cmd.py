@@ -91,6 +91,9 @@ def list_cmd(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps([_row(d) for d in rows], ensure_ascii=False, indent=1))
         return 0
     counts = ob.counts()
+    if not counts:
+        targets = ", ".join(settings.delivery_targets) or "none configured (SHINSEI_DELIVERY_TARGETS)"
+        print(f"no deliveries yet; targets: {targets}", file=sys.stderr)
     for (target, state), n in sorted(counts.items()):
         print(f"{target:<20} {state:<10} {n:>6}")
     if rows:
