@@ -90,6 +90,8 @@ enable_utc = True
 _hour, _minute = (int(x) for x in _settings.nightly_at.split(":"))
 beat_schedule = {
     "nightly-batch": {"task": "shinsei.nightly", "schedule": crontab(hour=_hour, minute=_minute)},
+    # The outbox relay: rows waiting for a retry, and unknown ones to reconcile (pipeline/intake/relay.py).
+    "deliver-outbox": {"task": "shinsei.deliver.all", "schedule": 60.0},
 }
 beat_schedule_filename = str(_settings.data_dir / "celerybeat-schedule")
 

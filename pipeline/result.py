@@ -1,4 +1,5 @@
-"""Records that cross stages: Document → Page → Field → Char.
+"""Records that cross stages: Document → Page → Field → Char, and the `DeliveryRecord` the outbox
+hands the delivery adapters (one accepted page with its final values).
 
 Each is a frozen dataclass with `export()` / `from_dict()` so it can be stored as JSON, sent to a
 worker, or compared in a golden test. A field's confidence is its characters' minimum.
@@ -6,6 +7,7 @@ worker, or compared in a golden test. A field's confidence is its characters' mi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -181,3 +183,17 @@ class DocumentResult:
             message=d.get("message"),
             extra=d.get("extra", {}),
         )
+
+
+@dataclass(frozen=True)
+class DeliveryRecord:
+    """One accepted application as shinsei holds it (final values, reviewer corrections applied),
+    as the outbox (pipeline/store/outbox.py) reads it and the adapters (pipeline/adapters/) send it."""
+
+    key: str  # idempotency key: unique per document page and target
+    document_id: int
+    sha256: str
+    page_index: int
+    form_id: str
+    values: Mapping[str, Any]
+    kinds: Mapping[str, str] = field(default_factory=dict)  # field name → kind (my_number, date, ...)

@@ -5,12 +5,14 @@ Built once by `get_settings()` and passed explicitly; nothing else reads `os.env
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -99,6 +101,30 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(
         default=5, ge=1, description="failed logins per name and address in 5 min"
     )
+
+    # Delivery to legacy systems (docs/adapters.md). Targets are profile names; none by default, so
+    # accepting a document writes no outbox rows until a city configures its targets.
+    delivery_targets: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="profiles to deliver accepted records to (comma-separated)"
+    )
+    delivery_profiles_dir: Path | None = Field(default=None, description="own profiles, before the bundled")
+    delivery_options: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description='per-profile option overrides (JSON: {"nursery_sql": {"url": …}})'
+    )
+    delivery_lease_s: int = Field(default=300, ge=1, description="a `sending` row older than this is unknown")
+    delivery_retry_attempts: int = Field(default=4, ge=1, description="tries in a row for a transient error")
+    delivery_retry_wait_max_s: float = Field(default=30.0, ge=0, description="longest wait between tries")
+    delivery_retry_after_s: int = Field(default=60, ge=0, description="after the tries: wait this long")
+
+    @field_validator("delivery_targets", mode="before")
+    @classmethod
+    def _split_targets(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            v = v.strip()
+            if v.startswith("["):
+                return json.loads(v)
+            return [t.strip() for t in v.split(",") if t.strip()]
+        return v
 
     def resolved_database_url(self) -> str:
         if self.database_url:

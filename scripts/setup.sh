@@ -4,9 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(poppler-utils fonts-ipafont-gothic fonts-seto fonts-kiloji fonts-yozvox-yozfont fonts-klee redis-server)
-# The review page's browser tests (tests/e2e) drive Debian's chromium; always installed.
-APT_PACKAGES+=(chromium)
+# chromium: the review page's browser tests, the RPA delivery target and its tests;
+# mariadb-server: the SQL target's MariaDB tests.
+# chromium: the RPA delivery target and its tests; mariadb-server: the SQL target's MariaDB tests.
+APT_PACKAGES=(poppler-utils fonts-ipafont-gothic fonts-seto fonts-kiloji fonts-yozvox-yozfont fonts-klee redis-server chromium mariadb-server)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

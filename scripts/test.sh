@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up, start the services the tests talk to (Redis, PostgreSQL) if they are not answering,
+# Set up, start the services the tests talk to (Redis, PostgreSQL, MariaDB) if they are not answering,
 # then run the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -52,7 +52,32 @@ class DocumentTask(Task):
 @app.task(bind=True, base=DocumentTask, name="shinsei.process_document", ignore_result=True)
 def process_document(self: Task, sha256: str) -> str:
     r = resources()
-    return jobs.run_document(sha256, self.request.id, r.engine, r.store, r.settings, jobs.worker_id())
+    out = jobs.run_document(sha256, self.request.id, r.engine, r.store, r.settings, jobs.worker_id())
+    if r.settings.delivery_targets:  # an accepted document has outbox rows now: send them soon
+        try:
+            deliver_all.apply_async(queue="delivery")
+        except OperationalError:  # broker gone for a moment: beat's deliver-outbox picks them up
+            pass
+    return out
+
+
+@app.task(name="shinsei.deliver.all", ignore_result=True, acks_late=True)
+def deliver_all() -> dict[str, Any]:
+    """Send every due outbox row (queue `delivery`); claims make duplicate runs harmless."""
+    return relay().drain().export()
+
+
+def relay() -> Any:
+    """This process's relay: its adapters (an RPA browser, database pools) stay open between tasks."""
+    global _relay
+    if _relay is None:
+        from pipeline.intake.relay import Relay
+
+        _relay = Relay(resources().store, resources().settings)
+    return _relay
+
+
+_relay: Any = None
 
 
 @app.task(bind=True, name="shinsei.nightly", time_limit=6 * 3600, soft_time_limit=6 * 3600 - 60)

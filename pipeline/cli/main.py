@@ -10,6 +10,7 @@ import sys
 from pipeline.cli import (
     batch_cmd,
     failed_cmd,
+    outbox_cmd,
     read_cmd,
     records_cmd,
     report_cmd,
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         batch_cmd,
         report_cmd,
         web_cmd,
+        outbox_cmd,
     ):
         mod.register(sub)
     return p

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pipeline.adapters import csv_file
+from pipeline.adapters.export import export_csv
 from pipeline.cli.common import UsageError, actor
 from pipeline.cli.pages_view import clip, pad, print_pages, rules_of
 from pipeline.errors import ShinseiError
@@ -142,7 +142,7 @@ def export(args: argparse.Namespace, settings: Settings) -> int:
     form_id = args.form or next(iter(templates))
     if form_id not in templates:
         raise ShinseiError(f"no form {form_id!r} (known: {', '.join(templates)})", reason="bad_args")
-    rows_written = csv_file.write_records(
+    rows_written = export_csv(
         args.csv,
         form_id,
         templates[form_id],

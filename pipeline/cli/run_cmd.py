@@ -131,6 +131,19 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 )
             )
     print_summary(counts, pages, time.monotonic() - started, data_dir, args.json)
+    if settings.delivery_targets:  # embedded mode: the outbox relay runs here (pipeline/intake/relay.py)
+        from pipeline.intake.relay import Relay
+
+        relay = Relay(store, settings)
+        try:
+            st = relay.drain()
+        finally:
+            relay.close()
+        print(
+            f"delivery: {st.verified} verified, {st.rejected} back to review, {st.failed} failed, "
+            f"{st.retry_later} waiting to retry, {st.unknown} unknown (`shinsei outbox list`)",
+            file=sys.stderr,
+        )
     return status
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pipeline.adapters import csv_file
+from pipeline.adapters.export import Record, export_csv
 from pipeline.forms.template import load_all_templates
 from pipeline.intake import jobs
 from pipeline.settings import Settings
@@ -221,19 +221,24 @@ def export_accepted(ctx: BatchContext) -> dict[str, Any]:
 
 def write_export(ctx: BatchContext, folder: Path, doc_ids: Sequence[int]) -> dict[str, int]:
     """One CSV per form (UTF-8 with BOM, CRLF; 個人番号 masked unless settings say otherwise),
-    written to a `.part` file and renamed. Returns {file name: records}."""
+    written atomically with a manifest by the one CSV writer (pipeline/adapters/export.py). Returns
+    {file name: records}."""
     if not doc_ids:
         return {}
     templates = {t.form_id: t for t in load_all_templates(Path(ctx.settings.templates_dir))}
-    by_form: dict[str, list[csv_file.Record]] = {}
+    by_form: dict[str, list[Record]] = {}
     for summary, page, values in ctx.store.pages_of(doc_ids):
         by_form.setdefault(summary.form_id or "unknown", []).append((summary, page, values))
     folder.mkdir(parents=True, exist_ok=True)
     written: dict[str, int] = {}
     for form_id, rows in sorted(by_form.items()):
         path = folder / f"{form_id}.csv"
-        written[path.name] = csv_file.write_records(
-            path, form_id, templates.get(form_id), rows, ctx.settings.export_include_my_number
+        written[path.name] = export_csv(
+            path,
+            form_id,
+            templates.get(form_id),
+            rows,
+            include_my_number=ctx.settings.export_include_my_number,
         )
     manifest = {"batch": export_key(ctx.day), "documents": len(set(doc_ids)), "files": written}
     (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", "utf-8")

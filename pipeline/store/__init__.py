@@ -1,5 +1,5 @@
 """The store: documents, pages, fields, review corrections, status history, the hash-chained audit log,
-failed tasks, queue claims and export marks, on SQLite (default, under data_dir) or PostgreSQL.
+failed tasks, queue claims, export marks and the delivery outbox, on SQLite (default, under data_dir) or PostgreSQL.
 Schema by Alembic (tables.py, migrations/). One module per concern; `Store` (facade.py) joins them.
 
     store = open_store(settings)            # engine + `alembic upgrade head`

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from pipeline.result import DocumentResult, FieldResult, PageResult, Route
 from pipeline.store.db import Database
+from pipeline.store.outbox import Target, enqueue_deliveries
 from pipeline.store.review_tables import ensure_acceptable, qa_selected
 from pipeline.store.tables import (
     STATUSES,
@@ -212,7 +213,11 @@ def _carry_corrections(page: PageRow, old: dict[tuple[int, str], Correction]) ->
 
 
 class DocumentStore(Database):
-    """Documents, their pages and fields, and their status history."""
+    """Documents, their pages and fields, and their status history. A document that becomes
+    `accepted` (by the pipeline or by a person) gets its outbox rows in the same transaction."""
+
+    # Legacy targets an accepted document is delivered to (outbox.configured_targets; open_store sets it).
+    delivery_targets: tuple[Target, ...] = ()
 
     # Share of auto-accepted documents routed to review as QA samples (open_store sets it from Settings).
     qa_sample_rate: float = 0.0
@@ -272,6 +277,8 @@ class DocumentStore(Database):
             if old_status != doc.status:
                 _record_status(s, doc.id, old_status, doc.status, actor, None)
             s.flush()
+            if doc.status == "accepted" and self.delivery_targets:
+                enqueue_deliveries(s, doc.id, self.delivery_targets)
             return doc.id
 
     def record_quarantine(
@@ -325,7 +332,8 @@ class DocumentStore(Database):
             return {status: int(n) for status, n in rows}
 
     def set_status(self, doc: DocKey, to_status: str, actor: str, note: str | None = None) -> bool:
-        """Move a document to `to_status`; returns False (and records nothing) if already there."""
+        """Move a document to `to_status`; returns False (and records nothing) if already there.
+        A person accepting a document writes its outbox rows in this same transaction."""
         if to_status not in STATUSES:
             raise ValueError(f"unknown status {to_status!r}; expected one of {sorted(STATUSES)}")
         with self.transaction() as s:
@@ -338,6 +346,9 @@ class DocumentStore(Database):
                 ensure_acceptable(s, row.id)  # no route or API accepts an unsettled flagged field
             _record_status(s, row.id, row.status, to_status, actor, note)
             row.status, row.updated_at = to_status, utcnow()
+            if to_status == "accepted" and self.delivery_targets:
+                s.flush()
+                enqueue_deliveries(s, row.id, self.delivery_targets)
             return True
 
     def status_history(self, doc: DocKey) -> list[StatusHistory]:

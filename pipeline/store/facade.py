@@ -9,7 +9,11 @@ in one place:
     ClaimStore       claims.py     queue claims (submit, claim, release, park, requeue)
     ExportStore      export.py     export and retention reads and marks, the nightly lock
 
-`open_store(settings_or_url)` makes the engine, migrates, and returns a `Store`.
+The outbox (`outbox.py`: `deliveries` rows, `enqueue_deliveries`, and `Outbox` for the relay) is
+written by DocumentStore whenever a document becomes accepted, to `Store.delivery_targets`.
+
+`open_store(settings_or_url)` makes the engine, migrates, and returns a `Store` (from Settings, with
+the configured delivery targets: an unknown profile stops it here, at start-up).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from pipeline.store.db import make_engine, upgrade_engine
 from pipeline.store.documents import DocumentStore
 from pipeline.store.export import ExportStore
 from pipeline.store.failed import FailedTaskStore
+from pipeline.store.outbox import configured_targets
 from pipeline.store.review import ReviewStore
 
 
@@ -45,4 +50,10 @@ def open_store(settings_or_url: Settings | str | URL, *, upgrade: bool = True) -
 
         install(engine, FieldCipher.from_settings(settings_or_url))  # 個人番号 encrypted at rest
         store.qa_sample_rate = settings_or_url.qa_sample_rate
+    if isinstance(settings_or_url, Settings) and settings_or_url.delivery_targets:
+        try:
+            store.delivery_targets = configured_targets(settings_or_url)
+        except BaseException:
+            engine.dispose()
+            raise
     return store

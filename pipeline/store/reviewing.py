@@ -26,6 +26,7 @@ from pipeline.store.audit import append_audit
 from pipeline.store.crypto import MY_NUMBER_KIND
 from pipeline.store.documents import RecordNotFound, _record_status
 from pipeline.store.facade import Store
+from pipeline.store.outbox import enqueue_deliveries
 from pipeline.store.review import Keying, double_entry_step, needs_two, protect_value, reveal_value
 from pipeline.store.review_tables import (
     ACTIONS,
@@ -537,9 +538,7 @@ class ReviewDesk:
                 return False
             ev = self._event(s, document_id, user, "accept_document", note, bool(row.qa_sample))
             ev.auto_accepted = False
-            _record_status(s, row.id, row.status, ACCEPTED, user, note)
-            row.status, row.review_claimed_by, row.review_claimed_until = ACCEPTED, None, None
-            row.updated_at = utcnow()
+            self._accept_row(s, row, user, note)
             append_audit(s, actor=user, action="accept", document_id=document_id, detail={"via": note})
             return True
 
@@ -664,10 +663,18 @@ class ReviewDesk:
             ensure_acceptable(s, document_id)
             ev = self._event(s, document_id, user, "accept_document", None, bool(row.qa_sample))
             ev.ms_spent = ms_spent
-            _record_status(s, row.id, row.status, ACCEPTED, user, "review")
-            row.status, row.review_claimed_by, row.review_claimed_until = ACCEPTED, None, None
-            row.updated_at = utcnow()
+            self._accept_row(s, row, user, "review")
             append_audit(s, actor=user, action="accept", document_id=document_id)
+
+    def _accept_row(self, s: Session, row: DocumentRow, user: str, note: str) -> None:
+        """The document becomes `accepted` and, in the same transaction, one outbox row per
+        configured delivery target (as `DocumentStore.set_status` does for the Python API)."""
+        _record_status(s, row.id, row.status, ACCEPTED, user, note)
+        row.status, row.review_claimed_by, row.review_claimed_until = ACCEPTED, None, None
+        row.updated_at = utcnow()
+        if self.store.delivery_targets:
+            s.flush()
+            enqueue_deliveries(s, row.id, self.store.delivery_targets)
 
     def release(self, document_id: int, user: str) -> None:
         """Give a held document back to the queue untouched."""

@@ -14,7 +14,14 @@ PACKAGES = ("pipeline", "workers", "web")
 
 # Lowest first; a module may import its own layer and those below, never above.
 LAYERS: list[tuple[str, ...]] = [
-    ("pipeline.result", "pipeline.errors", "pipeline.settings", "pipeline.privacy", "pipeline.jp"),
+    (
+        "pipeline.result",
+        "pipeline.errors",
+        "pipeline.settings",
+        "pipeline.privacy",
+        "pipeline.jp",
+        "pipeline.targets",
+    ),
     (
         "pipeline.ingest",
         "pipeline.imaging",
