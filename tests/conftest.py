@@ -61,8 +61,7 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Setting
     get_settings.cache_clear()
 
 
-@pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
+def new_pg_database(prefix: str) -> Iterator[str]:
     """A PostgreSQL database of its own (127.0.0.1:5432, user postgres), dropped at the end.
     Never skipped: a missing server fails the test."""
     try:
@@ -74,7 +73,7 @@ def pg_url() -> Iterator[str]:
             pytrace=False,
         )
     admin.autocommit = True
-    name = f"shinsei_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     with admin.cursor() as cur:
         cur.execute(f'CREATE DATABASE "{name}"')
     try:
@@ -83,3 +82,15 @@ def pg_url() -> Iterator[str]:
         with admin.cursor() as cur:
             cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """One PostgreSQL database for the whole session."""
+    yield from new_pg_database("shinsei_test")
+
+
+@pytest.fixture(scope="module")
+def module_pg_url() -> Iterator[str]:
+    """A PostgreSQL database for one test module, for tests that seed fixed ids."""
+    yield from new_pg_database("shinsei_module")

@@ -29,7 +29,6 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import openpyxl
 import pandas as pd
-import psycopg2
 import pytest
 import sqlalchemy as sa
 from matplotlib import ft2font
@@ -52,7 +51,6 @@ LABELS = Labels(
     {(NURSERY, "child_name"): "児童氏名", (NURSERY, "address"): "住所", (NURSERY, "postal_code"): "郵便番号"},
 )
 FIELD_NAMES = ["child_name", "address", "postal_code", "birth_date"]
-PG_ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 
 
 def local(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
@@ -382,24 +380,6 @@ def seed_shared(engine: sa.Engine, ids: dict[str, Any]) -> None:
 # --------------------------------------------------------------------------- fixtures
 
 
-@pytest.fixture(scope="module")
-def pg_url() -> Iterator[str]:
-    try:
-        admin = psycopg2.connect(PG_ADMIN_DSN)
-    except psycopg2.OperationalError as exc:
-        pytest.fail(f"PostgreSQL is not answering at 127.0.0.1:5432 as user postgres ({exc})", pytrace=False)
-    admin.autocommit = True
-    name = f"shinsei_report_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
-
-
 def _sqlite(tmp: Path) -> str:
     return f"sqlite:///{tmp / 'shinsei.sqlite3'}"
 
@@ -418,7 +398,7 @@ def base_store(tmp_path: Path) -> Iterator[tuple[Store, dict[str, Any]]]:
 def full_report(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     """The whole seed with the shared review/delivery schema, reported and written once per database."""
     tmp = tmp_path_factory.mktemp(request.param)
-    url = _sqlite(tmp) if request.param == "sqlite" else request.getfixturevalue("pg_url")
+    url = _sqlite(tmp) if request.param == "sqlite" else request.getfixturevalue("module_pg_url")
     store = open_store(url)
     try:
         add_shared_schema(store.engine)
