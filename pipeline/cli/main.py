@@ -8,6 +8,7 @@ import sys
 
 from pipeline.cli import (
     batch_cmd,
+    doctor_cmd,
     failed_cmd,
     read_cmd,
     records_cmd,
@@ -26,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     for mod in (run_cmd, read_cmd, template_cmd, records_cmd, worker_cmd, watch_cmd, failed_cmd, batch_cmd):
         mod.register(sub)
+    doctor_cmd.register(sub)
     return p
 
 
