@@ -175,3 +175,30 @@ def test_redis_lost_after_a_worker_received_a_message_but_before_it_started(rig:
     assert w.proc.poll() is None and "Unrecoverable error" not in log
     assert store.get_document_row(b).task_attempts == 1  # B ran once, after the sweep queued it again
     assert "queued again" in log
+
+
+def test_the_broker_check_tells_a_backlog_from_a_lost_message(tmp_path: Path) -> None:
+    """`messages_held` on a real Redis: a queued message (any priority) and one delivered but not
+    acknowledged are held; once the delivery is older than `fresh_s` it no longer counts. And a
+    re-queued document (priority 0) is delivered before the new ones (priority 3)."""
+    from celery import Celery
+
+    from workers.sweep import REQUEUED_PRIORITY, messages_held
+    from workers.tasks import NEW_PRIORITY
+
+    redis = Redis(tmp_path / "redis", aof=False)
+    redis.start()
+    app = Celery("probe", broker=redis.url)
+    try:
+        new, requeued, unknown = "a" * 64, "b" * 64, "c" * 64
+        app.send_task("shinsei.process_document", (new,), queue="ocr", priority=NEW_PRIORITY)
+        app.send_task("shinsei.process_document", (requeued,), queue="ocr", priority=REQUEUED_PRIORITY)
+        assert messages_held(app, [new, requeued, unknown], 60) == {new, requeued}
+        with app.connection_for_read() as conn:
+            first = conn.default_channel.basic_get("ocr", no_ack=False)  # a worker takes one, no ack
+            assert first is not None and first.headers["argsrepr"] == repr((requeued,))
+            assert messages_held(app, [new, requeued], 60) == {new, requeued}  # delivered just now
+            time.sleep(0.2)
+            assert messages_held(app, [new, requeued], 0.1) == {new}  # delivered long ago, not started
+    finally:
+        redis.kill()
