@@ -32,7 +32,9 @@ class DocumentTask(Task):
         # No heartbeat beats while the retry waits in this worker: hold the claim for the
         # countdown (Celery's Retry carries it as `when`), or the sweep would queue it again.
         sha = args[0] if args else kwargs.get("sha256")
-        when = getattr(getattr(einfo, "exception", None), "when", None)
+        retry = getattr(einfo, "exception", None)
+        retry = getattr(retry, "exc", retry)  # billiard wraps it in ExceptionWithTraceback
+        when = getattr(retry, "when", None)
         if isinstance(when, datetime):
             wait = (when - datetime.now(UTC)).total_seconds()
         elif isinstance(when, int | float):

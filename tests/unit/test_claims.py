@@ -5,6 +5,7 @@ tests/integration/test_queue.py."""
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -208,3 +209,34 @@ def test_status_and_doctor_show_the_processing_documents(cli_env, capsys) -> Non
     out = capsys.readouterr().out
     assert "処理中の書類 2 件" in out and "組み込みモード" in out
     assert re.search(r"ocr02:777 が\d+秒前から応答しません", out)
+
+
+def test_a_retry_holds_the_claim_for_its_countdown(cli_env) -> None:
+    """A task waiting to be retried does not beat: `on_retry` keeps its claim for the countdown
+    (Celery's Retry carries it as `when`) plus one lease, so the sweep leaves it alone."""
+    from datetime import timedelta
+
+    from billiard.einfo import ExceptionInfo
+    from celery.exceptions import Retry
+
+    from pipeline.store.tables import utcnow
+    from workers.tasks import process_document
+
+    s = open_store(cli_env)
+    sha = "7" * 64
+    try:
+        s.submit_document(sha, "retry.png", None)
+        s.begin_attempt(sha, "task-7", "h:1", lease_s=45, max_attempts=5)
+        try:
+            raise Retry(exc=RuntimeError("database temporarily unavailable"), when=300)
+        except Retry:
+            einfo = ExceptionInfo()
+        process_document.on_retry(None, "task-7", (sha,), {}, einfo)
+        until = s.get_document_row(sha).lease_until
+        assert timedelta(seconds=340) < until - utcnow() <= timedelta(seconds=345)
+    finally:
+        s.close()
+        worker_app = sys.modules["workers.app"]
+        if worker_app._resources is not None:
+            worker_app._resources.store.close()
+            worker_app._resources = None
