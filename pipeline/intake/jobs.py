@@ -73,6 +73,22 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def holder_gone(claimed_by: str) -> bool:
+    """True when a claim's holder (host:pid) is a process of this machine that no longer exists:
+    its claim need not wait for its lease (a worker restarted after a crash sweeps at once). A
+    holder on another machine, or a pid that exists (perhaps reused), waits for the lease."""
+    host, _, pid = claimed_by.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists, another user's
+        return False
+    return False
+
+
 def is_final(status: str | None) -> bool:
     return status in FINAL_STATUSES
 
@@ -201,13 +217,16 @@ def requeue_stuck(
 ) -> list[str]:
     """Queue again the `processing` documents that would otherwise wait: those whose claim's lease
     ran out (the holder died), and those never started for `queued_for_s` (default
-    settings.requeue_after_s) whose message looks lost: without `in_broker` that is all of them,
-    with it only those the broker holds no live message for (so a long backlog is not queued a
-    second time). A duplicate message is harmless (the second delivery finds it done or busy)."""
+    settings.requeue_after_s) whose message looks lost. With `in_broker` (the workers' sweep), a
+    claim whose holder was a process of this machine that no longer exists is not waited for
+    either (`holder_gone`), and unstarted documents are queued again only when the broker holds no
+    live message for them (so a long backlog is not queued a second time). A duplicate message is
+    harmless (the second delivery finds it done or busy)."""
     now = utcnow()
     wait = settings.requeue_after_s if queued_for_s is None else queued_for_s
     queued_before = now - timedelta(seconds=wait)
     shas = list(only) if only is not None else None
+    gone: dict[str, str] = {}
     if in_broker is not None:
         wanted = set(shas) if shas is not None else None
         lapsed, unstarted = [], []
@@ -217,11 +236,13 @@ def requeue_stuck(
             if d.claimed_by is not None:
                 if d.lease_until is None or d.lease_until <= now:
                     lapsed.append(d.sha256)
+                elif d.claim_token and holder_gone(d.claimed_by):
+                    gone[d.sha256] = d.claim_token
             elif d.submitted_at is None or d.submitted_at < queued_before:
                 unstarted.append(d.sha256)
         held = in_broker(unstarted) if unstarted else set()
-        shas = lapsed + [s for s in unstarted if s not in held]
-    requeued = store.requeue_stuck(queued_before=queued_before, now=now, shas=shas)
+        shas = lapsed + list(gone) + [s for s in unstarted if s not in held]
+    requeued = store.requeue_stuck(queued_before=queued_before, now=now, shas=shas, gone=gone)
     for sha in requeued:
         log.warning("document %s was stuck in processing: queued again", sha[:12])
         enqueue(sha)

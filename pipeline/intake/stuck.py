@@ -6,7 +6,8 @@ The states follow the re-queue rules of `jobs.requeue_stuck` (run by every worke
 every `requeue_every_s`):
 
     running        a claim whose lease still holds: its process is alive and beating
-    holder_gone    a claim whose lease ran out: its process died; queued again at the next sweep
+    holder_gone    a claim whose lease ran out, or whose process (on this machine) is gone: queued
+                   again at the next sweep
     queued         never started, queued less than `requeue_unstarted_s` ago
     waiting        never started for longer, and the broker still holds its message (a backlog)
     lost           never started for longer, and the broker holds no message for it (a Redis
@@ -22,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from pipeline.intake.jobs import holder_gone
 from pipeline.settings import Settings
 from pipeline.store import InFlight
 
@@ -55,7 +57,7 @@ def diagnose(d: InFlight, now: datetime, settings: Settings, held: bool | None =
     if d.claimed_by is not None:
         age = (now - d.claimed_at).total_seconds() if d.claimed_at else 0.0
         left = (d.lease_until - now).total_seconds() if d.lease_until else 0.0
-        if left > 0:
+        if left > 0 and not holder_gone(d.claimed_by):
             return Diagnosis(
                 "running",
                 age,
@@ -69,10 +71,10 @@ def diagnose(d: InFlight, now: datetime, settings: Settings, held: bool | None =
             "holder_gone",
             age,
             every,
-            f"処理していた作業プロセス {d.claimed_by} が{_s(-left)}秒前から応答しません（停止したとみられます）。"
+            f"処理していた作業プロセス {d.claimed_by} が{_s(max(0.0, -left))}秒前から応答しません（停止したとみられます）。"
             f"{_s(every)}秒以内に自動で再投入されます。それを過ぎても変わらない場合は、"
             "作業プロセス（`shinsei worker`）が1つも動いていない可能性があります。",
-            f"its process {d.claimed_by} stopped answering {_s(-left)} s ago (it died); it is queued "
+            f"its process {d.claimed_by} stopped answering {_s(max(0.0, -left))} s ago (it died); it is queued "
             f"again within {_s(every)} s. If it is not, no worker is running (`shinsei worker`).",
         )
     age = (now - d.submitted_at).total_seconds() if d.submitted_at else float("inf")

@@ -7,11 +7,11 @@ pipeline/intake/jobs.py drives these; see docs/deploy.md for the crash and redel
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -66,6 +66,7 @@ class InFlight:
     lease_until: datetime | None
     task_attempts: int
     failed_task: bool  # an unresolved failed task: left to `shinsei failed retry`, never re-queued
+    claim_token: str | None = None
 
 
 class ClaimStore(Database):
@@ -232,6 +233,7 @@ class ClaimStore(Database):
                     r.lease_until if r.claim_token else None,
                     r.task_attempts or 0,
                     bool(f),
+                    r.claim_token,
                 )
                 for r, f in s.execute(q)
             ]
@@ -242,11 +244,13 @@ class ClaimStore(Database):
         queued_before: datetime,
         now: datetime | None = None,
         shas: Sequence[str] | None = None,
+        gone: Mapping[str, str] | None = None,
         limit: int = 1000,
     ) -> list[str]:
         """`processing` documents to queue again: never started and queued before `queued_before`
-        (its message looks lost), or claimed with a lease that ran out by `now` (the holder is
-        gone). Documents with an unresolved failed task are left to `failed retry`. Each is marked
+        (its message looks lost), claimed with a lease that ran out by `now` (the holder is gone),
+        or still held by the claim token `gone` names for it (a holder known dead before its lease
+        ran out). Documents with an unresolved failed task are left to `failed retry`. Each is marked
         queued now (claim cleared) in this transaction; the caller enqueues them after it commits.
         Rows another sweeper holds are skipped (PostgreSQL SKIP LOCKED), and the conditions are
         read under the row lock, so two sweepers racing queue each document once. Returns their
@@ -262,6 +266,13 @@ class ClaimStore(Database):
         lapsed = DocumentRow.claim_token.is_not(None) & (
             DocumentRow.lease_until.is_(None) | (DocumentRow.lease_until <= now)
         )
+        if gone:
+            lapsed = lapsed | or_(
+                *(
+                    and_(DocumentRow.sha256 == sha, DocumentRow.claim_token == token)
+                    for sha, token in gone.items()
+                )
+            )
         q = select(DocumentRow).where(DocumentRow.status == PROCESSING, ~failed, never_started | lapsed)
         if shas is not None:
             if not shas:

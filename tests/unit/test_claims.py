@@ -4,6 +4,7 @@ tests/integration/test_queue.py."""
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Iterator
@@ -240,3 +241,47 @@ def test_a_retry_holds_the_claim_for_its_countdown(cli_env) -> None:
         if worker_app._resources is not None:
             worker_app._resources.store.close()
             worker_app._resources = None
+
+
+def test_a_holder_known_dead_on_this_machine_is_not_waited_for(tmp_path: Path) -> None:
+    """A claim held by a process of this machine that no longer exists is queued again at once,
+    before its lease runs out; one held by a living process, or on another machine, waits."""
+    import socket
+    import subprocess
+
+    from pipeline.intake import jobs
+    from pipeline.settings import Settings
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    host = socket.gethostname()
+    settings = Settings(data_dir=tmp_path / "data")
+    s = open_store(settings)
+    try:
+        gone, alive, remote = "g" * 64, "l" * 64, "r" * 64
+        for sha, holder in (
+            (gone, f"{host}:{dead.pid}"),
+            (alive, f"{host}:{os.getpid()}"),
+            (remote, f"elsewhere:{dead.pid}"),
+        ):
+            s.submit_document(sha, f"{sha[0]}.png", None)
+            s.begin_attempt(sha, f"t{sha[0]}", holder, lease_s=45, max_attempts=5)
+        assert jobs.holder_gone(f"{host}:{dead.pid}") and not jobs.holder_gone(f"{host}:{os.getpid()}")
+        queued: list[str] = []
+        assert jobs.requeue_stuck(s, settings, queued.append, queued_for_s=60, in_broker=lambda x: set()) == [
+            gone
+        ]
+        # a new delivery took it meanwhile: the stale token no longer matches, nothing is reset
+        s.begin_attempt(gone, "t-new", f"{host}:{os.getpid()}", lease_s=45, max_attempts=5)
+        assert s.requeue_stuck(queued_before=utcnow_minus(60), gone={gone: "tg"}) == []
+        assert s.get_document_row(gone).claim_token == "t-new"
+    finally:
+        s.close()
+
+
+def utcnow_minus(seconds: float):
+    from datetime import timedelta
+
+    from pipeline.store.tables import utcnow
+
+    return utcnow() - timedelta(seconds=seconds)
