@@ -77,6 +77,8 @@ def print_in_flight(store: Any, settings: Settings, limit: int) -> None:
         dx = diagnose(d, now, settings)
         if dx.requeue_in_s is None:
             when = "by hand (failed)" if dx.state == "failed" else "no (in the queue)"
+        elif dx.state in ("queued", "waiting_or_lost"):
+            when = f"if lost: within {round(dx.requeue_in_s)} s"
         elif dx.state == "running":
             when = f"if silent; lease {max(0, round(dx.requeue_in_s - settings.requeue_every_s))} s"
         else:
