@@ -86,7 +86,10 @@ def holder_gone(claimed_by: str) -> bool:
         return True
     except OSError:  # exists, another user's
         return False
-    return False
+    try:  # a zombie (killed, not yet reaped: its parent died too) is gone as well
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1][:1] == "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def is_final(status: str | None) -> bool:

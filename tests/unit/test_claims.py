@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -100,8 +101,6 @@ def test_a_claim_lapses_without_its_heartbeat_and_is_taken_over(sqlite_store: St
 
 
 def test_the_heartbeat_renews_the_lease_while_the_document_runs(sqlite_store: Store) -> None:
-    import time
-
     from pipeline.intake.heartbeat import Heartbeat
 
     s, sha = sqlite_store, "e" * 64
@@ -267,6 +266,12 @@ def test_a_holder_known_dead_on_this_machine_is_not_waited_for(tmp_path: Path) -
             s.submit_document(sha, f"{sha[0]}.png", None)
             s.begin_attempt(sha, f"t{sha[0]}", holder, lease_s=45, max_attempts=5)
         assert jobs.holder_gone(f"{host}:{dead.pid}") and not jobs.holder_gone(f"{host}:{os.getpid()}")
+        zombie = subprocess.Popen(["true"])  # exits, and is not reaped until wait()
+        wait_until = time.monotonic() + 5
+        while not jobs.holder_gone(f"{host}:{zombie.pid}") and time.monotonic() < wait_until:
+            time.sleep(0.01)
+        assert jobs.holder_gone(f"{host}:{zombie.pid}")
+        zombie.wait()
         queued: list[str] = []
         assert jobs.requeue_stuck(s, settings, queued.append, queued_for_s=60, in_broker=lambda x: set()) == [
             gone
