@@ -229,7 +229,7 @@ def requeue_stuck(
     wait = settings.requeue_after_s if queued_for_s is None else queued_for_s
     queued_before = now - timedelta(seconds=wait)
     shas = list(only) if only is not None else None
-    gone: dict[str, str] = {}
+    gone: dict[str, tuple[str, str]] = {}
     if in_broker is not None:
         wanted = set(shas) if shas is not None else None
         lapsed, unstarted = [], []
@@ -240,7 +240,7 @@ def requeue_stuck(
                 if d.lease_until is None or d.lease_until <= now:
                     lapsed.append(d.sha256)
                 elif d.claim_token and holder_gone(d.claimed_by):
-                    gone[d.sha256] = d.claim_token
+                    gone[d.sha256] = (d.claim_token, d.claimed_by)
             elif d.submitted_at is None or d.submitted_at < queued_before:
                 unstarted.append(d.sha256)
         held = in_broker(unstarted) if unstarted else set()

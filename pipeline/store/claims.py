@@ -244,13 +244,13 @@ class ClaimStore(Database):
         queued_before: datetime,
         now: datetime | None = None,
         shas: Sequence[str] | None = None,
-        gone: Mapping[str, str] | None = None,
+        gone: Mapping[str, tuple[str, str]] | None = None,
         limit: int = 1000,
     ) -> list[str]:
         """`processing` documents to queue again: never started and queued before `queued_before`
         (its message looks lost), claimed with a lease that ran out by `now` (the holder is gone),
-        or still held by the claim token `gone` names for it (a holder known dead before its lease
-        ran out). Documents with an unresolved failed task are left to `failed retry`. Each is marked
+        or still held by the (claim token, holder) `gone` names for it (a holder known dead before
+        its lease ran out; a redelivery of the same task id in a new process does not match). Documents with an unresolved failed task are left to `failed retry`. Each is marked
         queued now (claim cleared) in this transaction; the caller enqueues them after it commits.
         Rows another sweeper holds are skipped (PostgreSQL SKIP LOCKED), and the conditions are
         read under the row lock, so two sweepers racing queue each document once. Returns their
@@ -269,8 +269,12 @@ class ClaimStore(Database):
         if gone:
             lapsed = lapsed | or_(
                 *(
-                    and_(DocumentRow.sha256 == sha, DocumentRow.claim_token == token)
-                    for sha, token in gone.items()
+                    and_(
+                        DocumentRow.sha256 == sha,
+                        DocumentRow.claim_token == token,
+                        DocumentRow.claimed_by == by,
+                    )
+                    for sha, (token, by) in gone.items()
                 )
             )
         q = select(DocumentRow).where(DocumentRow.status == PROCESSING, ~failed, never_started | lapsed)

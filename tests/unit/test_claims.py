@@ -276,10 +276,12 @@ def test_a_holder_known_dead_on_this_machine_is_not_waited_for(tmp_path: Path) -
         assert jobs.requeue_stuck(s, settings, queued.append, queued_for_s=60, in_broker=lambda x: set()) == [
             gone
         ]
-        # a new delivery took it meanwhile: the stale token no longer matches, nothing is reset
-        s.begin_attempt(gone, "t-new", f"{host}:{os.getpid()}", lease_s=45, max_attempts=5)
-        assert s.requeue_stuck(queued_before=utcnow_minus(60), gone={gone: "tg"}) == []
-        assert s.get_document_row(gone).claim_token == "t-new"
+        # Redis redelivered the same task (same token) to a new process meanwhile: the stale
+        # (token, holder) pair no longer matches, so the live claim is not reset
+        s.begin_attempt(gone, "tg", f"{host}:{os.getpid()}", lease_s=45, max_attempts=5)
+        stale = {gone: ("tg", f"{host}:{dead.pid}")}
+        assert s.requeue_stuck(queued_before=utcnow_minus(60), gone=stale) == []
+        assert s.get_document_row(gone).claimed_by == f"{host}:{os.getpid()}"
     finally:
         s.close()
 
