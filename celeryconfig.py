@@ -56,6 +56,9 @@ RETRY_BACKOFF_MAX_S = 600
 # Redis redelivers an unacked message after the visibility timeout: it must exceed the slowest task
 # plus the longest retry countdown (a retried task waits, unacked, in the worker), or a running
 # document would be handed to a second worker. Same value for broker and backend, as Celery asks.
+# It is not what rescues a document whose worker died: the claim's 45 s lease is (renewed by a
+# heartbeat while the document runs; workers/sweep.py re-queues lapsed ones). docs/deploy.md,
+# "Leases and the visibility timeout".
 VISIBILITY_TIMEOUT_S = 2 * (_settings.task_time_limit_s + RETRY_BACKOFF_MAX_S)
 broker_transport_options = {"visibility_timeout": VISIBILITY_TIMEOUT_S}
 result_backend_transport_options = {"visibility_timeout": VISIBILITY_TIMEOUT_S}

@@ -94,8 +94,11 @@ class Redis:
 
 
 class Worker:
-    def __init__(self, env: dict[str, str], log: Path, concurrency: int, name: str) -> None:
+    def __init__(
+        self, env: dict[str, str], log: Path, concurrency: int, name: str, extra_args: tuple[str, ...] = ()
+    ) -> None:
         self.env, self.log_path, self.concurrency, self.name = env, log, concurrency, name
+        self.extra_args = extra_args
         self.proc: subprocess.Popen | None = None
         self.start()
 
@@ -118,6 +121,7 @@ class Worker:
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",
+            *self.extra_args,
         ]
         self._mark = self.log_path.stat().st_size if self.log_path.exists() else 0
         self.proc = subprocess.Popen(
@@ -148,9 +152,20 @@ class Worker:
 
     def kill_all(self) -> None:
         """SIGKILL the whole worker (main process and pool), like the OOM killer or a power cut."""
-        if self.proc.poll() is None:
+        try:  # the group outlives its leader: pool processes of a main process killed before
             os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait(10)
+
+    def kill_main(self) -> list[int]:
+        """SIGKILL the main worker process only; returns its pool processes (left for the caller:
+        a supervisor such as systemd kills what is left of the unit, `kill_all`)."""
+        children = self.children()
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
             self.proc.wait(10)
+        return children
 
     def stop(self) -> None:
         if self.proc.poll() is None:

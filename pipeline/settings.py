@@ -63,6 +63,19 @@ class Settings(BaseSettings):
     requeue_after_s: int = Field(
         default=1800, ge=1, description="a `processing` document nobody started for this long is queued again"
     )
+    # Claims that expire with their holder (docs/deploy.md "Leases and the visibility timeout").
+    claim_lease_s: float = Field(
+        default=45, gt=0, description="a claim lapses this long after its last heartbeat"
+    )
+    claim_heartbeat_s: float = Field(
+        default=10, gt=0, description="the running document's holder renews it this often"
+    )
+    requeue_every_s: float = Field(
+        default=30, gt=0, description="each worker looks for stuck documents this often"
+    )
+    requeue_unstarted_s: float = Field(
+        default=60, gt=0, description="never started this long and no message in the broker: queued again"
+    )
     worker_max_memory_kb: int = Field(
         default=800_000,
         description="KiB; a worker process past this after a task is replaced (~1.5× its peak)",

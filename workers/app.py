@@ -20,11 +20,14 @@ from celery.signals import worker_init, worker_process_init, worker_process_shut
 
 from pipeline.settings import Settings, get_settings
 from pipeline.store import Store, open_store
+from workers.sweep import RequeueSweep
 
 log = logging.getLogger("shinsei.worker")
 
 app = Celery("shinsei", include=["workers.tasks"])
 app.config_from_object("celeryconfig")
+# Every worker re-queues documents whose holder died or whose message was lost (workers/sweep.py).
+app.steps["worker"].add(RequeueSweep)
 # `celery -A workers beat` keeps its schedule state in the data directory, and opens it before any
 # signal is sent: the folder must exist when the app is imported.
 Path(app.conf.beat_schedule_filename).parent.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@ failed_tasks table by `on_failure` (Redis has no dead-letter queue). No logic li
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from celery import Task
@@ -33,6 +33,23 @@ class DocumentTask(Task):
     retry_backoff_max = RETRY_BACKOFF_MAX_S
     retry_jitter = True
     max_retries = get_settings().task_max_retries
+
+    def on_retry(self, exc, task_id, args, kwargs, einfo) -> None:
+        # No heartbeat beats while the retry waits in this worker: hold the claim for the
+        # countdown (Celery's Retry carries it as `when`), or the sweep would queue it again.
+        sha = args[0] if args else kwargs.get("sha256")
+        retry = getattr(einfo, "exception", None)
+        retry = getattr(retry, "exc", retry)  # billiard wraps it in ExceptionWithTraceback
+        when = getattr(retry, "when", None)
+        if isinstance(when, datetime):
+            wait = (when - datetime.now(UTC)).total_seconds()
+        elif isinstance(when, int | float):
+            wait = float(when)
+        else:
+            wait = float(RETRY_BACKOFF_MAX_S)
+        if sha:
+            r = resources()
+            jobs.hold_claim(r.store, sha, task_id, max(wait, 0.0), r.settings)
 
     def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
         sha = args[0] if args else kwargs.get("sha256")
@@ -87,10 +104,15 @@ def nightly(self: Task, day: str | None = None) -> dict[str, Any]:
     return run.export()
 
 
+# Redis serves priority 0 first: new documents go behind documents the re-queue sweep queues
+# again (workers/sweep.py), so a document whose worker died is not left behind a backlog.
+NEW_PRIORITY = 3
+
+
 def enqueue_document(sha256: str) -> None:
     """Queue one submitted document (call after its `processing` row is committed)."""
     try:
-        process_document.apply_async((sha256,), queue="ocr")
+        process_document.apply_async((sha256,), queue="ocr", priority=NEW_PRIORITY)
     except OperationalError as exc:
         raise TransientError(f"broker unreachable: {exc}") from exc
 

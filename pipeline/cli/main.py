@@ -9,6 +9,7 @@ import sys
 
 from pipeline.cli import (
     batch_cmd,
+    doctor_cmd,
     failed_cmd,
     outbox_cmd,
     read_cmd,
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         outbox_cmd,
     ):
         mod.register(sub)
+    doctor_cmd.register(sub)
     return p
 
 

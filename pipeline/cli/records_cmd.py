@@ -1,4 +1,6 @@
 """`shinsei status`, `shinsei show DOC`, `shinsei export --csv FILE`: look at and export records.
+`shinsei status` also lists each `processing` document with its holder, age and when the queue
+will move it on (pipeline/intake/stuck.py; `shinsei doctor` explains it in words).
 
 Every show and export is written to the audit log. 個人番号 is masked unless `--reveal` is
 given, and revealing is audit-logged as such.
@@ -17,9 +19,11 @@ from pipeline.cli.common import UsageError, actor
 from pipeline.cli.pages_view import clip, pad, print_pages, rules_of
 from pipeline.errors import ShinseiError
 from pipeline.forms.template import load_all_templates
+from pipeline.intake.stuck import diagnose
 from pipeline.privacy import mask_export
 from pipeline.settings import Settings
 from pipeline.store import open_store
+from pipeline.store.tables import utcnow
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -82,7 +86,32 @@ def status(args: argparse.Namespace, settings: Settings) -> int:
             print(
                 f"{d.id:>4}  {d.status:<12} {d.pages:>5} {d.fields_in_review:>9}  {pad(clip(d.source_name, 28), 28)} {d.message or d.reason or ''}"
             )
+    print_in_flight(store, settings, limit=args.limit)
     return 0
+
+
+def print_in_flight(store: Any, settings: Settings, limit: int) -> None:
+    """The `processing` documents: holder, age, and when a sweep would queue each again."""
+    in_flight = store.in_flight(limit=limit)
+    if not in_flight:
+        return
+    now = utcnow()
+    print()
+    print(f"processing ({len(in_flight)}{'+' if len(in_flight) == limit else ''}):")
+    print(f"{'id':>4}  {'state':<15} {'holder':<24} {'age':>6}  {'re-queued':<22} file")
+    for d in in_flight:
+        dx = diagnose(d, now, settings)
+        if dx.requeue_in_s is None:
+            when = "by hand (failed)" if dx.state == "failed" else "no (in the queue)"
+        elif dx.state in ("queued", "waiting_or_lost"):
+            when = f"if lost: within {round(dx.requeue_in_s)} s"
+        elif dx.state == "running":
+            when = f"if silent; lease {max(0, round(dx.requeue_in_s - settings.requeue_every_s))} s"
+        else:
+            when = f"within {round(dx.requeue_in_s)} s"
+        print(
+            f"{d.id:>4}  {dx.state:<15} {(d.claimed_by or '-')[:24]:<24} {round(dx.age_s):>5}s  {when:<22} {d.source_name[:28]}"
+        )
 
 
 def _resolve(store: Any, key: str) -> Any:

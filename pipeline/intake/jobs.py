@@ -2,15 +2,26 @@
 
     submit(path, ...)            receive the file into the originals store and record it as
                                  `processing` (committed) — the caller enqueues only after this
-    run_document(sha, token, ...) claim it, run `intake.process_received`, store the outcome
-    requeue_stuck(...)           queue again what a lost message or a dead machine left behind
+    run_document(sha, token, ...) claim it, run `intake.process_received` with its heartbeat
+                                 renewing the claim's lease, store the outcome
+    requeue_stuck(...)           queue again what a lost message or a dead holder left behind
+    hold_claim(...)              keep a claim through a retry's countdown
     record_failure(...)          a task gave up: failed_tasks row, and park or release the document
 
 Idempotency. Every delivery of a document task first asks the store (`Store.begin_attempt`, one
 row-locked transaction): a document in a final state returns at once ("done"); a live claim held by
 another delivery means a duplicate message ("busy"); otherwise the delivery claims it with its task
 id, which a redelivered message keeps, so a delivery whose worker was killed -9 is taken over by the
-same message when Redis hands it out again. The outcome is written by `process_received` in one
+same message when Redis hands it out again.
+
+Leases. A claim names its process (host:pid) and holds for `settings.claim_lease_s` (45 s); while
+the document runs, a heartbeat thread in that process renews it every `claim_heartbeat_s` (10 s,
+pipeline/intake/heartbeat.py). A claim that lapsed means its process is gone (killed -9 with its
+whole worker, the machine lost), whatever Redis's visibility timeout says. `requeue_stuck` queues
+such documents again, and documents nobody started for a while whose message the broker does not
+hold (`in_broker`, asked by the caller: workers/sweep.py asks Redis); every worker runs it on
+start and every `requeue_every_s` (30 s), so with only workers and the hot folder running no
+document waits for the visibility timeout. The outcome is written by `process_received` in one
 transaction keyed by the document's sha256, with its pages unique on (document, page index): a
 second run replaces rows, it never adds any. Pages are not checkpointed one by one: an application
 is one to three pages (~0.5 s each), so a redelivery redoes at most one file; see docs/deploy.md.
@@ -32,6 +43,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from pipeline.errors import TemplateError, TransientError
+from pipeline.intake.heartbeat import Heartbeat
 from pipeline.intake.receive import Received, originals_path, process_received, receive
 from pipeline.settings import Settings
 from pipeline.store import Store
@@ -40,8 +52,8 @@ from pipeline.store.tables import FINAL_STATUSES, utcnow
 log = logging.getLogger("shinsei.jobs")
 
 Enqueue = Callable[[str], None]  # sha256 -> queued (Celery) or processed now (embedded)
+InBroker = Callable[[list[str]], set[str]]  # sha256s -> those the broker still holds a live message for
 TASK_NAME = "shinsei.process_document"
-LEASE_MARGIN_S = 60
 
 
 @dataclass(frozen=True)
@@ -53,12 +65,31 @@ class Submitted:
 
 
 def lease_seconds(settings: Settings) -> float:
-    """How long a claim protects a running document: past the hard time limit its holder is dead."""
-    return settings.task_time_limit_s + LEASE_MARGIN_S
+    """How long a claim holds without a heartbeat: past it, its holder is taken for dead."""
+    return settings.claim_lease_s
 
 
 def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def holder_gone(claimed_by: str) -> bool:
+    """True when a claim's holder (host:pid) is a process of this machine that no longer exists:
+    its claim need not wait for its lease (a worker restarted after a crash sweeps at once). A
+    holder on another machine, or a pid that exists (perhaps reused), waits for the lease."""
+    host, _, pid = claimed_by.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists, another user's
+        return False
+    try:  # a zombie (killed, not yet reaped: its parent died too) is gone as well
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1][:1] == "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def is_final(status: str | None) -> bool:
@@ -99,8 +130,19 @@ def run_document(
             f"original {original} not found: is the shared data directory mounted at {data_dir}?"
         )
     rec = Received(sha256, original, attempt.source_name, already_done=False)
-    doc = process_received(rec, engine, store, data_dir)
+    with Heartbeat(store, sha256, token, lease_seconds(settings), settings.claim_heartbeat_s):
+        doc = process_received(rec, engine, store, data_dir)
     return str(doc.route)
+
+
+def hold_claim(store: Store, sha256: str, token: str, seconds: float, settings: Settings) -> None:
+    """Keep `token`'s claim for `seconds` plus one lease while its task waits to be retried (no
+    heartbeat beats then). Best effort: if the database is unreachable the lease lapses and the
+    document is queued again, which is harmless."""
+    try:
+        store.renew_lease(sha256, token, seconds + lease_seconds(settings))
+    except Exception as exc:
+        log.warning("document %s: claim not held for its retry (%s)", sha256[:12], type(exc).__name__)
 
 
 def run_now(engine_for: Callable[[], object], store: Store, settings: Settings) -> Enqueue:
@@ -174,18 +216,37 @@ def requeue_stuck(
     *,
     queued_for_s: float | None = None,
     only: Iterable[str] | None = None,
+    in_broker: InBroker | None = None,
 ) -> list[str]:
-    """Queue again the `processing` documents whose message looks lost: queued more than
-    `queued_for_s` (default settings.requeue_after_s) ago and never started, or claimed longer ago
-    than a task can run. A duplicate message is harmless (the second delivery finds it done)."""
+    """Queue again the `processing` documents that would otherwise wait: those whose claim's lease
+    ran out (the holder died), and those never started for `queued_for_s` (default
+    settings.requeue_after_s) whose message looks lost. With `in_broker` (the workers' sweep), a
+    claim whose holder was a process of this machine that no longer exists is not waited for
+    either (`holder_gone`), and unstarted documents are queued again only when the broker holds no
+    live message for them (so a long backlog is not queued a second time). A duplicate message is
+    harmless (the second delivery finds it done or busy)."""
     now = utcnow()
     wait = settings.requeue_after_s if queued_for_s is None else queued_for_s
-    shas = store.requeue_stuck(
-        queued_before=now - timedelta(seconds=wait),
-        claimed_before=now - timedelta(seconds=lease_seconds(settings)),
-        shas=list(only) if only is not None else None,
-    )
-    for sha in shas:
+    queued_before = now - timedelta(seconds=wait)
+    shas = list(only) if only is not None else None
+    gone: dict[str, tuple[str, str]] = {}
+    if in_broker is not None:
+        wanted = set(shas) if shas is not None else None
+        lapsed, unstarted = [], []
+        for d in store.in_flight():
+            if d.failed_task or (wanted is not None and d.sha256 not in wanted):
+                continue
+            if d.claimed_by is not None:
+                if d.lease_until is None or d.lease_until <= now:
+                    lapsed.append(d.sha256)
+                elif d.claim_token and holder_gone(d.claimed_by):
+                    gone[d.sha256] = (d.claim_token, d.claimed_by)
+            elif d.submitted_at is None or d.submitted_at < queued_before:
+                unstarted.append(d.sha256)
+        held = in_broker(unstarted) if unstarted else set()
+        shas = lapsed + list(gone) + [s for s in unstarted if s not in held]
+    requeued = store.requeue_stuck(queued_before=queued_before, now=now, shas=shas, gone=gone)
+    for sha in requeued:
         log.warning("document %s was stuck in processing: queued again", sha[:12])
         enqueue(sha)
-    return shas
+    return requeued

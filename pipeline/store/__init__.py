@@ -8,7 +8,7 @@ Schema by Alembic (tables.py, migrations/). One module per concern; `Store` (fac
 
 from pipeline.privacy import redact  # re-exported: the store redacts what it writes
 from pipeline.store.audit import append_audit, verify_audit_chain
-from pipeline.store.claims import Attempt, DocState
+from pipeline.store.claims import Attempt, DocState, InFlight
 from pipeline.store.db import Database, is_transient, make_engine, upgrade_database
 from pipeline.store.documents import DocumentSummary, RecordNotFound
 from pipeline.store.facade import Store, open_store
@@ -18,6 +18,7 @@ from pipeline.store.tables import FINAL_STATUSES, STATUSES
 __all__ = [
     "Attempt",
     "DocState",
+    "InFlight",
     "FINAL_STATUSES",
     "STATUSES",
     "Database",

@@ -99,6 +99,9 @@ class DocumentRow(Base):
     claim_token: Mapped[str | None] = mapped_column(String(64))
     claimed_by: Mapped[str | None] = mapped_column(String(128))
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The claim holds until then; the holder's heartbeat (pipeline/intake/heartbeat.py) moves it on
+    # while the document runs, so a dead holder's claim runs out within one lease.
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     task_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Review page (web/): a QA sample of an auto-accepted document; its deadline; who has it open

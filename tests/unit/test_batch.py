@@ -133,10 +133,10 @@ def test_requeue_stuck_finds_lost_messages_and_dead_claims(settings, store, tmp_
     set_times(store, lost, submitted_at=now - timedelta(hours=2))
     for sha, age in ((dead, timedelta(hours=1)), (running, timedelta(seconds=5))):
         assert (
-            store.begin_attempt(sha, f"task-{sha[:4]}", "host:1", lease_s=3600, max_attempts=5).action
-            == "run"
+            store.begin_attempt(sha, f"task-{sha[:4]}", "host:1", lease_s=45, max_attempts=5).action == "run"
         )
-        set_times(store, sha, claimed_at=now - age)
+        # the dead holder's last heartbeat was an hour ago; the running one's lease still holds
+        set_times(store, sha, claimed_at=now - age, lease_until=now - age + timedelta(seconds=45))
     queued: list[str] = []
     run = batch.run_nightly(settings, store, queued.append, day=DAY, only=["requeue_stuck"])
     assert sorted(queued) == sorted([lost, dead]) and run.steps[0].detail == {"requeued": 2}
