@@ -134,8 +134,6 @@ class PageRow(Base):
     orientation: Mapped[int] = mapped_column(Integer, default=0)
     skew_deg: Mapped[float] = mapped_column(Float, default=0.0)
     match_score: Mapped[float] = mapped_column(Float, default=0.0)
-    # Never written (pages are not kept aligned); the column stays until a migration drops it.
-    aligned_path: Mapped[str | None] = mapped_column(String(1024))
     issues: Mapped[Any] = mapped_column(JSON)
 
     document: Mapped[DocumentRow] = relationship(back_populates="pages")

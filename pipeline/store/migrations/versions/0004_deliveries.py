@@ -1,7 +1,7 @@
 """deliveries: the outbox of records for legacy targets (pipeline/store/outbox.py)
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-28
 """
 

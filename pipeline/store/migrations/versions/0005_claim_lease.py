@@ -1,7 +1,7 @@
 """claims expire with their holder: documents.lease_until, renewed by the holder's heartbeat
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 Create Date: 2026-11-29
 """
 
