@@ -96,6 +96,12 @@ def list_cmd(args: argparse.Namespace, settings: Settings) -> int:
         print(f"no deliveries yet; targets: {targets}", file=sys.stderr)
     for (target, state), n in sorted(counts.items()):
         print(f"{target:<20} {state:<10} {n:>6}")
+    if counts and not rows and (args.state or args.target):
+        # the counts above are of every row; without this a filter that matched nothing reads as
+        # if the rows shown were the answer
+        to = f" to {args.target}" if args.target else ""
+        state = f" in state {args.state}" if args.state else ""
+        print(f"no delivery{to}{state}", file=sys.stderr)
     if rows:
         print()
         print(f"{'id':>5} {'doc':>5} {'target':<16} {'state':<10} {'try':>3} {'receipt':<28} error")

@@ -48,6 +48,11 @@ def test_preview_run_list_retry(env, capsys: pytest.CaptureFixture[str]) -> None
     assert main(["outbox", "list"]) == 0
     table = capsys.readouterr().out
     assert "nursery_csv" in table and "verified" in table and "failed" in table
+    assert main(["outbox", "list", "--state", "unknown"]) == 0
+    shown = capsys.readouterr()
+    assert "no delivery in state unknown" in shown.err and "   id " not in shown.out
+    assert main(["outbox", "list", "--state", "failed", "--target", "nursery_csv"]) == 0
+    assert "no delivery" not in capsys.readouterr().err
 
     assert main(["outbox", "retry", str(rows[bad]["id"])]) == 0
     assert main(["outbox", "list", "--state", "pending", "--json"]) == 0
