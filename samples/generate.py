@@ -101,8 +101,20 @@ def make_page(
     weight = int(rng.choice([-1, 0, 0, 1, 1, 2]))
     stamp = bool(force.get("stamp", rng.random() < 0.5))
     p_corr = float(force.get("p_correction", 0.03))
+    # Behaviours added after dev set A draw from their own stream, so the main stream (and every
+    # page drawn before them) stays as it was.
+    extra = np.random.default_rng([opts.seed, file_index, page, 1])
     rendered = render_page(
-        template, fills, hand, rng, stamp=stamp, ink_colour=ink, weight=weight, p_correction=p_corr
+        template,
+        fills,
+        hand,
+        rng,
+        stamp=stamp,
+        ink_colour=ink,
+        weight=weight,
+        p_correction=p_corr,
+        extra_rng=extra,
+        p_era_unmarked=float(force.get("p_era_unmarked", 0.08)),
     )
     params = sample_params(rng, profile_name, fax)
     for key, value in force.get("scan", {}).items():

@@ -9,6 +9,12 @@ inspections of the blank decide how to write:
   separate rectangles with a printed "－" between them gets its cells right); without clear lines it
   falls back to even cells with one separator gap of 0.8 cell between groups.
 * `is_square_option` tells a printed □ (ticked) from a printed label (circled).
+
+Some writers leave a printed era uncircled (昭和・平成 printed, neither circled, the year written):
+with probability `p_era_unmarked` the era options are left as printed and `marks` records
+`<field>:era = "unmarked"`; the value is still the date meant (dev set A: 5 of 112 such dates).
+These draws come from `extra_rng`, a stream of their own, so that adding them leaves every other
+choice on the page as it was.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ CORRECTABLE = {
     "free_text",
 }
 P_CORRECTION = 0.03
+P_ERA_UNMARKED = 0.08
 STAMP_AREA_MM = (150.0, 252.0, 198.0, 286.0)  # x0, y0, x1, y1 where the office puts its 受付印
 
 
@@ -273,6 +280,8 @@ def render_page(
     ink_colour: tuple[float, float, float],
     weight: int = 0,
     p_correction: float = P_CORRECTION,
+    extra_rng: np.random.Generator | None = None,
+    p_era_unmarked: float = P_ERA_UNMARKED,
 ) -> Rendered:
     blank = load_blank(str(template.blank_path))
     ppm = template.blank_dpi / 25.4
@@ -300,7 +309,9 @@ def render_page(
             else:
                 hand.write(ink, text, box)
         elif "era" in draw:
-            if f.era_options:
+            if f.era_options and extra_rng is not None and extra_rng.random() < p_era_unmarked:
+                marks[f"{f.name}:era"] = "unmarked"
+            elif f.era_options:
                 for opt in f.era_options:
                     if opt.value == draw["era"]:
                         hand.circle(ink, to_px(opt.box, ppm))
