@@ -29,7 +29,7 @@ from pipeline.forms.template import Template, load_template
 from samples import profile
 from samples.handwriting import FONT_SETS, Hand, Style, font_paths
 from samples.render import render_page
-from samples.scan import Scan, sample_params, scan_page
+from samples.scan import Scan, sample_params, scan_page, widen_params
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATES = REPO / "templates_forms"
@@ -116,7 +116,7 @@ def make_page(
         extra_rng=extra,
         p_era_unmarked=float(force.get("p_era_unmarked", 0.08)),
     )
-    params = sample_params(rng, profile_name, fax)
+    params = widen_params(sample_params(rng, profile_name, fax), extra)
     for key, value in force.get("scan", {}).items():
         setattr(params, key, value)  # e.g. {"upside_down": True, "clean_bg": True}
     boxes = [b for f in template.fields for _, b in f.all_boxes()]
@@ -143,6 +143,8 @@ def make_page(
     if invalid:
         gt["invalid"] = invalid
     gt["fax"] = params.fax
+    if params.contrast is not None:
+        gt["low_contrast"] = True
     gt["ink"] = colour_name
     gt["marks"] = rendered.marks
     gt["transform"] = [[round(float(v), 6) for v in row] for row in scan.mm_to_px]

@@ -58,3 +58,28 @@ def test_uncircled_era_leaves_the_era_boxes_empty_and_is_recorded(template):
         # the year, month and day are still written
         x, y, w, h = (int(v) for v in to_px(f.parts.year, ppm))
         assert (bare.pen[y : y + h, x : x + w] > 60).sum() > 20
+
+
+def test_widen_params_makes_low_dpi_and_low_contrast_scans_and_leaves_fax_alone():
+    from samples.scan import sample_params, scan_page, widen_params
+
+    seen_dpi, seen_contrast = set(), 0
+    for i in range(60):
+        rng = np.random.default_rng(i)
+        p = widen_params(sample_params(rng, "mild", fax=False), np.random.default_rng([i, 1]))
+        seen_dpi.add(p.dpi)
+        seen_contrast += p.contrast is not None
+        fax = widen_params(sample_params(rng, "hard", fax=True), np.random.default_rng([i, 1]))
+        assert fax.dpi == 200 and fax.contrast is None
+    assert seen_dpi == {200, 300}
+    assert 2 <= seen_contrast <= 25
+
+    # a low-contrast scan: black ink no darker than the floor, white paper no lighter than the ceiling
+    rng = np.random.default_rng(0)
+    p = sample_params(rng, "mild", fax=False)
+    p.grey, p.contrast, p.clean_bg, p.noise, p.blur = True, (0.3, 0.85), False, 0.0, 0.5
+    page = np.full((297 * 4, 210 * 4, 3), 255, np.uint8)
+    page[400:440, 200:600] = 0
+    img = np.asarray(scan_page(page, 4.0, (210.0, 297.0), [(40.0, 90.0, 120.0, 30.0)], p, rng).image)
+    assert img.min() >= int(255 * 0.3) - 2
+    assert img.max() <= int(255 * 0.85) + 2
