@@ -13,6 +13,8 @@ inspections of the blank decide how to write:
 Some writers leave a printed era uncircled (昭和・平成 printed, neither circled, the year written):
 with probability `p_era_unmarked` the era options are left as printed and `marks` records
 `<field>:era = "unmarked"`; the value is still the date meant (dev set A: 5 of 112 such dates).
+Some fill a small □ completely instead of ticking it (`P_FULL_FILL`, mark "fill_full"); the
+hand's tick is still drawn on a scratch layer so that the hand's random stream is unchanged.
 These draws come from `extra_rng`, a stream of their own, so that adding them leaves every other
 choice on the page as it was.
 """
@@ -45,6 +47,7 @@ CORRECTABLE = {
 }
 P_CORRECTION = 0.03
 P_ERA_UNMARKED = 0.08
+P_FULL_FILL = 0.1
 STAMP_AREA_MM = (150.0, 252.0, 198.0, 286.0)  # x0, y0, x1, y1 where the office puts its 受付印
 
 
@@ -282,6 +285,7 @@ def render_page(
     p_correction: float = P_CORRECTION,
     extra_rng: np.random.Generator | None = None,
     p_era_unmarked: float = P_ERA_UNMARKED,
+    p_full_fill: float = P_FULL_FILL,
 ) -> Rendered:
     blank = load_blank(str(template.blank_path))
     ppm = template.blank_dpi / 25.4
@@ -289,6 +293,14 @@ def render_page(
     ink = Ink(H, W)
     corrected: list[str] = []
     marks: dict[str, str] = {}
+
+    def tick(box_px: Box) -> str:
+        if extra_rng is None or extra_rng.random() >= p_full_fill:
+            return hand.tick(ink, box_px)
+        hand.tick(Ink(H, W), box_px)  # same draws from the hand's stream, ink thrown away
+        hand.fill_square(ink, box_px, extra_rng)
+        return "fill_full"
+
     for f in template.fields:
         fill = fills[f.name]
         draw = fill.draw
@@ -329,13 +341,13 @@ def render_page(
                 if opt.value in draw["marks"]:
                     obox = to_px(opt.box, ppm)
                     if is_square_option(blank, obox):
-                        marks[f"{f.name}:{opt.value}"] = hand.tick(ink, obox)
+                        marks[f"{f.name}:{opt.value}"] = tick(obox)
                     else:
                         hand.circle(ink, obox)
                         marks[f"{f.name}:{opt.value}"] = "circle"
         elif draw.get("tick"):
             correct = False
-            marks[f.name] = hand.tick(ink, box)
+            marks[f.name] = tick(box)
         elif "scribble" in draw:
             correct = False
             hand.signature(ink, draw["scribble"], box)

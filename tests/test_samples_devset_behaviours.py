@@ -83,3 +83,34 @@ def test_widen_params_makes_low_dpi_and_low_contrast_scans_and_leaves_fax_alone(
     img = np.asarray(scan_page(page, 4.0, (210.0, 297.0), [(40.0, 90.0, 120.0, 30.0)], p, rng).image)
     assert img.min() >= int(255 * 0.3) - 2
     assert img.max() <= int(255 * 0.85) + 2
+
+
+def test_full_fill_inks_most_of_the_square_and_keeps_the_hand_stream(template):
+    from samples.handwriting import Ink
+
+    ppm = template.blank_dpi / 25.4
+    box = to_px((100.0, 100.0, 4.0, 4.0), ppm)
+    hand = Hand(np.random.default_rng(1), "train", "seto", Style())
+    ink = Ink(600, 600)
+    hand.fill_square(ink, (10.0, 10.0, box[2], box[3]), np.random.default_rng(2))
+    x, y, w, h = 10, 10, int(box[2]), int(box[3])
+    assert (ink.a[y : y + h, x : x + w] > 60).mean() > 0.7
+    # the hand's own stream is untouched by a fill
+    assert hand.rng.random() == np.random.default_rng(1).random()
+
+    # every ticked square on a page becomes a full fill at p=1, and is recorded so
+    rng = np.random.default_rng(11)
+    fills, _ = profile.make_page_values(template, rng)
+    r = render_page(
+        template,
+        fills,
+        Hand(rng, "train", "seto", Style()),
+        rng,
+        stamp=False,
+        ink_colour=(20, 20, 30),
+        p_correction=0.0,
+        extra_rng=np.random.default_rng(3),
+        p_full_fill=1.0,
+    )
+    styles = set(r.marks.values()) - {"circle", "unmarked"}
+    assert styles == {"fill_full"}
