@@ -13,8 +13,9 @@ inspections of the blank decide how to write:
 Some writers leave a printed era uncircled (昭和・平成 printed, neither circled, the year written):
 with probability `p_era_unmarked` the era options are left as printed and `marks` records
 `<field>:era = "unmarked"`; the value is still the date meant (dev set A: 5 of 112 such dates).
-Some fill a small □ completely instead of ticking it (`P_FULL_FILL`, mark "fill_full"); the
-hand's tick is still drawn on a scratch layer so that the hand's random stream is unchanged.
+Some fill a small □ completely instead of ticking it (`P_FULL_FILL`, mark "fill_full"). The
+circle or tick these replace is still drawn, on a scratch layer, so that the hand's random stream
+is unchanged.
 These draws come from `extra_rng`, a stream of their own, so that adding them leaves every other
 choice on the page as it was.
 """
@@ -321,13 +322,15 @@ def render_page(
             else:
                 hand.write(ink, text, box)
         elif "era" in draw:
-            if f.era_options and extra_rng is not None and extra_rng.random() < p_era_unmarked:
+            unmarked = bool(f.era_options) and extra_rng is not None and extra_rng.random() < p_era_unmarked
+            for opt in f.era_options or []:
+                if opt.value == draw["era"]:
+                    # an uncircled era still takes the circle's draws (on a scratch layer)
+                    hand.circle(Ink(H, W) if unmarked else ink, to_px(opt.box, ppm))
+                    marks[f"{f.name}:{opt.value}"] = "circle"
+            if unmarked:
+                marks = {k: v for k, v in marks.items() if not k.startswith(f"{f.name}:")}
                 marks[f"{f.name}:era"] = "unmarked"
-            elif f.era_options:
-                for opt in f.era_options:
-                    if opt.value == draw["era"]:
-                        hand.circle(ink, to_px(opt.box, ppm))
-                        marks[f"{f.name}:{opt.value}"] = "circle"
             fix = str(rng.choice(["year", "month", "day"])) if correct else None
             for part in ("year", "month", "day"):
                 pbox = to_px(getattr(f.parts, part), ppm)
