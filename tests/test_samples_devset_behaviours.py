@@ -111,6 +111,51 @@ def test_full_fill_inks_most_of_the_square_and_keeps_the_hand_stream(template):
         p_correction=0.0,
         extra_rng=np.random.default_rng(3),
         p_full_fill=1.0,
+        p_label_circle=0.0,
     )
     styles = set(r.marks.values()) - {"circle", "unmarked"}
     assert styles == {"fill_full"}
+
+
+def test_label_circle_rings_the_printed_label_and_leaves_the_square_empty(template):
+    from samples.render import is_square_option, label_box, load_blank
+
+    blank = load_blank(str(template.blank_path))
+    ppm = template.blank_dpi / 25.4
+    care = template.field("care_reasons")
+    first = care.options[0]
+    label = label_box(blank, to_px(first.box, ppm), ppm)
+    assert label is not None
+    lx, ly, lw, lh = label
+    bx, by, bw, bh = to_px(first.box, ppm)
+    # the label (就労) starts just right of its square and stops before the next option's square
+    assert bx + bw < lx < bx + bw + 3 * ppm
+    assert lx + lw < to_px(care.options[1].box, ppm)[0]
+    assert 2 * ppm < lh < 5 * ppm
+
+    rng = np.random.default_rng(11)
+    fills, _ = profile.make_page_values(template, rng)
+    r = render_page(
+        template,
+        fills,
+        Hand(rng, "train", "seto", Style()),
+        rng,
+        stamp=False,
+        ink_colour=(20, 20, 30),
+        p_correction=0.0,
+        extra_rng=np.random.default_rng(3),
+        p_label_circle=1.0,
+    )
+    pen = r.pen > 60
+    circled = [k for k, v in r.marks.items() if v == "circle_label"]
+    assert circled
+    for key in circled:
+        name, _, value = key.partition(":")
+        f = template.field(name)
+        box = next(o.box for o in f.options if o.value == value) if value else f.box
+        x, y, w, h = (int(v) for v in to_px(box, ppm))
+        assert is_square_option(blank, (x, y, w, h))
+        assert pen[y + 3 : y + h - 3, x + 3 : x + w - 3].sum() == 0, key  # nothing in the square
+        lx, ly, lw, lh = (int(v) for v in label_box(blank, (x, y, w, h), ppm))
+        ring = pen[ly - int(3 * ppm) : ly + lh + int(3 * ppm), lx - int(2 * ppm) : lx + lw + int(3 * ppm)]
+        assert ring.sum() > 50, key
