@@ -8,6 +8,12 @@ Profiles:
   stronger noise, uneven light, JPEG quality 50–70).
 * mixed: each file 70% mild, 30% hard.
 
+`widen_params` then turns some colour and grey pages into what office scanners sent in
+development set A (docs/devset-a-findings.md, G5): 200 dpi instead of 300 (30% of non-fax pages;
+the blur σ stays in output pixels, so it is stronger relative to the strokes), and low contrast
+(15%: ink no darker than 25–40% grey, paper at 80–90%). It draws from its own random stream so that
+the rest of the page is unchanged.
+
 Geometry: the filled page (template dpi) goes through one homography H = perspective · translate ·
 rotate · scale onto an A4 canvas at the output dpi. `rotation_deg` is the counter-clockwise rotation
 of the content as seen on screen (PIL `Image.rotate` convention); `upside_down` adds 180° on top. To
@@ -47,6 +53,7 @@ class ScanParams:
     speckle: float
     jpeg_quality: int
     clean_bg: bool
+    contrast: tuple[float, float] | None = None  # (ink floor, paper ceiling) as fractions of white
 
 
 def sample_params(rng: np.random.Generator, profile: str, fax: bool) -> ScanParams:
@@ -74,6 +81,23 @@ def sample_params(rng: np.random.Generator, profile: str, fax: bool) -> ScanPara
         jpeg_quality=int(rng.integers(50, 71) if hard else rng.integers(50, 91)),
         clean_bg=bool(rng.random() < (0.3 if hard else 0.6)),
     )
+
+
+P_LOW_DPI = 0.3
+P_LOW_CONTRAST = 0.15
+
+
+def widen_params(p: ScanParams, rng: np.random.Generator) -> ScanParams:
+    """200 dpi and low-contrast colour/grey scans, drawn from `rng` (a stream of their own)."""
+    low_dpi, low_contrast = rng.random() < P_LOW_DPI, rng.random() < P_LOW_CONTRAST
+    lo, hi = float(rng.uniform(0.25, 0.4)), float(rng.uniform(0.8, 0.9))
+    if p.fax:
+        return p
+    if low_dpi:
+        p.dpi = 200
+    if low_contrast:
+        p.contrast = (lo, hi)
+    return p
 
 
 @dataclass
@@ -193,6 +217,9 @@ def scan_page(
         out = cv2.merge([cv2.add(ch, noise, dtype=cv2.CV_8U) for ch in cv2.split(out)])
     else:
         out = cv2.add(out, noise, dtype=cv2.CV_8U)
+    if p.contrast is not None:
+        lo, hi = p.contrast
+        out = cv2.convertScaleAbs(out, alpha=hi - lo, beta=255 * lo)
     if p.clean_bg and not p.fax:
         out = _remove_background(out, p.noise)
     if p.fax:
