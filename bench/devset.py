@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import pipeline.run as run  # noqa: E402
-from pipeline.models import FieldResult, Route  # noqa: E402
+from pipeline.result import FieldResult, Route  # noqa: E402
 from pipeline.route import blocking, threshold_for  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
 

@@ -14,7 +14,7 @@ from samples import profile
 from samples.handwriting import Hand, Style
 from samples.render import render_page, to_px
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TEMPLATE_DIR = REPO / "templates_forms" / "nursery_enrolment"
 
 
