@@ -1,0 +1,130 @@
+"""How one printed option was marked: a tick or fill in its square, a ring round it, a tick on its
+label, or a mark struck out again.
+
+Writers do not only tick squares. They circle the printed label (父, 就労), fill the square solid,
+tick the label itself, and correct themselves by striking a mark through with one or two lines or
+an ×. Each test here works on a boolean ink mask (the printed form already dropped out) of a
+region around the option — its *extent*, the smallest box holding its square and its label, grown
+by `RING_MM` on every side — and hands on an `OptionLook` that read.py turns into a choice.
+
+- A **ring** is told by the share of angular sectors round the extent that hold ink, not by the
+  ink ratio: a hand-drawn circle is thin, but it goes (almost) all the way round.
+- A **strike** is writing through the middle of the extent from one end to the other: in the
+  central rows, ink in most of the extent's columns; or, where the label is known, a stroke
+  whose ends stick out level with the option on both sides. A tick, a cross or a fill stays in
+  the square and a ring passes all round, so none of them looks like that.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from pipeline.fields.geometry import PxBox
+
+RING_MM = 2.5  # how far outside the extent a ring is looked for
+RING_GAP_MM = 0.2  # the ring is what lies beyond this margin round the extent
+SECTORS = 8
+RING_ON = 6  # sectors of 8 with ink: a closed or nearly closed ring
+RING_OFF = 4  # at most this many: no ring; in between the reading is unsure
+STRIKE_COVER = 0.75  # share of the extent's columns a strike crosses in its central rows
+LABEL_TICK = 0.06  # ink share inside a label box that counts as a tick on the label
+
+
+@dataclass(frozen=True)
+class OptionLook:
+    """What is on one option. `square` is the ink share in its square (None without a square)."""
+
+    square: float | None
+    ring: int
+    label: float | None
+    struck: bool
+
+
+def ring_sectors(mask: np.ndarray, extent: PxBox, gap: int, min_px: int, sectors: int = SECTORS) -> int:
+    """How many angular sectors round `extent` (in mask coordinates) hold at least `min_px` ink
+    pixels outside the extent grown by `gap`. Angles are taken on the extent's own ellipse, so a
+    wide label's ring is split evenly all round."""
+    h, w = mask.shape
+    x, y, bw, bh = extent
+    cx, cy = x + bw / 2, y + bh / 2
+    ys, xs = np.nonzero(mask)
+    if len(xs) == 0:
+        return 0
+    outside = (xs < x - gap) | (xs >= x + bw + gap) | (ys < y - gap) | (ys >= y + bh + gap)
+    xs, ys = xs[outside], ys[outside]
+    if len(xs) == 0:
+        return 0
+    ang = np.arctan2((ys - cy) / max(bh / 2, 1), (xs - cx) / max(bw / 2, 1))
+    idx = ((ang + np.pi) / (2 * np.pi) * sectors).astype(int) % sectors
+    counts = np.bincount(idx, minlength=sectors)
+    return int((counts >= min_px).sum())
+
+
+def struck_through(mask: np.ndarray, extent: PxBox, bridge: int) -> bool:
+    """Writing that crosses the extent end to end in its central rows: a strike (one or two lines,
+    an ×, a scribble). Gaps where the printed label was dropped out are bridged (`bridge` px)."""
+    x, y, bw, bh = extent
+    band = mask[y + bh // 4 : y + bh - bh // 4, max(0, x) : x + bw]
+    if band.size == 0 or bw < 4:
+        return False
+    cols = band.any(axis=0).astype(np.uint8)[None, :]
+    if bridge > 1:
+        cols = cv2.morphologyEx(cols, cv2.MORPH_CLOSE, np.ones((1, bridge), np.uint8))
+    return float(cols.mean()) >= STRIKE_COVER
+
+
+def protrudes_both_sides(mask: np.ndarray, extent: PxBox, near: int, far: int) -> bool:
+    """Ink beside the extent on the left and on the right (corners included): the ends of a line or an
+    × drawn through the whole option (inside, the printed label often hides it)."""
+    x, y, bw, bh = extent
+    rows = mask[max(0, y - far) : y + bh + far]  # an × leaves by the corners
+    left = rows[:, max(0, x - far) : max(0, x - near)]
+    right = rows[:, x + bw + near : x + bw + far]
+    return bool(left.size and right.size and left.any() and right.any())
+
+
+def look(
+    region_mask: np.ndarray,
+    extent: PxBox,
+    square: PxBox | None,
+    label: PxBox | None,
+    square_mask: np.ndarray | None,
+    dpi: int,
+) -> OptionLook:
+    """Everything on one option. `region_mask` covers the extent grown by RING_MM; `extent`,
+    `square` and `label` are boxes in its coordinates. `square_mask` is the square's own ink mask,
+    thresholded against the surrounding paper so a solid fill counts (a crop that is all ink has
+    ink as its median)."""
+    px_mm = dpi / 25.4
+    sq = float(square_mask.mean()) if square_mask is not None and square_mask.size else None
+    lab = None
+    if label is not None:
+        lx, ly, lw, lh = label
+        sub = region_mask[max(0, ly) : ly + lh, max(0, lx) : lx + lw]
+        lab = float(sub.mean()) if sub.size else 0.0
+    ring = ring_sectors(region_mask, extent, max(1, round(RING_GAP_MM * px_mm)), max(4, round(px_mm * 2)))
+    struck = struck_through(region_mask, extent, max(2, round(px_mm)))
+    if label is not None and ring < RING_ON:
+        # Only where the label is known: without it the extent is the square alone, and a big
+        # tick that overshoots both sides of a square would read as struck.
+        struck = struck or protrudes_both_sides(
+            region_mask, extent, max(1, round(0.5 * px_mm)), max(2, round(2.2 * px_mm))
+        )
+    return OptionLook(sq, ring, lab, struck)
+
+
+def is_marked(o: OptionLook, square_on: float) -> bool:
+    """A tick or fill in the square, a ring round the option, or a tick on its label."""
+    return (
+        (o.square is not None and o.square >= square_on)
+        or o.ring >= RING_ON
+        or (o.label is not None and o.label >= LABEL_TICK)
+    )
+
+
+def ring_unsure(o: OptionLook) -> bool:
+    """Part of a ring: more than a stray stroke, less than a circle."""
+    return RING_OFF < o.ring < RING_ON
