@@ -43,6 +43,39 @@ class OptionLook:
     struck: bool
 
 
+LABEL_SQUARE_MAX_MM = 8.0  # a square this small has its label printed beside it, not inside
+
+
+def label_beside(blank: np.ndarray, box: PxBox, dpi: int) -> PxBox | None:
+    """The printed text right of a small square on the blank (up to a 2 mm gap, at most 20 mm
+    wide), for a template that names the square only: writers circle that text as often as they
+    tick the square. None when nothing is printed right beside it."""
+    ppm = dpi / 25.4
+    x, y, w, h = box
+    if max(w, h) > LABEL_SQUARE_MAX_MM * ppm:
+        return None
+    x0, y0, y1 = x + w + int(0.4 * ppm), max(0, y - int(0.5 * ppm)), y + h + int(0.5 * ppm)
+    strip = blank[y0:y1, x0 : min(blank.shape[1], x0 + int(25 * ppm))] < 160
+    cols = strip.any(axis=0)
+    if not cols.any():
+        return None
+    start = int(np.argmax(cols))
+    if start > 3 * ppm:
+        return None
+    end, gap = start, 0
+    for i in range(start, len(cols)):
+        if cols[i]:
+            end, gap = i, 0
+        else:
+            gap += 1
+            if gap > 2 * ppm:
+                break
+    if end - start > 20 * ppm:  # a sentence, not a label one would circle
+        return None
+    rows = np.nonzero(strip[:, start : end + 1].any(axis=1))[0]
+    return x0 + start, y0 + int(rows[0]), end - start + 1, int(rows[-1] - rows[0] + 1)
+
+
 def ring_sectors(mask: np.ndarray, extent: PxBox, gap: int, min_px: int, sectors: int = SECTORS) -> int:
     """How many angular sectors round `extent` (in mask coordinates) hold at least `min_px` ink
     pixels outside the extent grown by `gap`. Angles are taken on the extent's own ellipse, so a
@@ -63,17 +96,24 @@ def ring_sectors(mask: np.ndarray, extent: PxBox, gap: int, min_px: int, sectors
     return int((counts >= min_px).sum())
 
 
-def struck_through(mask: np.ndarray, extent: PxBox, bridge: int) -> bool:
+def struck_through(mask: np.ndarray, extent: PxBox, bridge: int, visible: np.ndarray | None = None) -> bool:
     """Writing that crosses the extent end to end in its central rows: a strike (one or two lines,
-    an ×, a scribble). Gaps where the printed label was dropped out are bridged (`bridge` px)."""
+    an ×, a scribble). Gaps are bridged (`bridge` px), and only columns where the blank shows paper
+    in those rows (`visible`) are counted: inside a printed word a stroke cannot be told from it."""
     x, y, bw, bh = extent
-    band = mask[y + bh // 4 : y + bh - bh // 4, max(0, x) : x + bw]
+    rows = slice(y + bh // 4, y + bh - bh // 4)
+    band = mask[rows, max(0, x) : x + bw]
     if band.size == 0 or bw < 4:
         return False
     cols = band.any(axis=0).astype(np.uint8)[None, :]
     if bridge > 1:
         cols = cv2.morphologyEx(cols, cv2.MORPH_CLOSE, np.ones((1, bridge), np.uint8))
-    return float(cols.mean()) >= STRIKE_COVER
+    seen = np.ones(cols.shape[1], bool)
+    if visible is not None:
+        seen = visible[rows, max(0, x) : x + bw].any(axis=0)[: cols.shape[1]]
+        if seen.mean() < 0.4:  # too little paper to say
+            return False
+    return float(cols[0, : len(seen)][seen].mean()) >= STRIKE_COVER
 
 
 def protrudes_both_sides(mask: np.ndarray, extent: PxBox, near: int, far: int) -> bool:
@@ -93,11 +133,12 @@ def look(
     label: PxBox | None,
     square_mask: np.ndarray | None,
     dpi: int,
+    visible: np.ndarray | None = None,
 ) -> OptionLook:
     """Everything on one option. `region_mask` covers the extent grown by RING_MM; `extent`,
     `square` and `label` are boxes in its coordinates. `square_mask` is the square's own ink mask,
     thresholded against the surrounding paper so a solid fill counts (a crop that is all ink has
-    ink as its median)."""
+    ink as its median). `visible` marks where the blank is paper (ink can be seen there)."""
     px_mm = dpi / 25.4
     sq = float(square_mask.mean()) if square_mask is not None and square_mask.size else None
     lab = None
@@ -105,8 +146,11 @@ def look(
         lx, ly, lw, lh = label
         sub = region_mask[max(0, ly) : ly + lh, max(0, lx) : lx + lw]
         lab = float(sub.mean()) if sub.size else 0.0
-    ring = ring_sectors(region_mask, extent, max(1, round(RING_GAP_MM * px_mm)), max(4, round(px_mm * 2)))
-    struck = struck_through(region_mask, extent, max(2, round(px_mm)))
+    gap, min_px = max(1, round(RING_GAP_MM * px_mm)), max(4, round(px_mm * 2))
+    # Round the whole option, or round the label alone (a circle round 母 cuts through the square
+    # beside it), or round the square alone.
+    ring = max(ring_sectors(region_mask, b, gap, min_px) for b in (extent, label, square) if b is not None)
+    struck = struck_through(region_mask, extent, max(2, round(px_mm)), visible)
     if label is not None and ring < RING_ON:
         # Only where the label is known: without it the extent is the square alone, and a big
         # tick that overshoots both sides of a square would read as struck.

@@ -160,9 +160,13 @@ class PageReader:
         mm = self.dpi / 25.4
         g = optmod.RING_MM
         for o in opts:
+            if o.label is None and o.box is not None:
+                found = optmod.label_beside(self.blank, mm_box_to_px(o.box, self.dpi), self.dpi)
+                if found is not None:
+                    o = o.model_copy(update={"label": tuple(v / mm for v in found)})
             ex, ey, ew, eh = o.extent
             r = self.px((max(0.0, ex - g), max(0.0, ey - g), ew + 2 * g, eh + 2 * g), 0.0)
-            region = self.ink_against_blank(r)
+            region, visible = self.ink_against_blank(r)
 
             origin = (r.blank[0], r.blank[1])
             extent = _relative(o.extent, origin, self.dpi)
@@ -175,25 +179,28 @@ class PageReader:
                 pad = max(1, round(0.3 * mm))
                 label = (label[0] + pad, label[1], max(1, label[2] - 2 * pad), label[3])
             out.append(
-                optmod.look(region, extent, _relative(o.box, origin, self.dpi), label, sq_mask, self.dpi)
+                optmod.look(
+                    region, extent, _relative(o.box, origin, self.dpi), label, sq_mask, self.dpi, visible
+                )
             )  # type: ignore[arg-type]
         return out
 
-    def ink_against_blank(self, r: Region) -> np.ndarray:
+    def ink_against_blank(self, r: Region) -> tuple[np.ndarray, np.ndarray]:
         """Ink in a region as what is darker than the blank there, not what lies off the print.
 
         Dropout paints the print grown by a margin, and round a small printed label that margin
         swallows the whole word, with any stroke through it. Comparing with the blank's darkest
         pixel nearby (registration is good to a pixel or two) keeps a strike or a ring wherever it
         crosses paper, even between the strokes of the label. The page is scaled so that its paper
-        (the region's median, so a square filled solid still counts) is white like the blank's."""
+        (the region's median, so a square filled solid still counts) is white like the blank's.
+        Also returns where the blank is paper, i.e. where ink could be seen at all."""
         x, y, w, h = r.page
         bx, by, _, _ = r.blank
         page = self.aligned[max(0, y) : y + h, max(0, x) : x + w].astype(np.float32)
         blank = self.blank[by : by + page.shape[0], bx : bx + page.shape[1]]
         page = page[: blank.shape[0], : blank.shape[1]]
         if page.size == 0:
-            return np.zeros((max(1, h), max(1, w)), bool)
+            return np.zeros((max(1, h), max(1, w)), bool), np.ones((max(1, h), max(1, w)), bool)
         paper = max(float(np.median(page)), 1.0)
         norm = page * (255.0 / paper)
         k = max(3, 2 * round(self.dpi / 100) + 1)
@@ -201,7 +208,9 @@ class PageReader:
         m = (norm < darkest - 70) & (norm < 185)
         full = np.zeros((h, w), bool)
         full[: m.shape[0], : m.shape[1]] = m
-        return inkmod.clean(full, self.min_area)
+        seen = np.ones((h, w), bool)
+        seen[: m.shape[0], : m.shape[1]] = darkest > 200
+        return inkmod.clean(full, self.min_area), seen
 
     def _marked_options(self, rf: RawField) -> tuple[list[float], list[str]]:
         """The options marked and not struck out; a struck option is withdrawn and the field gets

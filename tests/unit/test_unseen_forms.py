@@ -13,9 +13,12 @@ from pipeline.errors import TemplateError
 from pipeline.fields import dates
 from pipeline.fields import options as optmod
 from pipeline.fields.read import PageReader
+from pipeline.forms.align import page_features
+from pipeline.forms.identify import Identification
 from pipeline.forms.template import parse_template
 from pipeline.imaging.dropout import print_mask
 from pipeline.imaging.prepare import relative_ink_ratio, to_gray, to_gray_for_identify
+from pipeline.run import _unmatched_issue
 
 DPI = 150
 MM = DPI / 25.4
@@ -234,3 +237,41 @@ def test_a_faint_page_is_not_blank() -> None:
     faint[50:150:10, 20:180] = 160  # printed lines that never reach 128
     assert relative_ink_ratio(faint) > 0.002
     assert relative_ink_ratio(np.full((200, 200), 215, np.uint8)) == 0.0
+
+
+def test_a_template_naming_only_the_square_still_sees_a_circle_round_the_printed_label() -> None:
+    squares_only = CHOICE.replace(", label: [14.6, 10.1, 3.4, 3.4]", "").replace(
+        ", label: [34.6, 10.1, 3.4, 3.4]", ""
+    )
+    squares_only = squares_only.replace(", label: [54.6, 10.1, 3.4, 3.4]", "")
+    assert "label" not in squares_only.split("options:")[1]
+
+    def circle_label_of_mother(p):  # round 母's printed text only, cutting through its square
+        cv2.ellipse(p, (px(36.3), px(11.8)), (px(3.2), px(3.0)), 0, 0, 350, 40, 2)
+
+    rf = read_choice(circle_label_of_mother, squares_only)
+    assert rf.raw == "母" and not rf.issues
+
+
+def test_a_faint_page_gets_more_features_on_the_second_try() -> None:
+    rng = np.random.default_rng(3)
+    page = np.full((700, 500), 200, np.uint8)
+    for _ in range(120):  # faint print: boxes and strokes only 25 levels under the paper
+        x, y = int(rng.integers(10, 460)), int(rng.integers(10, 660))
+        cv2.rectangle(page, (x, y), (x + int(rng.integers(8, 40)), y + int(rng.integers(8, 30))), 175, 1)
+    page = cv2.GaussianBlur(page, (5, 5), 1.5)
+    plain = page_features(page, 700)
+    strong = page_features(page, 700, strong=True)
+    assert len(strong.keypoints) > len(plain.keypoints)
+
+
+def test_an_unmatched_page_is_called_a_poor_scan_or_another_document() -> None:
+    faint = np.full((300, 200), 220, np.uint8)
+    faint[100:110, 20:180] = 190  # the darkest print is only 30 levels under the paper
+    none = Identification(None, None, (("nursery_enrolment", 3),))
+    assert _unmatched_issue(faint, none).code == "poor_scan"
+    crisp = np.full((300, 200), 240, np.uint8)
+    crisp[100:110, 20:180] = 20
+    assert _unmatched_issue(crisp, none).code == "unknown_form"
+    near = Identification(None, None, (("nursery_enrolment", 45),))
+    assert _unmatched_issue(crisp, near).code == "poor_scan"
