@@ -11,6 +11,7 @@ recogniser's output are the named passes of passes.py.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 
@@ -53,6 +54,8 @@ class PageReader:
         self.blank = blank
         self.print_mask = print_mask
         self.paper = paper_level(aligned)
+        # The paper where the page is paper: on a page half blacked out the median is no paper.
+        self.bright_paper = float(np.percentile(aligned[::4, ::4], 90)) if aligned.size else 255.0
         self.dpi = dpi
         self.size = (aligned.shape[1], aligned.shape[0])
         self.min_area = max(4, round((dpi / 100) ** 2 * 2))
@@ -145,8 +148,9 @@ class PageReader:
         if crop.size == 0:
             return False
         level = inkmod.paper_level(crop)
-        dark = float(np.count_nonzero(crop < min(UNREADABLE_LEVEL, self.paper - 60))) / crop.size
-        return level < min(UNREADABLE_LEVEL, self.paper - 60) or dark > UNREADABLE_DARK
+        limit = min(UNREADABLE_LEVEL, self.bright_paper - 60)
+        dark = float(np.count_nonzero(crop < limit)) / crop.size
+        return level < limit or dark > UNREADABLE_DARK
 
     # -- planning, per kind -----------------------------------------------------------------
     def _plan_checkbox(self, rf: RawField, b: Region) -> list[Job]:
@@ -345,6 +349,8 @@ class PageReader:
     # -- finishing, per kind ----------------------------------------------------------------
     def finish(self, rf: RawField, readings: dict[str, list[Reading]]) -> RawField:
         """Combine the OCR readings of a field's crops into its raw value."""
+        if any(i.code == "unreadable_region" for i in rf.issues):
+            return rf  # not read: stays None at confidence 0
         finisher = FINISHERS.get(rf.spec.kind, PageReader._finish_text)
         return finisher(self, rf, readings)
 
@@ -356,6 +362,15 @@ class PageReader:
         rf.raw = r.text
         rf.chars = r.chars
         rf.confidence = r.confidence if r.text else 1.0
+        if rf.spec.kind in ("text_ja", "free_text") and looks_rewritten(r.text):
+            if not any(i.code == "correction" for i in rf.issues):
+                rf.issues.append(
+                    Issue(
+                        "correction",
+                        "同じ文字列が繰り返し読まれました。書き直し（訂正）がないか確認してください。",
+                        (rf.spec.name,),
+                    )
+                )
         return rf
 
     def _finish_postal_code(self, rf: RawField, readings: dict[str, list[Reading]]) -> RawField:
@@ -422,6 +437,17 @@ FINISHERS: dict[str, Finisher] = {
     "date_wareki": PageReader._finish_date_wareki,
     "postal_code": PageReader._finish_postal_code,
 }
+
+
+_REPEATED_BLOCK = re.compile(r"([^\s\d\-－‐ー−０-９]{2,})\1")  # digits repeat in addresses: 1-1-1
+_DOUBLED_FIRST_KANJI = re.compile(r"^([\u4e00-\u9fff])\1")
+
+
+def looks_rewritten(text: str) -> bool:
+    """A reading that repeats itself (清水化学株清水化学株式会社, 東東裕輔): the struck value and
+    the new one were both read, because the strike was not found. Kanji repeat with 々, not twice,
+    so a doubled kanji at the start is no name."""
+    return bool(_REPEATED_BLOCK.search(text) or _DOUBLED_FIRST_KANJI.match(text))
 
 
 def _relative(

@@ -211,10 +211,15 @@ def test_ink_outside_every_option_is_never_accepted_as_empty() -> None:
     assert clean.raw is None and clean.confidence == 1.0 and not clean.issues
 
 
-def test_a_blacked_out_field_is_unreadable_not_empty() -> None:
-    rf = read_choice(lambda p: cv2.rectangle(p, (0, px(4)), (p.shape[1] - 1, px(22)), 25, -1))
-    assert rf.raw is None and rf.confidence == 0.0
-    assert [i.code for i in rf.issues] == ["unreadable_region"]
+@pytest.mark.parametrize("black_to_mm", [22, 45])  # 45: most of the page, so its median is black
+def test_a_blacked_out_field_is_unreadable_not_empty(black_to_mm: int) -> None:
+    page, blank = page_pair(lambda p: cv2.rectangle(p, (0, px(4)), (p.shape[1] - 1, px(black_to_mm)), 25, -1))
+    reader = PageReader(page, blank, print_mask(blank), DPI)
+    for body in (CHOICE, "- {name: nm, label: 氏名, kind: text_ja, box: [5, 5, 80, 14]}"):
+        rf, jobs = reader.plan(spec_of(body))
+        rf = reader.finish(rf, {})
+        assert jobs == [] and rf.raw is None and rf.confidence == 0.0
+        assert [i.code for i in rf.issues] == ["unreadable_region"]
 
 
 # -- page grey for identification ------------------------------------------------------------------
@@ -275,3 +280,23 @@ def test_an_unmatched_page_is_called_a_poor_scan_or_another_document() -> None:
     assert _unmatched_issue(crisp, none).code == "unknown_form"
     near = Identification(None, None, (("nursery_enrolment", 45),))
     assert _unmatched_issue(crisp, near).code == "poor_scan"
+
+
+def test_a_reading_that_repeats_itself_is_a_correction_not_a_name() -> None:
+    from pipeline.fields.read import looks_rewritten
+
+    for text in ("清水化学株清水化学株式会社", "東東裕輔", "大鶴大鶴本中央こども園"):
+        assert looks_rewritten(text), text
+    for text in ("佐々木花子", "山田太郎", "ここな", "東京都港区1-1-1", "株式会社ABC"):
+        assert not looks_rewritten(text), text
+
+
+def test_facility_name_endings_misread_are_folded_back() -> None:
+    from pipeline.normalize.text import fold_facility_suffix
+
+    assert fold_facility_suffix("市立やまびこ認定ことも園") == "市立やまびこ認定こども園"
+    assert fold_facility_suffix("ひまわり保斎園") == "ひまわり保育園"
+    assert fold_facility_suffix("どんぐり保育国") == "どんぐり保育園"
+    assert fold_facility_suffix("中央保有所") == "中央保育所"
+    for kept in ("北口こども園", "山田ことも", "保有する", "中国"):
+        assert fold_facility_suffix(kept) == kept
