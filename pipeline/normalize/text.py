@@ -21,7 +21,6 @@ from pipeline.normalize.common import (
 )
 from pipeline.result import Issue
 
-
 # Facility names end in one of a few words (保育園, こども園, 認定こども園, 保育所, 保育ルーム),
 # and the recogniser's usual slips on them are a lost dakuten (ことも) or a look-alike kanji
 # (保斎, 保有, 国 for 園). At the end of a value these are never meant, so they are folded back.
