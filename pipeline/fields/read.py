@@ -439,15 +439,24 @@ FINISHERS: dict[str, Finisher] = {
 }
 
 
-_REPEATED_BLOCK = re.compile(r"([^\s\d\-－‐ー−０-９]{2,})\1")  # digits repeat in addresses: 1-1-1
+_KANJI = re.compile(r"[\u4e00-\u9fff]")
 _DOUBLED_FIRST_KANJI = re.compile(r"^([\u4e00-\u9fff])\1")
 
 
 def looks_rewritten(text: str) -> bool:
     """A reading that repeats itself (清水化学株清水化学株式会社, 東東裕輔): the struck value and
-    the new one were both read, because the strike was not found. Kanji repeat with 々, not twice,
-    so a doubled kanji at the start is no name."""
-    return bool(_REPEATED_BLOCK.search(text) or _DOUBLED_FIRST_KANJI.match(text))
+    the new one were both read, because the strike was not found. Only a repeated block holding a
+    kanji counts: kana repeat in real names (すくすく, のびのび) and digits in addresses (1-1-1),
+    while kanji repeat with 々, not twice; so a doubled kanji at the start is no name either."""
+    if _DOUBLED_FIRST_KANJI.match(text):
+        return True
+    n = len(text)
+    for size in range(2, n // 2 + 1):
+        for i in range(n - 2 * size + 1):
+            block = text[i : i + size]
+            if block == text[i + size : i + 2 * size] and _KANJI.search(block):
+                return True
+    return False
 
 
 def _relative(
