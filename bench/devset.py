@@ -1,6 +1,7 @@
 """Field accuracy on development set A: さくら市's nursery application, scanned and filled by others.
 
     python bench/devset.py [--devset ../shared/devset-a] [--errors 40] [--json out.json]
+    python bench/devset.py --check     # `shinsei template check` on the template with the city's blank
 
 The development set (60 scans, the city's blanks, per-field truth) lives outside the repository
 (default `../shared/devset-a` from the repository root) and is read, never copied into it. The
@@ -27,7 +28,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -231,9 +234,17 @@ def main() -> int:
     ap.add_argument("--errors", type=int, default=0, help="print this many wrong fields")
     ap.add_argument("--only", default=None, help="comma-separated scan ids (scan_0001,...) to read")
     ap.add_argument("--json", type=Path, default=None, help="also write every field's outcome as JSON")
+    ap.add_argument(
+        "--check", action="store_true", help="only run `shinsei template check` on the template and its blank"
+    )
     args = ap.parse_args()
     if not (args.devset / "truth" / "index.json").is_file():
         raise SystemExit(f"{args.devset}: no development set here (truth/index.json missing)")
+    if args.check:
+        forms = templates_dir(args.devset)
+        env = {**os.environ, "SHINSEI_TEMPLATES_DIR": str(forms)}
+        cmd = [str(Path(sys.executable).parent / "shinsei"), "template", "check", FORM_ID]
+        return subprocess.run([*cmd, "--out", str(forms / "check.png")], env=env).returncode
 
     settings = Settings(reference_date=args.reference_date, templates_dir=templates_dir(args.devset))
     engine = run.Engine.load(settings)
