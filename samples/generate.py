@@ -115,6 +115,8 @@ def make_page(
         p_correction=p_corr,
         extra_rng=extra,
         p_era_unmarked=float(force.get("p_era_unmarked", 0.08)),
+        struck_rng=np.random.default_rng([opts.seed, file_index, page, 2]),
+        p_struck_mark=float(force.get("p_struck_mark", 0.08)),
     )
     params = widen_params(sample_params(rng, profile_name, fax), extra)
     for key, value in force.get("scan", {}).items():

@@ -17,6 +17,9 @@ Some fill a small □ completely instead of ticking it (`P_FULL_FILL`, mark "fil
 circle the option's printed label beside the □ instead (`P_LABEL_CIRCLE`, mark "circle_label";
 `label_box` finds the label on the blank). The circle or tick these replace is still drawn, on a scratch layer, so that the hand's random stream
 is unchanged.
+Some writers mark a wrong option first and strike it out (two lines or an ×) before marking the
+right one (`P_STRUCK_MARK` of choice fields, mark "struck", the field listed as corrected; dev set
+A: 13 of 290 choice fields); these draws come from `struck_rng`, a third stream.
 These draws come from `extra_rng`, a stream of their own, so that adding them leaves every other
 choice on the page as it was.
 """
@@ -51,6 +54,7 @@ P_CORRECTION = 0.03
 P_ERA_UNMARKED = 0.08
 P_FULL_FILL = 0.1
 P_LABEL_CIRCLE = 0.25
+P_STRUCK_MARK = 0.08  # of choice fields: a wrong option marked first, then struck out
 STAMP_AREA_MM = (150.0, 252.0, 198.0, 286.0)  # x0, y0, x1, y1 where the office puts its 受付印
 
 
@@ -147,6 +151,39 @@ def label_box(blank: np.ndarray, box_px: Box, ppm: float) -> Box | None:
         return None
     rows = np.nonzero(strip[:, start : end + 1].any(axis=1))[0]
     return (float(x0 + start), float(y0 + rows[0]), float(end - start + 1), float(rows[-1] - rows[0] + 1))
+
+
+def _struck_mark(
+    hand: Hand, ink: Ink, blank: np.ndarray, obox: Box, ppm: float, rng: np.random.Generator
+) -> None:
+    """A mark made on the wrong option and struck out: a tick (□) or a circle (printed label box),
+    then two lines or an × through the option and its printed label. Drawn with `rng` as the
+    hand's stream, so the rest of the page's handwriting is unchanged."""
+    saved, hand.rng = hand.rng, rng
+    try:
+        square = is_square_option(blank, obox)
+        if square:
+            hand.tick(ink, obox)
+        else:
+            hand.circle(ink, obox)
+        x, y, w, h = obox
+        x1 = x + w
+        label = label_box(blank, obox, ppm) if square else None
+        if label is not None:
+            x1 = label[0] + label[2]
+        bbox = (x - 0.3 * ppm, y + 0.15 * h, x1 + 0.3 * ppm, y + 0.85 * h)
+        if rng.random() < 0.6:
+            hand.strike(ink, bbox)
+        else:
+            over = rng.uniform(1.0, 2.0) * ppm
+            th = hand._thick()
+            for a, b in (
+                ((x - over, y - over / 2), (x1 + over, y + h + over / 2)),
+                ((x - over, y + h + over / 2), (x1 + over, y - over / 2)),
+            ):
+                hand._polyline(ink, np.array([a, b]), th)
+    finally:
+        hand.rng = saved
 
 
 @dataclass
@@ -315,6 +352,8 @@ def render_page(
     p_era_unmarked: float = P_ERA_UNMARKED,
     p_full_fill: float = P_FULL_FILL,
     p_label_circle: float = P_LABEL_CIRCLE,
+    struck_rng: np.random.Generator | None = None,
+    p_struck_mark: float = P_STRUCK_MARK,
 ) -> Rendered:
     blank = load_blank(str(template.blank_path))
     ppm = template.blank_dpi / 25.4
@@ -383,6 +422,13 @@ def render_page(
                     hand.write(ink, draw[part], pbox, hfrac=(0.5, 0.75), align="center")
         elif "marks" in draw:
             correct = False
+            if struck_rng is not None and struck_rng.random() < p_struck_mark:
+                wrong = [o for o in f.options or [] if o.value not in draw["marks"]]
+                if wrong:
+                    struck = wrong[int(struck_rng.integers(len(wrong)))]
+                    _struck_mark(hand, ink, blank, to_px(struck.box, ppm), ppm, struck_rng)
+                    marks[f"{f.name}:{struck.value}"] = "struck"
+                    corrected.append(f.name)
             for opt in f.options or []:
                 if opt.value in draw["marks"]:
                     obox = to_px(opt.box, ppm)

@@ -159,3 +159,40 @@ def test_label_circle_rings_the_printed_label_and_leaves_the_square_empty(templa
         lx, ly, lw, lh = (int(v) for v in label_box(blank, (x, y, w, h), ppm))
         ring = pen[ly - int(3 * ppm) : ly + lh + int(3 * ppm), lx - int(2 * ppm) : lx + lw + int(3 * ppm)]
         assert ring.sum() > 50, key
+
+
+def test_struck_marks_strike_a_wrong_option_and_leave_the_rest_of_the_page_alone(template):
+    def render(p: float):
+        rng = np.random.default_rng(11)
+        fills, _ = profile.make_page_values(template, rng)
+        hand = Hand(rng, "train", "seto", Style())
+        r = render_page(
+            template,
+            fills,
+            hand,
+            rng,
+            stamp=False,
+            ink_colour=(20, 20, 30),
+            p_correction=0.0,
+            extra_rng=np.random.default_rng(3),
+            struck_rng=np.random.default_rng(5),
+            p_struck_mark=p,
+        )
+        return fills, r
+
+    fills, plain = render(0.0)
+    _, struck = render(1.0)
+    ppm = template.blank_dpi / 25.4
+    choices = [f for f in template.fields if f.options and fills[f.name].draw.get("marks") is not None]
+    assert choices
+    changed = np.zeros(plain.pen.shape, bool)
+    for f in choices:
+        hit = [k for k, v in struck.marks.items() if k.startswith(f"{f.name}:") and v == "struck"]
+        if len(f.options) > len(fills[f.name].draw["marks"]):
+            assert len(hit) == 1 and f.name in struck.corrected
+            value = hit[0].split(":", 1)[1]
+            assert value not in fills[f.name].draw["marks"]
+        x, y, w, h = (int(v) for v in to_px(f.box, ppm))
+        changed[y - 60 : y + h + 60, x - 60 : x + w + 60] = True
+    diff = np.abs(struck.pen.astype(int) - plain.pen.astype(int)) > 60
+    assert diff.any() and not (diff & ~changed).any()  # only inside the choice fields
