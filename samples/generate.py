@@ -147,6 +147,10 @@ def make_page(
     gt["fax"] = params.fax
     if params.contrast is not None:
         gt["low_contrast"] = True
+    if params.dark_gradient is not None:
+        gt["dark_gradient"] = True
+    if params.stain is not None:
+        gt["stain"] = True
     gt["ink"] = colour_name
     gt["marks"] = rendered.marks
     gt["transform"] = [[round(float(v), 6) for v in row] for row in scan.mm_to_px]

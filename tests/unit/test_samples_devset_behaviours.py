@@ -196,3 +196,34 @@ def test_struck_marks_strike_a_wrong_option_and_leave_the_rest_of_the_page_alone
         changed[y - 60 : y + h + 60, x - 60 : x + w + 60] = True
     diff = np.abs(struck.pen.astype(int) - plain.pen.astype(int)) > 60
     assert diff.any() and not (diff & ~changed).any()  # only inside the choice fields
+
+
+def test_dark_fax_pages_and_stained_colour_pages_are_made_from_their_own_stream():
+    from samples.scan import sample_params, scan_page, widen_params
+
+    dark = stained = 0
+    for i in range(200):
+        rng = np.random.default_rng(i)
+        fax = widen_params(sample_params(rng, "hard", fax=True), np.random.default_rng([i, 1]))
+        dark += fax.dark_gradient is not None
+        colour = widen_params(sample_params(rng, "mild", fax=False), np.random.default_rng([i, 1]))
+        stained += colour.stain is not None
+        assert colour.dark_gradient is None and fax.stain is None
+    assert 4 <= dark <= 35 and 1 <= stained <= 25
+
+    page = np.full((297 * 2, 210 * 2, 3), 255, np.uint8)  # a white page at 2 px/mm
+    p = sample_params(np.random.default_rng(0), "hard", fax=True)
+    p.rotation_deg, p.perspective, p.punch, p.upside_down, p.speckle = 0.0, 0.0, False, False, 0.0
+    p.dark_gradient, p.threshold = (0.5, 0.8), 160
+    bw = np.array(
+        scan_page(page, 2.0, (210, 297), [(20, 20, 170, 250)], p, np.random.default_rng(1)).image.convert("L")
+    )
+    h = bw.shape[0]
+    assert bw[int(h * 0.85) :].mean() < 20 and bw[: int(h * 0.3)].mean() > 230  # lower part black
+
+    p = sample_params(np.random.default_rng(2), "mild", fax=False)
+    p.grey, p.rotation_deg, p.perspective, p.punch, p.clean_bg = False, 0.0, 0.0, False, False
+    p.stain = (7, 0.5, (60, 200, 220))
+    rgb = np.array(scan_page(page, 2.0, (210, 297), [(20, 20, 170, 250)], p, np.random.default_rng(1)).image)
+    spread = rgb.max(axis=2).astype(int) - rgb.min(axis=2)
+    assert (spread > 40).mean() > 0.03  # coloured blotches
