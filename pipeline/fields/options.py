@@ -126,6 +126,22 @@ def protrudes_both_sides(mask: np.ndarray, extent: PxBox, near: int, far: int) -
     return bool(left.size and right.size and left.any() and right.any())
 
 
+def level_strokes(mask: np.ndarray, extent: PxBox, square: PxBox | None, min_len: int) -> bool:
+    """A near-horizontal stroke at least `min_len` long level with the option, outside its square:
+    a strike line, seen even inside a ring round the option (whose sides are steep there, and
+    whose top and bottom lie above and below the option)."""
+    x, y, bw, bh = extent
+    y0, y1 = y + bh // 5, y + bh - bh // 5
+    band = mask[max(0, y0) : y1].astype(np.uint8).copy()
+    if square is not None:  # a fill or a tick stays in its square
+        sx, _, sw, _ = square
+        band[:, max(0, sx) : sx + sw] = 0
+    if band.size == 0:
+        return False
+    runs = cv2.morphologyEx(band, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (min_len, 1)))
+    return bool(runs.any())
+
+
 def look(
     region_mask: np.ndarray,
     extent: PxBox,
@@ -151,12 +167,14 @@ def look(
     # beside it), or round the square alone.
     ring = max(ring_sectors(region_mask, b, gap, min_px) for b in (extent, label, square) if b is not None)
     struck = struck_through(region_mask, extent, max(2, round(px_mm)), visible)
-    if label is not None and ring < RING_ON:
+    if label is not None:
         # Only where the label is known: without it the extent is the square alone, and a big
         # tick that overshoots both sides of a square would read as struck.
-        struck = struck or protrudes_both_sides(
-            region_mask, extent, max(1, round(0.5 * px_mm)), max(2, round(2.2 * px_mm))
-        )
+        if ring < RING_ON:
+            struck = struck or protrudes_both_sides(
+                region_mask, extent, max(1, round(0.5 * px_mm)), max(2, round(2.2 * px_mm))
+            )
+        struck = struck or level_strokes(region_mask, extent, square, max(4, round(1.5 * px_mm)))
     return OptionLook(sq, ring, lab, struck)
 
 
