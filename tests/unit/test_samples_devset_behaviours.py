@@ -214,7 +214,7 @@ def test_dark_fax_pages_and_stained_colour_pages_are_made_from_their_own_stream(
     page = np.full((297 * 2, 210 * 2, 3), 255, np.uint8)  # a white page at 2 px/mm
     p = sample_params(np.random.default_rng(0), "hard", fax=True)
     p.rotation_deg, p.perspective, p.punch, p.upside_down, p.speckle = 0.0, 0.0, False, False, 0.0
-    p.dark_gradient, p.threshold = (0.5, 0.8), 160
+    p.dark_gradient, p.threshold, p.dpi = (0.5, 0.8), 160, 50  # 50 dpi: the test stays quick
     bw = np.array(
         scan_page(page, 2.0, (210, 297), [(20, 20, 170, 250)], p, np.random.default_rng(1)).image.convert("L")
     )
@@ -223,7 +223,7 @@ def test_dark_fax_pages_and_stained_colour_pages_are_made_from_their_own_stream(
 
     p = sample_params(np.random.default_rng(2), "mild", fax=False)
     p.grey, p.rotation_deg, p.perspective, p.punch, p.clean_bg = False, 0.0, 0.0, False, False
-    p.stain = (7, 0.5, (60, 200, 220))
+    p.stain, p.dpi = (7, 0.5, (60, 200, 220)), 50
     rgb = np.array(scan_page(page, 2.0, (210, 297), [(20, 20, 170, 250)], p, np.random.default_rng(1)).image)
     spread = rgb.max(axis=2).astype(int) - rgb.min(axis=2)
     assert (spread > 40).mean() > 0.03  # coloured blotches
