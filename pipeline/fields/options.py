@@ -76,24 +76,44 @@ def label_beside(blank: np.ndarray, box: PxBox, dpi: int) -> PxBox | None:
     return x0 + start, y0 + int(rows[0]), end - start + 1, int(rows[-1] - rows[0] + 1)
 
 
-def ring_sectors(mask: np.ndarray, extent: PxBox, gap: int, min_px: int, sectors: int = SECTORS) -> int:
-    """How many angular sectors round `extent` (in mask coordinates) hold at least `min_px` ink
-    pixels outside the extent grown by `gap`. Angles are taken on the extent's own ellipse, so a
-    wide label's ring is split evenly all round."""
-    h, w = mask.shape
+def inked_sectors(
+    mask: np.ndarray, extent: PxBox, gap: int, min_px: int, sectors: int = SECTORS
+) -> np.ndarray:
+    """Which angular sectors round `extent` (in mask coordinates) hold at least `min_px` ink pixels
+    outside the extent grown by `gap`. Angles are taken on the extent's own ellipse, so a wide
+    label's ring is split evenly all round. Sector 0 starts pointing left and they run clockwise
+    on screen (y down): 0, 7 face left, 3, 4 right."""
     x, y, bw, bh = extent
     cx, cy = x + bw / 2, y + bh / 2
     ys, xs = np.nonzero(mask)
-    if len(xs) == 0:
-        return 0
     outside = (xs < x - gap) | (xs >= x + bw + gap) | (ys < y - gap) | (ys >= y + bh + gap)
     xs, ys = xs[outside], ys[outside]
     if len(xs) == 0:
-        return 0
+        return np.zeros(sectors, bool)
     ang = np.arctan2((ys - cy) / max(bh / 2, 1), (xs - cx) / max(bw / 2, 1))
     idx = ((ang + np.pi) / (2 * np.pi) * sectors).astype(int) % sectors
-    counts = np.bincount(idx, minlength=sectors)
-    return int((counts >= min_px).sum())
+    return np.bincount(idx, minlength=sectors) >= min_px
+
+
+def ring_sectors(mask: np.ndarray, extent: PxBox, gap: int, min_px: int, sectors: int = SECTORS) -> int:
+    """How many angular sectors round `extent` hold ink (see `inked_sectors`)."""
+    return int(inked_sectors(mask, extent, gap, min_px, sectors).sum())
+
+
+FACING_LEFT = (0, 1, 6, 7)  # sectors whose direction points left of the centre
+
+
+def ring_round_label(mask: np.ndarray, label: PxBox, square: PxBox | None, gap: int, min_px: int) -> int:
+    """Sectors of a ring round the label alone. Where the square is printed just left of the label,
+    a ring squeezed between them runs along the square's printed edge, where ink cannot be seen:
+    sectors facing the square then count as inked when all the others are."""
+    inked = inked_sectors(mask, label, gap, min_px)
+    n = int(inked.sum())
+    if square is not None and square[0] + square[2] <= label[0] + 1 and n >= RING_OFF + 1:
+        missing = [i for i in range(SECTORS) if not inked[i]]
+        if all(i in FACING_LEFT for i in missing):
+            return SECTORS
+    return n
 
 
 def struck_through(mask: np.ndarray, extent: PxBox, bridge: int, visible: np.ndarray | None = None) -> bool:
@@ -165,7 +185,9 @@ def look(
     gap, min_px = max(1, round(RING_GAP_MM * px_mm)), max(4, round(px_mm * 2))
     # Round the whole option, or round the label alone (a circle round 母 cuts through the square
     # beside it), or round the square alone.
-    ring = max(ring_sectors(region_mask, b, gap, min_px) for b in (extent, label, square) if b is not None)
+    ring = max(ring_sectors(region_mask, b, gap, min_px) for b in (extent, square) if b is not None)
+    if label is not None:
+        ring = max(ring, ring_round_label(region_mask, label, square, gap, min_px))
     struck = struck_through(region_mask, extent, max(2, round(px_mm)), visible)
     if label is not None:
         # Only where the label is known: without it the extent is the square alone, and a big

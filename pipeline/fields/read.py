@@ -169,7 +169,10 @@ class PageReader:
                 if found is not None:
                     o = o.model_copy(update={"label": tuple(v / mm for v in found)})
             ex, ey, ew, eh = o.extent
-            r = self.px((max(0.0, ex - g), max(0.0, ey - g), ew + 2 * g, eh + 2 * g), 0.0)
+            # A ring round a wide label reaches further sideways than up and down.
+            gx = max(g, 0.3 * ew + 1.0)
+            x0, y0 = max(0.0, ex - gx), max(0.0, ey - g)
+            r = self.px((x0, y0, min(ex + ew + gx, self.size[0] / mm) - x0, eh + 2 * g), 0.0)
             region, visible = self.ink_against_blank(r)
 
             origin = (r.blank[0], r.blank[1])

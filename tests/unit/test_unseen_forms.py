@@ -305,3 +305,15 @@ def test_facility_name_endings_misread_are_folded_back() -> None:
     assert fold_facility_suffix("中央保有所") == "中央保育所"
     for kept in ("北口こども園", "山田ことも", "保有する", "中国"):
         assert fold_facility_suffix(kept) == kept
+
+
+def test_a_ring_squeezed_between_square_and_label_still_counts() -> None:
+    # The ring runs along the square's printed right edge on the left, where no ink can be seen.
+    def ring_right_of_square(img, e):
+        lx, ly, lw, lh = e[0] + px(4.6), e[1], px(3.4), px(3.4)
+        cx, cy = lx + lw // 2, ly + lh // 2
+        cv2.ellipse(img, (cx, cy), (lw // 2 + px(1.0), lh // 2 + px(1.0)), 0, -120, 120, 1, 2)
+
+    m, extent, label = region_with(ring_right_of_square)
+    lk = optmod.look(m, extent, (extent[0], extent[1], px(3.6), px(3.6)), label, None, DPI)
+    assert lk.ring >= optmod.RING_ON and not lk.struck
