@@ -146,12 +146,12 @@ def protrudes_both_sides(mask: np.ndarray, extent: PxBox, near: int, far: int) -
     return bool(left.size and right.size and left.any() and right.any())
 
 
-def level_strokes(mask: np.ndarray, extent: PxBox, square: PxBox | None, min_len: int) -> bool:
-    """A near-horizontal stroke at least `min_len` long level with the option, outside its square:
-    a strike line, seen even inside a ring round the option (whose sides are steep there, and
-    whose top and bottom lie above and below the option)."""
-    x, y, bw, bh = extent
-    y0, y1 = y + bh // 5, y + bh - bh // 5
+def level_strokes(mask: np.ndarray, label: PxBox, square: PxBox | None, min_len: int) -> bool:
+    """A near-horizontal stroke at least `min_len` long through the middle rows of the label,
+    outside the square: a strike line, seen even inside a ring round the option (whose sides are
+    steep there, and whose top and bottom pass above and below the label)."""
+    _, y, _, bh = label
+    y0, y1 = y + bh // 4, y + bh - bh // 4
     band = mask[max(0, y0) : y1].astype(np.uint8).copy()
     if square is not None:  # a fill or a tick stays in its square
         sx, _, sw, _ = square
@@ -196,7 +196,7 @@ def look(
             struck = struck or protrudes_both_sides(
                 region_mask, extent, max(1, round(0.5 * px_mm)), max(2, round(2.2 * px_mm))
             )
-        struck = struck or level_strokes(region_mask, extent, square, max(4, round(1.5 * px_mm)))
+        struck = struck or level_strokes(region_mask, label, square, max(4, round(1.5 * px_mm)))
     return OptionLook(sq, ring, lab, struck)
 
 
