@@ -188,7 +188,11 @@ def look(
     ring = max(ring_sectors(region_mask, b, gap, min_px) for b in (extent, square) if b is not None)
     if label is not None:
         ring = max(ring, ring_round_label(region_mask, label, square, gap, min_px))
-    struck = struck_through(region_mask, extent, max(2, round(px_mm)), visible)
+    # Without a label the extent is the square alone, and a big tick crosses a small square from
+    # side to side: only a box that holds its own label (the nursery form's 13 mm circles) or an
+    # option with a known label is tested for a line through it.
+    big = square is not None and max(square[2], square[3]) > LABEL_SQUARE_MAX_MM * px_mm
+    struck = (label is not None or big) and struck_through(region_mask, extent, max(2, round(px_mm)), visible)
     if label is not None:
         # Only where the label is known: without it the extent is the square alone, and a big
         # tick that overshoots both sides of a square would read as struck.

@@ -317,3 +317,26 @@ def test_a_ring_squeezed_between_square_and_label_still_counts() -> None:
     m, extent, label = region_with(ring_right_of_square)
     lk = optmod.look(m, extent, (extent[0], extent[1], px(3.6), px(3.6)), label, None, DPI)
     assert lk.ring >= optmod.RING_ON and not lk.struck
+
+
+def test_a_big_tick_across_a_square_without_a_label_is_not_a_strike() -> None:
+    no_labels = """
+- name: why
+  label: 理由
+  kind: multi_choice
+  box: [5, 5, 80, 14]
+  options:
+  - {value: 転居, box: [10, 8, 6.6, 6.6]}
+"""
+
+    def big_tick(p):  # flat and bold: it crosses the square's middle rows from side to side
+        cv2.line(p, (px(10.3), px(11.0)), (px(12.6), px(13.5)), 30, 5)
+        cv2.line(p, (px(12.6), px(13.5)), (px(16.4), px(9.2)), 30, 5)
+
+    h, w = px(60), px(100)
+    blank = np.full((h, w), 255, np.uint8)
+    cv2.rectangle(blank, (px(10), px(8)), (px(16.6), px(14.6)), 0, 1)
+    page = (blank.astype(np.float32) * 0.8 + 20).astype(np.uint8)
+    big_tick(page)
+    rf, _ = PageReader(page, blank, print_mask(blank), DPI).plan(spec_of(no_labels))
+    assert rf.raw == ["転居"] and not rf.issues
