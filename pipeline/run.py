@@ -25,9 +25,9 @@ from pipeline.errors import InputFileError
 from pipeline.fields import dates
 from pipeline.fields.read import PageReader, RawField, read_page
 from pipeline.forms.align import TemplateFeatures, prepare_template, refine
-from pipeline.forms.identify import identify
+from pipeline.forms.identify import MIN_INLIERS, Identification, identify
 from pipeline.forms.template import Template, load_all_templates
-from pipeline.imaging.prepare import ink_ratio, to_gray
+from pipeline.imaging.prepare import relative_ink_ratio, to_gray, to_gray_for_identify
 from pipeline.normalize import normalize_field
 from pipeline.ocr.recognizer import Recognizer
 from pipeline.result import DocumentResult, FieldResult, Issue, PageResult, Route
@@ -38,6 +38,8 @@ from pipeline.validate import fix_addresses, postal_address_pairs, validate_cros
 log = logging.getLogger("shinsei.run")
 
 BLANK_PAGE_INK = 0.002
+POOR_CONTRAST = 60  # paper minus the darkest 1% of a page: under this, the print itself is faint
+POOR_SCAN_SHARE = 0.1  # share of a page's fields unreadable before the page is called a poor scan
 
 
 @dataclass
@@ -110,16 +112,15 @@ def finish_fields(
 def process_page(image: np.ndarray, index: int, engine: Engine, crops: CropSink | None = None) -> PageResult:
     gray = to_gray(image)
     small = cv2.resize(gray, (400, round(400 * gray.shape[0] / gray.shape[1])), interpolation=cv2.INTER_AREA)
-    if ink_ratio(small, 128) < BLANK_PAGE_INK:
+    # Ink relative to the page's own paper, so a low-contrast scan is not taken for a blank; and
+    # a page is called blank only when no form is found on it either.
+    looks_blank = relative_ink_ratio(small) < BLANK_PAGE_INK
+    ident = identify(to_gray_for_identify(image), engine.templates)
+    if not ident.matched and looks_blank:
         issue = Issue("blank_page", "白紙のページです。裏面や差し込みの紙でないか確認してください。")
         return PageResult(index, None, None, Route.unknown_form, issues=(issue,))
-    ident = identify(gray, engine.templates)
     if not ident.matched:
-        issue = Issue(
-            "unknown_form",
-            "登録されている様式のどれとも一致しません。別の書類か、読み取れないほど傾いた・汚れたスキャンです。",
-        )
-        return PageResult(index, None, None, Route.unknown_form, issues=(issue,))
+        return PageResult(index, None, None, Route.unknown_form, issues=(_unmatched_issue(small, ident),))
     al, feats = ident.best, ident.features
     if al is None or feats is None:  # identify() promises both when matched
         raise RuntimeError("identify() matched a form but returned no alignment")
@@ -135,6 +136,18 @@ def process_page(image: np.ndarray, index: int, engine: Engine, crops: CropSink 
             f if rf.crop is None else _with_crop(f, crops(index, f.name, rf.crop))
             for f, rf in zip(fields, raws, strict=True)
         ]
+    page_issues = tuple(cross)
+    unreadable = sum(any(i.code == "unreadable_region" for i in f.issues) for f in fields)
+    if fields and unreadable / len(fields) >= POOR_SCAN_SHARE:
+        # Say the scan is poor, not the form unknown: the clerk rescans rather than looks for
+        # another document.
+        page_issues += (
+            Issue(
+                "poor_scan",
+                f"スキャンの画質が悪く、{unreadable}項目が読めません（黒くつぶれ・汚れ）。"
+                "原本を確認するか、再スキャンしてください。",
+            ),
+        )
     turn = (al.rotation_deg + 180) % 360 - 180
     orientation = int(round(turn / 90.0)) * 90 % 360
     skew = turn - (int(round(turn / 90.0)) * 90)
@@ -142,12 +155,30 @@ def process_page(image: np.ndarray, index: int, engine: Engine, crops: CropSink 
         index=index,
         form_id=tpl.form_id,
         form_version=tpl.version,
-        route=route_page(fields, cross),
+        route=route_page(fields, page_issues),
         orientation=orientation,
         skew_deg=float(skew),
         match_score=float(al.score),
         fields=tuple(fields),
-        issues=tuple(cross),
+        issues=page_issues,
+    )
+
+
+def _unmatched_issue(small: np.ndarray, ident: Identification) -> Issue:
+    """Why no form was found: a scan too poor to match (faint, washed out, or nearly matching a
+    form) is told apart from a page of another document, because the clerk rescans the one and
+    files the other elsewhere."""
+    contrast = float(np.median(small)) - float(np.percentile(small, 1))
+    near = max((n for _, n in ident.candidates), default=0) >= MIN_INLIERS // 2
+    if contrast < POOR_CONTRAST or near:
+        why = "薄すぎる・かすれている" if contrast < POOR_CONTRAST else "様式に近いが一致しきらない"
+        return Issue(
+            "poor_scan",
+            f"スキャンの画質が悪く（{why}）、様式を判定できません。原本を再スキャンしてください。",
+        )
+    return Issue(
+        "unknown_form",
+        "登録されている様式のどれとも一致しません。別の書類か、読み取れないほど傾いた・汚れたスキャンです。",
     )
 
 

@@ -29,7 +29,7 @@ from pipeline.forms.template import Template, load_template
 from samples import profile
 from samples.handwriting import FONT_SETS, Hand, Style, font_paths
 from samples.render import render_page
-from samples.scan import Scan, sample_params, scan_page
+from samples.scan import Scan, sample_params, scan_page, widen_params
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATES = REPO / "templates_forms"
@@ -101,10 +101,24 @@ def make_page(
     weight = int(rng.choice([-1, 0, 0, 1, 1, 2]))
     stamp = bool(force.get("stamp", rng.random() < 0.5))
     p_corr = float(force.get("p_correction", 0.03))
+    # Behaviours added after dev set A draw from their own stream, so the main stream (and every
+    # page drawn before them) stays as it was.
+    extra = np.random.default_rng([opts.seed, file_index, page, 1])
     rendered = render_page(
-        template, fills, hand, rng, stamp=stamp, ink_colour=ink, weight=weight, p_correction=p_corr
+        template,
+        fills,
+        hand,
+        rng,
+        stamp=stamp,
+        ink_colour=ink,
+        weight=weight,
+        p_correction=p_corr,
+        extra_rng=extra,
+        p_era_unmarked=float(force.get("p_era_unmarked", 0.08)),
+        struck_rng=np.random.default_rng([opts.seed, file_index, page, 2]),
+        p_struck_mark=float(force.get("p_struck_mark", 0.08)),
     )
-    params = sample_params(rng, profile_name, fax)
+    params = widen_params(sample_params(rng, profile_name, fax), extra)
     for key, value in force.get("scan", {}).items():
         setattr(params, key, value)  # e.g. {"upside_down": True, "clean_bg": True}
     boxes = [b for f in template.fields for _, b in f.all_boxes()]
@@ -131,6 +145,12 @@ def make_page(
     if invalid:
         gt["invalid"] = invalid
     gt["fax"] = params.fax
+    if params.contrast is not None:
+        gt["low_contrast"] = True
+    if params.dark_gradient is not None:
+        gt["dark_gradient"] = True
+    if params.stain is not None:
+        gt["stain"] = True
     gt["ink"] = colour_name
     gt["marks"] = rendered.marks
     gt["transform"] = [[round(float(v), 6) for v in row] for row in scan.mm_to_px]

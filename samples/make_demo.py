@@ -98,7 +98,8 @@ def main(argv: list[str] | None = None) -> None:
     template = _template(opts)
     entries = []
     for i, (name, plan, force) in enumerate(PLANS, start=1):
-        force = [{"violation": "", **f} for f in force]  # only the page that asks for one breaks a rule
+        # only the page that asks for one breaks a rule; demo eras stay circled
+        force = [{"violation": "", "p_era_unmarked": 0.0, "p_struck_mark": 0.0, **f} for f in force]
         entries.append(make_file(opts, i, out, template, plan=plan, force=force, name=name))
     bad_inputs(out / "bad", out / "doc_0009.pdf")
     manifest = {

@@ -9,6 +9,19 @@ inspections of the blank decide how to write:
   separate rectangles with a printed "－" between them gets its cells right); without clear lines it
   falls back to even cells with one separator gap of 0.8 cell between groups.
 * `is_square_option` tells a printed □ (ticked) from a printed label (circled).
+
+Some writers leave a printed era uncircled (昭和・平成 printed, neither circled, the year written):
+with probability `p_era_unmarked` the era options are left as printed and `marks` records
+`<field>:era = "unmarked"`; the value is still the date meant (dev set A: 5 of 112 such dates).
+Some fill a small □ completely instead of ticking it (`P_FULL_FILL`, mark "fill_full"), and some
+circle the option's printed label beside the □ instead (`P_LABEL_CIRCLE`, mark "circle_label";
+`label_box` finds the label on the blank). The circle or tick these replace is still drawn, on a scratch layer, so that the hand's random stream
+is unchanged.
+Some writers mark a wrong option first and strike it out (two lines or an ×) before marking the
+right one (`P_STRUCK_MARK` of choice fields, mark "struck", the field listed as corrected; dev set
+A: 13 of 290 choice fields); these draws come from `struck_rng`, a third stream.
+These draws come from `extra_rng`, a stream of their own, so that adding them leaves every other
+choice on the page as it was.
 """
 
 from __future__ import annotations
@@ -38,6 +51,10 @@ CORRECTABLE = {
     "free_text",
 }
 P_CORRECTION = 0.03
+P_ERA_UNMARKED = 0.08
+P_FULL_FILL = 0.1
+P_LABEL_CIRCLE = 0.25
+P_STRUCK_MARK = 0.08  # of choice fields: a wrong option marked first, then struck out
 STAMP_AREA_MM = (150.0, 252.0, 198.0, 286.0)  # x0, y0, x1, y1 where the office puts its 受付印
 
 
@@ -109,6 +126,64 @@ def is_square_option(blank: np.ndarray, box_px: Box) -> bool:
     """A printed checkbox has long dark runs both across and down its option box."""
     cols, rows = _dark_runs(blank, box_px)
     return bool(rows.max(initial=0) > 0.55 and cols.max(initial=0) > 0.55)
+
+
+def label_box(blank: np.ndarray, box_px: Box, ppm: float) -> Box | None:
+    """The printed label to the right of a □ option (its text, up to a gap of 2 mm), or None."""
+    x, y, w, h = (int(round(v)) for v in box_px)
+    x0, y0, y1 = x + w + int(0.4 * ppm), max(0, y - int(0.5 * ppm)), y + h + int(0.5 * ppm)
+    strip = blank[y0:y1, x0 : min(blank.shape[1], x0 + int(40 * ppm))] < 160
+    cols = strip.any(axis=0)
+    if not cols.any():
+        return None
+    start = int(np.argmax(cols))
+    if start > 3 * ppm:  # nothing printed right beside the box
+        return None
+    end, gap = start, 0
+    for i in range(start, len(cols)):
+        if cols[i]:
+            end, gap = i, 0
+        else:
+            gap += 1
+            if gap > 2 * ppm:
+                break
+    if end - start > 20 * ppm:  # a sentence, not a label one would circle
+        return None
+    rows = np.nonzero(strip[:, start : end + 1].any(axis=1))[0]
+    return (float(x0 + start), float(y0 + rows[0]), float(end - start + 1), float(rows[-1] - rows[0] + 1))
+
+
+def _struck_mark(
+    hand: Hand, ink: Ink, blank: np.ndarray, obox: Box, ppm: float, rng: np.random.Generator
+) -> None:
+    """A mark made on the wrong option and struck out: a tick (□) or a circle (printed label box),
+    then two lines or an × through the option and its printed label. Drawn with `rng` as the
+    hand's stream, so the rest of the page's handwriting is unchanged."""
+    saved, hand.rng = hand.rng, rng
+    try:
+        square = is_square_option(blank, obox)
+        if square:
+            hand.tick(ink, obox)
+        else:
+            hand.circle(ink, obox)
+        x, y, w, h = obox
+        x1 = x + w
+        label = label_box(blank, obox, ppm) if square else None
+        if label is not None:
+            x1 = label[0] + label[2]
+        bbox = (x - 0.3 * ppm, y + 0.15 * h, x1 + 0.3 * ppm, y + 0.85 * h)
+        if rng.random() < 0.6:
+            hand.strike(ink, bbox)
+        else:
+            over = rng.uniform(1.0, 2.0) * ppm
+            th = hand._thick()
+            for a, b in (
+                ((x - over, y - over / 2), (x1 + over, y + h + over / 2)),
+                ((x - over, y + h + over / 2), (x1 + over, y - over / 2)),
+            ):
+                hand._polyline(ink, np.array([a, b]), th)
+    finally:
+        hand.rng = saved
 
 
 @dataclass
@@ -273,6 +348,12 @@ def render_page(
     ink_colour: tuple[float, float, float],
     weight: int = 0,
     p_correction: float = P_CORRECTION,
+    extra_rng: np.random.Generator | None = None,
+    p_era_unmarked: float = P_ERA_UNMARKED,
+    p_full_fill: float = P_FULL_FILL,
+    p_label_circle: float = P_LABEL_CIRCLE,
+    struck_rng: np.random.Generator | None = None,
+    p_struck_mark: float = P_STRUCK_MARK,
 ) -> Rendered:
     blank = load_blank(str(template.blank_path))
     ppm = template.blank_dpi / 25.4
@@ -280,6 +361,29 @@ def render_page(
     ink = Ink(H, W)
     corrected: list[str] = []
     marks: dict[str, str] = {}
+
+    def tick(box_px: Box) -> str:
+        r = 1.0 if extra_rng is None else extra_rng.random()
+        label = label_box(blank, box_px, ppm) if r < p_label_circle else None
+        if extra_rng is None or (label is None and not r < p_label_circle + p_full_fill):
+            return hand.tick(ink, box_px)
+        hand.tick(Ink(H, W), box_px)  # same draws from the hand's stream, ink thrown away
+        if label is None:
+            hand.fill_square(ink, box_px, extra_rng)
+            return "fill_full"
+        x, y, w, h = label
+        # Hand.circle's ring spans 72-92% of its box: grow the label so the ring clears the text,
+        # but not into the square (ink there would be a tick).
+        x0 = max(x - 0.35 * w - 1.0 * ppm, box_px[0] + box_px[2] + 0.2 * ppm)
+        x1 = x + 1.35 * w + 1.0 * ppm
+        ring = (x0, y - 0.5 * h - 0.8 * ppm, x1 - x0, 2.0 * h + 1.6 * ppm)
+        saved, hand.rng = hand.rng, extra_rng  # the ring's wobble from the extra stream
+        try:
+            hand.circle(ink, ring)
+        finally:
+            hand.rng = saved
+        return "circle_label"
+
     for f in template.fields:
         fill = fills[f.name]
         draw = fill.draw
@@ -300,11 +404,15 @@ def render_page(
             else:
                 hand.write(ink, text, box)
         elif "era" in draw:
-            if f.era_options:
-                for opt in f.era_options:
-                    if opt.value == draw["era"]:
-                        hand.circle(ink, to_px(opt.box, ppm))
-                        marks[f"{f.name}:{opt.value}"] = "circle"
+            unmarked = bool(f.era_options) and extra_rng is not None and extra_rng.random() < p_era_unmarked
+            for opt in f.era_options or []:
+                if opt.value == draw["era"]:
+                    # an uncircled era still takes the circle's draws (on a scratch layer)
+                    hand.circle(Ink(H, W) if unmarked else ink, to_px(opt.box, ppm))
+                    marks[f"{f.name}:{opt.value}"] = "circle"
+            if unmarked:
+                marks = {k: v for k, v in marks.items() if not k.startswith(f"{f.name}:")}
+                marks[f"{f.name}:era"] = "unmarked"
             fix = str(rng.choice(["year", "month", "day"])) if correct else None
             for part in ("year", "month", "day"):
                 pbox = to_px(getattr(f.parts, part), ppm)
@@ -314,17 +422,24 @@ def render_page(
                     hand.write(ink, draw[part], pbox, hfrac=(0.5, 0.75), align="center")
         elif "marks" in draw:
             correct = False
+            if struck_rng is not None and struck_rng.random() < p_struck_mark:
+                wrong = [o for o in f.options or [] if o.value not in draw["marks"]]
+                if wrong:
+                    struck = wrong[int(struck_rng.integers(len(wrong)))]
+                    _struck_mark(hand, ink, blank, to_px(struck.box, ppm), ppm, struck_rng)
+                    marks[f"{f.name}:{struck.value}"] = "struck"
+                    corrected.append(f.name)
             for opt in f.options or []:
                 if opt.value in draw["marks"]:
                     obox = to_px(opt.box, ppm)
                     if is_square_option(blank, obox):
-                        marks[f"{f.name}:{opt.value}"] = hand.tick(ink, obox)
+                        marks[f"{f.name}:{opt.value}"] = tick(obox)
                     else:
                         hand.circle(ink, obox)
                         marks[f"{f.name}:{opt.value}"] = "circle"
         elif draw.get("tick"):
             correct = False
-            marks[f.name] = hand.tick(ink, box)
+            marks[f.name] = tick(box)
         elif "scribble" in draw:
             correct = False
             hand.signature(ink, draw["scribble"], box)

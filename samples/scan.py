@@ -8,6 +8,15 @@ Profiles:
   stronger noise, uneven light, JPEG quality 50–70).
 * mixed: each file 70% mild, 30% hard.
 
+`widen_params` then turns some colour and grey pages into what office scanners sent in
+development set A (docs/devset-a-findings.md, G5): 200 dpi instead of 300 (30% of non-fax pages;
+the blur σ stays in output pixels, so it is stronger relative to the strokes), and low contrast
+(15%: ink no darker than 25–40% grey, paper at 80–90%). It draws from its own random stream so that
+the rest of the page is unchanged. The same stream also makes a few fax pages go dark down the page
+before thresholding (`P_DARK_GRADIENT`: the lower part turns solid black, as on one dev-set fax),
+and puts coloured blotches on a few colour pages (`P_STAIN`: cyan, yellow or brown, 20–50%
+opaque, as the stain on one dev-set scan), G7 in the findings.
+
 Geometry: the filled page (template dpi) goes through one homography H = perspective · translate ·
 rotate · scale onto an A4 canvas at the output dpi. `rotation_deg` is the counter-clockwise rotation
 of the content as seen on screen (PIL `Image.rotate` convention); `upside_down` adds 180° on top. To
@@ -47,6 +56,9 @@ class ScanParams:
     speckle: float
     jpeg_quality: int
     clean_bg: bool
+    contrast: tuple[float, float] | None = None  # (ink floor, paper ceiling) as fractions of white
+    dark_gradient: tuple[float, float] | None = None  # fax: (where it starts, 0-1 down the page; depth)
+    stain: tuple[int, float, tuple[float, float, float]] | None = None  # (seed, opacity, RGB colour)
 
 
 def sample_params(rng: np.random.Generator, profile: str, fax: bool) -> ScanParams:
@@ -74,6 +86,39 @@ def sample_params(rng: np.random.Generator, profile: str, fax: bool) -> ScanPara
         jpeg_quality=int(rng.integers(50, 71) if hard else rng.integers(50, 91)),
         clean_bg=bool(rng.random() < (0.3 if hard else 0.6)),
     )
+
+
+P_LOW_DPI = 0.3
+P_LOW_CONTRAST = 0.15
+P_DARK_GRADIENT = 0.08  # of fax pages: a lamp failing down the page, thresholded to black (G7)
+P_STAIN = 0.05  # of colour pages: coloured blotches (a drink, a marker) over the form (G7)
+STAIN_COLOURS = ((60, 200, 220), (230, 200, 60), (150, 110, 60))  # cyan, yellow, brown (RGB)
+
+
+def widen_params(p: ScanParams, rng: np.random.Generator) -> ScanParams:
+    """200 dpi and low-contrast colour/grey scans, drawn from `rng` (a stream of their own)."""
+    low_dpi, low_contrast = rng.random() < P_LOW_DPI, rng.random() < P_LOW_CONTRAST
+    lo, hi = float(rng.uniform(0.25, 0.4)), float(rng.uniform(0.8, 0.9))
+    # Drawn after the draws above, so pages without these keep every earlier value.
+    dark, start, depth = (
+        rng.random() < P_DARK_GRADIENT,
+        float(rng.uniform(0.35, 0.65)),
+        float(rng.uniform(0.5, 0.8)),
+    )
+    stained, seed = rng.random() < P_STAIN, int(rng.integers(1 << 30))
+    opacity, colour = float(rng.uniform(0.2, 0.5)), STAIN_COLOURS[int(rng.integers(len(STAIN_COLOURS)))]
+    if p.fax:
+        if dark:
+            p.dark_gradient = (start, depth)
+            p.threshold = int(rng.integers(150, 166))
+        return p
+    if low_dpi:
+        p.dpi = 200
+    if low_contrast:
+        p.contrast = (lo, hi)
+    if stained and not p.grey:
+        p.stain = (seed, opacity, colour)
+    return p
 
 
 @dataclass
@@ -152,6 +197,18 @@ def _remove_background(img: np.ndarray, noise: float) -> np.ndarray:
     return cv2.merge(chans)
 
 
+def _stain(out: np.ndarray, seed: int, opacity: float, colour: tuple[float, float, float]) -> np.ndarray:
+    """Large soft blotches of one colour over an RGB page: low-frequency noise, thresholded."""
+    r = np.random.default_rng(seed)
+    h, w = out.shape[:2]
+    coarse = r.random((6, 5)).astype(np.float32)
+    field = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_CUBIC)
+    alpha = np.clip((field - 0.6) / 0.15, 0, 1) * opacity
+    tint = np.array(colour, np.float32)[None, None, :] / 255.0
+    stained = out.astype(np.float32) * (1 - alpha[..., None] + alpha[..., None] * tint)
+    return np.clip(stained, 0, 255).astype(np.uint8)
+
+
 def scan_page(
     rgb: np.ndarray,
     ppm_in: float,
@@ -187,12 +244,26 @@ def scan_page(
             out = cv2.merge([cv2.multiply(ch, field, dtype=cv2.CV_8U) for ch in cv2.split(out)])
         else:
             out = cv2.multiply(out, field, dtype=cv2.CV_8U)
+    if p.dark_gradient is not None:
+        start, depth = p.dark_gradient
+        ramp = np.clip((np.linspace(0, 1, hout, dtype=np.float32) - start) / 0.15, 0, 1)
+        field = np.repeat((1 - depth * ramp)[:, None], wout, axis=1)
+        out = (
+            cv2.merge([cv2.multiply(ch, field, dtype=cv2.CV_8U) for ch in cv2.split(out)])
+            if out.ndim == 3
+            else cv2.multiply(out, field, dtype=cv2.CV_8U)
+        )
+    if p.stain is not None and out.ndim == 3:
+        out = _stain(out, *p.stain)
     out = cv2.GaussianBlur(out, (0, 0), p.blur)
     noise = (rng.standard_normal((hout, wout), dtype=np.float32) * p.noise).astype(np.int16)
     if out.ndim == 3:
         out = cv2.merge([cv2.add(ch, noise, dtype=cv2.CV_8U) for ch in cv2.split(out)])
     else:
         out = cv2.add(out, noise, dtype=cv2.CV_8U)
+    if p.contrast is not None:
+        lo, hi = p.contrast
+        out = cv2.convertScaleAbs(out, alpha=hi - lo, beta=255 * lo)
     if p.clean_bg and not p.fax:
         out = _remove_background(out, p.noise)
     if p.fax:

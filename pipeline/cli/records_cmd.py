@@ -1,4 +1,5 @@
-"""`shinsei status`, `shinsei show DOC`, `shinsei export --csv FILE`: look at and export records.
+"""`shinsei status`, `shinsei show DOC`, `shinsei export --csv FILE | --jsonl FILE`: look at
+and export records.
 `shinsei status` also lists each `processing` document with its holder, age and when the queue
 will move it on (pipeline/intake/stuck.py; `shinsei doctor` explains it in words).
 
@@ -39,8 +40,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reveal", action="store_true", help="show 個人番号 in full (audit-logged)")
     p.set_defaults(func=show)
 
-    p = sub.add_parser("export", help="export accepted records")
-    p.add_argument("--csv", type=Path, required=True, help="CSV file to write (UTF-8 with BOM, CRLF)")
+    p = sub.add_parser("export", help="export accepted records (--csv) or every document (--jsonl)")
+    out = p.add_mutually_exclusive_group(required=True)
+    out.add_argument("--csv", type=Path, help="CSV file to write (UTF-8 with BOM, CRLF)")
+    out.add_argument(
+        "--jsonl",
+        type=Path,
+        help="every document, one JSON line each: pages, fields with value, confidence, "
+        "accepted flag and reasons, and the form id (`-` for standard output)",
+    )
     p.add_argument("--form", default=None, help="only this form id")
     p.add_argument("--include-my-number", action="store_true", help="export 個人番号 unmasked (audit-logged)")
     p.set_defaults(func=export)
@@ -162,6 +170,8 @@ def show(args: argparse.Namespace, settings: Settings) -> int:
 
 def export(args: argparse.Namespace, settings: Settings) -> int:
     store = open_existing(settings)
+    if args.jsonl is not None:
+        return _export_jsonl(store, args)
     templates = {t.form_id: t for t in load_all_templates(Path(settings.templates_dir))}
     if args.form is None and len(templates) > 1:
         raise ShinseiError(
@@ -190,4 +200,34 @@ def export(args: argparse.Namespace, settings: Settings) -> int:
         my_number_accessed=bool(args.include_my_number),
     )
     print(f"exported {rows_written} accepted record(s) to {args.csv}", file=sys.stderr)
+    return 0
+
+
+def _export_jsonl(store: Any, args: argparse.Namespace) -> int:
+    """One JSON object per document and line (UTF-8), for integrators and outside measurement."""
+    to_stdout = str(args.jsonl) == "-"
+    out = sys.stdout if to_stdout else args.jsonl.open("w", encoding="utf-8", newline="\n")
+    n = 0
+    try:
+        for rec in store.documents_for_integration(include_my_number=bool(args.include_my_number)):
+            if args.form is not None and all(p["form_id"] != args.form for p in rec["pages"]):
+                continue
+            out.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            n += 1
+    finally:
+        if not to_stdout:
+            out.close()
+    store.audit(
+        actor(),
+        "export",
+        detail={
+            "file": "-" if to_stdout else args.jsonl.name,
+            "format": "jsonl",
+            "form_id": args.form,
+            "records": n,
+            "my_number_output": bool(args.include_my_number),
+        },
+        my_number_accessed=bool(args.include_my_number),
+    )
+    print(f"exported {n} document(s) to {args.jsonl}", file=sys.stderr)
     return 0

@@ -56,6 +56,36 @@ def year_words(eras: list[str], lo: dt.date, hi: dt.date) -> tuple[str, ...]:
     return tuple(dict.fromkeys(words))
 
 
+def infer_era(
+    eras: list[str], parts: tuple[str, str, str], within: tuple[dt.date, dt.date] | None
+) -> str | None:
+    """The one era among `eras` whose (year, month, day) as written is a real date inside `within`
+    (the field's date range); None when none or several fit, or the parts are not numbers.
+
+    A writer who leaves both printed eras (昭和・平成) uncircled still wrote a year, and the years
+    the two eras allow for one field rarely overlap: 平成30 is 2018, 昭和30 is 1955."""
+    if within is None:
+        return None
+    try:
+        y, m, d = (1 if p.strip() == "元" else int(p) for p in parts)
+    except ValueError:
+        return None
+    fits = []
+    for name in eras:
+        era = ERAS.get(name)
+        if era is None:
+            continue
+        try:
+            day = dt.date(era.since.year + y - 1, m, d)
+        except ValueError:
+            continue
+        if day < era.since or (era.until is not None and day >= era.until):
+            continue
+        if within[0] <= day <= within[1]:
+            fits.append(name)
+    return fits[0] if len(fits) == 1 else None
+
+
 MONTH_WORDS = tuple(str(i) for i in range(1, 13)) + tuple(f"0{i}" for i in range(1, 10))
 DAY_WORDS = tuple(str(i) for i in range(1, 32)) + tuple(f"0{i}" for i in range(1, 10))
 

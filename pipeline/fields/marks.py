@@ -39,3 +39,8 @@ def read_marks(ink_masks: list[np.ndarray], on: float = MARK_ON, off: float = MA
     marked = tuple(r >= (on + off) / 2 for r in ratios)
     conf = min((_conf(r, on, off) for r in ratios), default=1.0)
     return MarkReading(ratios, marked, conf)
+
+
+def read_marks_conf(ratios: list[float], on: float = MARK_ON, off: float = MARK_OFF) -> float:
+    """The confidence of `read_marks` from ink shares already measured."""
+    return min((_conf(r, on, off) for r in ratios), default=1.0)

@@ -11,23 +11,28 @@ recogniser's output are the named passes of passes.py.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
-from typing import Any
 
 import cv2
 import numpy as np
 
 from pipeline.fields import dates, passes
 from pipeline.fields import ink as inkmod
+from pipeline.fields import options as optmod
 from pipeline.fields.geometry import PxBox, grow, mm_box_to_px, shift
-from pipeline.fields.marks import SIGNATURE_OFF, SIGNATURE_ON, read_marks
+from pipeline.fields.marks import MARK_OFF, MARK_ON, SIGNATURE_OFF, SIGNATURE_ON, read_marks, read_marks_conf
 from pipeline.fields.plan import CONSTRAINTS, DATE_PART, Job, RawField, Region
-from pipeline.forms.template import FieldSpec
+from pipeline.forms.template import FieldSpec, Option
 from pipeline.imaging.dropout import drop_form, paper_level
 from pipeline.ocr.decode import Constraint, decode
 from pipeline.ocr.recognizer import Recognizer
 from pipeline.result import Char, Issue, Reading
+
+UNREADABLE_LEVEL = 128  # a crop's paper darker than this is not paper
+UNREADABLE_DARK = 0.5  # nor is a crop more than half dark
+STRAY_INK = 0.002  # ink share of a choice field's box that is writing, not noise
 
 
 class PageReader:
@@ -49,6 +54,8 @@ class PageReader:
         self.blank = blank
         self.print_mask = print_mask
         self.paper = paper_level(aligned)
+        # The paper where the page is paper: on a page half blacked out the median is no paper.
+        self.bright_paper = float(np.percentile(aligned[::4, ::4], 90)) if aligned.size else 255.0
         self.dpi = dpi
         self.size = (aligned.shape[1], aligned.shape[0])
         self.min_area = max(4, round((dpi / 100) ** 2 * 2))
@@ -120,7 +127,30 @@ class PageReader:
         rf.box_px = b.page
         x, y, w, h = grow(b.page, max(4, self.dpi // 25), self.size)
         rf.crop = self.aligned[y : y + h, x : x + w]  # as scanned, print included, for the reviewer
+        if self.unreadable(b):
+            # A blacked-out or smeared box has no paper left to tell ink from, so "no ink" there
+            # means nothing: the field is not read, and never passes as empty.
+            rf.raw, rf.confidence = None, 0.0
+            rf.issues.append(
+                Issue(
+                    "unreadable_region",
+                    f"「{spec.label}」の部分がスキャンで黒くつぶれているか汚れていて読めません。原本を確認してください。",
+                    (spec.name,),
+                )
+            )
+            return rf, []
         return rf, PLANNERS.get(spec.kind, PageReader._plan_text)(self, rf, b)
+
+    def unreadable(self, r: Region) -> bool:
+        """A field whose crop is mostly dark after dropout: its own paper level far under the
+        page's, or more than half its pixels dark. Handwriting covers far less of a box."""
+        crop = self.crop(r)
+        if crop.size == 0:
+            return False
+        level = inkmod.paper_level(crop)
+        limit = min(UNREADABLE_LEVEL, self.bright_paper - 60)
+        dark = float(np.count_nonzero(crop < limit)) / crop.size
+        return level < limit or dark > UNREADABLE_DARK
 
     # -- planning, per kind -----------------------------------------------------------------
     def _plan_checkbox(self, rf: RawField, b: Region) -> list[Job]:
@@ -128,21 +158,121 @@ class PageReader:
         rf.raw, rf.confidence = r.marked[0], r.confidence
         return []
 
-    def _marked_options(self, rf: RawField) -> tuple[Any, list[str]]:
+    def option_looks(self, opts: list[Option]) -> list[optmod.OptionLook]:
+        """What is on each printed option: square ink, a ring round it, a label tick, a strike."""
+        out = []
+        mm = self.dpi / 25.4
+        g = optmod.RING_MM
+        for o in opts:
+            if o.label is None and o.box is not None:
+                found = optmod.label_beside(self.blank, mm_box_to_px(o.box, self.dpi), self.dpi)
+                if found is not None:
+                    o = o.model_copy(update={"label": tuple(v / mm for v in found)})
+            ex, ey, ew, eh = o.extent
+            # A ring round a wide label reaches further sideways than up and down.
+            gx = max(g, 0.3 * ew + 1.0)
+            x0, y0 = max(0.0, ex - gx), max(0.0, ey - g)
+            r = self.px((x0, y0, min(ex + ew + gx, self.size[0] / mm) - x0, eh + 2 * g), 0.0)
+            region, visible = self.ink_against_blank(r)
+
+            origin = (r.blank[0], r.blank[1])
+            extent = _relative(o.extent, origin, self.dpi)
+            sq_mask = None
+            sq = _relative(o.box, origin, self.dpi, 0.5)
+            if sq is not None:
+                sq_mask = region[max(0, sq[1]) : sq[1] + sq[3], max(0, sq[0]) : sq[0] + sq[2]]
+            label = _relative(o.label, origin, self.dpi)
+            if label is not None:  # keep clear of the square, whose ink is the square's
+                pad = max(1, round(0.3 * mm))
+                label = (label[0] + pad, label[1], max(1, label[2] - 2 * pad), label[3])
+            out.append(
+                optmod.look(
+                    region, extent, _relative(o.box, origin, self.dpi), label, sq_mask, self.dpi, visible
+                )
+            )  # type: ignore[arg-type]
+        return out
+
+    def ink_against_blank(self, r: Region) -> tuple[np.ndarray, np.ndarray]:
+        """Ink in a region as what is darker than the blank there, not what lies off the print.
+
+        Dropout paints the print grown by a margin, and round a small printed label that margin
+        swallows the whole word, with any stroke through it. Comparing with the blank's darkest
+        pixel nearby (registration is good to a pixel or two) keeps a strike or a ring wherever it
+        crosses paper, even between the strokes of the label. The page is scaled so that its paper
+        (the region's median, so a square filled solid still counts) is white like the blank's.
+        Also returns where the blank is paper, i.e. where ink could be seen at all."""
+        x, y, w, h = r.page
+        bx, by, _, _ = r.blank
+        page = self.aligned[max(0, y) : y + h, max(0, x) : x + w].astype(np.float32)
+        blank = self.blank[by : by + page.shape[0], bx : bx + page.shape[1]]
+        page = page[: blank.shape[0], : blank.shape[1]]
+        if page.size == 0:
+            return np.zeros((max(1, h), max(1, w)), bool), np.ones((max(1, h), max(1, w)), bool)
+        paper = max(float(np.median(page)), 1.0)
+        norm = page * (255.0 / paper)
+        k = max(3, 2 * round(self.dpi / 100) + 1)
+        darkest = cv2.erode(blank, np.ones((k, k), np.uint8)).astype(np.float32)
+        m = (norm < darkest - 70) & (norm < 185)
+        full = np.zeros((h, w), bool)
+        full[: m.shape[0], : m.shape[1]] = m
+        seen = np.ones((h, w), bool)
+        seen[: m.shape[0], : m.shape[1]] = darkest > 200
+        return inkmod.clean(full, self.min_area), seen
+
+    def _marked_options(self, rf: RawField) -> tuple[list[float], list[str]]:
+        """The options marked and not struck out; a struck option is withdrawn and the field gets
+        `correction`; a ring only partly drawn makes the reading unsure."""
         opts = rf.spec.options or []
-        r = read_marks([self.ink_mask(self.px(o.box, 0.5)) for o in opts])
-        rf.confidence = r.confidence
-        return r, [o.value for o, m in zip(opts, r.marked, strict=True) if m]
+        looks = self.option_looks(opts)
+        on = (MARK_ON + MARK_OFF) / 2
+        ratios = [max(lk.square or 0.0, lk.ring / optmod.SECTORS, lk.label or 0.0) for lk in looks]
+        conf = read_marks_conf([lk.square for lk in looks if lk.square is not None])
+        if any(optmod.ring_unsure(lk) for lk in looks):
+            conf = min(conf, 0.3)
+        chosen = []
+        struck = False
+        for o, lk in zip(opts, looks, strict=True):
+            if lk.struck and (optmod.is_marked(lk, on) or (lk.square or 0.0) > MARK_OFF):
+                struck = True
+                continue
+            if optmod.is_marked(lk, on):
+                chosen.append(o.value)
+        if struck:
+            rf.issues.append(
+                Issue(
+                    "correction",
+                    "取り消された印があります。正しい選択肢を確認してください。",
+                    (rf.spec.name,),
+                )
+            )
+        rf.confidence = conf
+        if not chosen and not struck and self._stray_ink(rf.spec.box):
+            rf.confidence = 0.0
+            rf.issues.append(
+                Issue(
+                    "mark_unclear",
+                    "選択肢の外に書き込みがあります。どれに印を付けたか確認してください。",
+                    (rf.spec.name,),
+                )
+            )
+        return ratios, chosen
+
+    def _stray_ink(self, box_mm: tuple[float, float, float, float]) -> bool:
+        """Writing left in a choice field where no option reads as marked: never "empty, sure"."""
+        r = self.px(box_mm, 0.5)
+        crop = self.crop(r)
+        m = self.ink_mask(r, crop, float(self.paper))
+        return float(m.mean()) >= STRAY_INK and int(m.sum()) >= self.min_area * 8
 
     def _plan_multi_choice(self, rf: RawField, b: Region) -> list[Job]:
         _, rf.raw = self._marked_options(rf)
         return []
 
     def _plan_choice(self, rf: RawField, b: Region) -> list[Job]:
-        r, chosen = self._marked_options(rf)
+        ratios, chosen = self._marked_options(rf)
         if len(chosen) > 1:
             opts = rf.spec.options or []
-            rf.raw = max(zip(r.ratios, [o.value for o in opts], strict=True))[1]
+            rf.raw = max((r, o.value) for r, o in zip(ratios, opts, strict=True) if o.value in chosen)[1]
             rf.confidence = 0.0
             rf.issues.append(Issue("multiple_marks", "複数の選択肢に印があります。", (rf.spec.name,)))
         else:
@@ -198,19 +328,32 @@ class PageReader:
             years = dates.year_words(eras, lo, hi) or None
         return {"year": years, "month": dates.MONTH_WORDS, "day": dates.DAY_WORDS}
 
-    def _era(self, spec: FieldSpec) -> tuple[str | None, float]:
+    def _era(self, spec: FieldSpec) -> tuple[str | None, float, bool]:
+        """The era circled (or printed), its confidence, and whether one was struck out."""
         if spec.era:
-            return spec.era, 1.0
+            return spec.era, 1.0, False
         opts = spec.era_options or []
-        r = read_marks([self.ink_mask(self.px(o.box, 0.5)) for o in opts])
-        chosen = [o.value for o, m in zip(opts, r.marked, strict=True) if m]
-        if len(chosen) != 1:
-            return (max(zip(r.ratios, [o.value for o in opts], strict=True))[1] if chosen else None), 0.0
-        return chosen[0], r.confidence
+        looks = self.option_looks(opts)
+        on = (MARK_ON + MARK_OFF) / 2
+        struck = any(lk.struck and optmod.is_marked(lk, on) for lk in looks)
+        chosen = [
+            o.value for o, lk in zip(opts, looks, strict=True) if optmod.is_marked(lk, on) and not lk.struck
+        ]
+        conf = read_marks_conf([lk.square for lk in looks if lk.square is not None])
+        if any(optmod.ring_unsure(lk) for lk in looks):
+            conf = min(conf, 0.3)
+        if len(chosen) > 1:  # two eras circled: the stronger mark, for a person to confirm
+            best = max(zip(looks, opts, strict=True), key=lambda p: (p[0].ring, p[0].square or 0.0))
+            return best[1].value, 0.0, struck
+        if not chosen:
+            return None, 0.0, struck
+        return chosen[0], conf, struck
 
     # -- finishing, per kind ----------------------------------------------------------------
     def finish(self, rf: RawField, readings: dict[str, list[Reading]]) -> RawField:
         """Combine the OCR readings of a field's crops into its raw value."""
+        if any(i.code == "unreadable_region" for i in rf.issues):
+            return rf  # not read: stays None at confidence 0
         finisher = FINISHERS.get(rf.spec.kind, PageReader._finish_text)
         return finisher(self, rf, readings)
 
@@ -222,6 +365,15 @@ class PageReader:
         rf.raw = r.text
         rf.chars = r.chars
         rf.confidence = r.confidence if r.text else 1.0
+        if rf.spec.kind in ("text_ja", "free_text") and looks_rewritten(r.text):
+            if not any(i.code == "correction" for i in rf.issues):
+                rf.issues.append(
+                    Issue(
+                        "correction",
+                        "同じ文字列が繰り返し読まれました。書き直し（訂正）がないか確認してください。",
+                        (rf.spec.name,),
+                    )
+                )
         return rf
 
     def _finish_postal_code(self, rf: RawField, readings: dict[str, list[Reading]]) -> RawField:
@@ -240,7 +392,25 @@ class PageReader:
         if not any(p.text for p in parts.values()):
             rf.raw, rf.confidence = "", 1.0
             return rf
-        era, era_conf = self._era(spec)
+        era, era_conf, era_struck = self._era(spec)
+        if era_struck:
+            rf.issues.append(Issue("correction", "取り消された元号の印があります。", (spec.name,)))
+        if era is None and spec.infer_when_unmarked:
+            era = dates.infer_era(
+                [o.value for o in spec.era_options or []],
+                (parts["year"].text, parts["month"].text, parts["day"].text),
+                dates.resolve(spec.date_range, self.today) if spec.date_range else None,
+            )
+            if era is not None:
+                # The value is kept for the reviewer, who confirms the era the year implies.
+                era_conf = 0.0
+                rf.issues.append(
+                    Issue(
+                        "era_inferred",
+                        f"元号に印がないため、年の範囲から{era}と推定しました。確認してください。",
+                        (spec.name,),
+                    )
+                )
         rf.raw = f"{era or ''}{parts['year'].text}年{parts['month'].text}月{parts['day'].text}日"
         chars = [Char(era or "?", era_conf)]
         for p, unit in ((parts["year"], "年"), (parts["month"], "月"), (parts["day"], "日")):
@@ -270,6 +440,36 @@ FINISHERS: dict[str, Finisher] = {
     "date_wareki": PageReader._finish_date_wareki,
     "postal_code": PageReader._finish_postal_code,
 }
+
+
+_KANJI = re.compile(r"[\u4e00-\u9fff]")
+_DOUBLED_FIRST_KANJI = re.compile(r"^([\u4e00-\u9fff])\1")
+
+
+def looks_rewritten(text: str) -> bool:
+    """A reading that repeats itself (清水化学株清水化学株式会社, 東東裕輔): the struck value and
+    the new one were both read, because the strike was not found. Only a repeated block holding a
+    kanji counts: kana repeat in real names (すくすく, のびのび) and digits in addresses (1-1-1),
+    while kanji repeat with 々, not twice; so a doubled kanji at the start is no name either."""
+    if _DOUBLED_FIRST_KANJI.match(text):
+        return True
+    n = len(text)
+    for size in range(2, n // 2 + 1):
+        for i in range(n - 2 * size + 1):
+            block = text[i : i + size]
+            if block == text[i + size : i + 2 * size] and _KANJI.search(block):
+                return True
+    return False
+
+
+def _relative(
+    box_mm: tuple[float, float, float, float] | None, origin: tuple[int, int], dpi: int, inset: float = 0.0
+) -> PxBox | None:
+    """A template box in pixels relative to `origin` (a region's top-left on the blank)."""
+    if box_mm is None:
+        return None
+    b = mm_box_to_px(box_mm, dpi, inset)
+    return b[0] - origin[0], b[1] - origin[1], b[2], b[3]
 
 
 def _drop_struck(

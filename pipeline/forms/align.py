@@ -92,13 +92,21 @@ class PageFeatures:
     descriptors: np.ndarray
 
 
-def page_features(gray: np.ndarray, target_long_side: int) -> PageFeatures:
-    """ORB features of a page scaled so its long side matches the template's at MATCH_DPI."""
+def page_features(gray: np.ndarray, target_long_side: int, strong: bool = False) -> PageFeatures:
+    """ORB features of a page scaled so its long side matches the template's at MATCH_DPI.
+
+    `strong` is the second try for a page that nearly matched: local contrast equalised (a faint,
+    blurred or unevenly lit scan keeps few corners otherwise) and twice the features."""
     scale = target_long_side / max(gray.shape[:2])
     small = cv2.resize(
         gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
     )
-    kps, desc = _orb().detectAndCompute(small, None)
+    orb = _orb()
+    if strong:
+        small = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8)).apply(small)
+        orb.setMaxFeatures(N_FEATURES * 2)
+        orb.setFastThreshold(7)
+    kps, desc = orb.detectAndCompute(small, None)
     pts = np.float32([k.pt for k in kps]) if kps else np.zeros((0, 2), np.float32)
     return PageFeatures(scale, pts, desc if desc is not None else np.zeros((0, 32), np.uint8))
 

@@ -29,9 +29,9 @@ def draw_fields(tpl: Template, blank_gray: np.ndarray, dpi: float | None = None)
     for f in tpl.fields:
         for what, b in f.all_boxes():
             x, y, w, h = mm_to_px(b, dpi)
-            key = "box" if what == "box" else ("option" if what.startswith("option") else "part")
+            key = "box" if what == "box" else ("option" if what.startswith(("option", "label")) else "part")
             cv2.rectangle(img, (x, y), (x + w, y + h), _COLOURS[key], thick)
-        if f.cells:
+        if f.cells and not f.cells.boxes:  # listed cells are drawn as boxes above
             x, y, w, h = mm_to_px(f.box, dpi)
             for i in range(1, f.cells.count):
                 cx = x + round(i * w / f.cells.count)

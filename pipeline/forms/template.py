@@ -56,23 +56,54 @@ class PageSize(_Strict):
 
 
 class Option(_Strict):
-    """One choice: `box` is where a tick, fill or circle for this option lands."""
+    """One choice. `box` is its printed square (where a tick, fill or circle lands) and `label` its
+    printed text (writers also circle the label, or tick it): either or both may be given."""
 
     value: str
-    box: Box
+    box: Box | None = None
+    label: Box | None = Field(default=None, description="the option's printed text beside its square")
+
+    @model_validator(mode="after")
+    def _box_or_label(self) -> Option:
+        if self.box is None and self.label is None:
+            raise ValueError(f"option {self.value!r} needs `box`, `label` or both")
+        return self
+
+    @property
+    def extent(self) -> tuple[float, float, float, float]:
+        """The smallest box holding the square and the label: what a ring or a strike surrounds."""
+        boxes = [b for b in (self.box, self.label) if b is not None]
+        x0 = min(b[0] for b in boxes)
+        y0 = min(b[1] for b in boxes)
+        x1 = max(b[0] + b[2] for b in boxes)
+        y1 = max(b[1] + b[3] for b in boxes)
+        return (x0, y0, x1 - x0, y1 - y0)
 
 
 class Cells(_Strict):
-    """One character per printed cell (digit boxes); `groups` splits the cells, e.g. 〒 [3, 4]."""
+    """One character per printed cell (digit boxes); `groups` splits the cells, e.g. 〒 [3, 4].
+
+    `boxes` lists each printed cell where they are not evenly spaced (a printed gap or "-"
+    between groups); `count` then defaults to their number."""
 
     count: int = Field(gt=0, le=40)
     groups: list[int] | None = None
     separator: str = ""
+    boxes: list[Box] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _count_from_boxes(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("count") is None and isinstance(data.get("boxes"), list):
+            data = {**data, "count": len(data["boxes"])}
+        return data
 
     @model_validator(mode="after")
     def _groups_sum(self) -> Cells:
         if self.groups is not None and sum(self.groups) != self.count:
             raise ValueError(f"groups {self.groups} add up to {sum(self.groups)}, not count {self.count}")
+        if self.boxes is not None and len(self.boxes) != self.count:
+            raise ValueError(f"{len(self.boxes)} cell boxes, but count is {self.count}")
         return self
 
 
@@ -104,7 +135,14 @@ class FieldSpec(_Strict):
     cells: Cells | None = None
     options: list[Option] | None = None
     era: str | None = Field(default=None, description="era printed on the form, when it is not circled")
-    era_options: list[Option] | None = None
+    era_options: list[Option] | None = Field(
+        default=None,
+        description="printed eras to circle; also `{options: [...], infer_when_unmarked: true}`",
+    )
+    infer_when_unmarked: bool = Field(
+        default=False,
+        description="with era_options: when no era is circled, infer it from the year and the page",
+    )
     parts: DateParts | None = None
     min: float | None = None
     max: float | None = None
@@ -113,6 +151,23 @@ class FieldSpec(_Strict):
     reading_of: str | None = Field(
         default=None, description="for a フリガナ field: the name field it spells (helps reading it)"
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _era_options_mapping(cls, data: Any) -> Any:
+        """`era_options: {options: [...], infer_when_unmarked: true}` is the same as the list plus
+        the field-level flag; both spellings are accepted."""
+        if isinstance(data, dict) and isinstance(data.get("era_options"), dict):
+            eo = dict(data["era_options"])
+            data = {**data, "era_options": eo.pop("options", None)}
+            if "infer_when_unmarked" in eo:
+                data["infer_when_unmarked"] = eo.pop("infer_when_unmarked")
+            if eo:
+                raise ValueError(
+                    f"era_options: unknown key(s) {', '.join(map(str, eo))} "
+                    "(allowed: options, infer_when_unmarked)"
+                )
+        return data
 
     @model_validator(mode="after")
     def _kind_needs(self) -> FieldSpec:
@@ -137,13 +192,20 @@ class FieldSpec(_Strict):
             raise ValueError("`reading_of` is for kind kana only")
         if self.kind != "date_wareki" and (self.parts or self.era_options or self.era):
             raise ValueError("`parts`, `era` and `era_options` are for kind date_wareki only")
+        if self.infer_when_unmarked and not self.era_options:
+            raise ValueError("`infer_when_unmarked` needs `era_options`")
         return self
 
     def all_boxes(self) -> list[tuple[str, tuple[float, float, float, float]]]:
         """Every rectangle this field reads, for drawing and bounds checks."""
         boxes: list[tuple[str, tuple[float, float, float, float]]] = [("box", self.box)]
         for opt in (self.options or []) + (self.era_options or []):
-            boxes.append((f"option {opt.value}", opt.box))
+            if opt.box is not None:
+                boxes.append((f"option {opt.value}", opt.box))
+            if opt.label is not None:
+                boxes.append((f"label {opt.value}", opt.label))
+        for i, cell in enumerate(self.cells.boxes if self.cells and self.cells.boxes else []):
+            boxes.append((f"cell {i + 1}", cell))
         if self.parts:
             boxes += [("year", self.parts.year), ("month", self.parts.month), ("day", self.parts.day)]
         return boxes
@@ -291,7 +353,7 @@ def _suggest(err: dict[str, Any]) -> str:
             "rules": CrossRule.model_fields,
             "page": PageSize.model_fields,
             "options": Option.model_fields,
-            "era_options": Option.model_fields,
+            "era_options": Option.model_fields | {"options": None, "infer_when_unmarked": None},
             "cells": Cells.model_fields,
             "parts": DateParts.model_fields,
         }

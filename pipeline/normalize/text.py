@@ -21,6 +21,29 @@ from pipeline.normalize.common import (
 )
 from pipeline.result import Issue
 
+# Facility names end in one of a few words (保育園, こども園, 認定こども園, 保育所, 保育ルーム),
+# and the recogniser's usual slips on them are a lost dakuten (ことも) or a look-alike kanji
+# (保斎, 保有, 国 for 園). At the end of a value these are never meant, so they are folded back.
+_FACILITY_SLIPS = (
+    (re.compile(r"ことも([園国圃])$"), "こども園"),
+    (re.compile(r"こども[国圃]$"), "こども園"),
+    (re.compile(r"保[斎有斉]([園国圃所])$"), None),
+    (re.compile(r"保育[国圃]$"), "保育園"),
+)
+
+
+def fold_facility_suffix(value: str) -> str:
+    """`〜ことも園` → `〜こども園`, `〜保斎園` → `〜保育園`: a facility-name ending misread."""
+    for pat, repl in _FACILITY_SLIPS:
+        m = pat.search(value)
+        if m is None:
+            continue
+        if repl is None:  # keep the last character (園 or 所), fix 育
+            last = "園" if m.group(1) in "国圃" else m.group(1)
+            return value[: m.start()] + "保育" + last
+        return value[: m.start()] + repl
+    return value
+
 
 def text_ja(spec: FieldSpec, raw: Raw) -> Normalized:
     # Lines of a multi-line box are wrapping, not structure, in Japanese: join them directly.
@@ -28,6 +51,8 @@ def text_ja(spec: FieldSpec, raw: Raw) -> Normalized:
     value = SPACES_RE.sub("\u3000", text.strip(" \t\u3000\u00a0"))
     if is_address_field(spec):
         value = fold_address_digits(value)
+    else:
+        value = fold_facility_suffix(value)
     issues = charset_issues(spec, value) + length_issue(spec, value)
     return Normalized(value, tuple(issues))
 

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import selectinload
 
+from pipeline.privacy import mask_my_number
 from pipeline.store.audit import append_audit
 from pipeline.store.db import PG_LOCK_NAMESPACE, PG_LOCK_NIGHTLY, Database
 from pipeline.store.documents import (
@@ -118,6 +119,29 @@ class ExportStore(Database):
                 ]
             yield from batch
 
+    def documents_for_integration(self, *, include_my_number: bool = False) -> Iterator[dict[str, Any]]:
+        """Every document with its pages and fields, as plain dicts for `shinsei export --jsonl`:
+        per field the final value (a reviewer's correction applied) and the machine's, its
+        confidence, whether the machine accepted it, the reasons it was held (issue codes), and per
+        page the template's form id. 個人番号 is masked unless `include_my_number`. Read in batches
+        of documents; no session is held while yielding."""
+        last_id = 0
+        while True:
+            q = (
+                select(DocumentRow)
+                .where(DocumentRow.id > last_id)
+                .order_by(DocumentRow.id)
+                .limit(_BATCH)
+                .options(selectinload(DocumentRow.pages).selectinload(PageRow.fields))
+            )
+            with self.session() as s:
+                rows = list(s.scalars(q))
+                batch = [_integration_record(r, include_my_number) for r in rows]
+            yield from batch
+            if len(rows) < _BATCH:
+                return
+            last_id = rows[-1].id
+
     def purge_candidates(
         self, before: datetime, statuses: Sequence[str], limit: int = 1000
     ) -> list[tuple[int, str, str | None]]:
@@ -179,3 +203,44 @@ class ExportStore(Database):
                 yield True
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _integration_record(row: DocumentRow, include_my_number: bool) -> dict[str, Any]:
+    def shown(kind: str, value: Any) -> Any:
+        return value if include_my_number or kind != "my_number" else mask_my_number(value)
+
+    pages = []
+    for p in sorted(row.pages, key=lambda p: p.index):
+        fields = [
+            {
+                "name": f.name,
+                "kind": f.kind,
+                "value": shown(f.kind, f.final_value),
+                "machine_value": shown(f.kind, f.value),
+                "confidence": f.confidence,
+                "accepted": bool(f.accepted),
+                "corrected": f.corrected_at is not None,
+                "reasons": [i.get("code") for i in f.issues or [] if isinstance(i, dict)],
+            }
+            for f in p.fields
+        ]
+        pages.append(
+            {
+                "index": p.index,
+                "form_id": p.form_id,
+                "form_version": p.form_version,
+                "route": p.route,
+                "reasons": [i.get("code") for i in p.issues or [] if isinstance(i, dict)],
+                "fields": fields,
+            }
+        )
+    return {
+        "id": row.id,
+        "sha256": row.sha256,
+        "source_name": row.source_name,
+        "status": row.status,
+        "form_id": row.form_id,
+        "reason": row.reason,
+        "message": row.message,
+        "pages": pages,
+    }

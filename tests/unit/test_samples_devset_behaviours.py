@@ -1,0 +1,229 @@
+"""Generator behaviours added after development set A (docs/devset-a-findings.md): an uncircled
+printed era, and 200 dpi colour/grey scans with low contrast. Each is drawn from its own random
+stream so pages without it are unchanged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.forms.template import load_template
+from samples import profile
+from samples.handwriting import Hand, Style
+from samples.render import render_page, to_px
+
+REPO = Path(__file__).resolve().parents[2]
+TEMPLATE_DIR = REPO / "templates_forms" / "nursery_enrolment"
+
+
+@pytest.fixture(scope="module")
+def template():
+    return load_template(TEMPLATE_DIR)
+
+
+def _render(template, p_era_unmarked: float):
+    rng = np.random.default_rng(11)
+    fills, _ = profile.make_page_values(template, rng)
+    hand = Hand(rng, "train", "seto", Style())
+    r = render_page(
+        template,
+        fills,
+        hand,
+        rng,
+        stamp=False,
+        ink_colour=(20, 20, 30),
+        p_correction=0.0,
+        extra_rng=np.random.default_rng(3),
+        p_era_unmarked=p_era_unmarked,
+    )
+    return fills, r
+
+
+def test_uncircled_era_leaves_the_era_boxes_empty_and_is_recorded(template):
+    eras = [f for f in template.fields if f.era_options]
+    assert eras, "the nursery form has a date with era options"
+    ppm = template.blank_dpi / 25.4
+    fills, plain = _render(template, 0.0)
+    _, bare = _render(template, 1.0)
+    for f in eras:
+        if not fills[f.name].draw:
+            continue
+        assert plain.marks.get(f"{f.name}:{fills[f.name].draw['era']}") == "circle"
+        assert bare.marks[f"{f.name}:era"] == "unmarked"
+        for opt in f.era_options:
+            x, y, w, h = (int(v) for v in to_px(opt.box, ppm))
+            assert (bare.pen[y : y + h, x : x + w] > 60).sum() == 0, opt.value
+        # the year, month and day are still written
+        x, y, w, h = (int(v) for v in to_px(f.parts.year, ppm))
+        assert (bare.pen[y : y + h, x : x + w] > 60).sum() > 20
+
+
+def test_widen_params_makes_low_dpi_and_low_contrast_scans_and_leaves_fax_alone():
+    from samples.scan import sample_params, scan_page, widen_params
+
+    seen_dpi, seen_contrast = set(), 0
+    for i in range(60):
+        rng = np.random.default_rng(i)
+        p = widen_params(sample_params(rng, "mild", fax=False), np.random.default_rng([i, 1]))
+        seen_dpi.add(p.dpi)
+        seen_contrast += p.contrast is not None
+        fax = widen_params(sample_params(rng, "hard", fax=True), np.random.default_rng([i, 1]))
+        assert fax.dpi == 200 and fax.contrast is None
+    assert seen_dpi == {200, 300}
+    assert 2 <= seen_contrast <= 25
+
+    # a low-contrast scan: black ink no darker than the floor, white paper no lighter than the ceiling
+    rng = np.random.default_rng(0)
+    p = sample_params(rng, "mild", fax=False)
+    p.grey, p.contrast, p.clean_bg, p.noise, p.blur = True, (0.3, 0.85), False, 0.0, 0.5
+    page = np.full((297 * 4, 210 * 4, 3), 255, np.uint8)
+    page[400:440, 200:600] = 0
+    img = np.asarray(scan_page(page, 4.0, (210.0, 297.0), [(40.0, 90.0, 120.0, 30.0)], p, rng).image)
+    assert img.min() >= int(255 * 0.3) - 2
+    assert img.max() <= int(255 * 0.85) + 2
+
+
+def test_full_fill_inks_most_of_the_square_and_keeps_the_hand_stream(template):
+    from samples.handwriting import Ink
+
+    ppm = template.blank_dpi / 25.4
+    box = to_px((100.0, 100.0, 4.0, 4.0), ppm)
+    hand = Hand(np.random.default_rng(1), "train", "seto", Style())
+    ink = Ink(600, 600)
+    hand.fill_square(ink, (10.0, 10.0, box[2], box[3]), np.random.default_rng(2))
+    x, y, w, h = 10, 10, int(box[2]), int(box[3])
+    assert (ink.a[y : y + h, x : x + w] > 60).mean() > 0.7
+    # the hand's own stream is untouched by a fill
+    assert hand.rng.random() == np.random.default_rng(1).random()
+
+    # every ticked square on a page becomes a full fill at p=1, and is recorded so
+    rng = np.random.default_rng(11)
+    fills, _ = profile.make_page_values(template, rng)
+    r = render_page(
+        template,
+        fills,
+        Hand(rng, "train", "seto", Style()),
+        rng,
+        stamp=False,
+        ink_colour=(20, 20, 30),
+        p_correction=0.0,
+        extra_rng=np.random.default_rng(3),
+        p_full_fill=1.0,
+        p_label_circle=0.0,
+    )
+    styles = set(r.marks.values()) - {"circle", "unmarked"}
+    assert styles == {"fill_full"}
+
+
+def test_label_circle_rings_the_printed_label_and_leaves_the_square_empty(template):
+    from samples.render import is_square_option, label_box, load_blank
+
+    blank = load_blank(str(template.blank_path))
+    ppm = template.blank_dpi / 25.4
+    care = template.field("care_reasons")
+    first = care.options[0]
+    label = label_box(blank, to_px(first.box, ppm), ppm)
+    assert label is not None
+    lx, ly, lw, lh = label
+    bx, by, bw, bh = to_px(first.box, ppm)
+    # the label (就労) starts just right of its square and stops before the next option's square
+    assert bx + bw < lx < bx + bw + 3 * ppm
+    assert lx + lw < to_px(care.options[1].box, ppm)[0]
+    assert 2 * ppm < lh < 5 * ppm
+
+    rng = np.random.default_rng(11)
+    fills, _ = profile.make_page_values(template, rng)
+    r = render_page(
+        template,
+        fills,
+        Hand(rng, "train", "seto", Style()),
+        rng,
+        stamp=False,
+        ink_colour=(20, 20, 30),
+        p_correction=0.0,
+        extra_rng=np.random.default_rng(3),
+        p_label_circle=1.0,
+    )
+    pen = r.pen > 60
+    circled = [k for k, v in r.marks.items() if v == "circle_label"]
+    assert circled
+    for key in circled:
+        name, _, value = key.partition(":")
+        f = template.field(name)
+        box = next(o.box for o in f.options if o.value == value) if value else f.box
+        x, y, w, h = (int(v) for v in to_px(box, ppm))
+        assert is_square_option(blank, (x, y, w, h))
+        assert pen[y + 3 : y + h - 3, x + 3 : x + w - 3].sum() == 0, key  # nothing in the square
+        lx, ly, lw, lh = (int(v) for v in label_box(blank, (x, y, w, h), ppm))
+        ring = pen[ly - int(3 * ppm) : ly + lh + int(3 * ppm), lx - int(2 * ppm) : lx + lw + int(3 * ppm)]
+        assert ring.sum() > 50, key
+
+
+def test_struck_marks_strike_a_wrong_option_and_leave_the_rest_of_the_page_alone(template):
+    def render(p: float):
+        rng = np.random.default_rng(11)
+        fills, _ = profile.make_page_values(template, rng)
+        hand = Hand(rng, "train", "seto", Style())
+        r = render_page(
+            template,
+            fills,
+            hand,
+            rng,
+            stamp=False,
+            ink_colour=(20, 20, 30),
+            p_correction=0.0,
+            extra_rng=np.random.default_rng(3),
+            struck_rng=np.random.default_rng(5),
+            p_struck_mark=p,
+        )
+        return fills, r
+
+    fills, plain = render(0.0)
+    _, struck = render(1.0)
+    ppm = template.blank_dpi / 25.4
+    choices = [f for f in template.fields if f.options and fills[f.name].draw.get("marks") is not None]
+    assert choices
+    changed = np.zeros(plain.pen.shape, bool)
+    for f in choices:
+        hit = [k for k, v in struck.marks.items() if k.startswith(f"{f.name}:") and v == "struck"]
+        if len(f.options) > len(fills[f.name].draw["marks"]):
+            assert len(hit) == 1 and f.name in struck.corrected
+            value = hit[0].split(":", 1)[1]
+            assert value not in fills[f.name].draw["marks"]
+        x, y, w, h = (int(v) for v in to_px(f.box, ppm))
+        changed[y - 60 : y + h + 60, x - 60 : x + w + 60] = True
+    diff = np.abs(struck.pen.astype(int) - plain.pen.astype(int)) > 60
+    assert diff.any() and not (diff & ~changed).any()  # only inside the choice fields
+
+
+def test_dark_fax_pages_and_stained_colour_pages_are_made_from_their_own_stream():
+    from samples.scan import sample_params, scan_page, widen_params
+
+    dark = stained = 0
+    for i in range(200):
+        rng = np.random.default_rng(i)
+        fax = widen_params(sample_params(rng, "hard", fax=True), np.random.default_rng([i, 1]))
+        dark += fax.dark_gradient is not None
+        colour = widen_params(sample_params(rng, "mild", fax=False), np.random.default_rng([i, 1]))
+        stained += colour.stain is not None
+        assert colour.dark_gradient is None and fax.stain is None
+    assert 4 <= dark <= 35 and 1 <= stained <= 25
+
+    page = np.full((297 * 2, 210 * 2, 3), 255, np.uint8)  # a white page at 2 px/mm
+    p = sample_params(np.random.default_rng(0), "hard", fax=True)
+    p.rotation_deg, p.perspective, p.punch, p.upside_down, p.speckle = 0.0, 0.0, False, False, 0.0
+    p.dark_gradient, p.threshold, p.dpi = (0.5, 0.8), 160, 50  # 50 dpi: the test stays quick
+    bw = np.array(
+        scan_page(page, 2.0, (210, 297), [(20, 20, 170, 250)], p, np.random.default_rng(1)).image.convert("L")
+    )
+    h = bw.shape[0]
+    assert bw[int(h * 0.85) :].mean() < 20 and bw[: int(h * 0.3)].mean() > 230  # lower part black
+
+    p = sample_params(np.random.default_rng(2), "mild", fax=False)
+    p.grey, p.rotation_deg, p.perspective, p.punch, p.clean_bg = False, 0.0, 0.0, False, False
+    p.stain, p.dpi = (7, 0.5, (60, 200, 220)), 50
+    rgb = np.array(scan_page(page, 2.0, (210, 297), [(20, 20, 170, 250)], p, np.random.default_rng(1)).image)
+    spread = rgb.max(axis=2).astype(int) - rgb.min(axis=2)
+    assert (spread > 40).mean() > 0.03  # coloured blotches

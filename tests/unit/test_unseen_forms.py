@@ -1,0 +1,342 @@
+"""Issue 12, reading forms never seen: option labels, rings, fills, strikes, uncircled eras,
+unreadable regions and colour-robust identification, on small synthetic pages (no model)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import cv2
+import numpy as np
+import pytest
+
+from pipeline.errors import TemplateError
+from pipeline.fields import dates
+from pipeline.fields import options as optmod
+from pipeline.fields.read import PageReader
+from pipeline.forms.align import page_features
+from pipeline.forms.identify import Identification
+from pipeline.forms.template import parse_template
+from pipeline.imaging.dropout import print_mask
+from pipeline.imaging.prepare import relative_ink_ratio, to_gray, to_gray_for_identify
+from pipeline.run import _unmatched_issue
+
+DPI = 150
+MM = DPI / 25.4
+
+
+def px(v: float) -> int:
+    return round(v * MM)
+
+
+HEAD = """
+form_id: f
+version: '1'
+title: t
+page: {width_mm: 100, height_mm: 60}
+fields:
+"""
+
+CHOICE = """
+- name: who
+  label: 続柄
+  kind: choice
+  box: [5, 5, 80, 14]
+  options:
+  - {value: 父, box: [10, 10, 3.6, 3.6], label: [14.6, 10.1, 3.4, 3.4]}
+  - {value: 母, box: [30, 10, 3.6, 3.6], label: [34.6, 10.1, 3.4, 3.4]}
+  - {value: 他, box: [50, 10, 3.6, 3.6], label: [54.6, 10.1, 3.4, 3.4]}
+"""
+
+
+def spec_of(body: str):
+    return parse_template(HEAD + body).fields[0]
+
+
+def test_options_take_a_label_box_and_era_options_a_mapping_with_infer_flag() -> None:
+    f = spec_of(CHOICE)
+    assert f.options[0].label == (14.6, 10.1, 3.4, 3.4)
+    assert f.options[0].extent == pytest.approx((10, 10, 8.0, 3.6))
+    assert ("label 父", (14.6, 10.1, 3.4, 3.4)) in f.all_boxes()
+    era = spec_of(
+        """
+- name: born
+  label: 生年月日
+  kind: date_wareki
+  box: [5, 5, 80, 10]
+  era_options:
+    infer_when_unmarked: true
+    options:
+    - {value: 昭和, label: [6, 6, 6, 3]}
+    - {value: 平成, label: [14, 6, 6, 3]}
+  parts: {year: [30, 5, 8, 8], month: [42, 5, 8, 8], day: [54, 5, 8, 8]}
+"""
+    )
+    assert era.infer_when_unmarked and [o.value for o in era.era_options] == ["昭和", "平成"]
+    assert era.era_options[0].box is None
+
+
+def test_option_without_box_or_label_and_bad_cells_are_refused() -> None:
+    with pytest.raises(TemplateError, match="needs `box`, `label` or both"):
+        parse_template(HEAD + CHOICE.replace(", box: [50, 10, 3.6, 3.6], label: [54.6, 10.1, 3.4, 3.4]", ""))
+    with pytest.raises(TemplateError, match="needs `era_options`"):
+        parse_template(
+            HEAD + "- {name: d, label: d, kind: date_wareki, box: [5, 5, 30, 8], infer_when_unmarked: true}"
+        )
+    cells = "- {name: z, label: z, kind: postal_code, box: [5, 5, 40, 8], cells: {groups: [3, 4], boxes: %s}}"
+    ok = parse_template(HEAD + cells % [[5 + 5 * i, 5, 4, 8] for i in range(7)]).fields[0]
+    assert ok.cells.count == 7 and len([b for b in ok.all_boxes() if b[0].startswith("cell")]) == 7
+    with pytest.raises(TemplateError, match="add up to"):
+        parse_template(HEAD + cells % [[5 + 5 * i, 5, 4, 8] for i in range(6)])
+
+
+def test_infer_era_from_the_year_and_the_field_range() -> None:
+    today = dt.date(2026, 11, 29)
+    adult = dates.resolve(("-80y", "-13y"), today)
+    assert dates.infer_era(["昭和", "平成"], ("63", "4", "2"), adult) == "昭和"
+    assert dates.infer_era(["昭和", "平成"], ("8", "12", "3"), adult) == "平成"
+    child = dates.resolve(("-7y", "+0d"), today)
+    assert dates.infer_era(["平成", "令和"], ("5", "6", "1"), child) == "令和"
+    # Both eras fit (a wide range), or the parts are not numbers: no guess.
+    assert dates.infer_era(["昭和", "平成"], ("5", "1", "1"), dates.resolve(("-100y", "+0d"), today)) is None
+    assert dates.infer_era(["昭和", "平成"], ("?", "1", "1"), adult) is None
+
+
+# -- marks on synthetic masks -------------------------------------------------------------------
+
+
+def region_with(draw) -> tuple[np.ndarray, tuple[int, int, int, int], tuple[int, int, int, int]]:
+    """A 2.5 mm margin round an option (a 3.6 mm square and its 3.4 mm label), in mask pixels."""
+    g = px(optmod.RING_MM)
+    extent = (g, g, px(8.0), px(3.6))
+    label = (g + px(4.6), g, px(3.4), px(3.4))
+    img = np.zeros((extent[3] + 2 * g, extent[2] + 2 * g), np.uint8)
+    draw(img, extent)
+    return img > 0, extent, label
+
+
+def test_a_ring_round_the_label_is_a_mark_and_a_tick_is_no_ring() -> None:
+    def ring(img, e):
+        cx, cy = e[0] + e[2] // 2, e[1] + e[3] // 2
+        cv2.ellipse(img, (cx, cy), (e[2] // 2 + px(1.2), e[3] // 2 + px(1.2)), 0, 0, 345, 1, 2)
+
+    m, extent, label = region_with(ring)
+    lk = optmod.look(m, extent, (extent[0], extent[1], px(3.6), px(3.6)), label, None, DPI)
+    assert lk.ring >= optmod.RING_ON and not lk.struck and optmod.is_marked(lk, 0.018)
+
+    def tick(img, e):
+        x, y = e[0], e[1]
+        cv2.line(img, (x + 2, y + px(2)), (x + px(1.5), y + px(3.3)), 1, 2)
+        cv2.line(img, (x + px(1.5), y + px(3.3)), (x + px(3.8), y - px(0.5)), 1, 2)
+
+    m, extent, label = region_with(tick)
+    sq = (extent[0] + px(0.5), extent[1] + px(0.5), px(2.6), px(2.6))
+    lk = optmod.look(m, extent, sq, label, m[sq[1] : sq[1] + sq[3], sq[0] : sq[0] + sq[2]], DPI)
+    assert lk.ring < optmod.RING_OFF and not lk.struck and optmod.is_marked(lk, 0.018)
+
+
+@pytest.mark.parametrize("style", ["double_line", "cross", "ring_then_lines"])
+def test_a_mark_struck_through_is_withdrawn(style: str) -> None:
+    def strike(img, e):
+        x, y, w, h = e
+        if style == "ring_then_lines":  # circled, then struck through inside the ring
+            cx, cy = x + w // 2, y + h // 2
+            cv2.ellipse(img, (cx, cy), (w // 2 + px(1.2), h // 2 + px(1.2)), 0, 0, 360, 1, 2)
+            for dy in (0.35, 0.65):
+                cv2.line(img, (x + px(4.0), y + int(h * dy)), (x + w - 2, y + int(h * dy)), 1, 2)
+        elif style == "double_line":
+            for dy in (0.4, 0.6):
+                cv2.line(img, (x - px(1.5), y + int(h * dy)), (x + w + px(1.0), y + int(h * dy)), 1, 2)
+        else:
+            cv2.line(img, (x - px(1.2), y - px(1.0)), (x + w + px(1.2), y + h + px(1.0)), 1, 2)
+            cv2.line(img, (x - px(1.2), y + h + px(1.0)), (x + w + px(1.2), y - px(1.0)), 1, 2)
+
+    m, extent, label = region_with(strike)
+    lk = optmod.look(m, extent, (extent[0], extent[1], px(3.6), px(3.6)), label, None, DPI)
+    assert lk.struck
+
+
+# -- whole fields on a synthetic aligned page ---------------------------------------------------
+
+
+def page_pair(marks) -> tuple[np.ndarray, np.ndarray]:
+    """A blank with three printed squares and labels, and a scan of it (grey paper) with `marks`."""
+    h, w = px(60), px(100)
+    blank = np.full((h, w), 255, np.uint8)
+    for x in (10, 30, 50):
+        cv2.rectangle(blank, (px(x), px(10)), (px(x + 3.6), px(13.6)), 0, 1)
+        cv2.rectangle(blank, (px(x + 5.2), px(10.6)), (px(x + 7.4), px(12.9)), 0, 1)  # a "label" glyph
+    page = (blank.astype(np.float32) * 0.8 + 20).astype(np.uint8)  # paper 224, print 20
+    marks(page)
+    return page, blank
+
+
+def read_choice(marks, body: str = CHOICE):
+    page, blank = page_pair(marks)
+    reader = PageReader(page, blank, print_mask(blank), DPI)
+    rf, jobs = reader.plan(spec_of(body))
+    assert jobs == []
+    return rf
+
+
+def test_a_square_filled_solid_reads_as_marked() -> None:
+    rf = read_choice(lambda p: cv2.rectangle(p, (px(30), px(10)), (px(33.6), px(13.6)), 70, -1))
+    assert rf.raw == "母" and not rf.issues
+
+
+def test_a_circled_label_reads_as_marked() -> None:
+    def circle(p):
+        cv2.ellipse(p, (px(54), px(11.8)), (px(5.6), px(3.2)), 0, 0, 350, 40, 2)
+
+    rf = read_choice(circle)
+    assert rf.raw == "他" and not rf.issues
+
+
+def test_a_struck_tick_is_withdrawn_and_sent_to_review() -> None:
+    def struck_then_ticked(p):
+        for x in (10, 30):  # tick 父, strike it through; tick 母
+            cv2.line(p, (px(x + 0.5), px(12)), (px(x + 1.5), px(13.3)), 30, 2)
+            cv2.line(p, (px(x + 1.5), px(13.3)), (px(x + 3.4), px(10.3)), 30, 2)
+        for dy in (11.4, 12.2):
+            cv2.line(p, (px(8.0), px(dy)), (px(19.5), px(dy)), 30, 1)
+
+    rf = read_choice(struck_then_ticked)
+    assert rf.raw == "母"
+    assert [i.code for i in rf.issues] == ["correction"]
+
+
+def test_ink_outside_every_option_is_never_accepted_as_empty() -> None:
+    body = CHOICE.replace("kind: choice", "kind: choice\n  required: false")
+    # Half a ring round 他's label: not a mark, but not nothing either.
+    rf = read_choice(
+        lambda p: cv2.ellipse(p, (px(54), px(11.8)), (px(5.6), px(3.2)), 0, 200, 340, 40, 2), body
+    )
+    assert rf.raw is None and rf.confidence == 0.0
+    assert [i.code for i in rf.issues] == ["mark_unclear"]
+    clean = read_choice(lambda p: None, body)
+    assert clean.raw is None and clean.confidence == 1.0 and not clean.issues
+
+
+@pytest.mark.parametrize("black_to_mm", [22, 45])  # 45: most of the page, so its median is black
+def test_a_blacked_out_field_is_unreadable_not_empty(black_to_mm: int) -> None:
+    page, blank = page_pair(lambda p: cv2.rectangle(p, (0, px(4)), (p.shape[1] - 1, px(black_to_mm)), 25, -1))
+    reader = PageReader(page, blank, print_mask(blank), DPI)
+    for body in (CHOICE, "- {name: nm, label: 氏名, kind: text_ja, box: [5, 5, 80, 14]}"):
+        rf, jobs = reader.plan(spec_of(body))
+        rf = reader.finish(rf, {})
+        assert jobs == [] and rf.raw is None and rf.confidence == 0.0
+        assert [i.code for i in rf.issues] == ["unreadable_region"]
+
+
+# -- page grey for identification ------------------------------------------------------------------
+
+
+def test_a_cyan_stain_vanishes_from_the_identification_grey_but_not_black_print() -> None:
+    img = np.full((400, 300, 3), 245, np.uint8)
+    cv2.circle(img, (150, 200), 120, (230, 220, 60), -1)  # BGR cyan-ish blotch
+    cv2.line(img, (20, 40), (280, 40), (10, 10, 10), 3)  # black print
+    red = to_gray(img)
+    ident = to_gray_for_identify(img)
+    assert red[200, 150] < 100  # the red channel turns the stain dark
+    assert ident[200, 150] > 200 and ident[40, 150] < 40
+    plain = np.full((100, 100, 3), 245, np.uint8)
+    assert np.array_equal(to_gray_for_identify(plain), to_gray(plain))
+
+
+def test_a_faint_page_is_not_blank() -> None:
+    faint = np.full((200, 200), 215, np.uint8)
+    faint[50:150:10, 20:180] = 160  # printed lines that never reach 128
+    assert relative_ink_ratio(faint) > 0.002
+    assert relative_ink_ratio(np.full((200, 200), 215, np.uint8)) == 0.0
+
+
+def test_a_template_naming_only_the_square_still_sees_a_circle_round_the_printed_label() -> None:
+    squares_only = CHOICE.replace(", label: [14.6, 10.1, 3.4, 3.4]", "").replace(
+        ", label: [34.6, 10.1, 3.4, 3.4]", ""
+    )
+    squares_only = squares_only.replace(", label: [54.6, 10.1, 3.4, 3.4]", "")
+    assert "label" not in squares_only.split("options:")[1]
+
+    def circle_label_of_mother(p):  # round 母's printed text only, cutting through its square
+        cv2.ellipse(p, (px(36.3), px(11.8)), (px(3.2), px(3.0)), 0, 0, 350, 40, 2)
+
+    rf = read_choice(circle_label_of_mother, squares_only)
+    assert rf.raw == "母" and not rf.issues
+
+
+def test_a_faint_page_gets_more_features_on_the_second_try() -> None:
+    rng = np.random.default_rng(3)
+    page = np.full((700, 500), 200, np.uint8)
+    for _ in range(120):  # faint print: boxes and strokes only 25 levels under the paper
+        x, y = int(rng.integers(10, 460)), int(rng.integers(10, 660))
+        cv2.rectangle(page, (x, y), (x + int(rng.integers(8, 40)), y + int(rng.integers(8, 30))), 175, 1)
+    page = cv2.GaussianBlur(page, (5, 5), 1.5)
+    plain = page_features(page, 700)
+    strong = page_features(page, 700, strong=True)
+    assert len(strong.keypoints) > len(plain.keypoints)
+
+
+def test_an_unmatched_page_is_called_a_poor_scan_or_another_document() -> None:
+    faint = np.full((300, 200), 220, np.uint8)
+    faint[100:110, 20:180] = 190  # the darkest print is only 30 levels under the paper
+    none = Identification(None, None, (("nursery_enrolment", 3),))
+    assert _unmatched_issue(faint, none).code == "poor_scan"
+    crisp = np.full((300, 200), 240, np.uint8)
+    crisp[100:110, 20:180] = 20
+    assert _unmatched_issue(crisp, none).code == "unknown_form"
+    near = Identification(None, None, (("nursery_enrolment", 45),))
+    assert _unmatched_issue(crisp, near).code == "poor_scan"
+
+
+def test_a_reading_that_repeats_itself_is_a_correction_not_a_name() -> None:
+    from pipeline.fields.read import looks_rewritten
+
+    for text in ("清水化学株清水化学株式会社", "東東裕輔", "大鶴大鶴本中央こども園"):
+        assert looks_rewritten(text), text
+    for text in ("佐々木花子", "山田太郎", "ここな", "東京都港区1-1-1", "すくすく保育園", "のびのびこども園"):
+        assert not looks_rewritten(text), text
+
+
+def test_facility_name_endings_misread_are_folded_back() -> None:
+    from pipeline.normalize.text import fold_facility_suffix
+
+    assert fold_facility_suffix("市立やまびこ認定ことも園") == "市立やまびこ認定こども園"
+    assert fold_facility_suffix("ひまわり保斎園") == "ひまわり保育園"
+    assert fold_facility_suffix("どんぐり保育国") == "どんぐり保育園"
+    assert fold_facility_suffix("中央保有所") == "中央保育所"
+    for kept in ("北口こども園", "山田ことも", "保有する", "中国"):
+        assert fold_facility_suffix(kept) == kept
+
+
+def test_a_ring_squeezed_between_square_and_label_still_counts() -> None:
+    # The ring runs along the square's printed right edge on the left, where no ink can be seen.
+    def ring_right_of_square(img, e):
+        lx, ly, lw, lh = e[0] + px(4.6), e[1], px(3.4), px(3.4)
+        cx, cy = lx + lw // 2, ly + lh // 2
+        cv2.ellipse(img, (cx, cy), (lw // 2 + px(1.0), lh // 2 + px(1.0)), 0, -120, 120, 1, 2)
+
+    m, extent, label = region_with(ring_right_of_square)
+    lk = optmod.look(m, extent, (extent[0], extent[1], px(3.6), px(3.6)), label, None, DPI)
+    assert lk.ring >= optmod.RING_ON and not lk.struck
+
+
+def test_a_big_tick_across_a_square_without_a_label_is_not_a_strike() -> None:
+    no_labels = """
+- name: why
+  label: 理由
+  kind: multi_choice
+  box: [5, 5, 80, 14]
+  options:
+  - {value: 転居, box: [10, 8, 6.6, 6.6]}
+"""
+
+    def big_tick(p):  # flat and bold: it crosses the square's middle rows from side to side
+        cv2.line(p, (px(10.3), px(11.0)), (px(12.6), px(13.5)), 30, 5)
+        cv2.line(p, (px(12.6), px(13.5)), (px(16.4), px(9.2)), 30, 5)
+
+    h, w = px(60), px(100)
+    blank = np.full((h, w), 255, np.uint8)
+    cv2.rectangle(blank, (px(10), px(8)), (px(16.6), px(14.6)), 0, 1)
+    page = (blank.astype(np.float32) * 0.8 + 20).astype(np.uint8)
+    big_tick(page)
+    rf, _ = PageReader(page, blank, print_mask(blank), DPI).plan(spec_of(no_labels))
+    assert rf.raw == ["転居"] and not rf.issues
