@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     claim_heartbeat_s: float = Field(
         default=10, gt=0, description="the running document's holder renews it this often"
     )
+    worker_host: str = Field(
+        default="",
+        description="host name in a claim's holder (host:pid); empty: this machine's hostname. Set it "
+        "where containers share a hostname, so a dead holder's pid is only checked on its own host",
+    )
     requeue_every_s: float = Field(
         default=30, gt=0, description="each worker looks for stuck documents this often"
     )

@@ -69,7 +69,9 @@ class DocumentTask(Task):
 @app.task(bind=True, base=DocumentTask, name="shinsei.process_document", ignore_result=True)
 def process_document(self: Task, sha256: str) -> str:
     r = resources()
-    out = jobs.run_document(sha256, self.request.id, r.engine, r.store, r.settings, jobs.worker_id())
+    out = jobs.run_document(
+        sha256, self.request.id, r.engine, r.store, r.settings, jobs.worker_id(r.settings)
+    )
     if r.settings.delivery_targets:  # an accepted document has outbox rows now: send them soon
         try:
             deliver_all.apply_async(queue="delivery")

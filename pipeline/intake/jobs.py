@@ -69,16 +69,24 @@ def lease_seconds(settings: Settings) -> float:
     return settings.claim_lease_s
 
 
-def worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+def this_host(settings: Settings | None = None) -> str:
+    """The host part of this process's claims: `settings.worker_host` (SHINSEI_WORKER_HOST) when
+    set, else the hostname. Containers that share a hostname need distinct names, or one would
+    test another's pids as its own (`holder_gone`)."""
+    return (settings.worker_host if settings is not None else "") or socket.gethostname()
 
 
-def holder_gone(claimed_by: str) -> bool:
-    """True when a claim's holder (host:pid) is a process of this machine that no longer exists:
-    its claim need not wait for its lease (a worker restarted after a crash sweeps at once). A
-    holder on another machine, or a pid that exists (perhaps reused), waits for the lease."""
-    host, _, pid = claimed_by.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
+def worker_id(settings: Settings | None = None) -> str:
+    return f"{this_host(settings)}:{os.getpid()}"
+
+
+def holder_gone(claimed_by: str, host: str | None = None) -> bool:
+    """True when a claim's holder (host:pid) is a process of this machine (`host`, default the
+    hostname) that no longer exists: its claim need not wait for its lease (a worker restarted
+    after a crash sweeps at once). A holder on another machine, or a pid that exists (perhaps
+    reused), waits for the lease."""
+    holder_host, _, pid = claimed_by.rpartition(":")
+    if holder_host != (host or socket.gethostname()) or not pid.isdigit():
         return False
     try:
         os.kill(int(pid), 0)
@@ -113,7 +121,7 @@ def run_document(
     attempt = store.begin_attempt(
         sha256,
         token,
-        worker or worker_id(),
+        worker or worker_id(settings),
         lease_s=lease_seconds(settings),
         max_attempts=settings.task_max_attempts,
     )
@@ -239,7 +247,7 @@ def requeue_stuck(
             if d.claimed_by is not None:
                 if d.lease_until is None or d.lease_until <= now:
                     lapsed.append(d.sha256)
-                elif d.claim_token and holder_gone(d.claimed_by):
+                elif d.claim_token and holder_gone(d.claimed_by, this_host(settings)):
                     gone[d.sha256] = (d.claim_token, d.claimed_by)
             elif d.submitted_at is None or d.submitted_at < queued_before:
                 unstarted.append(d.sha256)

@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from pipeline.intake.jobs import holder_gone
+from pipeline.intake.jobs import holder_gone, this_host
 from pipeline.settings import Settings
 from pipeline.store import InFlight
 
@@ -57,7 +57,7 @@ def diagnose(d: InFlight, now: datetime, settings: Settings, held: bool | None =
     if d.claimed_by is not None:
         age = (now - d.claimed_at).total_seconds() if d.claimed_at else 0.0
         left = (d.lease_until - now).total_seconds() if d.lease_until else 0.0
-        if left > 0 and not holder_gone(d.claimed_by):
+        if left > 0 and not holder_gone(d.claimed_by, this_host(settings)):
             return Diagnosis(
                 "running",
                 age,

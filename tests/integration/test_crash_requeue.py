@@ -30,7 +30,9 @@ import pytest
 
 from bench.queue_rig import Redis, Worker, wait_for
 from pipeline.ingest import sha256_file
+from pipeline.intake import jobs
 from pipeline.store import FINAL_STATUSES, Store, open_store
+from pipeline.store.tables import utcnow
 from tests.integration.test_queue import form_file
 
 pytestmark = [pytest.mark.services, pytest.mark.model]
@@ -202,3 +204,95 @@ def test_the_broker_check_tells_a_backlog_from_a_lost_message(tmp_path: Path) ->
             assert messages_held(app, [new, requeued], 0.1) == {new}  # delivered long ago, not started
     finally:
         redis.kill()
+
+
+# Holders on "other machines": each worker names its claims with its own SHINSEI_WORKER_HOST, so to
+# the other one (and to itself: neither is this hostname) a claim's pid cannot be checked and only
+# the lease tells a dead holder from a live one. Lease 6 s, a heartbeat every 2 s, a sweep every 2 s.
+FAR = {
+    "SHINSEI_CLAIM_LEASE_S": "6",
+    "SHINSEI_CLAIM_HEARTBEAT_S": "2",
+    "SHINSEI_REQUEUE_EVERY_S": "2",
+    "SHINSEI_MAX_PAGES": "200",  # a document that outlives a few leases
+}
+
+
+def test_a_holder_on_another_machine_is_waited_for_while_it_beats_and_requeued_after_its_lease(
+    rig: dict,
+) -> None:
+    """The lease path alone: while the holder's heartbeat renews its claim, the other worker's sweep
+    leaves the document alone for several leases (no second start); once the holder is killed -9,
+    the document is queued again only after its lease ran out, and is final once, run again by the
+    other worker within lease + sweep interval + the document itself."""
+    store: Store = rig["store"]
+    lease, every = float(FAR["SHINSEI_CLAIM_LEASE_S"]), float(FAR["SHINSEI_REQUEUE_EVERY_S"])
+    far = {}
+    for name in ("w1", "w2"):
+        env = rig["env"] | FAR | {"SHINSEI_WORKER_HOST": f"{name}.far.example"}
+        far[name] = Worker(env, rig["tmp"] / f"{name}.log", concurrency=1, name=name)
+        rig["workers"].append(far[name])
+    for w in far.values():
+        w.wait_ready()
+    src = form_file(rig["tmp"] / "long.tiff", 150)  # ~19 s of OCR here: outlives the 11 s watched below
+    sha = sha256_file(src)
+    os.replace(src, rig["inbox"] / src.name)
+    row = wait_for(
+        lambda: (r := store.get_document_row(sha)) is not None and r.claimed_by and r,
+        60,
+        "a claim",
+        every=0.02,
+    )
+    claimed = time.monotonic()
+    host, _, pid_s = row.claimed_by.rpartition(":")
+    pid = int(pid_s)
+    holder, other = (far["w1"], far["w2"]) if pid in far["w1"].children() else (far["w2"], far["w1"])
+    assert host == f"{holder.name}.far.example" and pid in holder.children(), (row.claimed_by,)
+    assert not jobs.holder_gone(row.claimed_by)  # its pid is not checked: another machine's
+
+    # Alive: past lease + two sweeps, the claim is the same one, renewed, and nobody queued it again.
+    first_lease = row.lease_until
+    while time.monotonic() - claimed < lease + 2 * every + 1:
+        now = store.get_document_row(sha)
+        assert now.status == "processing", "finished while alive: use a bigger file"
+        assert (now.claimed_by, now.claim_token, now.task_attempts) == (
+            row.claimed_by,
+            row.claim_token,
+            row.task_attempts,
+        ), now
+        time.sleep(0.2)
+    before_kill = store.get_document_row(sha)
+    assert before_kill.lease_until > first_lease  # the heartbeat renewed it
+    assert "queued again" not in other.log() and "queued again" not in holder.log()
+
+    # Dead: killed -9 with its pool; the lease runs out, then the other worker's sweep queues it.
+    killed_at = time.monotonic()
+    lease_left = max(0.0, (before_kill.lease_until - utcnow()).total_seconds())
+    holder.kill_main()
+    holder.kill_all()
+    wait_for(lambda: not alive(pid), 10, f"pool process {pid} to die")
+    # The re-queue clears the claim's token (its holder's name stays until the next claim).
+    wait_for(
+        lambda: store.get_document_row(sha).claim_token != row.claim_token, 60, "the re-queue", every=0.05
+    )
+    reclaimed_after = time.monotonic() - killed_at
+    taken = wait_for(
+        lambda: (r := store.get_document_row(sha)).claim_token not in (None, row.claim_token) and r,
+        60,
+        "a second claim",
+        every=0.05,
+    )
+    wait_for(lambda: final(store, sha), 90, "the document to be final after its worker died", every=0.2)
+    took = time.monotonic() - killed_at
+    assert_final_once(store, sha, pages=150)
+    done = store.get_document_row(sha)
+    assert done.task_attempts == 2 and done.claimed_by == taken.claimed_by  # started twice, in all
+    assert int(done.claimed_by.rsplit(":", 1)[1]) in other.children()
+    assert done.claimed_by.startswith(f"{other.name}.far.example:")
+    # Only after the lease: the second claim is later than the last lease the dead holder renewed,
+    # which was at most one heartbeat before the kill.
+    assert taken.claimed_at >= before_kill.lease_until, (taken.claimed_at, before_kill.lease_until)
+    assert reclaimed_after >= lease_left - 0.5, (reclaimed_after, lease_left)
+    assert "queued again" in other.log()
+    # lease + sweep interval (+ slack for a loaded machine) to the re-queue, plus the document itself
+    assert reclaimed_after < lease + every + 10, reclaimed_after
+    assert took < 90, took
