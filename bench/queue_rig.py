@@ -6,6 +6,7 @@ Used by bench/throughput.py and bench/chaos.py; nothing here touches the shared 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -16,7 +17,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg2
@@ -27,6 +28,40 @@ from bench.common import generate
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 PG_ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=5"
+
+
+def create_pg_database(prefix: str) -> tuple[str, str]:
+    """A new, empty PostgreSQL database on the local server (127.0.0.1:5432, user postgres):
+    its name and its SQLAlchemy URL. The benches, the rig and the tests all make theirs here."""
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = psycopg2.connect(PG_ADMIN_DSN)
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cur:
+            cur.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        admin.close()
+    return name, f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
+
+
+def drop_pg_database(name: str) -> None:
+    admin = psycopg2.connect(PG_ADMIN_DSN)
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        admin.close()
+
+
+@contextlib.contextmanager
+def fresh_pg_database(prefix: str) -> Iterator[str]:
+    """`create_pg_database` for the length of a `with` block; yields the URL, drops it after."""
+    name, url = create_pg_database(prefix)
+    try:
+        yield url
+    finally:
+        drop_pg_database(name)
 
 
 def free_port() -> int:
@@ -194,13 +229,7 @@ class Rig:
         workdir.mkdir(parents=True, exist_ok=True)
         self.redis = Redis(workdir / "redis", aof=aof)
         self.redis.start()
-        self.db = f"shinsei_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-        admin = psycopg2.connect(PG_ADMIN_DSN)
-        admin.autocommit = True
-        with admin.cursor() as cur:
-            cur.execute(f'CREATE DATABASE "{self.db}"')
-        admin.close()
-        self.db_url = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{self.db}"
+        self.db, self.db_url = create_pg_database("shinsei_bench")
         self.data_dir = workdir / "data"
         base = {k: v for k, v in os.environ.items() if not k.startswith("SHINSEI_")}
         self.env = base | {
@@ -231,8 +260,4 @@ class Rig:
         for w in self.workers:
             w.stop()
         self.redis.kill()
-        admin = psycopg2.connect(PG_ADMIN_DSN)
-        admin.autocommit = True
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{self.db}" WITH (FORCE)')
-        admin.close()
+        drop_pg_database(self.db)

@@ -19,13 +19,12 @@ import argparse
 import csv
 import io
 import json
-import os
 import shutil
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -35,7 +34,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.forms.template import load_all_templates  # noqa: E402
+from bench.queue_rig import fresh_pg_database  # noqa: E402
+from pipeline.forms.template import load_template  # noqa: E402
 from pipeline.report import make_report, write_report  # noqa: E402
 from pipeline.report.sections import Labels  # noqa: E402
 from pipeline.settings import REPO_ROOT  # noqa: E402
@@ -43,9 +43,9 @@ from pipeline.store import open_store  # noqa: E402
 
 TZ = "Asia/Tokyo"
 DAY = date(2026, 11, 27)
-PG_ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 # The forms' own field names and labels: the nursery form and the second form of bench/forms.
 TEMPLATE_DIRS = (REPO_ROOT / "templates_forms", REPO_ROOT / "bench" / "forms")
+FORMS = ("nursery_enrolment", "change_of_address")
 WORKERS = [f"ocr{h}:{p}" for h in (1, 2) for p in (101, 102)]
 CHUNK = 5_000  # documents per insert batch
 
@@ -133,8 +133,8 @@ def _local(d: date, seconds: float, zone: ZoneInfo) -> datetime:
 
 def templates() -> tuple[dict[str, list[str]], Labels]:
     """Field names per form, and the labels the report shows, from the two forms' templates."""
-    tpls = [t for d in TEMPLATE_DIRS for t in load_all_templates(d)]
-    tpls = [t for t in tpls if t.form_id in ("nursery_enrolment", "change_of_address")]
+    # The two forms by folder: bench/forms also holds forms whose blank lives elsewhere (sakura_nursery).
+    tpls = [load_template(d / form) for d in TEMPLATE_DIRS for form in FORMS if (d / form).is_dir()]
     forms = {t.form_id: [f.name for f in t.fields] for t in tpls}
     labels = Labels(
         {t.form_id: t.title for t in tpls}, {(t.form_id, f.name): f.label for t in tpls for f in t.fields}
@@ -335,22 +335,6 @@ def seed(engine: Any, n: int, days: int, shared: bool, rng: np.random.Generator)
     return counts
 
 
-def pg_database() -> Iterator[str]:
-    import psycopg2
-
-    admin = psycopg2.connect(PG_ADMIN_DSN)
-    admin.autocommit = True
-    name = f"shinsei_report_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
-
-
 def run_one(url: str, args: argparse.Namespace, out: Path) -> dict[str, Any]:
     store = open_store(url)
     try:
@@ -397,12 +381,8 @@ def main(argv: Iterable[str] | None = None) -> int:
                 p.unlink()
             rows.append(run_one(f"sqlite:///{db}", args, work / "report-sqlite"))
         if args.db in ("postgresql", "both"):
-            gen = pg_database()
-            url = next(gen)
-            try:
+            with fresh_pg_database("shinsei_report_bench") as url:
                 rows.append(run_one(url, args, work / "report-postgresql"))
-            finally:
-                gen.close()
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)

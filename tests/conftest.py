@@ -11,20 +11,18 @@ Select with markers: `pytest -m "not model and not services"`, `pytest tests/uni
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg2
 import pytest
 
+from bench.queue_rig import create_pg_database, drop_pg_database
 from pipeline.settings import Settings, get_settings
 from pipeline.store import Store, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "samples" / "demo"
-PG_ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=5"
 
 
 @pytest.fixture(scope="session")
@@ -65,23 +63,17 @@ def new_pg_database(prefix: str) -> Iterator[str]:
     """A PostgreSQL database of its own (127.0.0.1:5432, user postgres), dropped at the end.
     Never skipped: a missing server fails the test."""
     try:
-        admin = psycopg2.connect(PG_ADMIN_DSN)
+        name, url = create_pg_database(prefix)
     except psycopg2.OperationalError as exc:
         pytest.fail(
             f"PostgreSQL is not answering at 127.0.0.1:5432 as user postgres ({exc}). "
             "Start the server (scripts/services.sh; CI does); these tests do not skip it.",
             pytrace=False,
         )
-    admin.autocommit = True
-    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
     try:
-        yield f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
+        yield url
     finally:
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+        drop_pg_database(name)
 
 
 @pytest.fixture(scope="session")
