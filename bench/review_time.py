@@ -53,7 +53,7 @@ def build_store(work: Path) -> Any:
     )
     store = open_store(settings)
     engine = Engine.load(settings)
-    for path in expand([DEMO]):
+    for path in expand([DEMO]).files:
         rec = receive(path, settings.data_dir, store)
         if not rec.already_done:
             process_received(rec, engine, store, settings.data_dir)
