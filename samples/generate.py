@@ -27,8 +27,8 @@ from PIL import Image
 
 from pipeline.forms.template import Template, load_template
 from samples import profile
-from samples.handwriting import FONT_SETS, Hand, Style, font_paths
-from samples.render import render_page
+from samples.handwriting import FONT_SETS, Hand, Style, font_paths, vary_writer
+from samples.render import P_EXTRA_CORRECTION, P_SEAL, render_page
 from samples.scan import Scan, sample_params, scan_page, widen_params
 
 REPO = Path(__file__).resolve().parents[1]
@@ -95,6 +95,10 @@ def make_page(
         digit_scale=float(rng.uniform(0.7, 0.86)),
         pen_px=float(rng.uniform(3.5, 5.5)),
     )
+    if force.get("writer_variation", True):
+        # Per-writer slant, baseline drift and size jitter, from a stream of their own (no draws
+        # from the page's stream, so every other choice is as before).
+        vary_writer(style, np.random.default_rng([opts.seed, file_index, page, 4]))
     hand = Hand(rng, opts.fonts, font, style)
     colour_name = "blue-black" if rng.random() < 0.35 else "black"
     ink = tuple(float(rng.uniform(*r)) for r in INK_COLOURS[colour_name])
@@ -117,6 +121,9 @@ def make_page(
         p_era_unmarked=float(force.get("p_era_unmarked", 0.08)),
         struck_rng=np.random.default_rng([opts.seed, file_index, page, 2]),
         p_struck_mark=float(force.get("p_struck_mark", 0.08)),
+        corr_rng=np.random.default_rng([opts.seed, file_index, page, 3]),
+        p_extra_correction=float(force.get("p_extra_correction", P_EXTRA_CORRECTION)),
+        p_seal=float(force.get("p_seal", P_SEAL)),
     )
     params = widen_params(sample_params(rng, profile_name, fax), extra)
     for key, value in force.get("scan", {}).items():
@@ -140,6 +147,7 @@ def make_page(
         "values": {k: v.value for k, v in fills.items()},
         "written": {k: v.written for k, v in fills.items()},
         "corrected": rendered.corrected,
+        "corrections": rendered.corrections,
         "stamp": stamp,
     }
     if invalid:
