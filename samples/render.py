@@ -293,34 +293,37 @@ def _write_corrected(
 def _write_struck_cells(
     hand: Hand, ink: Ink, text: str, cells: list[Box], rng: np.random.Generator, ppm: float
 ) -> tuple[str, str, str, tuple[float, float, float, float]]:
-    """Digits one per cell, one of them written wrong, struck (an × or two lines) and rewritten
-    smaller above it, in the upper part of the cell or just above the cell (as on dev set A's 〒
-    and date cells). Draws from `hand.rng`. Returns (struck value, mark, where, struck bbox)."""
+    """Digits one per cell, one of them written wrong, struck (an × or two lines) and rewritten in
+    the same cell, as on dev set A's 〒 and date cells: either the wrong digit low in the cell and
+    the new one above it ("above"), or the wrong digit full size and the new one squeezed into the
+    cell's upper right corner ("beside"). Draws from `hand.rng`. Returns (struck value, mark,
+    where, struck bbox)."""
     n = min(len(text), len(cells))
     k = int(rng.integers(n))
     ch = text[k]
     wrong_ch = str((int(ch) + int(rng.integers(1, 10))) % 10) if ch.isdigit() else ch
     first = text[:k] + wrong_ch + text[k + 1 :]
-    hand.write_cells(ink, first, cells)  # every cell as written first, the wrong digit included
+    where = "above" if rng.random() < 0.5 else "beside"
     cx, cy, cw, chh = cells[k]
+    low = (cx, cy + 0.45 * chh, cw, 0.55 * chh) if where == "above" else cells[k]
+    hand.write_cells(ink, first, [*cells[:k], low, *cells[k + 1 :]])  # the wrong digit included
+    sx, sy, sw, sh = low
     mark = "cross" if rng.random() < 0.5 else "double"
     th = hand._thick()
     if mark == "cross":
         for a, b in (
-            ((cx + 0.12 * cw, cy + 0.15 * chh), (cx + 0.88 * cw, cy + 0.85 * chh)),
-            ((cx + 0.88 * cw, cy + 0.15 * chh), (cx + 0.12 * cw, cy + 0.85 * chh)),
+            ((sx + 0.12 * sw, sy + 0.15 * sh), (sx + 0.88 * sw, sy + 0.85 * sh)),
+            ((sx + 0.88 * sw, sy + 0.15 * sh), (sx + 0.12 * sw, sy + 0.85 * sh)),
         ):
             hand._polyline(ink, np.array([a, b]), th)
     else:
-        hand.strike(ink, (cx + 0.1 * cw, cy + 0.3 * chh, cx + 0.9 * cw, cy + 0.7 * chh))
-    where = "above" if rng.random() < 0.5 else "beside"
-    if where == "above":  # over the cell, in the ruled row's margin
-        nb = (cx - 0.1 * cw, cy - 0.55 * chh - 0.3 * ppm, 1.2 * cw, 0.55 * chh)
-    else:  # squeezed into the cell's upper right corner
+        hand.strike(ink, (sx + 0.1 * sw, sy + 0.3 * sh, sx + 0.9 * sw, sy + 0.7 * sh))
+    if where == "above":
+        nb = (cx, cy + 0.02 * chh, cw, 0.43 * chh)
+    else:
         nb = (cx + 0.45 * cw, cy + 0.02 * chh, 0.55 * cw, 0.45 * chh)
     hand.write(ink, ch, nb, hfrac=(0.8, 0.95), align="center")
-    struck = text[:k] + wrong_ch + text[k + 1 :]
-    return struck, mark, where, (cx, cy, cx + cw, cy + chh)
+    return first, mark, where, (sx, sy, sx + sw, sy + sh)
 
 
 def surname_of(fills: dict[str, profile.Fill]) -> str:
