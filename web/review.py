@@ -21,6 +21,7 @@ from pipeline.privacy import mask_my_number
 from pipeline.result import Issue
 from pipeline.route import threshold_for
 from pipeline.settings import Settings
+from pipeline.store.reviewing import FieldTask
 from pipeline.store.tables import DocumentRow, FieldRow, PageRow
 from pipeline.validate import validate_cross
 
@@ -114,7 +115,7 @@ def show(value: Any) -> str:
     return str(value)
 
 
-def reason_words(f: FieldRow, spec: FieldSpec | None, settings: Settings) -> list[str]:
+def reason_words(f: FieldRow | FieldTask, spec: FieldSpec | None, settings: Settings) -> list[str]:
     out: list[str] = []
     if spec is not None and spec.review == "double":
         out.append("2人による入力が必要な項目（個人番号など）")

@@ -98,6 +98,10 @@ class FieldTask:
     source_name: str
     value: Any  # the machine's value (for a 個人番号: decrypted; never shown)
     first_by: str | None = None  # second keying: who keyed it first
+    # field verification (/fields): why it was flagged and how sure each character was
+    confidence: float = 1.0
+    issues: tuple[dict[str, Any], ...] = ()
+    chars: tuple[tuple[str, float], ...] = ()
 
 
 # Kinds whose values come from a short closed list: crops read as the same value can be checked
@@ -490,6 +494,48 @@ class ReviewDesk:
                         )
                     )
             return out[:limit]
+
+    def field_tasks(self, user: str, limit: int = 40) -> list[FieldTask]:
+        """Field verification across documents: flagged fields that can be settled from their crop
+        alone, the same field of one form after another (as printed on the form), so a clerk checks
+        a run of phone numbers, then of addresses, without opening each document. Left out: the
+        grids' kinds, double entries already keyed once (the second-keying queue has them), QA
+        samples (checked whole, on the document page) and fields that a cross-field rule names
+        with another field (the clerk needs the document to judge those)."""
+        with self.store.session() as s:
+            rows = self._open_fields(
+                s, user, FieldRow.kind.not_in(list(GROUP_KINDS)) & DocumentRow.qa_sample.is_(False)
+            )
+            ids = {d.id for f, _p, d in rows if f.double_entry}
+            keyed: set[tuple[int, int, str]] = set()
+            if ids:
+                for d_id, pg, name in s.execute(
+                    select(
+                        ReviewEventRow.document_id, ReviewEventRow.page_index, ReviewEventRow.field_name
+                    ).where(
+                        ReviewEventRow.document_id.in_(ids),
+                        ReviewEventRow.action.in_(("double_entry", "double_mismatch")),
+                    )
+                ):
+                    keyed.add((d_id, int(pg or 0), str(name)))
+            out: list[tuple[tuple[str, int, int], FieldTask]] = []
+            for order, (f, p, d) in enumerate(rows):
+                if f.double_entry and (d.id, p.index, f.name) in keyed:
+                    continue
+                issues = tuple(f.issues or [])
+                if any(set(i.get("fields") or ()) - {f.name} for i in issues):
+                    continue
+                # a double entry is keyed blind: neither its value nor its characters leave the store
+                blind = f.double_entry or f.kind == MY_NUMBER_KIND
+                value = None if f.double_entry else self.reveal(f.kind, f.value)
+                chars = () if blind else tuple((str(t), float(c)) for t, c in (f.chars or []))
+                task = FieldTask(
+                    d.id, p.index, f.name, f.kind, d.form_id, d.source_name, value,
+                    confidence=float(f.confidence), issues=issues, chars=chars,
+                )  # fmt: skip
+                out.append(((d.form_id or "", f.position, order), task))
+            out.sort(key=lambda t: t[0])
+            return [t for _k, t in out[:limit]]
 
     def groups(self, user: str, kinds: Sequence[str] = GROUP_KINDS) -> list[list[FieldTask]]:
         """Flagged fields of closed-list kinds, grouped by form, field and the machine's value,

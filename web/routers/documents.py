@@ -8,7 +8,7 @@ are JSON (the page's script sends them with the CSRF header) and answer with wha
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import cv2
 import numpy as np
@@ -89,6 +89,7 @@ class FieldPost(BaseModel):
     value: str | None = Field(default=None, max_length=2000)  # None: confirm the machine's value
     ms: int | None = Field(default=None, ge=0, le=3_600_000)
     keys: int | None = Field(default=None, ge=0, le=100_000)
+    via: Literal["second", "group", "field"] | None = None  # which field queue sent it
 
 
 @router.post("/{doc_id}/fields/{page}/{name}")
