@@ -381,3 +381,10 @@ def test_identify_settings_are_checked() -> None:
         parse_template(
             src + "identify: {registration_marks: [[5, 5, 6, 6], [205, 5, 6, 6], [5, 290, 6, 6]]}\n"
         )
+
+
+def test_the_review_page_names_each_conditional_rule() -> None:
+    from pipeline.forms.template import CONDITIONAL_RULES
+    from web.review import RULE_NAMES
+
+    assert all(RULE_NAMES.get(r) for r in CONDITIONAL_RULES)  # shown as 規則「…」: message
