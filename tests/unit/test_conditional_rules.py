@@ -335,6 +335,14 @@ def test_a_page_is_aligned_on_its_registration_marks_when_features_fall_short(tm
     got = cv2.perspectiveTransform(np.float32([[on_page]]), ident.best.homography)[0, 0]
     assert np.allclose(got, [(x + w / 2) * 200 / 25.4, (y + h / 2) * 200 / 25.4], atol=2.0)
     assert abs(ident.best.rotation_deg - (-1.5)) < 0.3 or abs(ident.best.rotation_deg - 1.5) < 0.3
+    # the page is then read as usual, with a note saying how it was placed
+    from pipeline.ocr.fake import FakeRecognizer
+    from pipeline.run import Engine, process_page
+
+    engine = Engine(Settings(), [feats], FakeRecognizer(lambda crop: ""))
+    result = process_page(page, 0, engine)
+    assert result.form_id == "nursery_enrolment"
+    assert [i.code for i in result.issues if i.code == "aligned_on_marks"] == ["aligned_on_marks"]
 
     # without marks the same thresholds leave the page unknown; unset, features identify it
     (tmp_path / "plain").mkdir()
