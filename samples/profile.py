@@ -340,6 +340,8 @@ VIOLATIONS = (
     "postal_matches_address",
     "one_of_required",
     "my_number",
+    "required_if",
+    "blank_unless",
 )
 
 
@@ -410,6 +412,12 @@ def make_context(rng: np.random.Generator, violation: str | None, facilities: li
             reasons.append(r)
     if not reasons:
         reasons = [str(rng.choice(["求職活動", "妊娠・出産", "疾病・障害", "就学"]))]
+    # The conditional rules' violations need their condition: 就労 ticked and the employer left
+    # blank, or the employer written with 就労 not ticked.
+    if violation == "required_if" and "就労" not in reasons:
+        reasons = ["就労", *reasons]
+    if violation == "blank_unless":
+        reasons = [r for r in reasons if r != "就労"] or ["求職活動"]
     hours = int(rng.integers(20, 46))
     idx = rng.permutation(len(facilities))[:3]
     return Context(
@@ -645,11 +653,16 @@ def _honour_conditions(template: Any, fills: dict[str, Fill], ctx: Context) -> d
     for r in template.rules:
         if r.rule == "blank_unless" and not _condition_met(r.params, values):
             for n in r.fields:
-                out[n] = blank_fill(by_name[n])
+                if ctx.violation == "blank_unless":  # written although the condition is not met
+                    out[n] = out[n] if _filled(out[n].value) else fill_field(by_name[n], ctx)
+                else:
+                    out[n] = blank_fill(by_name[n])
     for r in template.rules:
         if r.rule == "required_if" and _condition_met(r.params, values):
             for n in r.fields:
-                if not _filled(out[n].value):
+                if ctx.violation == "required_if":  # left blank although the condition is met
+                    out[n] = blank_fill(by_name[n])
+                elif not _filled(out[n].value):
                     out[n] = fill_field(by_name[n], ctx)
     return out
 
