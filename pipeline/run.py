@@ -148,6 +148,14 @@ def process_page(image: np.ndarray, index: int, engine: Engine, crops: CropSink 
                 "原本を確認するか、再スキャンしてください。",
             ),
         )
+    if ident.how == "registration_marks":
+        page_issues += (
+            Issue(
+                "aligned_on_marks",
+                "印刷の特徴点では様式を判定しきれず、四隅の位置合わせマークで位置を合わせました。",
+                severity="warning",
+            ),
+        )
     turn = (al.rotation_deg + 180) % 360 - 180
     orientation = int(round(turn / 90.0)) * 90 % 360
     skew = turn - (int(round(turn / 90.0)) * 90)

@@ -340,6 +340,8 @@ VIOLATIONS = (
     "postal_matches_address",
     "one_of_required",
     "my_number",
+    "required_if",
+    "blank_unless",
 )
 
 
@@ -410,6 +412,12 @@ def make_context(rng: np.random.Generator, violation: str | None, facilities: li
             reasons.append(r)
     if not reasons:
         reasons = [str(rng.choice(["求職活動", "妊娠・出産", "疾病・障害", "就学"]))]
+    # The conditional rules' violations need their condition: 就労 ticked and the employer left
+    # blank, or the employer written with 就労 not ticked.
+    if violation == "required_if" and "就労" not in reasons:
+        reasons = ["就労", *reasons]
+    if violation == "blank_unless":
+        reasons = [r for r in reasons if r != "就労"] or ["求職活動"]
     hours = int(rng.integers(20, 46))
     idx = rng.permutation(len(facilities))[:3]
     return Context(
@@ -618,7 +626,45 @@ def make_page_values(
     ctx = make_context(rng, violation, facility_names(template))
     blank = _optional_blank(template, ctx)
     fills = {f.name: (blank_fill(f) if f.name in blank else fill_field(f, ctx)) for f in template.fields}
+    fills = _honour_conditions(template, fills, ctx)
     return fills, check_rules(template, {k: v.value for k, v in fills.items()})
+
+
+def _filled(v: Any) -> bool:
+    return v not in (None, "", [], False)
+
+
+def _condition_met(params: dict[str, Any], values: dict[str, Any]) -> bool:
+    """A required_if / blank_unless condition: params.field has one of params.is (or any content)."""
+    v = values.get(params["field"])
+    if "is" not in params:
+        return _filled(v)
+    wanted = params["is"] if isinstance(params["is"], list) else [params["is"]]
+    got = v if isinstance(v, list) else [v]
+    return any(str(w) in [str(g) for g in got] for w in wanted)
+
+
+def _honour_conditions(template: Any, fills: dict[str, Fill], ctx: Context) -> dict[str, Fill]:
+    """Applicants fill employer and hours when 就労 is ticked and leave them blank otherwise: the
+    template's blank_unless rules blank what does not belong, its required_if rules fill what must."""
+    by_name = {f.name: f for f in template.fields}
+    out = dict(fills)
+    values = {k: v.value for k, v in out.items()}
+    for r in template.rules:
+        if r.rule == "blank_unless" and not _condition_met(r.params, values):
+            for n in r.fields:
+                if ctx.violation == "blank_unless":  # written although the condition is not met
+                    out[n] = out[n] if _filled(out[n].value) else fill_field(by_name[n], ctx)
+                else:
+                    out[n] = blank_fill(by_name[n])
+    for r in template.rules:
+        if r.rule == "required_if" and _condition_met(r.params, values):
+            for n in r.fields:
+                if ctx.violation == "required_if":  # left blank although the condition is met
+                    out[n] = blank_fill(by_name[n])
+                elif not _filled(out[n].value):
+                    out[n] = fill_field(by_name[n], ctx)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -661,6 +707,18 @@ def check_rules(template: Any, values: dict[str, Any]) -> list[str]:
                 ok = postal_matches(vals[0], vals[1])
         elif r.rule == "one_of_required":
             ok = any(v not in (None, "", []) for v in vals)
+        elif r.rule == "required_if":
+            ok = not _condition_met(r.params, values) or all(_filled(v) for v in vals)
+        elif r.rule == "blank_unless":
+            ok = _condition_met(r.params, values) or not any(_filled(v) for v in vals)
+        elif r.rule == "equals_count":
+            n = vals[0]
+            opts = r.params.get("options")
+            count = sum(
+                sum(1 for x in v if opts is None or x in opts) if isinstance(v, list) else int(_filled(v))
+                for v in vals[1:]
+            )
+            ok = n in (None, "") or int(n) == count
         if not ok and r.rule not in bad:
             bad.append(r.rule)
     for f in template.fields:

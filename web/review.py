@@ -46,6 +46,9 @@ RULE_NAMES: dict[str, str] = {
     "dates_in_order": "日付の前後関係",
     "postal_matches_address": "郵便番号と住所の一致",
     "one_of_required": "いずれか必須",
+    "required_if": "条件付きの必須",
+    "blank_unless": "条件付きの記入",
+    "equals_count": "件数の一致",
 }
 
 
