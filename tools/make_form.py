@@ -388,17 +388,6 @@ template = {
         },
         {"rule": "postal_matches_address", "fields": ["postal_code", "address"]},
         {"rule": "one_of_required", "fields": ["phone_home", "phone_mobile"]},
-        # 勤務先 and 週の就労時間 are asked for when, and only when, 就労 is the reason.
-        {
-            "rule": "required_if",
-            "fields": ["employer", "work_hours_week"],
-            "params": {"field": "care_reasons", "is": "就労"},
-        },
-        {
-            "rule": "blank_unless",
-            "fields": ["employer", "work_hours_week"],
-            "params": {"field": "care_reasons", "is": "就労"},
-        },
     ],
 }
 
