@@ -1,6 +1,6 @@
 """Per-kind thresholds on generated pages, printed and not written: a dry run of the recipe.
 
-    python bench/calibrate.py [--n 160] [--seed 7301] [--dir /tmp/fitcal]
+    python bench/calibrate.py [--n 300] [--seed 7301] [--dir /tmp/fitcal]
 
 Runs `tools/fit_calibration.py` (same options) with its output sent to a temporary file, so the
 committed `pipeline/fields/calibration.json` is left alone; see that recipe for what is fitted.

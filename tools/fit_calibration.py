@@ -1,6 +1,6 @@
 """Recipe for `pipeline/fields/calibration.json`: per-kind confidence calibration and thresholds.
 
-    .venv/bin/python -m tools.fit_calibration [--n 160] [--seed 7301] [--dir /tmp/fitcal]
+    .venv/bin/python -m tools.fit_calibration [--n 300] [--seed 7301] [--dir /tmp/fitcal]
 
 Re-run it whenever a reader changes (its raw confidences shift). It generates pages with our
 generator only (`samples.generate`: training fonts, the mixed scan profile, its own seed, never
@@ -19,8 +19,10 @@ chooses the thresholds.
   probabilities, taking the surest fields first whatever their kind accepts the most for a given
   error. Per-kind figures at the cut are printed; a kind too rare to judge keeps its old threshold.
 
-Takes about 9 minutes on 2 idle cores at the default 160 pages (generation ~4, reading ~5);
---dir keeps the pages (and the rows, in DIR/rows.json) so a second run only refits.
+The default 300 pages (7,500 fields) took 26 minutes on the shared 2-core machine under heavy
+load (load average ~20) but only 9.3 CPU-minutes (generation 3.9 on two processes, reading 5.4),
+so about 6-8 minutes on 2 idle cores. --dir keeps the pages and the rows (DIR/rows.json): a second
+run with other --min-bin/--target only refits, in a second.
 """
 
 from __future__ import annotations
@@ -135,7 +137,7 @@ def choose(
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--n", type=int, default=160, help="generated files (one or two pages each)")
+    ap.add_argument("--n", type=int, default=300, help="generated files (one or two pages each)")
     ap.add_argument("--seed", type=int, default=7301)
     ap.add_argument("--dir", type=Path, default=None, help="keep/reuse the generated pages and rows here")
     ap.add_argument("--min-bin", type=int, default=40, help="fewest fields behind one knot")

@@ -7,7 +7,7 @@ own generator, never from the development set) holds one monotone map per kind: 
 confidence → share right) from an isotonic (pool-adjacent-violators) fit, each knot standing on
 at least a floor of fields. Between knots the map is linear, above the last flat, and under the
 first it falls linearly to 0 at a raw 0 (no evidence there, so no claim), so it never decreases. An empty OCR reading (nothing written, raw confidence 1.0 by construction) has its own
-figure where the fit saw enough of them. A kind the file does not know keeps its raw confidence.
+figure where the fit saw enough of them, never above what its raw confidence maps to. A kind the file does not know keeps its raw confidence.
 """
 
 from __future__ import annotations
@@ -57,7 +57,9 @@ class Calibration:
         if curve is None:
             return raw
         if empty and kind not in MARK_KINDS and curve.empty is not None:
-            return curve.empty
+            # Nothing read scores 1.0 by construction; a pass that doubted the blank (ink left
+            # unread, say) lowered it, and that doubt stands.
+            return min(curve.empty, curve(raw))
         return curve(raw)
 
 

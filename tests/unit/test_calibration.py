@@ -125,3 +125,10 @@ def test_a_blocking_issue_or_a_review_flag_is_never_accepted(kind: str) -> None:
     assert not accept_field(spec(kind, review="double"), 1.0, (), Settings())
     warning = Issue("note", "参考", ("f",), severity="warning")
     assert accept_field(spec(kind, review="auto", threshold=None), 1.0, (warning,), Settings())
+
+
+def test_an_empty_reading_gets_its_own_figure_but_keeps_a_pass_s_doubt() -> None:
+    cal = calibration.from_dict({"kinds": {"number": {"x": [0.9, 1.0], "y": [0.9, 0.999], "empty": 0.98}}})
+    assert cal.probability("number", 1.0, empty=True) == 0.98
+    assert cal.probability("number", 0.5, empty=True) == pytest.approx(0.5)  # not 0.98: a pass doubted it
+    assert cal.probability("number", 1.0) == 0.999
