@@ -204,6 +204,7 @@ def main() -> int:
             "min_bin": args.min_bin,
             "target_wrong_among_accepted": args.target,
             "floor": args.floor,
+            "held_out": {"cut": cut, "accepted": round(share, 4), "wrong_among_accepted": round(err, 4)},
             "commit": commit.stdout.strip(),
         },
         "kinds": kinds,
