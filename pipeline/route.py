@@ -53,3 +53,11 @@ def route_document(page_routes: list[Route]) -> Route:
     if all(r == Route.unknown_form for r in page_routes):
         return Route.unknown_form
     return Route.review
+
+
+def below_threshold_words(confidence: float, limit: float) -> str:
+    """「確信度 0.82 < 基準 0.93」, with enough digits that the two differ (0.978 < 0.980)."""
+    digits = 2
+    while digits < 4 and f"{confidence:.{digits}f}" >= f"{limit:.{digits}f}":
+        digits += 1
+    return f"確信度 {confidence:.{digits}f} < 基準 {limit:.{digits}f}"

@@ -19,7 +19,7 @@ from pipeline.forms.template import FieldSpec, Template, load_all_templates
 from pipeline.normalize import normalize_field
 from pipeline.privacy import mask_my_number
 from pipeline.result import Issue
-from pipeline.route import threshold_for
+from pipeline.route import below_threshold_words, threshold_for
 from pipeline.settings import Settings
 from pipeline.store.reviewing import FieldTask
 from pipeline.store.tables import DocumentRow, FieldRow, PageRow
@@ -127,7 +127,7 @@ def reason_words(f: FieldRow | FieldTask, spec: FieldSpec | None, settings: Sett
     if spec is not None:
         limit = threshold_for(spec, settings)
         if f.confidence < limit:
-            out.append(f"確信度 {f.confidence:.2f} < 基準 {limit:.2f}")
+            out.append(below_threshold_words(f.confidence, limit))
     for i in f.issues or []:
         issue = Issue.from_dict(i)
         rule = RULE_NAMES.get(issue.code)

@@ -256,6 +256,38 @@ def test_my_number_never_in_html_logs_or_database(app, app_settings, clients, ca
     assert not list(data_dir.glob("crops/**/*my_number.png"))
 
 
+def test_whole_page_image_covers_the_my_number_box(app, app_settings, clients) -> None:
+    """F4's whole page: the 個人番号 box is covered with flat grey (it is read from its own crop
+    only); another field's box on the same page still shows handwriting."""
+    import cv2
+    import numpy as np
+
+    from web.review import template_for
+
+    doc = _docs(app)[0]
+    c = clients["clerk1"]
+    r = c.get(f"/documents/{doc}/pages/0.jpg?field=child_name")
+    assert r.status_code == 200
+    image = cv2.imdecode(np.frombuffer(r.content, np.uint8), cv2.IMREAD_GRAYSCALE)
+    with app.state.store.session() as s:
+        boxes = dict(
+            s.execute(
+                select(FieldRow.name, FieldRow.box_px)
+                .join(PageRow, FieldRow.page_id == PageRow.id)
+                .where(PageRow.document_id == doc, PageRow.index == 0)
+            ).all()
+        )
+    tpl = template_for(app_settings, "nursery_enrolment", None)
+    k = image.shape[1] / (tpl.page.width_mm * app_settings.work_dpi / 25.4)
+
+    def region(name: str) -> np.ndarray:
+        x, y, w, h = (int(v * k) for v in boxes[name])
+        return image[y + 2 : y + h - 2, x + 2 : x + w - 2]
+
+    assert region("child_my_number").std() < 4  # flat: nothing of the handwriting is left
+    assert region("guardian_name").std() > 20  # handwriting and the printed box show elsewhere
+
+
 def test_store_without_key_cannot_read_numbers(app, app_settings) -> None:
     from pipeline.store import open_store
 

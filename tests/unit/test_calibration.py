@@ -132,3 +132,11 @@ def test_an_empty_reading_gets_its_own_figure_but_keeps_a_pass_s_doubt() -> None
     assert cal.probability("number", 1.0, empty=True) == 0.98
     assert cal.probability("number", 0.5, empty=True) == pytest.approx(0.5)  # not 0.98: a pass doubted it
     assert cal.probability("number", 1.0) == 0.999
+
+
+def test_below_threshold_words_shows_enough_digits_to_differ() -> None:
+    from pipeline.route import below_threshold_words
+
+    assert below_threshold_words(0.82, 0.93) == "確信度 0.82 < 基準 0.93"
+    assert below_threshold_words(0.978, 0.9801) == "確信度 0.978 < 基準 0.980"
+    assert below_threshold_words(0.97999, 0.9801) == "確信度 0.9800 < 基準 0.9801"
