@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.fields.furigana import read_with_name
+from pipeline.fields.furigana import fix_voicing, read_with_name
 from pipeline.fields.plan import Job, RawField
 from pipeline.forms.template import FieldSpec
 from pipeline.jp import mynumber
@@ -75,7 +75,7 @@ READING_FLAGS: dict[str, tuple[str, str]] = {
         "warning",
     ),
     "kana_from_name": (
-        "フリガナの一部を氏名の一般的な読みで補いました。本人の記入と照合してください。",
+        "フリガナの一部（濁点・半濁点・小さい字を含む）を氏名の一般的な読みで補いました。本人の記入と照合してください。",
         "warning",
     ),
     # Two independent readers disagree on a digit: not sure enough to accept unseen.
@@ -276,7 +276,8 @@ def address_join(
                     doubt = True
                 elif alt.p_digit >= JOIN_DOUBT_RATIO * alt.p_char:
                     doubt = True
-            reading = Reading("".join(c.text for c in chars), tuple(chars))
+            if chars != list(reading.chars):
+                reading = Reading("".join(c.text for c in chars), tuple(chars))
     if doubt:
         flags["address_join"].add(job.field)
     return reading
@@ -363,9 +364,11 @@ def kana_from_name(
         if spec.reading_of is None or k is None or k.kind != "kana" or not k.has_ink:
             continue
         (free,) = by_field[spec.name]["text"]
-        helped = read_with_name(k.probs, labels, free, _text_of(by_field, spec.reading_of))
-        if helped is not None:
-            by_field[spec.name]["text"] = [helped]
+        # A doubtful (han)dakuten or small kana first (スズキ read ススキ), then the name's readings.
+        voiced = fix_voicing(k.probs, labels, free)
+        helped = read_with_name(k.probs, labels, voiced or free, _text_of(by_field, spec.reading_of))
+        if helped is not None or voiced is not None:
+            by_field[spec.name]["text"] = [helped or voiced]
             flags["kana_from_name"].add(spec.name)
 
 

@@ -363,3 +363,12 @@ def same_spelling(written: str, official: str) -> bool:
         return fold_variants(s).replace("ヶ", "ケ").replace("ヵ", "ケ").replace("ｹ", "ケ")
 
     return key(written) == key(official)
+
+
+_GAP_AFTER_NUMBER = re.compile(r"(?<=[0-9地号目])[ \u3000]+(?=\S)")
+
+
+def close_building_gap(text: str) -> str:
+    """No space between the house number and the building (37 コーポ604 → 37コーポ604): people
+    leave a gap or not, and the recogniser reads one or not, so the value is written without."""
+    return _GAP_AFTER_NUMBER.sub("", text)

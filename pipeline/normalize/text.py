@@ -7,7 +7,7 @@ import re
 import jaconv
 
 from pipeline.forms.template import FieldSpec
-from pipeline.jp.address import fold_address_digits
+from pipeline.jp.address import close_building_gap, fold_address_digits
 from pipeline.jp.kana import fix_small_kana
 from pipeline.jp.text import DASH_CLASS, SPACES_RE
 from pipeline.normalize.common import (
@@ -50,7 +50,7 @@ def text_ja(spec: FieldSpec, raw: Raw) -> Normalized:
     text = "".join(line.strip() for line in as_text(raw).splitlines())
     value = SPACES_RE.sub("\u3000", text.strip(" \t\u3000\u00a0"))
     if is_address_field(spec):
-        value = fold_address_digits(value)
+        value = close_building_gap(fold_address_digits(value))
     else:
         value = fold_facility_suffix(value)
     issues = charset_issues(spec, value) + length_issue(spec, value)
