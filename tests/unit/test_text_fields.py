@@ -157,3 +157,14 @@ def test_a_free_reading_that_is_a_dictionary_reading_keeps_its_support() -> None
     probs = _matrix(labels, [{"マ": 0.99}, {"ツ": 0.99}, {"ザ": 0.9, "サ": 0.08}, {"ワ": 0.99}])
     free = Reading("マツザワ", tuple(Char(c, 0.9) for c in "マツザワ"))
     assert read_with_name(probs, labels, free, "松沢") is None
+
+
+def test_text_ja_brackets_rules_and_facility_slips() -> None:
+    from pipeline.forms.template import FieldSpec
+    from pipeline.normalize.text import text_ja
+
+    spec = FieldSpec(name="sibling_info", label="兄弟", kind="text_ja", box=(0.0, 0.0, 1.0, 1.0))
+    assert text_ja(spec, "清一(市立みどり保育園)").value == "清一（市立みどり保育園）"
+    assert text_ja(spec, "年宏（山宮保育團）").value == "年宏（山宮保育園）"
+    assert text_ja(spec, "船引町こども園------____").value == "船引町こども園"
+    assert text_ja(spec, "サービスセンター").value == "サービスセンター"  # one ー is a long vowel
