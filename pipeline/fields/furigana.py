@@ -71,9 +71,15 @@ def candidates(free: str, readings: Sequence[str]) -> list[str]:
     return [c for c in dict.fromkeys(out) if c and c != free]
 
 
-def _is_dict_derived(text: str, readings: Sequence[str]) -> bool:
-    """Whether `text` is a dictionary reading, or starts with the family name's reading."""
-    return any(text == r or text.startswith(r) for r in readings)
+VOICING_REVIEW = 0.9  # a disputed kana read with less probability than this goes to review
+
+
+def _voicing_only(a: str, b: str) -> bool:
+    """Same length, and every differing kana is a sibling (ス/ズ, ハ/バ/パ, ツ/ッ)."""
+    if len(a) != len(b) or a == b:
+        return False
+    table = _sibling_table()
+    return all(x == y or y in table.get(x, ()) for x, y in zip(a, b, strict=True))
 
 
 def read_with_name(probs: np.ndarray, labels: Sequence[str], free: Reading, name: str) -> Reading | None:
@@ -87,13 +93,26 @@ def read_with_name(probs: np.ndarray, labels: Sequence[str], free: Reading, name
     if not cands or not all(ch in index for ch in free.text) or len(free.chars) != len(free.text):
         return None
     ll = log_likelihoods(probs, labels, [free.text, *cands])
-    # A free reading that is itself one of the name's readings (マツザワ beside マツサワ) has the
-    # dictionary's support too: the writing alone decides between them.
-    free_bonus = BONUS_NATS if _is_dict_derived(free.text, readings) else 0.0
-    scores = ll + np.r_[free_bonus, np.full(len(cands), BONUS_NATS)]
+    # A candidate that differs from the writing only in (han)dakuten or small kana (マツサワ
+    # beside a written マツザワ; names are read both ways) gets no bonus: the crop's own
+    # probabilities decide. If the writing was unsure there, the field still goes to review.
+    voicing_only = np.array([_voicing_only(free.text, c) for c in cands], dtype=bool)
+    scores = ll + np.r_[0.0, np.where(voicing_only, 0.0, BONUS_NATS)]
     best = int(scores.argmax())
     if best == 0:
-        return None
+        unsure = [
+            i
+            for c in np.array(cands)[voicing_only]
+            for i, (a, b) in enumerate(zip(free.text, c, strict=True))
+            if a != b and free.chars[i].prob < VOICING_REVIEW
+        ]
+        if not unsure:
+            return None
+        # The writing stands, but a person looks at the kana the name's reading disputes.
+        return Reading(
+            free.text,
+            tuple(Char(c.text, min(c.prob, 0.5)) if i in unsure else c for i, c in enumerate(free.chars)),
+        )
     word = cands[best - 1]
     # How sure the writing alone is of the winner against the free reading.
     alone = float(1.0 / (1.0 + np.exp(ll[0] - ll[best])))
