@@ -74,12 +74,16 @@ def candidates(free: str, readings: Sequence[str]) -> list[str]:
 VOICING_REVIEW = 0.9  # a disputed kana read with less probability than this goes to review
 
 
-def _voicing_only(a: str, b: str) -> bool:
-    """Same length, and every differing kana is a sibling (ス/ズ, ハ/バ/パ, ツ/ッ)."""
-    if len(a) != len(b) or a == b:
+def _dictionary_split(free: str, cand: str, readings: Sequence[str]) -> bool:
+    """Whether `cand` differs from `free` only in (han)dakuten or small kana, at kana where the
+    dictionary also has `free`'s spelling (松沢: マツザワ and マツサワ both)."""
+    if len(free) != len(cand) or free == cand:
         return False
     table = _sibling_table()
-    return all(x == y or y in table.get(x, ()) for x, y in zip(a, b, strict=True))
+    if not all(x == y or y in table.get(x, ()) for x, y in zip(free, cand, strict=True)):
+        return False
+    last = max(i for i, (x, y) in enumerate(zip(free, cand, strict=True)) if x != y)
+    return any(free.startswith(r) and len(r) > last for r in readings)
 
 
 def read_with_name(probs: np.ndarray, labels: Sequence[str], free: Reading, name: str) -> Reading | None:
@@ -93,10 +97,11 @@ def read_with_name(probs: np.ndarray, labels: Sequence[str], free: Reading, name
     if not cands or not all(ch in index for ch in free.text) or len(free.chars) != len(free.text):
         return None
     ll = log_likelihoods(probs, labels, [free.text, *cands])
-    # A candidate that differs from the writing only in (han)dakuten or small kana (マツサワ
-    # beside a written マツザワ; names are read both ways) gets no bonus: the crop's own
-    # probabilities decide. If the writing was unsure there, the field still goes to review.
-    voicing_only = np.array([_voicing_only(free.text, c) for c in cands], dtype=bool)
+    # A candidate that differs from the writing only in (han)dakuten or small kana, where the
+    # dictionary knows the written spelling too (マツサワ beside a written マツザワ: 松沢 is read
+    # both ways), gets no bonus: the crop's own probabilities decide. If the writing was unsure
+    # there, the field still goes to review.
+    voicing_only = np.array([_dictionary_split(free.text, c, readings) for c in cands], dtype=bool)
     scores = ll + np.r_[0.0, np.where(voicing_only, 0.0, BONUS_NATS)]
     best = int(scores.argmax())
     if best == 0:

@@ -333,13 +333,17 @@ def join_suspects(text: str) -> list[tuple[int, bool]]:
         nxt = text[i + 1] if i + 1 < len(text) else ""
         if ch in _DIGIT_LOOKALIKES:
             continue  # folded to its digit by `fold_address_digits`
-        if _JOIN_SURE.match(ch) and (prev.isdigit() or nxt.isdigit()):
+        if ch == "ノ" and nxt.isdigit() and prev:
+            # ノ straight before a number (ハイムノ003, 1407-ノ6, 町ノ262) is a 1 or 7 misread;
+            # the kana ノ ends a place name (丸山ノ内) or starts a building (ノーブル), never a number.
+            out.append((i, True))
+        elif _JOIN_SURE.match(ch) and (prev.isdigit() or nxt.isdigit()):
             # ...unless it is a building's letter before 棟 or a room letter after 号室-less digits
             if nxt not in ("棟", "号"):
                 out.append((i, True))
         elif ch in JOIN_MAYBE and (
             # end of a number block running into the building: 38ノレジデンス
-            (prev.isdigit() and not nxt.isdigit() and nxt != "-")
+            (prev.isdigit() and not nxt.isdigit() and nxt not in ("-", "ー"))
             # start of a room number after the building's name: コーポ ク08
             or (nxt.isdigit() and not prev.isdigit() and prev not in ("", "-"))
         ):

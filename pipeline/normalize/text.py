@@ -61,7 +61,8 @@ def text_ja(spec: FieldSpec, raw: Raw) -> Normalized:
     value = SPACES_RE.sub("\u3000", text.strip(" \t\u3000\u00a0"))
     value = _TRAILING_RULE.sub("", value)
     if is_address_field(spec):
-        value = close_building_gap(fold_address_digits(value))
+        # An address never ends in punctuation: a full stop there is a speck or the pen lifting.
+        value = close_building_gap(fold_address_digits(value)).rstrip("。、．，.,")
     else:
         value = fold_facility_suffix(value.translate(_BRACKETS))
     issues = charset_issues(spec, value) + length_issue(spec, value)

@@ -168,3 +168,24 @@ def test_text_ja_brackets_rules_and_facility_slips() -> None:
     assert text_ja(spec, "年宏（山宮保育團）").value == "年宏（山宮保育園）"
     assert text_ja(spec, "船引町こども園------____").value == "船引町こども園"
     assert text_ja(spec, "サービスセンター").value == "サービスセンター"  # one ー is a long vowel
+
+
+def test_no_before_a_number_is_a_digit_and_addresses_end_without_a_full_stop() -> None:
+    from pipeline.forms.template import FieldSpec
+    from pipeline.normalize.text import text_ja
+
+    assert join_suspects("鹿1406番地18ハイムノ003") == [(12, True)]
+    assert join_suspects("湯船1407-ノ6") == [(7, True)]
+    assert join_suspects("丸山ノ内善之丞組679") == []
+    spec = FieldSpec(name="address", label="住所", kind="text_ja", box=(0.0, 0.0, 1.0, 1.0))
+    assert text_ja(spec, "真栄三条1194-6緑ハウス101。").value == "真栄三条1194-6緑ハウス101"
+
+
+def test_a_dakuten_the_dictionary_alone_knows_still_gets_its_bonus() -> None:
+    # 千鶴 is read チヅル only: a faint ヅ read as ツ is restored, for review.
+    labels = ("", *"クドウチツヅル")
+    frames = [{"ク": 0.99}, {"ド": 0.99}, {"ウ": 0.99}, {"チ": 0.99}, {"ツ": 0.8, "ヅ": 0.15}, {"ル": 0.99}]
+    probs = _matrix(labels, frames)
+    free = Reading("クドウチツル", tuple(Char(c, 0.8) for c in "クドウチツル"))
+    helped = read_with_name(probs, labels, free, "工藤千鶴")
+    assert helped is not None and helped.text == "クドウチヅル" and helped.chars[4].prob < 0.5
