@@ -134,7 +134,7 @@ def read_with_name(probs: np.ndarray, labels: Sequence[str], free: Reading, name
 #
 # Handwritten dakuten and handakuten are small and often lost or confused (スズキ → ススキ,
 # アキノブ → アキノプ), and small kana look like large ones. Where the recogniser is not sure of
-# such a kana, its siblings (ス/ズ, ブ/プ/フ, ッ/ツ) are tried: each spelling is scored by CTC
+# such a kana, its siblings (ス/ズ, ブ/プ/フ, ッ → ツ) are tried: each spelling is scored by CTC
 # likelihood on the crop plus a character-bigram model of Japanese name readings (the same IPAdic
 # name table), so that the recogniser's own probabilities decide unless the writing is ambiguous,
 # and then the spelling names usually have wins. The field then goes to review (kana_from_name).
@@ -156,9 +156,10 @@ def _sibling_table() -> dict[str, tuple[str, ...]]:
     for members in groups.values():
         for ch in members:
             table.setdefault(ch, set()).update(members - {ch})
+    # A small kana may be the large one (マッザワ → マツザワ), not the other way: a large kana read
+    # as small is rare, and turning イツキ into イッキ makes another name.
     for small, large in _SMALL_LARGE.items():
         table.setdefault(small, set()).add(large)
-        table.setdefault(large, set()).add(small)
     return {k: tuple(sorted(v)) for k, v in table.items() if v}
 
 
