@@ -164,6 +164,22 @@ def _sibling_table() -> dict[str, tuple[str, ...]]:
 
 
 @lru_cache(maxsize=1)
+def _voicing_table() -> dict[str, tuple[str, ...]]:
+    """What a doubtful kana may be instead, for `fix_voicing`: a mark added (ス → ズ, フ → ブ プ),
+    ブ and プ swapped, a small kana made large. Never a mark taken away: handwriting loses
+    dakuten, the recogniser rarely invents one, and ダイゴ → タイゴ makes another name."""
+    table: dict[str, tuple[str, ...]] = {}
+    for ch, others in _sibling_table().items():
+        marked = unicodedata.normalize("NFD", ch)[1:]
+        keep = [o for o in others if not marked or unicodedata.normalize("NFD", o)[1:]]
+        if ch in _SMALL_LARGE:
+            keep = [_SMALL_LARGE[ch]]
+        if keep:
+            table[ch] = tuple(keep)
+    return table
+
+
+@lru_cache(maxsize=1)
 def _bigram_model() -> tuple[dict[tuple[str, str], float], dict[str, float], float]:
     """Add-half bigram counts over every reading in the name table ("^" and "$" mark the ends)."""
     family, given = _table()
@@ -202,7 +218,7 @@ def fix_voicing(probs: np.ndarray, labels: Sequence[str], free: Reading) -> Read
     index = label_index(labels)
     if not all(ch in index for ch in text):
         return None
-    table = _sibling_table()
+    table = _voicing_table()
     spots = [i for i, c in enumerate(free.chars) if c.prob < VOICING_DOUBT and c.text in table]
     if not spots:
         return None

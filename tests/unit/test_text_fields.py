@@ -189,3 +189,10 @@ def test_a_dakuten_the_dictionary_alone_knows_still_gets_its_bonus() -> None:
     free = Reading("クドウチツル", tuple(Char(c, 0.8) for c in "クドウチツル"))
     helped = read_with_name(probs, labels, free, "工藤千鶴")
     assert helped is not None and helped.text == "クドウチヅル" and helped.chars[4].prob < 0.5
+
+
+def test_voicing_never_takes_a_mark_away() -> None:
+    labels = ("", *"ダタイゴコ")
+    # ダ read with some doubt: the name model might prefer タ, but a dakuten is not taken away.
+    probs = _matrix(labels, [{"ダ": 0.6, "タ": 0.35}, {"イ": 0.99}, {"ゴ": 0.99}])
+    assert fix_voicing(probs, labels, _reading(probs, labels, "furigana")) is None
