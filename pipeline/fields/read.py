@@ -526,6 +526,7 @@ def read_page(
         for kind_pass in passes.KIND_PASSES.get(job.kind, ()):
             reading = kind_pass(job, probs, labels, reading, op, flags)
         passes.flag_disagreement(job, reading, op, flags)
+        passes.digit_doubt(job, probs, labels, reading, op, recognizer.spec, flags)
         reading = passes.unread_ink(job, probs, labels, reading, recognizer.spec, flags)
         kept[job.field] = passes.Kept(job.kind, probs, reading, op, job.ink is not None)
         slot = job.slot.split("#")[0]
