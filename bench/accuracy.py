@@ -63,6 +63,7 @@ def main() -> int:
     engine = Engine.load(settings)
     forms = {t.template.form_id: t.template for t in engine.templates}
     stats = defaultdict(lambda: defaultdict(int))
+    by_scan = defaultdict(lambda: defaultdict(int))  # page scan tag -> counts, as `stats`
     docs = defaultdict(int)
     wrong: list[str] = []
     rows: list[dict] = []  # one per field, for --json (bench/reliability.py reads them)
@@ -83,15 +84,15 @@ def main() -> int:
             fields = {f.name: f for f in page.fields}
             for name, want in gpage["values"].items():
                 f = fields[name]
-                k = stats[f.kind]
                 ok = same(f.value, want)
                 filled = is_filled(want)
-                k["fields"] += 1
-                k["filled"] += filled
-                k["filled right"] += filled and ok
-                k["right"] += ok
-                k["accepted"] += f.accepted
-                k["accepted wrong"] += f.accepted and not ok
+                for k in [stats[f.kind]] + [by_scan[t] for t in _scan_tags(gpage)]:
+                    k["fields"] += 1
+                    k["filled"] += filled
+                    k["filled right"] += filled and ok
+                    k["right"] += ok
+                    k["accepted"] += f.accepted
+                    k["accepted wrong"] += f.accepted and not ok
                 rows.append(
                     {
                         "doc": gt["file"],
@@ -129,6 +130,10 @@ def main() -> int:
         print(_row(kind, k))
     print(_row("ALL", tot))
     print()
+    print(f"{'page tag':<14}")
+    for tag in sorted(by_scan):
+        print(_row(tag, by_scan[tag]))
+    print()
     n = max(1, docs["pages"])
     print(f"pages identified        {docs['identified']}/{docs['pages']}")
     print(f"orientation right       {docs['orientation right']}/{docs['identified']}")
@@ -147,6 +152,19 @@ def main() -> int:
             )
         )
     return 0
+
+
+def _scan_tags(gpage: dict) -> list[str]:
+    """The scan conditions of a generated page, as dev set A's page tags name them."""
+    tags = [f"dpi {gpage.get('dpi', 300)}"]
+    if gpage.get("fax"):
+        tags.append("mode fax")
+    if gpage.get("low_contrast"):
+        tags.append("low contrast")
+    for extra in ("jpeg_heavy", "thin_pen"):
+        if gpage.get(extra):
+            tags.append(extra.replace("_", " "))
+    return tags
 
 
 def _with_bundled(templates: Path) -> Path:

@@ -99,7 +99,17 @@ def main(argv: list[str] | None = None) -> None:
     entries = []
     for i, (name, plan, force) in enumerate(PLANS, start=1):
         # only the page that asks for one breaks a rule; demo eras stay circled
-        force = [{"violation": "", "p_era_unmarked": 0.0, "p_struck_mark": 0.0, **f} for f in force]
+        force = [
+            {
+                "violation": "",
+                "p_era_unmarked": 0.0,
+                "p_struck_mark": 0.0,
+                "p_thin_pen": 0.0,
+                "p_jpeg_heavy": 0.0,
+                **f,
+            }
+            for f in force
+        ]
         entries.append(make_file(opts, i, out, template, plan=plan, force=force, name=name))
     bad_inputs(out / "bad", out / "doc_0009.pdf")
     manifest = {

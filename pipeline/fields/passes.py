@@ -315,6 +315,45 @@ def flag_disagreement(job: Job, reading: Reading, op: digits.Opinion | None, fla
         flags["digits_uncertain"].add(job.field)
 
 
+# Kinds whose digits a wrong auto-accept costs most (a date, an hour count, a phone number).
+DOUBT_KINDS = frozenset({"number", "date_wareki", "date", "phone", "postal_code", "digits", "my_number"})
+# The classifier "doubts" a digit the recogniser read when it gives that digit under DOUBT_PROB
+# and another digit at least DOUBT_SURE. Looser than `digits.contradicts` (0.02 / 0.9), which
+# decides a fusion; here it only keeps the field for a person. Set on our generator's pages
+# (bench/accuracy.py), where it holds back few right fields.
+DOUBT_PROB = 0.15
+DOUBT_SURE = 0.6
+# ... or when it gives no digit at least DOUBT_TOP: the written shape lies between two digits
+# (a 4 with a closed top, a 3 half a 5), where the recogniser's certainty means little. Fitted
+# on our generator (seed 20261126, 518 auto-accepted digit fields, 7 of them wrong): under 0.3
+# holds 8 (2 wrong), under 0.5 would hold 59 (3 wrong).
+DOUBT_TOP = 0.3
+
+
+def digit_doubt(
+    job: Job,
+    probs: np.ndarray,
+    labels: Any,
+    reading: Reading,
+    op: digits.Opinion | None,
+    spec: ModelSpec,
+    flags: Flags,
+) -> None:
+    """A digit the recogniser read surely but the digit classifier reads as another, or cannot
+    tell from a second digit: the field stays in review (`digits_uncertain`). Date parts, which
+    the classifier does not fuse with (see `wants_digit_reader`), get its opinion here too, only
+    as a doubt."""
+    if job.ink is None or job.kind not in DOUBT_KINDS or not any(c.isdigit() for c in reading.text):
+        return
+    if op is None or op.text != reading.text:
+        op = digits.opinion(probs, labels, reading, job.ink, spec)
+    if op is None:
+        return
+    torn = float(np.exp(op.logp).max(axis=1).min()) < DOUBT_TOP
+    if torn or digits.contradicts(reading.text, op, sure=DOUBT_SURE, min_prob=DOUBT_PROB):
+        flags["digits_uncertain"].add(job.field)
+
+
 def unread_ink(
     job: Job, probs: np.ndarray, labels: Any, reading: Reading, spec: ModelSpec, flags: Flags
 ) -> Reading:
