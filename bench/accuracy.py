@@ -31,6 +31,7 @@ from bench.common import generate, is_filled, load_gt, page_options, same, work_
 from pipeline.errors import TemplateError  # noqa: E402
 from pipeline.forms.template import load_template  # noqa: E402
 from pipeline.result import Route  # noqa: E402
+from pipeline.route import blocking  # noqa: E402
 from pipeline.run import Engine, process_file  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
 
@@ -60,9 +61,12 @@ def main() -> int:
     # The generator writes applications for 令和8〜9年; measure date ranges from its calendar.
     settings = Settings(reference_date=dt.date(2026, 11, 26), templates_dir=_with_bundled(args.templates))
     engine = Engine.load(settings)
+    forms = {t.template.form_id: t.template for t in engine.templates}
     stats = defaultdict(lambda: defaultdict(int))
+    by_scan = defaultdict(lambda: defaultdict(int))  # page scan tag -> counts, as `stats`
     docs = defaultdict(int)
     wrong: list[str] = []
+    rows: list[dict] = []  # one per field, for --json (bench/reliability.py reads them)
     t0 = time.monotonic()
     for file in files:
         gt = load_gt(file)
@@ -80,15 +84,31 @@ def main() -> int:
             fields = {f.name: f for f in page.fields}
             for name, want in gpage["values"].items():
                 f = fields[name]
-                k = stats[f.kind]
                 ok = same(f.value, want)
                 filled = is_filled(want)
-                k["fields"] += 1
-                k["filled"] += filled
-                k["filled right"] += filled and ok
-                k["right"] += ok
-                k["accepted"] += f.accepted
-                k["accepted wrong"] += f.accepted and not ok
+                for k in [stats[f.kind]] + [by_scan[t] for t in _scan_tags(gpage)]:
+                    k["fields"] += 1
+                    k["filled"] += filled
+                    k["filled right"] += filled and ok
+                    k["right"] += ok
+                    k["accepted"] += f.accepted
+                    k["accepted wrong"] += f.accepted and not ok
+                rows.append(
+                    {
+                        "doc": gt["file"],
+                        "page": gpage["page"],
+                        "field": name,
+                        "kind": f.kind,
+                        "confidence": round(f.confidence, 4),
+                        "raw_confidence": None if f.raw_confidence is None else round(f.raw_confidence, 4),
+                        "empty_reading": f.raw == "",
+                        "accepted": f.accepted,
+                        "right": ok,
+                        "filled": filled,
+                        "blocking": blocking(f.issues),
+                        "review_always": forms[gt["form_id"]].field(name).review != "auto",
+                    }
+                )
                 if not ok and len(wrong) < args.errors:
                     wrong.append(
                         f"{gt['file']} {name}: want {want!r} got {f.value!r} raw {f.raw!r} conf {f.confidence:.2f} acc {f.accepted}"
@@ -110,6 +130,10 @@ def main() -> int:
         print(_row(kind, k))
     print(_row("ALL", tot))
     print()
+    print(f"{'page tag':<14}")
+    for tag in sorted(by_scan):
+        print(_row(tag, by_scan[tag]))
+    print()
     n = max(1, docs["pages"])
     print(f"pages identified        {docs['identified']}/{docs['pages']}")
     print(f"orientation right       {docs['orientation right']}/{docs['identified']}")
@@ -123,9 +147,24 @@ def main() -> int:
         print("  ", w)
     if args.json:
         args.json.write_text(
-            json.dumps({"kinds": stats, "total": tot, "docs": docs}, ensure_ascii=False, indent=1)
+            json.dumps(
+                {"kinds": stats, "total": tot, "docs": docs, "fields": rows}, ensure_ascii=False, indent=1
+            )
         )
     return 0
+
+
+def _scan_tags(gpage: dict) -> list[str]:
+    """The scan conditions of a generated page, as dev set A's page tags name them."""
+    tags = [f"dpi {gpage.get('dpi', 300)}"]
+    if gpage.get("fax"):
+        tags.append("mode fax")
+    if gpage.get("low_contrast"):
+        tags.append("low contrast")
+    for extra in ("jpeg_heavy", "thin_pen"):
+        if gpage.get(extra):
+            tags.append(extra.replace("_", " "))
+    return tags
 
 
 def _with_bundled(templates: Path) -> Path:

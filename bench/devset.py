@@ -329,6 +329,7 @@ def _outcome(
         "read": f.value,
         "raw": f.raw,
         "confidence": round(f.confidence, 3),
+        "raw_confidence": None if f.raw_confidence is None else round(f.raw_confidence, 4),
         "threshold": threshold,
         "accepted": f.accepted,
         "right": ok,

@@ -1,17 +1,18 @@
-"""Is a field's confidence the probability that it is right? Reliability table and expected
-calibration error (ECE) per kind, from a `bench/devset.py --json` file, with an isotonic
-calibration fitted on one half of the scans and measured on the other.
+"""Is a field's confidence the probability that it is right? Reliability tables per kind, expected
+calibration error (ECE) before and after calibration, and what the thresholds accept, on pages the
+calibration never saw.
 
-    python bench/devset.py --json /tmp/devset.json
-    python bench/reliability.py /tmp/devset.json [--target 0.005]
+    python bench/accuracy.py --n 100 --seed 20261126 --json /tmp/acc.json
+    python bench/devset.py --json /tmp/dev.json
+    python bench/reliability.py /tmp/acc.json /tmp/dev.json [--kinds]
 
-Only filled fields without a blocking reason count (those go to review whatever their confidence),
-scored by the truth's kind. The scans are split by number (odd / even): a calibration map is
-fitted per kind on one half (pool-adjacent-violators on the confidence), applied to the other,
-and the two held-out halves are pooled for the table. Printed per kind: fields, ECE before and
-after, and the lowest calibrated threshold whose held-out error among accepted fields stays at or
-under --target, with the share of fields it would accept. 60 scans are few: read the thresholds as
-a direction, not as settings.
+Reads per-field rows from either bench's --json (each row has the raw confidence, the reader's
+own score, and the calibrated one the product stored and routed on). Fields with a blocking issue
+or `review: always/double` are left out of the tables (they go to a person whatever their
+confidence) but counted in the auto-accepted share. For each file: a table per kind (--kinds) or
+pooled over kinds, by calibrated-confidence bin: fields, mean confidence, share right; then per
+kind ECE of the raw and the calibrated confidence, share auto-accepted and wrong among accepted
+(as routed). ECE is the field-weighted gap between mean confidence and share right over the bins.
 """
 
 from __future__ import annotations
@@ -20,37 +21,11 @@ import argparse
 import json
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-BINS = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0001)
-
-
-def isotonic(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pool-adjacent-violators fit of y on x (non-decreasing); returns knots (x, fitted y)."""
-    order = np.argsort(x, kind="stable")
-    xs, ys = x[order], y[order].astype(float)
-    vals, wts, lo = list(ys), [1.0] * len(ys), list(range(len(ys)))
-    i = 0
-    while i < len(vals) - 1:
-        if vals[i] > vals[i + 1]:
-            w = wts[i] + wts[i + 1]
-            vals[i] = (vals[i] * wts[i] + vals[i + 1] * wts[i + 1]) / w
-            wts[i] = w
-            del vals[i + 1], wts[i + 1], lo[i + 1]
-            i = max(0, i - 1)
-        else:
-            i += 1
-    knots_x = np.array([xs[j] for j in lo])
-    return knots_x, np.array(vals)
-
-
-def apply(knots: tuple[np.ndarray, np.ndarray], x: np.ndarray) -> np.ndarray:
-    kx, ky = knots
-    if len(kx) == 0:
-        return x
-    idx = np.searchsorted(kx, x, side="right") - 1
-    return ky[np.clip(idx, 0, len(ky) - 1)]
+BINS = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 1.0001)
 
 
 def ece(p: np.ndarray, y: np.ndarray) -> float:
@@ -64,63 +39,75 @@ def ece(p: np.ndarray, y: np.ndarray) -> float:
     return float(total)
 
 
+def load_rows(path: Path) -> tuple[str, list[dict[str, Any]]]:
+    """(which bench, rows with kind / raw / cal / right / accepted / judged) from a --json file."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if isinstance(data, dict):  # bench/accuracy.py
+        src, rows = "generator", data.get("fields")
+        if rows is None:
+            raise SystemExit(f"{path}: no per-field rows; re-run bench/accuracy.py --json")
+    else:  # bench/devset.py: identified pages' fields only
+        src, rows = "devset", [r for r in data if "field" in r]
+    out = []
+    for r in rows:
+        if r.get("raw_confidence") is None:
+            raise SystemExit(f"{path}: rows lack raw_confidence; re-run the bench on this branch")
+        out.append(
+            {
+                "kind": r.get("our_kind", r["kind"]),
+                "raw": float(r["raw_confidence"]),
+                "cal": float(r["confidence"]),
+                "right": bool(r["right"]),
+                "accepted": bool(r["accepted"]),
+                "judged": not r["blocking"] and not r["review_always"],
+            }
+        )
+    return src, out
+
+
+def table(rows: list[dict[str, Any]], title: str) -> None:
+    p = np.array([r["cal"] for r in rows], float)
+    y = np.array([r["right"] for r in rows], float)
+    print(f"  {title}: {'bin':<14}{'n':>6}{'mean conf':>10}{'right':>8}")
+    for lo, hi in zip(BINS[:-1], BINS[1:], strict=True):
+        m = (p >= lo) & (p < hi)
+        if m.any():
+            label = f"[{lo:.3f}, {min(hi, 1.0):.3f}{']' if hi > 1 else ')'}"
+            print(f"  {'':<{len(title) + 1}} {label:<14}{m.sum():>6}{p[m].mean():>10.3f}{y[m].mean():>8.1%}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("json", type=Path, help="bench/devset.py --json output")
-    ap.add_argument("--target", type=float, default=0.005, help="wrong share allowed among accepted")
+    ap.add_argument("json", type=Path, nargs="+", help="bench/accuracy.py or bench/devset.py --json output")
+    ap.add_argument("--kinds", action="store_true", help="a reliability table for every kind")
     args = ap.parse_args()
-    rows = [
-        r
-        for r in json.loads(args.json.read_text(encoding="utf-8"))
-        if r["filled"] and not r["blocking"] and not r["review_always"]
-    ]
-    by_kind: dict[str, list[dict]] = defaultdict(list)
-    for r in rows:
-        by_kind[r["kind"]].append(r)
-
-    print(f"reliability on {args.json} (filled, non-blocked fields; held-out halves by scan number)\n")
-    print(
-        f"{'kind':<12} {'n':>5} {'ECE raw':>8} {'ECE cal':>8} {'thr (cal)':>9} {'accepted':>9} {'wrong|acc':>9}"
-    )
-    pooled_raw, pooled_cal, pooled_y = [], [], []
-    for kind in sorted(by_kind):
-        rs = by_kind[kind]
-        conf = np.array([r["confidence"] for r in rs], float)
-        right = np.array([r["right"] for r in rs], float)
-        half = np.array([int(r["doc"].split("_")[-1]) % 2 for r in rs])
-        cal = np.zeros_like(conf)
-        for h in (0, 1):
-            fit, test = half != h, half == h
-            knots = isotonic(conf[fit], right[fit]) if fit.any() else (np.array([]), np.array([]))
-            cal[test] = apply(knots, conf[test])
-        pooled_raw.append(conf)
-        pooled_cal.append(cal)
-        pooled_y.append(right)
-        thr, acc_share, wrong = 1.01, 0.0, 0.0
-        for t in sorted(set(np.round(cal, 4))):
-            m = cal >= t
-            err = 1 - right[m].mean()
-            if err <= args.target:
-                thr, acc_share, wrong = t, m.mean(), err
-                break
+    for path in args.json:
+        src, rows = load_rows(path)
+        judged = [r for r in rows if r["judged"]]
+        by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for r in rows:
+            by_kind[r["kind"]].append(r)
         print(
-            f"{kind:<12} {len(rs):>5} {ece(conf, right):>8.3f} {ece(cal, right):>8.3f} "
-            f"{thr:>9.3f} {acc_share:>9.1%} {wrong:>9.2%}"
+            f"\n{src} ({path}): {len(rows)} fields, {len(judged)} without a blocking issue or review flag\n"
         )
-    raw, cal, y = (np.concatenate(a) for a in (pooled_raw, pooled_cal, pooled_y))
-    print(f"{'ALL':<12} {len(y):>5} {ece(raw, y):>8.3f} {ece(cal, y):>8.3f}")
-
-    print("\nreliability (all kinds, held out): confidence bin, fields, mean confidence, share right")
-    print(
-        f"{'bin':<12} {'raw n':>6} {'raw conf':>8} {'right':>7}   {'cal n':>6} {'cal conf':>8} {'right':>7}"
-    )
-    for lo, hi in zip(BINS[:-1], BINS[1:], strict=True):
-        mr, mc = (raw >= lo) & (raw < hi), (cal >= lo) & (cal < hi)
-        label = f"[{lo:.2f}, {min(hi, 1.0):.2f}{']' if hi > 1 else ')'}"
-        fmt = lambda m, p: (  # noqa: E731
-            f"{m.sum():>6} {p[m].mean():>8.3f} {y[m].mean():>7.1%}" if m.any() else f"{0:>6} {'':>8} {'':>7}"
-        )
-        print(f"{label:<12} {fmt(mr, raw)}   {fmt(mc, cal)}")
+        print(f"{'kind':<14}{'n':>6}{'ECE raw':>9}{'ECE cal':>9}{'auto-acc':>10}{'wrong|acc':>11}")
+        for kind in [*sorted(by_kind), "ALL"]:
+            rs = rows if kind == "ALL" else by_kind[kind]
+            js = [r for r in rs if r["judged"]]
+            y = np.array([r["right"] for r in js], float)
+            raw = np.array([r["raw"] for r in js], float)
+            cal = np.array([r["cal"] for r in js], float)
+            acc = [r for r in rs if r["accepted"]]
+            wrong = sum(not r["right"] for r in acc)
+            print(
+                f"{kind:<14}{len(js):>6}{ece(raw, y):>9.3f}{ece(cal, y):>9.3f}"
+                f"{len(acc) / max(1, len(rs)):>10.1%}{wrong / max(1, len(acc)):>11.2%}"
+            )
+        print()
+        table(judged, "all kinds")
+        if args.kinds:
+            for kind in sorted(by_kind):
+                table([r for r in by_kind[kind] if r["judged"]], kind)
     return 0
 
 

@@ -69,7 +69,7 @@ def truth_by_file() -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def browser_run(settings: Any) -> dict[str, float]:
+def browser_run(settings: Any, by_document: bool = False) -> dict[str, float]:
     import threading
 
     import uvicorn
@@ -196,6 +196,50 @@ def browser_run(settings: Any) -> dict[str, float]:
                 page.keyboard.press("Enter")
             totals["keystrokes"] += 1
 
+    def fields(page: Any) -> None:
+        """Field verification across documents: Enter confirms, the truth typed where the machine is
+        wrong, each 個人番号 keyed blind (its first keying); a settled page loads the next."""
+        for _ in range(100):
+            page.goto(url + "/fields")
+            cells = page.locator("section.cell")
+            if cells.count() == 0:
+                return
+            totals["queue_pages"] += 1
+            totals["fields_shown"] += cells.count()
+            for k in range(cells.count()):
+                cell = cells.nth(k)
+                d, pg, name = cell_key(cell)
+                want = expected(d, pg, name)
+                typed = None
+                if cell.get_attribute("data-double") == "1":
+                    typed = want or ""
+                elif want is not None and want != machine(d, pg, name):
+                    typed = want
+                    totals["corrections"] += 1
+                cell.locator("input").focus()
+                if typed:
+                    page.keyboard.type(typed)
+                    totals["keystrokes"] += len(typed)
+                last = k == cells.count() - 1
+                if last:
+                    with page.expect_navigation():
+                        page.keyboard.press("Enter")
+                else:
+                    page.keyboard.press("Enter")
+                    page.wait_for_function(
+                        "el => /settled|waiting|mismatch|invalid/.test(el.className)",
+                        arg=cell.element_handle(),
+                    )
+                totals["keystrokes"] += 1
+                if not last and "invalid" in (cell.get_attribute("class") or ""):
+                    # the truth did not parse as typed: confirm the machine's value instead
+                    cell.locator("input").focus()
+                    page.keyboard.press("Control+a")
+                    page.keyboard.press("Backspace")
+                    page.keyboard.press("Enter")
+                    totals["keystrokes"] += 3
+                    page.wait_for_function("el => /settled/.test(el.className)", arg=cell.element_handle())
+
     def second(page: Any) -> None:
         """The second-keying queue: each 個人番号 keyed blind from its crop, one after another."""
         page.goto(url + "/second")
@@ -227,6 +271,8 @@ def browser_run(settings: Any) -> dict[str, float]:
             page.keyboard.press("Enter")
             page.wait_for_url(url + "/")
             grids(page)
+            if not by_document:
+                fields(page)
             second(page)
             page.goto(url + "/next")
             while "/documents/" in page.url:
@@ -329,8 +375,11 @@ def pg_timing(url: str, repeat: int, n_docs: int) -> dict[str, float]:
         c = TestClient(app)
         tok = __import__("re").search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text).group(1)
         c.post("/login", data={"name": "bench", "password": PASSWORD, "csrf_token": tok})
-        queue, doc = [], []
+        queue, doc, fq = [], [], []
         for i in range(repeat):
+            t = time.perf_counter()
+            assert c.get("/fields").status_code == 200
+            fq.append(time.perf_counter() - t)
             t = time.perf_counter()
             assert c.get("/").status_code == 200
             queue.append(time.perf_counter() - t)
@@ -348,6 +397,8 @@ def pg_timing(url: str, repeat: int, n_docs: int) -> dict[str, float]:
             "queue_ms": statistics.median(queue) * 1000,
             "document_ms": statistics.median(doc) * 1000,
             "queue_max_ms": max(queue) * 1000,
+            "fields_ms": statistics.median(fq) * 1000,
+            "fields_max_ms": max(fq) * 1000,
             "document_max_ms": max(doc) * 1000,
         }
     finally:
@@ -387,14 +438,20 @@ def main() -> int:
     ap.add_argument("--docs", type=int, default=10_000)
     ap.add_argument("--repeat", type=int, default=15)
     ap.add_argument("--skip-browser", action="store_true")
+    ap.add_argument(
+        "--by-document",
+        action="store_true",
+        help="work every flagged field on its document page (no /fields), as before field verification",
+    )
     args = ap.parse_args()
     if not args.skip_browser:
         settings = build_store(Path(tempfile.mkdtemp(prefix="shinsei-reviewtime-")))
-        t = browser_run(settings)
+        t = browser_run(settings, by_document=args.by_document)
         sheets = max(t["sheets"], 1)
         opened = t["docs_opened"] + t["queue_pages"]
         seconds = S_FIELD * t["fields_shown"] + S_CORRECTION * t["corrections"] + S_DOC * opened
-        print("review of the bundled samples, keyboard only (headless Chromium)")
+        how = "document pages only" if args.by_document else "field verification (/fields) first"
+        print(f"review of the bundled samples, keyboard only (headless Chromium), {how}")
         print(f"{'sheets accepted':<28}{t['sheets']:>8}")
         print(f"{'documents accepted':<28}{t['accepted']:>8}")
         print(f"{'accept refused (rejected)':<28}{t['refused']:>8}")
@@ -419,6 +476,7 @@ def main() -> int:
         print(f"{'page':<16}{'median ms':>10}{'max ms':>10}")
         print(f"{'queue':<16}{r['queue_ms']:>10.1f}{r['queue_max_ms']:>10.1f}")
         print(f"{'document':<16}{r['document_ms']:>10.1f}{r['document_max_ms']:>10.1f}")
+        print(f"{'fields (/fields)':<16}{r['fields_ms']:>10.1f}{r['fields_max_ms']:>10.1f}")
     return 0
 
 

@@ -71,6 +71,9 @@ class FieldResult:
     crop_path: str | None = None
     # The template marks it `review: double`: two different people must key it before it counts.
     double_entry: bool = False
+    # The reader's own score before calibration (pipeline/fields/calibration.py), for benches and
+    # refitting; not stored: `confidence` is the probability that the reading is right.
+    raw_confidence: float | None = field(default=None, compare=False)
 
     @property
     def blank(self) -> bool:

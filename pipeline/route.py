@@ -1,36 +1,24 @@
 """Routing: which fields are auto-accepted, and whether a page goes straight through.
 
-A field is accepted only when its confidence clears its threshold, it has no error-level
-issue, and its template does not ask for a person every time (`review: always`). A page goes
-straight through only when every field is accepted and no cross-field rule failed.
+A field is accepted only when its confidence (calibrated: the probability that it is right) clears
+its threshold, it has no error-level issue, and its template does not ask for a person every time
+(`review: always` or `double`). A page goes straight through only when every field is accepted and no cross-field rule failed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from pipeline.fields import calibration
 from pipeline.forms.template import FieldSpec
 from pipeline.result import FieldResult, Issue, Route
 from pipeline.settings import Settings
 
-# Marks are scored by distance from an uncertain ink band (1.0 = clearly marked or clearly
-# empty), OCR fields by their least sure character. The OCR values come from
-# `bench/calibrate.py` (training fonts, seed 5, 80 pages, target 1% error among accepted),
-# raised a step where unseen fonts showed more error (docs/benchmarks.md), never below 0.9;
-# a check digit or postal-code lookup guards the kinds left at 0.9.
-DEFAULT_THRESHOLDS: dict[str, float] = {
-    "choice": 0.5,
-    "multi_choice": 0.5,
-    "checkbox": 0.5,
-    "signature": 0.5,
-    "text_ja": 0.98,
-    "date_wareki": 0.98,
-    "phone": 0.97,
-    "kana": 0.93,
-    "my_number": 0.9,
-    "postal_code": 0.9,
-    "number": 0.95,
-}
+# Thresholds on the calibrated confidence, the probability that a field's reading is right
+# (pipeline/fields/calibration.py). `tools/fit_calibration.py` chooses them per kind on held-out
+# generated pages for at most 0.5% wrong among the fields they accept, and writes them beside the
+# maps in calibration.json; a template's `threshold` or SHINSEI_CONFIDENCE_BY_KIND still wins.
+DEFAULT_THRESHOLDS: dict[str, float] = dict(calibration.load().thresholds)
 
 
 def threshold_for(spec: FieldSpec, settings: Settings) -> float:
@@ -65,3 +53,11 @@ def route_document(page_routes: list[Route]) -> Route:
     if all(r == Route.unknown_form for r in page_routes):
         return Route.unknown_form
     return Route.review
+
+
+def below_threshold_words(confidence: float, limit: float) -> str:
+    """「確信度 0.82 < 基準 0.93」, with enough digits that the two differ (0.978 < 0.980)."""
+    digits = 2
+    while digits < 4 and f"{confidence:.{digits}f}" >= f"{limit:.{digits}f}":
+        digits += 1
+    return f"確信度 {confidence:.{digits}f} < 基準 {limit:.{digits}f}"

@@ -23,6 +23,7 @@ import numpy as np
 from pipeline import ingest
 from pipeline.errors import InputFileError
 from pipeline.fields import dates
+from pipeline.fields.calibration import calibrated, is_empty_reading
 from pipeline.fields.read import PageReader, RawField, read_page
 from pipeline.forms.align import TemplateFeatures, prepare_template, refine
 from pipeline.forms.identify import MIN_INLIERS, Identification, identify
@@ -87,6 +88,8 @@ def finish_fields(
     results = []
     for rf in raws:
         n = normalized[rf.spec.name]
+        # The probability that the reading is right, per kind: what is stored, shown and routed on.
+        confidence = calibrated(rf.spec.kind, float(rf.confidence), is_empty_reading(rf.spec.kind, rf.raw))
         out_of_range = dates.range_issue(
             rf.spec.name, rf.spec.label, rf.spec.date_range, values[rf.spec.name], today
         )
@@ -98,12 +101,13 @@ def finish_fields(
                 kind=rf.spec.kind,
                 raw=_raw_text(rf.raw),
                 value=values[rf.spec.name],
-                confidence=float(rf.confidence),
+                confidence=confidence,
                 chars=rf.chars,
                 issues=issues,
-                accepted=accept_field(rf.spec, rf.confidence, issues, settings),
+                accepted=accept_field(rf.spec, confidence, issues, settings),
                 box_px=rf.box_px,
                 double_entry=rf.spec.review == "double",
+                raw_confidence=float(rf.confidence),
             )
         )
     return results, cross
@@ -146,6 +150,14 @@ def process_page(image: np.ndarray, index: int, engine: Engine, crops: CropSink 
                 "poor_scan",
                 f"スキャンの画質が悪く、{unreadable}項目が読めません（黒くつぶれ・汚れ）。"
                 "原本を確認するか、再スキャンしてください。",
+            ),
+        )
+    if ident.how == "registration_marks":
+        page_issues += (
+            Issue(
+                "aligned_on_marks",
+                "印刷の特徴点では様式を判定しきれず、四隅の位置合わせマークで位置を合わせました。",
+                severity="warning",
             ),
         )
     turn = (al.rotation_deg + 180) % 360 - 180

@@ -1,7 +1,9 @@
 """Cross-field business rules, run on normalised values (see `pipeline.normalize` for conventions).
 
 `validate_cross(rules, values, settings)` returns one `Issue` per failed rule, naming the fields
-involved. A rule with any of its fields blank is skipped: the blank is the field's own issue. The
+involved. A rule with any of its fields blank is skipped: the blank is the field's own issue.
+The conditional rules (required_if, blank_unless, equals_count) are about blanks, so they always
+run; their issues name the field and the one the condition is about, so both go to review. The
 numbers (class-age range, minimum age in days) come from `Settings` unless the rule's params set them.
 
 `fix_addresses(rules, values)` is the one rule that changes a value: it adds a prefecture the applicant
@@ -15,7 +17,7 @@ from collections.abc import Callable, Mapping
 from itertools import pairwise
 from typing import Any
 
-from pipeline.forms.template import CrossRule
+from pipeline.forms.template import CONDITIONAL_RULES, CrossRule
 from pipeline.jp.address import address_prefix_fix, postal_town_issue, snap_address_prefix
 from pipeline.result import Issue
 from pipeline.settings import Settings
@@ -190,13 +192,107 @@ def _one_of_required(c: _Ctx) -> list[Issue]:
     return [c.issue("one_of_required", f"次のうち少なくとも1つを記入してください：{names}")]
 
 
+# ---------------------------------------------------------------------------------------------
+# Conditional rules: one field's content depends on another's (see docs/templates.md).
+
+
+def _condition(c: _Ctx) -> tuple[bool, str]:
+    """Whether params.field meets the rule's condition, and the words for it: 「事由」の「就労」
+    (when `is` names options) or 「事由」 (when any content counts)."""
+    cond = str(c.rule.params["field"])
+    v = c.values.get(cond)
+    if "is" not in c.rule.params:
+        return _filled(v), f"「{c.label(cond)}」"
+    wanted = c.rule.params["is"]
+    wanted = [str(w) for w in (wanted if isinstance(wanted, list) else [wanted])]
+    got = [str(x) for x in v] if isinstance(v, list) else ([] if _blank(v) else [str(v)])
+    hit = [w for w in wanted if w in got]
+    shown = hit or wanted
+    return bool(hit), f"「{c.label(cond)}」の" + "・".join(f"「{w}」" for w in shown)
+
+
+def _mark_word(c: _Ctx) -> str:
+    """印 for a ticked option or box, 記入 for written content."""
+    v = c.values.get(str(c.rule.params["field"]))
+    return "印" if "is" in c.rule.params or isinstance(v, bool | list) else "記入"
+
+
+def _required_if(c: _Ctx) -> list[Issue]:
+    met, words = _condition(c)
+    if not met:
+        return []
+    cond = str(c.rule.params["field"])
+    return [
+        c.issue(
+            "required_if",
+            f"{words}に{_mark_word(c)}があるのに「{c.label(f)}」が空欄です",
+            fields=(f, cond),
+        )
+        for f in c.rule.fields
+        if not _filled(c.values.get(f))
+    ]
+
+
+def _blank_unless(c: _Ctx) -> list[Issue]:
+    met, words = _condition(c)
+    if met:
+        return []
+    cond = str(c.rule.params["field"])
+    return [
+        c.issue(
+            "blank_unless",
+            f"「{c.label(f)}」に記入がありますが、{words}に{_mark_word(c)}がありません",
+            fields=(f, cond),
+        )
+        for f in c.rule.fields
+        if _filled(c.values.get(f))
+    ]
+
+
+def _count_of(v: Any, options: list[str] | None) -> int:
+    """What one counted field adds: its ticked options (only `options`, when given), else 1 when filled."""
+    if isinstance(v, list):
+        return sum(1 for x in v if options is None or x in options)
+    return 1 if _filled(v) else 0
+
+
+def _equals_count(c: _Ctx) -> list[Issue]:
+    number_f, counted = c.rule.fields[0], c.rule.fields[1:]
+    n = c.values.get(number_f)
+    if _blank(n):
+        return []  # a blank number is the field's own issue (required), not a miscount
+    try:
+        n = int(n)
+    except (TypeError, ValueError):
+        return []
+    options = c.rule.params.get("options")
+    count = sum(_count_of(c.values.get(f), options) for f in counted)
+    if n == count:
+        return []
+    names = "、".join(f"「{c.label(f)}」" for f in counted)
+    what = "印" if any(isinstance(c.values.get(f), bool | list) for f in counted) else "記入"
+    return [
+        c.issue(
+            "equals_count",
+            f"「{c.label(number_f)}」が{n}ですが、{names}の{what}は{count}件です",
+        )
+    ]
+
+
 _RULES: dict[str, Callable[[_Ctx], list[Issue]]] = {
     "class_age": _class_age,
     "min_age_days": _min_age_days,
     "dates_in_order": _dates_in_order,
     "postal_matches_address": _postal_matches_address,
     "one_of_required": _one_of_required,
+    "required_if": _required_if,
+    "blank_unless": _blank_unless,
+    "equals_count": _equals_count,
 }
+
+
+# Rules about blanks themselves, run whatever is blank.
+_SEES_BLANKS = ("one_of_required", *CONDITIONAL_RULES)
 
 
 def validate_cross(
@@ -212,7 +308,7 @@ def validate_cross(
     today = today or dt.date.today()
     issues: list[Issue] = []
     for rule in rules:
-        if rule.rule != "one_of_required" and any(_blank(values.get(f)) for f in rule.fields):
+        if rule.rule not in _SEES_BLANKS and any(_blank(values.get(f)) for f in rule.fields):
             continue
         issues += _RULES[rule.rule](_Ctx(rule, values, settings, today, labels or {}))
     return issues

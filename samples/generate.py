@@ -29,10 +29,11 @@ from pipeline.forms.template import Template, load_template
 from samples import profile
 from samples.handwriting import FONT_SETS, Hand, Style, font_paths, vary_writer
 from samples.render import P_EXTRA_CORRECTION, P_SEAL, render_page
-from samples.scan import Scan, sample_params, scan_page, widen_params
+from samples.scan import P_JPEG_HEAVY, Scan, harden, sample_params, scan_page, widen_params
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATES = REPO / "templates_forms"
+P_THIN_PEN = 0.2  # of pages: written with a thin pen (2.2-3.0 px at 300 dpi, against 3.5-5.5)
 FORMATS = ("png", "jpg", "pdf", "tiff")
 PDF_DATE = time.struct_time((2026, 1, 1, 0, 0, 0, 3, 1, 0))  # fixed, so PDFs are byte-identical
 INK_COLOURS = {
@@ -79,8 +80,9 @@ def make_page(
 ) -> Page:
     """Render and scan one application page.
 
-    `force` pins choices for the demo: "font", "stamp", "p_correction", "violation" and "scan" (a dict of
-    `ScanParams` attributes). The page's random stream is still drawn in the same order.
+    `force` pins choices for the demo: "font", "stamp", "p_correction", "p_thin_pen", "p_jpeg_heavy",
+    "violation" and "scan" (a dict of `ScanParams` attributes). The page's random stream is still
+    drawn in the same order.
     """
     force = force or {}
     rng = np.random.default_rng([opts.seed, file_index, page])
@@ -96,9 +98,14 @@ def make_page(
         pen_px=float(rng.uniform(3.5, 5.5)),
     )
     if force.get("writer_variation", True):
-        # Per-writer slant, baseline drift and size jitter, from a stream of their own (no draws
-        # from the page's stream, so every other choice is as before).
+        # Per-writer slant, slope and baseline drift, from a stream of their own (no draws from
+        # the page's stream, so every other choice is as before).
         vary_writer(style, np.random.default_rng([opts.seed, file_index, page, 4]))
+    # Thin pens (0.19-0.25 mm lines, a fine ballpoint) from a stream of their own, like the scan's hard JPEG,
+    # so every other draw on the page is unchanged (dev set A's 200 dpi digits, findings §8).
+    own = np.random.default_rng([opts.seed, file_index, page, 3])
+    if own.random() < float(force.get("p_thin_pen", P_THIN_PEN)):
+        style.pen_px = float(own.uniform(2.2, 3.0))
     hand = Hand(rng, opts.fonts, font, style)
     colour_name = "blue-black" if rng.random() < 0.35 else "black"
     ink = tuple(float(rng.uniform(*r)) for r in INK_COLOURS[colour_name])
@@ -121,11 +128,12 @@ def make_page(
         p_era_unmarked=float(force.get("p_era_unmarked", 0.08)),
         struck_rng=np.random.default_rng([opts.seed, file_index, page, 2]),
         p_struck_mark=float(force.get("p_struck_mark", 0.08)),
-        corr_rng=np.random.default_rng([opts.seed, file_index, page, 3]),
+        corr_rng=np.random.default_rng([opts.seed, file_index, page, 5]),
         p_extra_correction=float(force.get("p_extra_correction", P_EXTRA_CORRECTION)),
         p_seal=float(force.get("p_seal", P_SEAL)),
     )
     params = widen_params(sample_params(rng, profile_name, fax), extra)
+    params = harden(params, own, float(force.get("p_jpeg_heavy", P_JPEG_HEAVY)))
     for key, value in force.get("scan", {}).items():
         setattr(params, key, value)  # e.g. {"upside_down": True, "clean_bg": True}
     boxes = [b for f in template.fields for _, b in f.all_boxes()]
@@ -159,6 +167,10 @@ def make_page(
         gt["dark_gradient"] = True
     if params.stain is not None:
         gt["stain"] = True
+    if params.jpeg_baked is not None:
+        gt["jpeg_heavy"] = True
+    if style.pen_px < 3.5:
+        gt["thin_pen"] = True
     gt["ink"] = colour_name
     gt["marks"] = rendered.marks
     gt["transform"] = [[round(float(v), 6) for v in row] for row in scan.mm_to_px]

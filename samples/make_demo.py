@@ -107,6 +107,8 @@ def main(argv: list[str] | None = None) -> None:
                 "p_extra_correction": 0.0,
                 "p_seal": 0.0,
                 "writer_variation": False,
+                "p_thin_pen": 0.0,
+                "p_jpeg_heavy": 0.0,
                 **f,
             }
             for f in force

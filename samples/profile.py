@@ -17,6 +17,7 @@ written, and hints for rendering) plus the list of rules the page deliberately b
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sqlite3
 import unicodedata
 from dataclasses import dataclass, field
@@ -51,12 +52,16 @@ SURNAMES: list[tuple[str, str]] = [
     ("宮崎", "ミヤザキ"), ("横山", "ヨコヤマ"), ("高木", "タカギ"), ("安藤", "アンドウ"), ("宮本", "ミヤモト"),
     ("大野", "オオノ"), ("小島", "コジマ"), ("谷口", "タニグチ"), ("今井", "イマイ"), ("工藤", "クドウ"),
     ("高田", "タカダ"), ("増田", "マスダ"), ("丸山", "マルヤマ"), ("杉山", "スギヤマ"), ("村田", "ムラタ"),
+    # readings with (han)dakuten and small kana, which handwriting loses (ババ → ハハ, ハットリ → ハツトリ)
+    ("長谷部", "ハセベ"), ("渡部", "ワタベ"), ("柳沢", "ヤナギサワ"), ("宇田川", "ウダガワ"), ("千葉", "チバ"),
+    ("馬場", "ババ"), ("土橋", "ドバシ"), ("別府", "ベップ"), ("服部", "ハットリ"), ("堀田", "ホッタ"),
 ]  # fmt: skip
 
 CHILD_BOY: list[tuple[str, str]] = [
     ("蓮", "レン"), ("陽翔", "ハルト"), ("湊", "ミナト"), ("蒼", "アオイ"), ("樹", "イツキ"),
     ("大翔", "ヒロト"), ("悠真", "ユウマ"), ("朝陽", "アサヒ"), ("律", "リツ"), ("陽向", "ヒナタ"),
     ("颯真", "ソウマ"), ("悠人", "ユウト"), ("結翔", "ユイト"), ("碧", "アオイ"), ("新", "アラタ"),
+    ("大悟", "ダイゴ"), ("純平", "ジュンペイ"), ("一平", "イッペイ"), ("譲", "ユズル"), ("伸吾", "シンゴ"),
     ("大和", "ヤマト"), ("蒼空", "ソラ"), ("柚希", "ユズキ"), ("奏太", "カナタ"), ("陸", "リク"),
 ]  # fmt: skip
 CHILD_GIRL: list[tuple[str, str]] = [
@@ -64,23 +69,29 @@ CHILD_GIRL: list[tuple[str, str]] = [
     ("紬", "ツムギ"), ("葵", "アオイ"), ("澪", "ミオ"), ("結愛", "ユア"), ("莉子", "リコ"),
     ("咲良", "サクラ"), ("杏", "アン"), ("美桜", "ミオ"), ("心春", "コハル"), ("一花", "イチカ"),
     ("花", "ハナ"), ("結月", "ユヅキ"), ("琴音", "コトネ"), ("彩葉", "イロハ"), ("さくら", "サクラ"),
+    ("渚", "ナギサ"), ("葉月", "ハヅキ"), ("静香", "シズカ"), ("千鶴", "チヅル"), ("美鈴", "ミスズ"),
 ]  # fmt: skip
 ADULT_MALE: list[tuple[str, str]] = [
     ("健太", "ケンタ"), ("翔太", "ショウタ"), ("大輔", "ダイスケ"), ("拓也", "タクヤ"), ("達也", "タツヤ"),
     ("直樹", "ナオキ"), ("和也", "カズヤ"), ("誠", "マコト"), ("亮", "リョウ"), ("剛", "ツヨシ"),
     ("浩二", "コウジ"), ("雄一", "ユウイチ"), ("健一", "ケンイチ"), ("隆", "タカシ"), ("洋平", "ヨウヘイ"),
     ("翔", "ショウ"), ("裕介", "ユウスケ"), ("大樹", "ダイキ"), ("康平", "コウヘイ"), ("秀樹", "ヒデキ"),
+    ("修平", "シュウヘイ"), ("哲平", "テッペイ"), ("慎吾", "シンゴ"), ("純", "ジュン"), ("大吾", "ダイゴ"),
 ]  # fmt: skip
 ADULT_FEMALE: list[tuple[str, str]] = [
     ("愛", "アイ"), ("美穂", "ミホ"), ("恵", "メグミ"), ("彩", "アヤ"), ("舞", "マイ"),
     ("千尋", "チヒロ"), ("明日香", "アスカ"), ("由美", "ユミ"), ("真由美", "マユミ"), ("香織", "カオリ"),
     ("沙織", "サオリ"), ("智子", "トモコ"), ("裕子", "ユウコ"), ("陽子", "ヨウコ"), ("美咲", "ミサキ"),
     ("瞳", "ヒトミ"), ("彩香", "アヤカ"), ("奈々", "ナナ"), ("優子", "ユウコ"), ("理恵", "リエ"),
+    ("静香", "シズカ"), ("千鶴", "チヅル"), ("早苗", "サナエ"), ("和美", "カズミ"), ("美鈴", "ミスズ"),
 ]  # fmt: skip
 
 # Facility names come from the form template's own closed list (`vocabularies`), the city's
 # list the pipeline reads against; these are used only for a template that has none.
-FALLBACK_FACILITIES: list[str] = ["みどり中央保育園", "さくら保育所", "ひまわりこども園"]
+FALLBACK_FACILITIES: list[str] = [
+    "みどり中央保育園", "さくら保育所", "ひまわりこども園", "みなみ認定こども園", "あおば乳児保育園",
+    "ひがし保育ルーム", "市立なかよし保育園", "けやき台こども園",
+]  # fmt: skip
 
 
 def facility_names(template: Any) -> list[str]:
@@ -201,6 +212,7 @@ def lookup_postal(code: str) -> Any:
 
 
 def make_address(rng: np.random.Generator, place: Place) -> str:
+    """The address as normalised: prefecture, city, town, house number, sometimes a building."""
     base = place.prefecture + place.city + place.town
     for _ in range(20):
         if place.chome:
@@ -217,6 +229,50 @@ def make_address(rng: np.random.Generator, place: Place) -> str:
         if len(base + tail) <= 28:
             return base + tail
     return base + f"{rng.integers(1, 9)}-{rng.integers(1, 9)}"
+
+
+# Katakana building names as people write them after the house number (a made-up list of
+# common words, not any city's register). The house number and the name meet with no gap or a
+# small one, which is where a handwritten digit runs into the first kana.
+BUILDING_WORDS: list[str] = [
+    "グリーン", "サン", "リバー", "パーク", "ブルー", "ロイヤル", "シャトー", "フォレスト", "ベル", "ドミール",
+    "エクセル", "プリムローズ", "ソレイユ", "カーサ", "ルミエール", "ノーブル", "クレスト", "ガーデン",
+]  # fmt: skip
+BUILDING_KINDS: list[str] = [
+    "ハイツ", "コーポ", "マンション", "ハイム", "メゾン", "ヴィラ", "コート", "レジデンス", "テラス", "プラザ",
+]  # fmt: skip
+P_BUILDING_KATAKANA = 0.35  # share of addresses that end in a katakana building and room (dev set: 19/56)
+P_BUILDING_GAP = 0.4  # of those, written with a space before the building
+P_ROOM_GOSHITSU = 0.3  # room number written with 号室
+P_PREFECTURE_OMITTED = 0.15  # prefecture left out (the postal code names it)
+
+
+def address_written(place: Place, address: str, violation: str | None) -> tuple[str, str]:
+    """(value, as written) for an address, widened from its own random stream so every other
+    draw on the page stays as it was: a katakana building name and room number after the house
+    number (パークハイム 305号室, sometimes after a space), and the prefecture sometimes left out
+    (the pipeline restores it from the postal code, so the value keeps it)."""
+    sub = np.random.default_rng([int(place.postal), len(address), sum(map(ord, address))])
+    value = written = address
+    tail = address[len(place.prefecture + place.city + place.town) :]
+    # The bare house numbers `make_address` writes (its buildings follow them with a name or -room).
+    bare_forms = r"\d+丁目\d+番\d+号|\d+-\d+-\d+" if place.chome else r"\d+番地\d*|\d+-\d+"
+    bare = re.fullmatch(bare_forms, tail) is not None
+    if sub.random() < P_BUILDING_KATAKANA and bare:
+        name = str(sub.choice(BUILDING_WORDS)) if sub.random() < 0.6 else ""
+        name += str(sub.choice(BUILDING_KINDS))
+        floors = int(sub.integers(1, 13))
+        room = f"{floors}{int(sub.integers(1, 10)):02d}"
+        room += "号室" if sub.random() < P_ROOM_GOSHITSU else ""
+        # "番" and "号" at the end of a house number are written; a building follows them directly.
+        value = address + name + room
+        gap = "　" if sub.random() < P_BUILDING_GAP else ""
+        written = address + gap + name + room
+        if len(value) > 34:
+            value = written = address
+    if violation != "postal_matches_address" and sub.random() < P_PREFECTURE_OMITTED:
+        written = written[len(place.prefecture) :]
+    return value, written
 
 
 # ---------------------------------------------------------------------------------------------
@@ -331,6 +387,7 @@ class Context:
     violation: str | None
     facility_names: list[str] = field(default_factory=list)  # the template's whole list
     extra: dict[str, Any] = field(default_factory=dict)
+    address_as_written: str = ""  # the address as the applicant wrote it (prefecture may be left out)
 
 
 VIOLATIONS = (
@@ -340,6 +397,8 @@ VIOLATIONS = (
     "postal_matches_address",
     "one_of_required",
     "my_number",
+    "required_if",
+    "blank_unless",
 )
 
 
@@ -404,12 +463,20 @@ def make_context(rng: np.random.Generator, violation: str | None, facilities: li
                 postal = other.postal
                 break
 
+    address, written_address = address_written(place, address, violation)
+
     reasons = ["就労"] if rng.random() < 0.85 else []
     for r in ["妊娠・出産", "疾病・障害", "介護・看護", "求職活動", "就学", "その他"]:
         if rng.random() < 0.05:
             reasons.append(r)
     if not reasons:
         reasons = [str(rng.choice(["求職活動", "妊娠・出産", "疾病・障害", "就学"]))]
+    # The conditional rules' violations need their condition: 就労 ticked and the employer left
+    # blank, or the employer written with 就労 not ticked.
+    if violation == "required_if" and "就労" not in reasons:
+        reasons = ["就労", *reasons]
+    if violation == "blank_unless":
+        reasons = [r for r in reasons if r != "就労"] or ["求職活動"]
     hours = int(rng.integers(20, 46))
     idx = rng.permutation(len(facilities))[:3]
     return Context(
@@ -427,6 +494,7 @@ def make_context(rng: np.random.Generator, violation: str | None, facilities: li
         facility_names=facilities,
         reasons=reasons,
         violation=violation,
+        address_as_written=written_address,
     )
 
 
@@ -507,6 +575,9 @@ def fill_field(f: Any, ctx: Context) -> Fill:
             text = _text_for(f, ctx)
         if f.max_length:
             text = text[: f.max_length]
+        if kind == "text_ja" and text == ctx.address and ctx.address_as_written:
+            written = ctx.address_as_written[: f.max_length] if f.max_length else ctx.address_as_written
+            return Fill(text, written, {"text": written})
         return Fill(text, text, {"text": text})
     if kind == "kana":
         p = _person_for(n, ctx)
@@ -618,7 +689,45 @@ def make_page_values(
     ctx = make_context(rng, violation, facility_names(template))
     blank = _optional_blank(template, ctx)
     fills = {f.name: (blank_fill(f) if f.name in blank else fill_field(f, ctx)) for f in template.fields}
+    fills = _honour_conditions(template, fills, ctx)
     return fills, check_rules(template, {k: v.value for k, v in fills.items()})
+
+
+def _filled(v: Any) -> bool:
+    return v not in (None, "", [], False)
+
+
+def _condition_met(params: dict[str, Any], values: dict[str, Any]) -> bool:
+    """A required_if / blank_unless condition: params.field has one of params.is (or any content)."""
+    v = values.get(params["field"])
+    if "is" not in params:
+        return _filled(v)
+    wanted = params["is"] if isinstance(params["is"], list) else [params["is"]]
+    got = v if isinstance(v, list) else [v]
+    return any(str(w) in [str(g) for g in got] for w in wanted)
+
+
+def _honour_conditions(template: Any, fills: dict[str, Fill], ctx: Context) -> dict[str, Fill]:
+    """Applicants fill employer and hours when 就労 is ticked and leave them blank otherwise: the
+    template's blank_unless rules blank what does not belong, its required_if rules fill what must."""
+    by_name = {f.name: f for f in template.fields}
+    out = dict(fills)
+    values = {k: v.value for k, v in out.items()}
+    for r in template.rules:
+        if r.rule == "blank_unless" and not _condition_met(r.params, values):
+            for n in r.fields:
+                if ctx.violation == "blank_unless":  # written although the condition is not met
+                    out[n] = out[n] if _filled(out[n].value) else fill_field(by_name[n], ctx)
+                else:
+                    out[n] = blank_fill(by_name[n])
+    for r in template.rules:
+        if r.rule == "required_if" and _condition_met(r.params, values):
+            for n in r.fields:
+                if ctx.violation == "required_if":  # left blank although the condition is met
+                    out[n] = blank_fill(by_name[n])
+                elif not _filled(out[n].value):
+                    out[n] = fill_field(by_name[n], ctx)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -661,6 +770,18 @@ def check_rules(template: Any, values: dict[str, Any]) -> list[str]:
                 ok = postal_matches(vals[0], vals[1])
         elif r.rule == "one_of_required":
             ok = any(v not in (None, "", []) for v in vals)
+        elif r.rule == "required_if":
+            ok = not _condition_met(r.params, values) or all(_filled(v) for v in vals)
+        elif r.rule == "blank_unless":
+            ok = _condition_met(r.params, values) or not any(_filled(v) for v in vals)
+        elif r.rule == "equals_count":
+            n = vals[0]
+            opts = r.params.get("options")
+            count = sum(
+                sum(1 for x in v if opts is None or x in opts) if isinstance(v, list) else int(_filled(v))
+                for v in vals[1:]
+            )
+            ok = n in (None, "") or int(n) == count
         if not ok and r.rule not in bad:
             bad.append(r.rule)
     for f in template.fields:

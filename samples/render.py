@@ -23,7 +23,7 @@ A: 13 of 290 choice fields); these draws come from `struck_rng`, a third stream.
 These draws come from `extra_rng`, a stream of their own, so that adding them leaves every other
 choice on the page as it was.
 
-More corrections (G3) come from `corr_rng`, a fourth stream: `P_EXTRA_CORRECTION` of the fields
+More corrections (G3) come from `corr_rng`, a stream of their own: `P_EXTRA_CORRECTION` of the fields
 that the main stream left uncorrected, of every written kind: a digit struck in one cell of a
 `cells` field (an × or two lines) with the new digit above it or beside it in the same cell, a
 struck date part or text with the new value beside or above it. The field is first written as

@@ -15,7 +15,10 @@ the blur σ stays in output pixels, so it is stronger relative to the strokes), 
 the rest of the page is unchanged. The same stream also makes a few fax pages go dark down the page
 before thresholding (`P_DARK_GRADIENT`: the lower part turns solid black, as on one dev-set fax),
 and puts coloured blotches on a few colour pages (`P_STAIN`: cyan, yellow or brown, 20–50%
-opaque, as the stain on one dev-set scan), G7 in the findings.
+opaque, as the stain on one dev-set scan), G7 in the findings. `harden` (a stream of its own) bakes
+heavy JPEG (quality 25–45, `P_JPEG_HEAVY` of 200 dpi colour/grey pages) into the image, so that
+PNG benches see the blocks and ringing of an office scanner's JPEG too; samples/generate.py draws
+thin pens (`P_THIN_PEN`) from the same stream.
 
 Geometry: the filled page (template dpi) goes through one homography H = perspective · translate ·
 rotate · scale onto an A4 canvas at the output dpi. `rotation_deg` is the counter-clockwise rotation
@@ -59,6 +62,7 @@ class ScanParams:
     contrast: tuple[float, float] | None = None  # (ink floor, paper ceiling) as fractions of white
     dark_gradient: tuple[float, float] | None = None  # fax: (where it starts, 0-1 down the page; depth)
     stain: tuple[int, float, tuple[float, float, float]] | None = None  # (seed, opacity, RGB colour)
+    jpeg_baked: int | None = None  # JPEG quality the scanner itself compressed with (8×8 blocks, ringing)
 
 
 def sample_params(rng: np.random.Generator, profile: str, fax: bool) -> ScanParams:
@@ -93,6 +97,17 @@ P_LOW_CONTRAST = 0.15
 P_DARK_GRADIENT = 0.08  # of fax pages: a lamp failing down the page, thresholded to black (G7)
 P_STAIN = 0.05  # of colour pages: coloured blotches (a drink, a marker) over the form (G7)
 STAIN_COLOURS = ((60, 200, 220), (230, 200, 60), (150, 110, 60))  # cyan, yellow, brown (RGB)
+P_JPEG_HEAVY = 0.5  # of 200 dpi colour/grey pages: compressed hard by the scanner (quality 25-45)
+
+
+def harden(p: ScanParams, rng: np.random.Generator, p_heavy: float = P_JPEG_HEAVY) -> ScanParams:
+    """Heavy JPEG at 200 dpi, as office scanners in dev set A sent (findings §8): 8×8 blocks and
+    ringing the size of a stroke. Baked into the image here, so PNG benches see it too. Draws
+    from a stream of its own, so every other choice on the page is unchanged."""
+    heavy, quality = rng.random() < p_heavy, int(rng.integers(25, 46))
+    if heavy and not p.fax and p.dpi <= 200:
+        p.jpeg_baked = quality
+    return p
 
 
 def widen_params(p: ScanParams, rng: np.random.Generator) -> ScanParams:
@@ -266,6 +281,13 @@ def scan_page(
         out = cv2.convertScaleAbs(out, alpha=hi - lo, beta=255 * lo)
     if p.clean_bg and not p.fax:
         out = _remove_background(out, p.noise)
+    if p.jpeg_baked is not None and not p.fax:
+        # OpenCV codes BGR: flip so that the chroma planes (subsampled 2×2) are the real ones.
+        bgr = out[..., ::-1] if out.ndim == 3 else out
+        ok, buf = cv2.imencode(".jpg", np.ascontiguousarray(bgr), [cv2.IMWRITE_JPEG_QUALITY, p.jpeg_baked])
+        if ok:
+            back = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+            out = np.ascontiguousarray(back[..., ::-1]) if back.ndim == 3 else back
     if p.fax:
         if p.threshold is None:
             _, bw = cv2.threshold(out, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)

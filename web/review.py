@@ -19,8 +19,9 @@ from pipeline.forms.template import FieldSpec, Template, load_all_templates
 from pipeline.normalize import normalize_field
 from pipeline.privacy import mask_my_number
 from pipeline.result import Issue
-from pipeline.route import threshold_for
+from pipeline.route import below_threshold_words, threshold_for
 from pipeline.settings import Settings
+from pipeline.store.reviewing import FieldTask
 from pipeline.store.tables import DocumentRow, FieldRow, PageRow
 from pipeline.validate import validate_cross
 
@@ -45,6 +46,9 @@ RULE_NAMES: dict[str, str] = {
     "dates_in_order": "日付の前後関係",
     "postal_matches_address": "郵便番号と住所の一致",
     "one_of_required": "いずれか必須",
+    "required_if": "条件付きの必須",
+    "blank_unless": "条件付きの記入",
+    "equals_count": "件数の一致",
 }
 
 
@@ -114,7 +118,7 @@ def show(value: Any) -> str:
     return str(value)
 
 
-def reason_words(f: FieldRow, spec: FieldSpec | None, settings: Settings) -> list[str]:
+def reason_words(f: FieldRow | FieldTask, spec: FieldSpec | None, settings: Settings) -> list[str]:
     out: list[str] = []
     if spec is not None and spec.review == "double":
         out.append("2人による入力が必要な項目（個人番号など）")
@@ -123,7 +127,7 @@ def reason_words(f: FieldRow, spec: FieldSpec | None, settings: Settings) -> lis
     if spec is not None:
         limit = threshold_for(spec, settings)
         if f.confidence < limit:
-            out.append(f"確信度 {f.confidence:.2f} < 基準 {limit:.2f}")
+            out.append(below_threshold_words(f.confidence, limit))
     for i in f.issues or []:
         issue = Issue.from_dict(i)
         rule = RULE_NAMES.get(issue.code)

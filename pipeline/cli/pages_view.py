@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.forms.template import Template
-from pipeline.route import threshold_for
+from pipeline.route import below_threshold_words, threshold_for
 from pipeline.settings import Settings
 
 
@@ -79,7 +79,7 @@ def held_because(f: dict[str, Any], rule: Rule | None) -> list[str]:
         if rule.always:
             reasons.append("毎回確認する項目です")
         elif f["confidence"] < rule.threshold:
-            reasons.append(f"確信度 {f['confidence']:.2f} < 基準 {rule.threshold:.2f}")
+            reasons.append(below_threshold_words(f["confidence"], rule.threshold))
     return reasons
 
 

@@ -1,7 +1,8 @@
 """Plausible date ranges for date fields, and the year/month/day values they allow.
 
 A template may give a field `date_range: ["-7y", "+1y"]`, offsets from the day the scan is
-processed (an application date is near today, a nursery child is under seven). Reading a date
+processed (an application date is near today, a nursery child is under seven), or absolute dates
+(`[2020-04-01, 2030-03-31]`), or one of each. Reading a date
 written in boxes then becomes a choice among valid numbers instead of free digits, which turns
 a misread `8` into `令和8年` rather than `令和48年`.
 """
@@ -37,8 +38,17 @@ def shift(day: dt.date, offset: str) -> dt.date:
     raise ValueError(offset)
 
 
+def bound(text: str, today: dt.date) -> dt.date:
+    """One end of a `date_range`: an absolute ISO date as it is, an offset from `today` shifted."""
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        return shift(today, text)
+
+
 def resolve(date_range: tuple[str, str], today: dt.date) -> tuple[dt.date, dt.date]:
-    return shift(today, date_range[0]), shift(today, date_range[1])
+    """The field's plausible dates on `today`; each bound is absolute (2020-04-01) or relative (-7y)."""
+    return bound(date_range[0], today), bound(date_range[1], today)
 
 
 def year_words(eras: list[str], lo: dt.date, hi: dt.date) -> tuple[str, ...]:

@@ -15,7 +15,9 @@ so the field goes to review rather than being accepted on the dictionary's word.
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
+import unicodedata
 from collections.abc import Sequence
 from difflib import SequenceMatcher
 from functools import lru_cache
@@ -69,6 +71,21 @@ def candidates(free: str, readings: Sequence[str]) -> list[str]:
     return [c for c in dict.fromkeys(out) if c and c != free]
 
 
+VOICING_REVIEW = 0.9  # a disputed kana read with less probability than this goes to review
+
+
+def _dictionary_split(free: str, cand: str, readings: Sequence[str]) -> bool:
+    """Whether `cand` differs from `free` only in (han)dakuten or small kana, at kana where the
+    dictionary also has `free`'s spelling (松沢: マツザワ and マツサワ both)."""
+    if len(free) != len(cand) or free == cand:
+        return False
+    table = _sibling_table()
+    if not all(x == y or y in table.get(x, ()) for x, y in zip(free, cand, strict=True)):
+        return False
+    last = max(i for i, (x, y) in enumerate(zip(free, cand, strict=True)) if x != y)
+    return any(free.startswith(r) and len(r) > last for r in readings)
+
+
 def read_with_name(probs: np.ndarray, labels: Sequence[str], free: Reading, name: str) -> Reading | None:
     """The kana reading after weighing the name's dictionary readings; None when the free
     reading stands."""
@@ -80,10 +97,27 @@ def read_with_name(probs: np.ndarray, labels: Sequence[str], free: Reading, name
     if not cands or not all(ch in index for ch in free.text) or len(free.chars) != len(free.text):
         return None
     ll = log_likelihoods(probs, labels, [free.text, *cands])
-    scores = ll + np.r_[0.0, np.full(len(cands), BONUS_NATS)]
+    # A candidate that differs from the writing only in (han)dakuten or small kana, where the
+    # dictionary knows the written spelling too (マツサワ beside a written マツザワ: 松沢 is read
+    # both ways), gets no bonus: the crop's own probabilities decide. If the writing was unsure
+    # there, the field still goes to review.
+    voicing_only = np.array([_dictionary_split(free.text, c, readings) for c in cands], dtype=bool)
+    scores = ll + np.r_[0.0, np.where(voicing_only, 0.0, BONUS_NATS)]
     best = int(scores.argmax())
     if best == 0:
-        return None
+        unsure = [
+            i
+            for c in np.array(cands)[voicing_only]
+            for i, (a, b) in enumerate(zip(free.text, c, strict=True))
+            if a != b and free.chars[i].prob < VOICING_REVIEW
+        ]
+        if not unsure:
+            return None
+        # The writing stands, but a person looks at the kana the name's reading disputes.
+        return Reading(
+            free.text,
+            tuple(Char(c.text, min(c.prob, 0.5)) if i in unsure else c for i, c in enumerate(free.chars)),
+        )
     word = cands[best - 1]
     # How sure the writing alone is of the winner against the free reading.
     alone = float(1.0 / (1.0 + np.exp(ll[0] - ll[best])))
@@ -94,3 +128,122 @@ def read_with_name(probs: np.ndarray, labels: Sequence[str], free: Reading, name
         for k in range(block.size):
             probs_out[block.b + k] = free.chars[block.a + k].prob
     return Reading(word, tuple(Char(ch, p) for ch, p in zip(word, probs_out, strict=True)))
+
+
+# --------------------------------------------------------------------------- (han)dakuten, small kana
+#
+# Handwritten dakuten and handakuten are small and often lost or confused (スズキ → ススキ,
+# アキノブ → アキノプ), and small kana look like large ones. Where the recogniser is not sure of
+# such a kana, its siblings (ス/ズ, ブ/プ/フ, ッ → ツ) are tried: each spelling is scored by CTC
+# likelihood on the crop plus a character-bigram model of Japanese name readings (the same IPAdic
+# name table), so that the recogniser's own probabilities decide unless the writing is ambiguous,
+# and then the spelling names usually have wins. The field then goes to review (kana_from_name).
+
+VOICING_DOUBT = 0.98  # only kana read with less probability than this are varied
+VOICING_MAX_CHANGES = 2
+_SMALL_LARGE = dict(zip("ッャュョァィゥェォヮ", "ツヤユヨアイウエオワ", strict=True))
+
+
+@lru_cache(maxsize=1)
+def _sibling_table() -> dict[str, tuple[str, ...]]:
+    """Katakana → the others of its voicing family (カ ガ; ハ バ パ; ウ ヴ) and small/large pair."""
+    groups: dict[str, set[str]] = {}
+    for cp in range(0x30A1, 0x30FB):
+        ch = chr(cp)
+        base = unicodedata.normalize("NFD", ch)[0]
+        groups.setdefault(base, set()).add(ch)
+    table: dict[str, set[str]] = {}
+    for members in groups.values():
+        for ch in members:
+            table.setdefault(ch, set()).update(members - {ch})
+    # A small kana may be the large one (マッザワ → マツザワ), not the other way: a large kana read
+    # as small is rare, and turning イツキ into イッキ makes another name.
+    for small, large in _SMALL_LARGE.items():
+        table.setdefault(small, set()).add(large)
+    return {k: tuple(sorted(v)) for k, v in table.items() if v}
+
+
+@lru_cache(maxsize=1)
+def _voicing_table() -> dict[str, tuple[str, ...]]:
+    """What a doubtful kana may be instead, for `fix_voicing`: a mark added (ス → ズ, フ → ブ プ),
+    ブ and プ swapped, a small kana made large. Never a mark taken away: handwriting loses
+    dakuten, the recogniser rarely invents one, and ダイゴ → タイゴ makes another name."""
+    table: dict[str, tuple[str, ...]] = {}
+    for ch, others in _sibling_table().items():
+        marked = unicodedata.normalize("NFD", ch)[1:]
+        keep = [o for o in others if not marked or unicodedata.normalize("NFD", o)[1:]]
+        if ch in _SMALL_LARGE:
+            keep = [_SMALL_LARGE[ch]]
+        if keep:
+            table[ch] = tuple(keep)
+    return table
+
+
+@lru_cache(maxsize=1)
+def _bigram_model() -> tuple[dict[tuple[str, str], float], dict[str, float], float]:
+    """Add-half bigram counts over every reading in the name table ("^" and "$" mark the ends)."""
+    family, given = _table()
+    pairs: dict[tuple[str, str], float] = {}
+    firsts: dict[str, float] = {}
+    chars: set[str] = set()
+    for table in (family, given):
+        for readings in table.values():
+            for r in readings:
+                seq = ["^", *r, "$"]
+                chars.update(r)
+                for a, b in zip(seq, seq[1:], strict=False):
+                    pairs[(a, b)] = pairs.get((a, b), 0.0) + 1.0
+                    firsts[a] = firsts.get(a, 0.0) + 1.0
+    return pairs, firsts, float(len(chars) + 1)
+
+
+def name_logprob(text: str) -> float:
+    """log P(text) under the name readings' bigram model (add-half smoothing)."""
+    pairs, firsts, v = _bigram_model()
+    seq = ["^", *text, "$"]
+    return float(
+        sum(
+            np.log((pairs.get((a, b), 0.0) + 0.5) / (firsts.get(a, 0.0) + 0.5 * v))
+            for a, b in zip(seq, seq[1:], strict=False)
+        )
+    )
+
+
+def fix_voicing(probs: np.ndarray, labels: Sequence[str], free: Reading) -> Reading | None:
+    """The free kana reading with up to two doubtful kana swapped for a sibling (ス → ズ) where
+    the crop and the name-reading model together prefer it; None when the free reading stands."""
+    text = free.text
+    if not text or probs.shape[0] == 0 or len(free.chars) != len(text):
+        return None
+    index = label_index(labels)
+    if not all(ch in index for ch in text):
+        return None
+    table = _voicing_table()
+    spots = [i for i, c in enumerate(free.chars) if c.prob < VOICING_DOUBT and c.text in table]
+    if not spots:
+        return None
+    cands: list[str] = []
+    for n in range(1, VOICING_MAX_CHANGES + 1):
+        for where in itertools.combinations(spots, n):
+            options = [[s for s in table[text[i]] if s in index] for i in where]
+            for swap in itertools.product(*options):
+                chars = list(text)
+                for i, ch in zip(where, swap, strict=True):
+                    chars[i] = ch
+                cands.append("".join(chars))
+    if not cands:
+        return None
+    ll = log_likelihoods(probs, labels, [text, *cands])
+    prior = np.array([name_logprob(c) for c in [text, *cands]])
+    best = int((ll + prior).argmax())
+    if best == 0:
+        return None
+    word = cands[best - 1]
+    alone = float(1.0 / (1.0 + np.exp(min(ll[0] - ll[best], 50.0))))
+    return Reading(
+        word,
+        tuple(
+            c if ch == c.text else Char(ch, min(alone, c.prob))
+            for ch, c in zip(word, free.chars, strict=True)
+        ),
+    )

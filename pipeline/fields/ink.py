@@ -55,6 +55,32 @@ def binarize(gray: np.ndarray, paper: float | None = None) -> np.ndarray:
     return gray < min(INK_THRESHOLD_MAX, bg - INK_CONTRAST)
 
 
+WEAK_CONTRAST = 20  # a faint stroke pixel: this far under the paper, and joined to sure ink
+WEAK_THRESHOLD_MAX = 230
+WEAK_SHARE = 0.25  # ... or this share of the way from the paper to the crop's darkest ink
+
+
+def with_faint_strokes(mask: np.ndarray, gray: np.ndarray, paper: float) -> np.ndarray:
+    """`mask` plus the faint parts of the same strokes: pixels only `WEAK_CONTRAST` under the
+    paper that are connected to sure ink (hysteresis). A thin or light stroke on a faint 200 dpi
+    or fax scan is sure ink only where the pen pressed hardest; the rest of it (the bar of a 7
+    beside its dot, a broken 1) would be painted white before the recogniser sees it. Faint
+    specks not joined to any sure ink stay out."""
+    if not mask.any():
+        return mask
+    # Faint relative to the crop's own ink: on a crisp scan (black core) the band is narrow, as
+    # the pixels just under the paper there are noise and JPEG ringing, not strokes.
+    core = float(np.percentile(gray[mask], 5))
+    weak = gray < min(WEAK_THRESHOLD_MAX, paper - max(WEAK_CONTRAST, WEAK_SHARE * (paper - core)))
+    if not weak.any():
+        return mask
+    n, labels = cv2.connectedComponents(weak.astype(np.uint8), connectivity=8)
+    hit = np.zeros(n, bool)
+    hit[np.unique(labels[mask & weak])] = True
+    hit[0] = False
+    return mask | hit[labels]
+
+
 def whiten(gray: np.ndarray, paper: float) -> np.ndarray:
     """`gray` with `paper` (its crop's `paper_level`) scaled to white and its ink scaled with it.
     A grey or dim scan otherwise reaches the recogniser as low-contrast strokes in a grey halo,

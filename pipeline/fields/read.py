@@ -33,6 +33,9 @@ from pipeline.result import Char, Issue, Reading
 UNREADABLE_LEVEL = 128  # a crop's paper darker than this is not paper
 UNREADABLE_DARK = 0.5  # nor is a crop more than half dark
 STRAY_INK = 0.002  # ink share of a choice field's box that is writing, not noise
+# Kinds written mostly in kanji: their strokes lie close together, and the faint halo between
+# them would join strokes into blots, so only sure ink is kept (ink.with_faint_strokes).
+DENSE_KINDS = frozenset({"text_ja", "free_text"})
 
 
 class PageReader:
@@ -78,10 +81,14 @@ class PageReader:
             page = page[: mask.shape[0], : mask.shape[1]]
         return drop_form(page, mask, self.paper)
 
-    def ink_mask(self, r: Region, crop: np.ndarray | None = None, paper: float | None = None) -> np.ndarray:
+    def ink_mask(
+        self, r: Region, crop: np.ndarray | None = None, paper: float | None = None, faint: bool = False
+    ) -> np.ndarray:
         crop = self.crop(r) if crop is None else crop
         _, _, w, h = r.page
         m = inkmod.binarize(crop, paper)
+        if faint:  # writing to be read: keep the light parts of its strokes (before rule removal)
+            m = inkmod.with_faint_strokes(m, crop, inkmod.paper_level(crop) if paper is None else paper)
         m = inkmod.remove_rules(m, max(8, int(min(w, h) * 0.9)))
         return inkmod.clean(m, self.min_area)
 
@@ -89,7 +96,7 @@ class PageReader:
     def text_jobs(self, rf: RawField, slot: str, b: Region, constraint: Constraint) -> list[Job]:
         crop = self.crop(b)
         paper = inkmod.paper_level(crop)
-        mask = self.ink_mask(b, crop, paper)
+        mask = self.ink_mask(b, crop, paper, faint=rf.spec.kind not in DENSE_KINDS)
         if mask.sum() < self.min_area * 6:
             return []
         bb = inkmod.bbox(mask)
@@ -526,6 +533,7 @@ def read_page(
         for kind_pass in passes.KIND_PASSES.get(job.kind, ()):
             reading = kind_pass(job, probs, labels, reading, op, flags)
         passes.flag_disagreement(job, reading, op, flags)
+        passes.digit_doubt(job, probs, labels, reading, op, recognizer.spec, flags)
         reading = passes.unread_ink(job, probs, labels, reading, recognizer.spec, flags)
         kept[job.field] = passes.Kept(job.kind, probs, reading, op, job.ink is not None)
         slot = job.slot.split("#")[0]

@@ -11,6 +11,7 @@ _COLOURS = {  # BGR, by what the box is for
     "box": (0, 0, 230),
     "option": (0, 150, 0),
     "part": (200, 90, 0),
+    "mark": (200, 0, 200),
 }
 
 
@@ -39,5 +40,14 @@ def draw_fields(tpl: Template, blank_gray: np.ndarray, dpi: float | None = None)
         x, y, _w, _h = mm_to_px(f.box, dpi)
         cv2.putText(
             img, f.name, (x + 2, max(12, y - 3)), cv2.FONT_HERSHEY_SIMPLEX, dpi / 600, (0, 0, 160), thick
+        )
+    for b in tpl.identify.registration_marks or []:  # drawn a little larger, to show round the square
+        x, y, w, h = mm_to_px(b, dpi)
+        cv2.rectangle(
+            img,
+            (x - 2 * thick, y - 2 * thick),
+            (x + w + 2 * thick, y + h + 2 * thick),
+            _COLOURS["mark"],
+            thick,
         )
     return img

@@ -8,7 +8,9 @@ new code. Loading validates the YAML with pydantic and reports every problem at 
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
+import re
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -38,12 +40,32 @@ FieldKind = Literal[
 FIELD_KINDS: tuple[str, ...] = FieldKind.__args__  # type: ignore[attr-defined]
 
 CrossRuleName = Literal[
-    "class_age", "min_age_days", "dates_in_order", "postal_matches_address", "one_of_required"
+    "class_age",
+    "min_age_days",
+    "dates_in_order",
+    "postal_matches_address",
+    "one_of_required",
+    "required_if",
+    "blank_unless",
+    "equals_count",
 ]
+CROSS_RULES: tuple[str, ...] = CrossRuleName.__args__  # type: ignore[attr-defined]
+# Rules that decide for themselves what a blank field means (the others skip a rule with a blank).
+CONDITIONAL_RULES = ("required_if", "blank_unless", "equals_count")
 
 Box = Annotated[
     tuple[float, float, float, float], Field(description="x, y, width, height in mm on the blank")
 ]
+
+
+_OFFSET_RE = re.compile(r"^[+-]\d+[ymd]$")
+
+
+def _iso_date(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        return None
 
 
 class _Strict(BaseModel):
@@ -127,7 +149,9 @@ class FieldSpec(_Strict):
     )
     charset: str | None = Field(default=None, description="OCR charset name overriding the kind's default")
     date_range: tuple[str, str] | None = Field(
-        default=None, description="plausible dates as offsets from the processing day, e.g. [-7y, +1y]"
+        default=None,
+        description="plausible dates: offsets from the processing day ([-7y, +1y]), absolute dates "
+        "([2020-04-01, 2030-03-31]) or both mixed; also `{min: ..., max: ...}`",
     )
     vocabulary: str | None = Field(
         default=None, description="name of a list in `vocabularies` the value must come from"
@@ -151,6 +175,37 @@ class FieldSpec(_Strict):
     reading_of: str | None = Field(
         default=None, description="for a フリガナ field: the name field it spells (helps reading it)"
     )
+
+    @field_validator("date_range", mode="before")
+    @classmethod
+    def _date_range_bounds(cls, v: Any) -> Any:
+        """`{min: a, max: b}` is the same as `[a, b]`; YAML reads an unquoted 2020-04-01 as a date,
+        kept here as its ISO text. Each bound must be an offset (-7y, +2m, +30d) or an ISO date."""
+        if v is None:
+            return v
+        if isinstance(v, dict):
+            extra = set(v) - {"min", "max"}
+            if extra or not {"min", "max"} <= set(v):
+                raise ValueError("date_range mapping needs exactly `min` and `max`")
+            v = [v["min"], v["max"]]
+        if not isinstance(v, (list, tuple)) or len(v) != 2:
+            raise ValueError("date_range needs two bounds: [min, max] or {min: ..., max: ...}")
+        out = []
+        for b in v:
+            if isinstance(b, dt.datetime):
+                b = b.date()
+            if isinstance(b, dt.date):
+                b = b.isoformat()
+            if not isinstance(b, str) or not (_OFFSET_RE.match(b.strip()) or _iso_date(b) is not None):
+                raise ValueError(
+                    f"date_range bound {b!r} should be an offset like -7y, +2m, +30d "
+                    "or a date like 2020-04-01"
+                )
+            out.append(b.strip())
+        lo, hi = _iso_date(out[0]), _iso_date(out[1])
+        if lo is not None and hi is not None and lo > hi:
+            raise ValueError(f"date_range min {out[0]} is after max {out[1]}")
+        return tuple(out)
 
     @model_validator(mode="before")
     @classmethod
@@ -224,6 +279,90 @@ def _hint(name: str, known: Iterable[str]) -> str:
     return f" (did you mean {hint[0]!r}?)" if hint else ""
 
 
+Located = list[tuple[tuple[str | int, ...], str]]
+
+
+class _Located(ValueError):
+    """Several template problems, each with its place in the YAML (a pydantic-style location)."""
+
+    def __init__(self, problems: Located) -> None:
+        super().__init__("; ".join(m for _, m in problems))
+        self.problems = problems
+
+
+def _conditional_problems(rule: CrossRule, fields: dict[str, FieldSpec]) -> Located:
+    """What is wrong with a required_if / blank_unless / equals_count rule's params: unknown keys,
+    an unknown field, an option value the field does not print; each with where it is in the rule."""
+    allowed = {"required_if": {"field", "is"}, "blank_unless": {"field", "is"}, "equals_count": {"options"}}
+    out: Located = []
+    for key in rule.params:
+        if key not in allowed[rule.rule]:
+            known = allowed[rule.rule]
+            out.append(
+                (
+                    ("params", key),
+                    f"unknown params key {key!r}"
+                    + (_hint(key, known) or f" (allowed: {', '.join(sorted(known))})"),
+                )
+            )
+    if rule.rule == "equals_count":
+        if len(rule.fields) < 2:
+            out.append((("fields",), "needs the number field first, then at least one field to count"))
+            return out
+        number = fields.get(rule.fields[0])
+        if number is not None and number.kind not in ("number", "digits"):
+            out.append((("fields", 0), f"the first field {number.name!r} is a {number.kind}, not a number"))
+        wanted = rule.params.get("options")
+        if wanted is not None:
+            if not isinstance(wanted, list) or not all(isinstance(w, str) for w in wanted):
+                out.append((("params", "options"), "params.options must be a list of option values"))
+                return out
+            printed = {o.value for n in rule.fields[1:] if n in fields for o in fields[n].options or []}
+            for w in wanted:
+                if w not in printed:
+                    out.append(
+                        (
+                            ("params", "options"),
+                            f"params.options names unknown option {w!r}" + _hint(w, printed),
+                        )
+                    )
+        return out
+    cond = rule.params.get("field")
+    if not isinstance(cond, str):
+        out.append((("params",), "needs params.field: the field the condition is about"))
+        return out
+    spec = fields.get(cond)
+    if spec is None:
+        out.append((("params", "field"), f"params.field names unknown field {cond!r}" + _hint(cond, fields)))
+        return out
+    if cond in rule.fields:
+        out.append(
+            (("params", "field"), f"field {cond!r} is both the condition and one of the rule's fields")
+        )
+    if "is" in rule.params:
+        if spec.kind not in ("choice", "multi_choice"):
+            out.append(
+                (
+                    ("params", "is"),
+                    f"params.is is for a choice or multi_choice field; {cond!r} is a {spec.kind} "
+                    "(leave `is` out to mean 'filled in' or 'ticked')",
+                )
+            )
+            return out
+        values = rule.params["is"] if isinstance(rule.params["is"], list) else [rule.params["is"]]
+        printed = [o.value for o in spec.options or []]
+        for v in values:
+            if str(v) not in printed:
+                out.append(
+                    (
+                        ("params", "is"),
+                        f"params.is names {v!r}, not an option of {cond!r}"
+                        + (_hint(str(v), printed) or f" (options: {', '.join(printed)})"),
+                    )
+                )
+    return out
+
+
 class DeadlineRule(_Strict):
     """By when a received form must be settled: `business_days` working days (no weekends, no
     Japanese national holidays) after the day it was received (`from: received`, the 受付日)."""
@@ -232,6 +371,31 @@ class DeadlineRule(_Strict):
 
     business_days: int = Field(gt=0, le=366)
     from_: Literal["received"] = Field(default="received", alias="from")
+
+
+class IdentifySettings(_Strict):
+    """How sure identification must be before a page is called this form (see
+    pipeline/forms/identify.py for the defaults and how they were chosen)."""
+
+    min_inliers: int | None = Field(default=None, ge=4, description="consistent feature matches needed")
+    min_score: float | None = Field(
+        default=None, gt=0, le=1, description="share of the blank's features that must match"
+    )
+    near_miss: int | None = Field(
+        default=None, ge=0, description="inliers that earn a page a second, stronger try"
+    )
+    second_try: bool = True
+    registration_marks: list[Box] | None = Field(
+        default=None,
+        description="solid squares printed near the corners; a page that nearly matched is aligned on them",
+    )
+
+    @field_validator("registration_marks")
+    @classmethod
+    def _enough_marks(cls, marks: list[Box] | None) -> list[Box] | None:
+        if marks is not None and len(marks) < 3:
+            raise ValueError(f"registration_marks needs at least 3 squares, got {len(marks)}")
+        return marks
 
 
 class Template(_Strict):
@@ -249,6 +413,9 @@ class Template(_Strict):
     deadline: DeadlineRule | None = Field(
         default=None, description="review deadline; the review queue is ordered by it"
     )
+    identify: IdentifySettings = Field(
+        default_factory=IdentifySettings, description="identification thresholds for this form"
+    )
 
     # Set by the loader, not the YAML.
     folder: Path | None = Field(default=None, exclude=True)
@@ -265,8 +432,9 @@ class Template(_Strict):
 
     @model_validator(mode="after")
     def _geometry_and_refs(self) -> Template:
-        problems = []
-        for f in self.fields:
+        # Each problem keeps where it is in the YAML, so the loader can give its line.
+        problems: Located = []
+        for i, f in enumerate(self.fields):
             for what, (x, y, w, h) in f.all_boxes():
                 if (
                     w <= 0
@@ -276,25 +444,58 @@ class Template(_Strict):
                     or x + w > self.page.width_mm
                     or y + h > self.page.height_mm
                 ):
-                    problems.append(f"field {f.name!r} {what} {x, y, w, h} is not inside the page")
+                    problems.append(
+                        (("fields", i), f"field {f.name!r} {what} {x, y, w, h} is not inside the page")
+                    )
+        for i, (x, y, w, h) in enumerate(self.identify.registration_marks or []):
+            if (
+                w <= 0
+                or h <= 0
+                or x < 0
+                or y < 0
+                or x + w > self.page.width_mm
+                or y + h > self.page.height_mm
+            ):
+                problems.append(
+                    (
+                        ("identify", "registration_marks", i),
+                        f"registration mark {x, y, w, h} is not inside the page",
+                    )
+                )
         names = {f.name for f in self.fields}
-        for f in self.fields:
+        for i, f in enumerate(self.fields):
             if f.vocabulary is not None and f.vocabulary not in self.vocabularies:
                 problems.append(
-                    f"field {f.name!r} names unknown vocabulary {f.vocabulary!r}"
-                    + _hint(f.vocabulary, self.vocabularies)
+                    (
+                        ("fields", i, "vocabulary"),
+                        f"field {f.name!r} names unknown vocabulary {f.vocabulary!r}"
+                        + _hint(f.vocabulary, self.vocabularies),
+                    )
                 )
             if f.reading_of is not None and f.reading_of not in names:
                 problems.append(
-                    f"field {f.name!r} is the reading of unknown field {f.reading_of!r}"
-                    + _hint(f.reading_of, names)
+                    (
+                        ("fields", i, "reading_of"),
+                        f"field {f.name!r} is the reading of unknown field {f.reading_of!r}"
+                        + _hint(f.reading_of, names),
+                    )
                 )
-        for r in self.rules:
-            for n in r.fields:
+        by_name = {f.name: f for f in self.fields}
+        for i, r in enumerate(self.rules):
+            for j, n in enumerate(r.fields):
                 if n not in names:
-                    problems.append(f"rule {r.rule} names unknown field {n!r}" + _hint(n, names))
+                    problems.append(
+                        (
+                            ("rules", i, "fields", j),
+                            f"rule {r.rule} names unknown field {n!r}" + _hint(n, names),
+                        )
+                    )
+            if r.rule in CONDITIONAL_RULES:
+                problems += [
+                    (("rules", i, *where), f"{r.rule}: {p}") for where, p in _conditional_problems(r, by_name)
+                ]
         if problems:
-            raise ValueError("; ".join(problems))
+            raise _Located(problems)
         return self
 
     def field(self, name: str) -> FieldSpec:
@@ -356,6 +557,7 @@ def _suggest(err: dict[str, Any]) -> str:
             "era_options": Option.model_fields | {"options": None, "infer_when_unmarked": None},
             "cells": Cells.model_fields,
             "parts": DateParts.model_fields,
+            "identify": IdentifySettings.model_fields,
         }
         parent = next((p for p in reversed(loc[:-1]) if isinstance(p, str)), None)
         known = model_fields.get(parent or "", Template.model_fields)
@@ -385,7 +587,14 @@ def parse_template(text: str, source: str = "template.yaml", folder: Path | None
         tpl = Template.model_validate(data)
     except ValidationError as exc:
         problems = []
+        errors = []
         for err in exc.errors():
+            found = (err.get("ctx") or {}).get("error")
+            if isinstance(found, _Located):  # one entry per problem, each at its own place
+                errors += [{**err, "loc": (*err["loc"], *where), "msg": msg} for where, msg in found.problems]
+            else:
+                errors.append(err)
+        for err in errors:
             loc = tuple(err["loc"])
             node = _key_node(root, loc) if err["type"] == "extra_forbidden" else _node_at(root, loc)
             mark = node.start_mark if node is not None else None

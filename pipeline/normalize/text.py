@@ -7,7 +7,7 @@ import re
 import jaconv
 
 from pipeline.forms.template import FieldSpec
-from pipeline.jp.address import fold_address_digits
+from pipeline.jp.address import close_building_gap, fold_address_digits
 from pipeline.jp.kana import fix_small_kana
 from pipeline.jp.text import DASH_CLASS, SPACES_RE
 from pipeline.normalize.common import (
@@ -25,21 +25,31 @@ from pipeline.result import Issue
 # and the recogniser's usual slips on them are a lost dakuten (ことも) or a look-alike kanji
 # (保斎, 保有, 国 for 園). At the end of a value these are never meant, so they are folded back.
 _FACILITY_SLIPS = (
-    (re.compile(r"ことも([園国圃])$"), "こども園"),
-    (re.compile(r"こども[国圃]$"), "こども園"),
-    (re.compile(r"保[斎有斉]([園国圃所])$"), None),
-    (re.compile(r"保育[国圃]$"), "保育園"),
+    (re.compile(r"ことも([園国圃團圈])$"), "こども園"),
+    (re.compile(r"こども[国圃團圈]$"), "こども園"),
+    (re.compile(r"保[斎有斉]([園国圃團圈所])$"), None),
+    (re.compile(r"保育[国圃團圈]$"), "保育園"),
 )
+# The box's printed rule or the pen's run-out read as a row of dashes after the value.
+_TRAILING_RULE = re.compile(r"[-_‐―－—–＿]{2,}$")
+# Japanese text takes full-width brackets: 清一（市立みどり保育園）.
+_BRACKETS = str.maketrans({"(": "（", ")": "）"})
+_BRACKETED = re.compile(r"（[^（）]*）")
 
 
 def fold_facility_suffix(value: str) -> str:
     """`〜ことも園` → `〜こども園`, `〜保斎園` → `〜保育園`: a facility-name ending misread."""
+    # A facility in brackets (a sibling's: 年宏（山宮保育團）) has its ending fixed too.
+    m = _BRACKETED.search(value)
+    if m is not None and m.end() == len(value):
+        inner = fold_facility_suffix(value[m.start() + 1 : m.end() - 1])
+        return value[: m.start() + 1] + inner + "）"
     for pat, repl in _FACILITY_SLIPS:
         m = pat.search(value)
         if m is None:
             continue
         if repl is None:  # keep the last character (園 or 所), fix 育
-            last = "園" if m.group(1) in "国圃" else m.group(1)
+            last = "園" if m.group(1) in "国圃團圈" else m.group(1)
             return value[: m.start()] + "保育" + last
         return value[: m.start()] + repl
     return value
@@ -49,10 +59,12 @@ def text_ja(spec: FieldSpec, raw: Raw) -> Normalized:
     # Lines of a multi-line box are wrapping, not structure, in Japanese: join them directly.
     text = "".join(line.strip() for line in as_text(raw).splitlines())
     value = SPACES_RE.sub("\u3000", text.strip(" \t\u3000\u00a0"))
+    value = _TRAILING_RULE.sub("", value)
     if is_address_field(spec):
-        value = fold_address_digits(value)
+        # An address never ends in punctuation: a full stop there is a speck or the pen lifting.
+        value = close_building_gap(fold_address_digits(value)).rstrip("。、．，.,")
     else:
-        value = fold_facility_suffix(value)
+        value = fold_facility_suffix(value.translate(_BRACKETS))
     issues = charset_issues(spec, value) + length_issue(spec, value)
     return Normalized(value, tuple(issues))
 

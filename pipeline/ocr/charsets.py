@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pipeline.jp.text import VARIANT_FOLD
+
 DIGITS = "0123456789"
 _FULLWIDTH_DIGITS = {chr(0xFF10 + i): str(i) for i in range(10)}
 _ZERO_LOOKALIKES = {"O": "0", "o": "0", "〇": "0"}
@@ -62,7 +64,8 @@ def _jis_x0208(ch: str) -> bool:
 
 
 # Name kanji outside JIS X 0208 that families really use (cp932 vendor extensions).
-NAME_EXTRAS = frozenset("髙﨑德濵瀨𠮷")
+# 德 is not among them: it is folded into 徳 (see VARIANT_FOLD), which is what forms almost always mean.
+NAME_EXTRAS = frozenset("髙﨑濵瀨𠮷")
 
 
 def _name_char(ch: str) -> bool:
@@ -102,9 +105,12 @@ MERGES: dict[str, dict[str, str]] = {
     "address": {
         **_FULLWIDTH_DIGITS,
         **{c: "1" for c in "/|\\()（）.,l｜／I"},
+        **VARIANT_FOLD,
     },
-    "name": {},
-    "free": {},
+    # An old or variant kanji's probability goes to its common form (穗 → 穂), so the common form
+    # is read unless the writing says something else entirely.
+    "name": VARIANT_FOLD,
+    "free": VARIANT_FOLD,
 }
 
 

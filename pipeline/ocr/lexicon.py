@@ -72,3 +72,54 @@ def _nearest(text: str, words: Sequence[str]) -> str | None:
     if not close or (len(close) > 1 and close[1][0] == close[0][0]):
         return None
     return close[0][1]
+
+
+# --------------------------------------------------------------------------- built-in suffixes
+
+# Facility names are open (every city names its own), but they end in one of a few words. A
+# facility field with no list of its own is read against these endings: the free reading with
+# its last characters replaced by each ending is scored by CTC likelihood, the endings with a
+# bonus of SUFFIX_BONUS_NATS. That restores a lost dakuten (ことも園) or a look-alike kanji
+# (保斎園, 保育團), and is far too little to turn another word into an ending.
+FACILITY_SUFFIXES: tuple[str, ...] = (
+    "保育園", "こども園", "認定こども園", "保育所", "保育ルーム", "乳児保育園", "幼稚園",
+    "保育室", "託児所", "子ども園",
+)  # fmt: skip
+SUFFIX_BONUS_NATS = 4.0
+SUFFIX_SLACK = 2  # the ending may replace this many characters more or fewer than its length
+
+
+def match_suffix(
+    probs: np.ndarray, labels: Sequence[str], free: Reading, suffixes: Sequence[str] = FACILITY_SUFFIXES
+) -> Reading | None:
+    """The free reading with its ending replaced by the likeliest of `suffixes`, or None when the
+    free reading stands (it already ends so, or no ending fits better). Characters the ending
+    changed carry how sure the writing alone is of them, so a person confirms a repair the
+    recogniser did not itself favour."""
+    text = free.text
+    if not text or probs.shape[0] == 0 or len(free.chars) != len(text):
+        return None
+    if any(text.endswith(s) for s in suffixes):
+        return None
+    index = label_index(labels)
+    if not all(ch in index for ch in text):
+        return None
+    cands: list[str] = []
+    for s in suffixes:
+        lo = max(1, len(text) - len(s) - SUFFIX_SLACK)  # keep at least one character of the name
+        for k in range(lo, len(text)):
+            if len(text) - k >= len(s) - SUFFIX_SLACK:
+                cands.append(text[:k] + s)
+    cands = [c for c in dict.fromkeys(cands) if c != text and all(ch in index for ch in c)]
+    if not cands:
+        return None
+    ll = log_likelihoods(probs, labels, [text, *cands])
+    scores = ll + np.r_[0.0, np.full(len(cands), SUFFIX_BONUS_NATS)]
+    best = int(scores.argmax())
+    if best == 0:
+        return None
+    word = cands[best - 1]
+    alone = float(1.0 / (1.0 + np.exp(min(ll[0] - ll[best], 50.0))))
+    k = next((i for i in range(min(len(word), len(text))) if word[i] != text[i]), min(len(word), len(text)))
+    chars = [*free.chars[:k], *(Char(ch, alone) for ch in word[k:])]
+    return Reading(word, tuple(chars))

@@ -98,6 +98,10 @@ class FieldTask:
     source_name: str
     value: Any  # the machine's value (for a 個人番号: decrypted; never shown)
     first_by: str | None = None  # second keying: who keyed it first
+    # field verification (/fields): why it was flagged and how sure each character was
+    confidence: float = 1.0
+    issues: tuple[dict[str, Any], ...] = ()
+    chars: tuple[tuple[str, float], ...] = ()
 
 
 # Kinds whose values come from a short closed list: crops read as the same value can be checked
@@ -435,9 +439,9 @@ class ReviewDesk:
 
     # --- field queues: second keying and group grids ---
 
-    def _open_fields(self, s: Session, user: str, extra: Any) -> list[tuple[FieldRow, PageRow, DocumentRow]]:
+    def _open_query(self, user: str, extra: Any) -> Any:
         now = utcnow()
-        q = (
+        return (
             select(FieldRow, PageRow, DocumentRow)
             .join(PageRow, FieldRow.page_id == PageRow.id)
             .join(DocumentRow, PageRow.document_id == DocumentRow.id)
@@ -453,7 +457,11 @@ class ReviewDesk:
                 ),
                 extra,
             )
-            .order_by(DocumentRow.deadline.is_(None), DocumentRow.deadline, DocumentRow.id, PageRow.index)
+        )
+
+    def _open_fields(self, s: Session, user: str, extra: Any) -> list[tuple[FieldRow, PageRow, DocumentRow]]:
+        q = self._open_query(user, extra).order_by(
+            DocumentRow.deadline.is_(None), DocumentRow.deadline, DocumentRow.id, PageRow.index
         )
         return [(f, p, d) for f, p, d in s.execute(q)]
 
@@ -490,6 +498,80 @@ class ReviewDesk:
                         )
                     )
             return out[:limit]
+
+    def field_tasks(self, user: str, limit: int = 40) -> list[FieldTask]:
+        """Field verification across documents: flagged fields that can be settled from their crop
+        alone. The documents come in queue order (deadline, then oldest), a window at a time; within
+        a window their fields are ordered as printed on the form, so a clerk checks a run of phone
+        numbers, then of addresses, without opening each document. Left out: the grids' kinds,
+        double entries already keyed once (the second-keying queue has them), QA samples (checked
+        whole, on the document page) and fields that a cross-field rule names with another field
+        (the clerk needs the document to judge those)."""
+        now = utcnow()
+        docs_q = (
+            select(DocumentRow.id)
+            .where(
+                DocumentRow.status.in_(OPEN_STATUSES),
+                DocumentRow.status != POSTPONED,
+                DocumentRow.qa_sample.is_(False),
+                or_(
+                    DocumentRow.review_claimed_until.is_(None),
+                    DocumentRow.review_claimed_until < now,
+                    DocumentRow.review_claimed_by == user,
+                ),
+            )
+            .order_by(DocumentRow.deadline.is_(None), DocumentRow.deadline, DocumentRow.id)
+        )
+        out: list[FieldTask] = []
+        with self.store.session() as s:
+            for offset in range(0, 10_000_000, limit):
+                window = list(s.scalars(docs_q.limit(limit).offset(offset)))
+                if not window:
+                    break
+                rows = self._open_fields(
+                    s, user, FieldRow.kind.not_in(list(GROUP_KINDS)) & DocumentRow.id.in_(window)
+                )
+                keyed: set[tuple[int, int, str]] = set()
+                doubles = {d.id for f, _p, d in rows if f.double_entry}
+                if doubles:
+                    for d_id, pg, name in s.execute(
+                        select(
+                            ReviewEventRow.document_id, ReviewEventRow.page_index, ReviewEventRow.field_name
+                        ).where(
+                            ReviewEventRow.document_id.in_(doubles),
+                            ReviewEventRow.action.in_(("double_entry", "double_mismatch")),
+                        )
+                    ):
+                        keyed.add((d_id, int(pg or 0), str(name)))
+                rank = {d: i for i, d in enumerate(window)}
+                rows.sort(key=lambda r: (r[2].form_id or "", r[0].position, rank[r[2].id], r[1].index))
+                for f, p, d in rows:
+                    if f.double_entry and (d.id, p.index, f.name) in keyed:
+                        continue
+                    issues = tuple(f.issues or [])
+                    if any(set(i.get("fields") or ()) - {f.name} for i in issues):
+                        continue
+                    # a double entry is keyed blind: neither its value nor its characters leave the store
+                    blind = f.double_entry or f.kind == MY_NUMBER_KIND
+                    value = None if f.double_entry else self.reveal(f.kind, f.value)
+                    chars = () if blind else tuple((str(t), float(c)) for t, c in (f.chars or []))
+                    out.append(
+                        FieldTask(
+                            d.id,
+                            p.index,
+                            f.name,
+                            f.kind,
+                            d.form_id,
+                            d.source_name,
+                            value,
+                            confidence=float(f.confidence),
+                            issues=issues,
+                            chars=chars,
+                        )  # fmt: skip
+                    )
+                if len(out) >= limit:
+                    break
+        return out[:limit]  # the rest of a window's fields come on the next page
 
     def groups(self, user: str, kinds: Sequence[str] = GROUP_KINDS) -> list[list[FieldTask]]:
         """Flagged fields of closed-list kinds, grouped by form, field and the machine's value,

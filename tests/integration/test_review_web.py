@@ -256,6 +256,38 @@ def test_my_number_never_in_html_logs_or_database(app, app_settings, clients, ca
     assert not list(data_dir.glob("crops/**/*my_number.png"))
 
 
+def test_whole_page_image_covers_the_my_number_box(app, app_settings, clients) -> None:
+    """F4's whole page: the 個人番号 box is covered with flat grey (it is read from its own crop
+    only); another field's box on the same page still shows handwriting."""
+    import cv2
+    import numpy as np
+
+    from web.review import template_for
+
+    doc = _docs(app)[0]
+    c = clients["clerk1"]
+    r = c.get(f"/documents/{doc}/pages/0.jpg?field=child_name")
+    assert r.status_code == 200
+    image = cv2.imdecode(np.frombuffer(r.content, np.uint8), cv2.IMREAD_GRAYSCALE)
+    with app.state.store.session() as s:
+        boxes = dict(
+            s.execute(
+                select(FieldRow.name, FieldRow.box_px)
+                .join(PageRow, FieldRow.page_id == PageRow.id)
+                .where(PageRow.document_id == doc, PageRow.index == 0)
+            ).all()
+        )
+    tpl = template_for(app_settings, "nursery_enrolment", None)
+    k = image.shape[1] / (tpl.page.width_mm * app_settings.work_dpi / 25.4)
+
+    def region(name: str) -> np.ndarray:
+        x, y, w, h = (int(v * k) for v in boxes[name])
+        return image[y + 2 : y + h - 2, x + 2 : x + w - 2]
+
+    assert region("child_my_number").std() < 4  # flat: nothing of the handwriting is left
+    assert region("guardian_name").std() > 20  # handwriting and the printed box show elsewhere
+
+
 def test_store_without_key_cannot_read_numbers(app, app_settings) -> None:
     from pipeline.store import open_store
 
@@ -305,7 +337,7 @@ def test_postpone_and_reject(app, clients) -> None:
 
 def test_field_queues_need_login_csrf_and_a_free_document(app, clients) -> None:
     anon = TestClient(app)
-    for path in ("/second", "/groups"):
+    for path in ("/second", "/groups", "/fields"):
         r = anon.get(path, follow_redirects=False)
         assert r.status_code == 303 and r.headers["location"].startswith("/login"), path
     doc = _docs(app)[0]
@@ -338,6 +370,55 @@ def test_field_queues_need_login_csrf_and_a_free_document(app, clients) -> None:
     assert (
         c2.post("/tasks/99999/0/x", json={"value": "1"}, headers={"X-CSRF-Token": csrf2}).status_code == 404
     )
+
+
+def test_field_verification_leaves_out_held_qa_keyed_and_cross_field(app, clients) -> None:
+    """/fields lists only what a crop settles: not a document another clerk holds, not a QA sample,
+    not a 個人番号 already keyed once, not a field a cross-field rule names with another field."""
+    from sqlalchemy import update
+
+    c1, c2 = clients["clerk1"], clients["clerk2"]
+    first, second = _docs(app)[:2]
+
+    def listed(client: TestClient) -> set[tuple[int, str]]:
+        html = client.get("/fields").text
+        return {
+            (int(d), n)
+            for d, n in re.findall(r'data-doc="(\d+)" data-page="\d+" data-name="([a-z0-9_]+)"', html)
+        }
+
+    everything = listed(c1)
+    assert {d for d, _ in everything} == {first, second}
+    with app.state.store.session() as s:
+        flagged = s.execute(
+            select(PageRow.document_id, FieldRow.name, FieldRow.issues, FieldRow.kind)
+            .join(PageRow, FieldRow.page_id == PageRow.id)
+            .where(FieldRow.accepted.is_(False))
+        ).all()
+    cross = {(d, n) for d, n, issues, _k in flagged if any(set(i.get("fields") or ()) - {n} for i in issues)}
+    assert not (cross & everything)
+    assert {
+        (d, n) for d, n, _i, k in flagged if k not in ("checkbox", "choice", "signature")
+    } - cross == everything
+    # clerk2 holds the first document: clerk1 no longer sees its fields, clerk2 still does
+    _open(c2, first)
+    assert {d for d, _ in listed(c1)} == {second}
+    assert {d for d, _ in listed(c2)} == {first, second}
+    c2.post(f"/documents/{first}/release", data={"csrf_token": csrf_of(c2.get("/").text)})
+    # a 個人番号 keyed once leaves /fields for /second
+    csrf1 = csrf_of(c1.get("/").text)
+    number = my_numbers()[0]
+    r = c1.post(
+        f"/tasks/{first}/0/child_my_number",
+        json={"value": number, "via": "field"},
+        headers={"X-CSRF-Token": csrf1, "Accept": "application/json"},
+    )
+    assert r.json()["outcome"] == "first"
+    assert (first, "child_my_number") not in listed(c1) and (first, "child_my_number") not in listed(c2)
+    # a QA sample is checked whole on its document page
+    with app.state.store.transaction() as s:
+        s.execute(update(DocumentRow).where(DocumentRow.id == second).values(qa_sample=True))
+    assert {d for d, _ in listed(c1)} <= {first}
 
 
 def test_template_deadline_orders_the_queue_and_shows_days_left(golden, tmp_path: Path) -> None:

@@ -301,3 +301,38 @@ def test_check_digit_repair_picks_the_likeliest_valid_number() -> None:
     assert (
         digits.rank(probs, labels, [good, bad], None)[0][0] == bad
     )  # before the check, the misread was likelier
+
+
+def test_a_sure_misread_the_digit_classifier_doubts_stays_in_review() -> None:
+    from pipeline.fields.passes import digit_doubt, new_flags
+    from pipeline.fields.plan import DATE_PART, Job
+
+    # The recogniser is sure of 7 where a 4 is written (a date part: no fusing, only a doubt).
+    line, probs, labels = _line_and_probs("0422", {1: {"7": 0.99}})
+    sure = Reading("0722", tuple(Char(c, 0.99) for c in "0722"))
+    job = Job("child_birth", "day", line.astype(np.uint8) * 255, DATE_PART, ink=line, kind="date_wareki")
+    flags = new_flags()
+    digit_doubt(job, probs, labels, sure, None, SPEC, flags)
+    assert flags["digits_uncertain"] == {"child_birth"}
+    # Both readers agree: nothing to doubt; and a kind whose digits are not at stake is left alone.
+    right = Reading("0422", tuple(Char(c, 0.99) for c in "0422"))
+    _, probs_right, _ = _line_and_probs("0422", {})
+    flags = new_flags()
+    digit_doubt(job, probs_right, labels, right, None, SPEC, flags)
+    name = Job("guardian_name", "text", job.crop, DATE_PART, ink=line, kind="text_ja")
+    digit_doubt(name, probs, labels, sure, None, SPEC, flags)
+    assert not flags["digits_uncertain"]
+
+
+def test_faint_parts_of_a_stroke_join_its_sure_ink_and_faint_specks_stay_out() -> None:
+    crop = np.full((30, 60), 200, np.uint8)
+    crop[10:20, 10:13] = 110  # sure ink of a faint scan: where the pen pressed
+    crop[10:13, 13:40] = 170  # the rest of the stroke, only 30 levels under the paper
+    crop[25:28, 50:53] = 170  # a faint speck touching no sure ink
+    sure = inkmod.binarize(crop, 200.0)
+    assert not sure[11, 30]
+    grown = inkmod.with_faint_strokes(sure, crop, 200.0)
+    assert grown[11, 30] and grown[15, 11] and not grown[26, 51]
+    assert not inkmod.with_faint_strokes(np.zeros_like(sure), crop, 200.0).any()
+    crop[10:20, 10:13] = 20  # black ink on a crisp scan: 30 levels under the paper is noise there
+    assert not inkmod.with_faint_strokes(inkmod.binarize(crop, 200.0), crop, 200.0)[11, 30]

@@ -227,3 +227,34 @@ def test_dark_fax_pages_and_stained_colour_pages_are_made_from_their_own_stream(
     rgb = np.array(scan_page(page, 2.0, (210, 297), [(20, 20, 170, 250)], p, np.random.default_rng(1)).image)
     spread = rgb.max(axis=2).astype(int) - rgb.min(axis=2)
     assert (spread > 40).mean() > 0.03  # coloured blotches
+
+
+def test_heavy_jpeg_only_on_200_dpi_colour_and_grey_pages_and_it_marks_the_image():
+    from samples.scan import harden, sample_params, scan_page, widen_params
+
+    heavy = 0
+    for i in range(200):
+        rng = np.random.default_rng(i)
+        p = harden(
+            widen_params(sample_params(rng, "mild", fax=False), np.random.default_rng([i, 1])),
+            np.random.default_rng([i, 3]),
+        )
+        heavy += p.jpeg_baked is not None
+        assert p.jpeg_baked is None or p.dpi == 200
+        fax = harden(sample_params(rng, "hard", fax=True), np.random.default_rng([i, 3]))
+        assert fax.jpeg_baked is None
+    assert 10 <= heavy <= 60
+
+    page = np.full((297 * 2, 210 * 2, 3), 255, np.uint8)
+    page[200:210, 100:300] = (20, 20, 60)  # a stroke: JPEG rings round it
+    p = sample_params(np.random.default_rng(2), "mild", fax=False)
+    p.grey, p.rotation_deg, p.perspective, p.punch, p.clean_bg, p.dpi = False, 0.0, 0.0, False, False, 50
+    p.noise = 0.0
+    plain = np.array(
+        scan_page(page, 2.0, (210, 297), [(20, 20, 170, 250)], p, np.random.default_rng(1)).image
+    )
+    p.jpeg_baked = 25
+    baked = np.array(
+        scan_page(page, 2.0, (210, 297), [(20, 20, 170, 250)], p, np.random.default_rng(1)).image
+    )
+    assert baked.shape == plain.shape and np.abs(baked.astype(int) - plain).max() > 10

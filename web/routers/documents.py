@@ -8,7 +8,7 @@ are JSON (the page's script sends them with the CSRF header) and answer with wha
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import cv2
 import numpy as np
@@ -89,6 +89,7 @@ class FieldPost(BaseModel):
     value: str | None = Field(default=None, max_length=2000)  # None: confirm the machine's value
     ms: int | None = Field(default=None, ge=0, le=3_600_000)
     keys: int | None = Field(default=None, ge=0, le=100_000)
+    via: Literal["second", "group", "field"] | None = None  # which field queue sent it
 
 
 @router.post("/{doc_id}/fields/{page}/{name}")
@@ -300,6 +301,15 @@ def page_image(
         image = cv2.rotate(image, rot)
     tpl = template_for(settings, pg.form_id, pg.form_version)
     fr = next((x for x in pg.fields if x.name == field), None)
+    if tpl is not None:
+        # 個人番号 is read from its own crop only: on the whole page its box is covered (with a
+        # margin of 3 mm, since a skewed scan puts the box a little off)
+        k = image.shape[1] / (tpl.page.width_mm * settings.work_dpi / 25.4)
+        pad = int(3 * settings.work_dpi / 25.4 * k)
+        for mn in pg.fields:
+            if mn.kind == MY_NUMBER and mn.box_px:
+                x, y, w, h = (int(v * k) for v in mn.box_px)
+                cv2.rectangle(image, (x - pad, y - pad), (x + w + pad, y + h + pad), (128, 128, 128), -1)
     if tpl is not None and fr is not None and fr.box_px:
         aligned_w = tpl.page.width_mm * settings.work_dpi / 25.4
         k = image.shape[1] / aligned_w

@@ -1,5 +1,9 @@
 """Field queues: work fields without opening their documents.
 
+`/fields` is field verification across documents: the flagged fields that can be judged from their
+crop alone, the same printed field of one document after another (every 電話番号, then every 住所),
+each with the machine's value, its uncertain characters marked and the reason in words; Enter
+confirms, typing replaces, Tab moves on. A 個人番号 is keyed blind there, as its first keying.
 `/second` lists the 個人番号 (and other `review: double` fields) keyed once by another clerk; this
 clerk keys them one after another, blind, from the crops. `/groups` shows flagged fields of
 closed-list kinds (tick boxes, circled options, signatures) that the machine read as the same
@@ -16,9 +20,18 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
+from pipeline.route import threshold_for
 from pipeline.store.review import DoubleEntryRefused, needs_two
 from pipeline.store.reviewing import FieldTask, LoginSession, ReviewDesk
-from web.review import HINTS, MY_NUMBER, check_value, document_cross_errors, show, template_for
+from web.review import (
+    HINTS,
+    MY_NUMBER,
+    check_value,
+    document_cross_errors,
+    reason_words,
+    show,
+    template_for,
+)
 from web.routers.documents import FieldPost
 from web.security import ANY_ROLE, require_role
 from web.templates import render
@@ -51,6 +64,38 @@ def _cells(request: Request, tasks: list[FieldTask]) -> list[dict[str, Any]]:
         }
         for t in tasks
     ]
+
+
+def _verify_cells(request: Request, tasks: list[FieldTask]) -> list[dict[str, Any]]:
+    settings = request.app.state.settings
+    out = []
+    for t, cell in zip(tasks, _cells(request, tasks), strict=True):
+        tpl = template_for(settings, t.form_id, None)
+        spec = next((s for s in tpl.fields if s.name == t.name), None) if tpl else None
+        limit = threshold_for(spec, settings) if spec else settings.confidence_default
+        blind = t.kind == MY_NUMBER or (spec is not None and spec.review == "double")
+        cell |= {
+            "blind": blind,
+            "chars": [(c, p < limit) for c, p in t.chars],
+            "reasons": reason_words(t, spec, settings),
+        }
+        if blind:
+            cell["shown"] = ""
+        out.append(cell)
+    return out
+
+
+@router.get("/fields")
+def fields_page(request: Request, login: LoginSession = Depends(require_role(*ANY_ROLE))) -> Response:
+    tasks = _review(request).field_tasks(login.user.name)
+    if tasks:
+        request.app.state.store.audit(
+            login.user.name,
+            "view_field_queue",
+            detail={"via": "web", "documents": sorted({t.document_id for t in tasks}), "fields": len(tasks)},
+            my_number_accessed=any(t.kind == MY_NUMBER for t in tasks),  # their crops are shown
+        )
+    return render(request, "fields.html", {"cells": _verify_cells(request, tasks)})
 
 
 @router.get("/second")
@@ -113,7 +158,8 @@ def _settle_one(
         if needs_two(f):
             raise HTTPException(422, "この項目は画像を見て入力してください（確定だけはできません）。")
         action = "qa_confirm" if doc.qa_sample else "confirm"
-        review.settle_field(doc_id, page, name, action=action, value=f.value, note="group", **common)
+        note = "field queue" if body.via == "field" else "group"
+        review.settle_field(doc_id, page, name, action=action, value=f.value, note=note, **common)
         outcome = "confirmed"
     else:
         checked = check_value(doc, page, name, value, settings)

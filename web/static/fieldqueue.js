@@ -1,5 +1,7 @@
 // Field queues, keyboard only. Second keying (/second): type what the crop shows, Enter; the next
-// crop gets the focus. Group grid (/groups): arrows or Tab move between crops; typing a value and
+// crop gets the focus. Field verification (/fields): Enter with nothing typed confirms the machine's
+// value, typing and Enter replaces it, Tab moves on without settling, F4 shows the whole page with
+// the field's box; when every crop of the page is settled the next page of fields is loaded. Group grid (/groups): arrows or Tab move between crops; typing a value and
 // Enter corrects that crop in place; Enter with nothing typed confirms every other crop of the grid
 // at once and loads the next grid.
 (function () {
@@ -47,7 +49,7 @@
     const state = c.querySelector(".state");
     try {
       const url = `/tasks/${c.dataset.doc}/${c.dataset.page}/${encodeURIComponent(c.dataset.name)}`;
-      const data = await post(url, { value: value, ms: Math.round(performance.now() - since), keys: keys });
+      const data = await post(url, { value: value, ms: Math.round(performance.now() - since), keys: keys, via: mode });
       keys = 0; since = performance.now();
       if (!data.ok) { c.classList.add("invalid"); state.textContent = data.error; return; }
       c.classList.remove("invalid");
@@ -55,8 +57,10 @@
       if (data.outcome === "mismatch") c.classList.add("mismatch");
       state.textContent = data.message;
       inputOf(c).value = "";
-      inputOf(c).placeholder = value;
-      focusCell(nextOpen(c));
+      if (value !== null) inputOf(c).placeholder = value;
+      const next = nextOpen(c);
+      if (next === null && mode === "field") { window.location.reload(); return; }  // the next page of fields
+      focusCell(next);
     } finally {
       busy = false;
     }
@@ -100,6 +104,7 @@
         const v = input.value.trim();
         if (v !== "") settleOne(c, v);
         else if (mode === "group") confirmRest();
+        else if (mode === "field" && c.dataset.double !== "1") settleOne(c, null);
       } else if (mode === "group" && input.value === "" && e.key.startsWith("Arrow")) {
         const step = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: columns(), ArrowUp: -columns() }[e.key];
         const to = cells[i + step];
@@ -107,5 +112,18 @@
       }
     });
   });
+  // F4: the whole page with the active field's box, as on the document page.
+  const pageview = document.getElementById("pageview");
+  if (pageview) {
+    document.addEventListener("keydown", (e) => {
+      if (e.key !== "F4" && !(e.key === "Escape" && !pageview.hidden)) return;
+      e.preventDefault();
+      const c = root.querySelector("section.cell.active");
+      if (!pageview.hidden || !c) { pageview.hidden = true; if (c) inputOf(c).focus(); return; }
+      pageview.querySelector("img").src =
+        `/documents/${c.dataset.doc}/pages/${c.dataset.page}.jpg?field=${encodeURIComponent(c.dataset.name)}`;
+      pageview.hidden = false;
+    });
+  }
   focusCell(nextOpen(null));
 })();

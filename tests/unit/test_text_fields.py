@@ -1,0 +1,198 @@
+"""Text-field repairs for forms never seen (issue 12): variant kanji, the number/building join in
+addresses, facility-name endings, (han)dakuten in フリガナ. Matrices are built by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pipeline.fields import passes
+from pipeline.fields.furigana import fix_voicing, name_logprob, read_with_name
+from pipeline.fields.plan import Job
+from pipeline.jp.address import (
+    broken_number_block,
+    close_building_gap,
+    join_suspects,
+    same_spelling,
+    snap_address_prefix,
+)
+from pipeline.jp.text import fold_variants
+from pipeline.ocr.charsets import MERGES, allowed_chars
+from pipeline.ocr.decode import Constraint, decode
+from pipeline.ocr.lexicon import match_suffix
+from pipeline.result import Char, Reading
+
+
+def _matrix(labels: tuple[str, ...], frames: list[dict[str, float]]) -> np.ndarray:
+    """A CTC matrix: one timestep per dict (its odds, the rest blank), a blank between."""
+    rows = []
+    for f in frames:
+        row = np.full(len(labels), 1e-5)
+        for ch, p in f.items():
+            row[labels.index(ch)] = p
+        row[0] = max(1e-5, 1 - sum(f.values()))
+        rows += [row / row.sum(), np.eye(len(labels))[0] * 0.999 + 1e-5]
+    return np.array(rows, np.float32)
+
+
+def _reading(probs: np.ndarray, labels: tuple[str, ...], charset: str) -> Reading:
+    return decode(probs, labels, Constraint(charset))
+
+
+# --------------------------------------------------------------------------- variants
+
+
+def test_variant_kanji_fold_to_common_forms_but_name_forms_stay() -> None:
+    assert fold_variants("佐久穗町甲德兵衛豐川鶴來") == "佐久穂町甲徳兵衛豊川鶴来"
+    assert fold_variants("髙橋﨑澤邊齋") == "髙橋﨑澤邊齋"  # forms family names really use
+
+
+def test_variant_probability_goes_to_the_common_form_when_decoding() -> None:
+    labels = ("", "穗", "穂", "町")
+    assert MERGES["address"]["穗"] == "穂" and MERGES["name"]["穗"] == "穂"
+    assert "穗" not in allowed_chars("name", labels)
+    probs = _matrix(labels, [{"穗": 0.6, "穂": 0.3}, {"町": 0.99}])
+    assert _reading(probs, labels, "name").text == "穂町"
+    assert _reading(probs, labels, "free").text == "穂町"
+
+
+# --------------------------------------------------------------------------- addresses
+
+
+def test_join_suspects_find_letters_and_doubtful_kana_at_the_number() -> None:
+    assert join_suspects("加須市下高柳37コーポL04") == [(11, True)]
+    assert join_suspects("角石谷U5ハイツ") == [(3, True)]
+    assert join_suspects("瀬戸町38ノレジデンス") == [(5, False)]
+    assert join_suspects("中畑945ヴィラ60>") == [(10, True)]
+    assert join_suspects("東平2071-2パーク101") == [(10, False)]  # a real ク: the recogniser decides
+    assert join_suspects("東平2071-2A棟101") == []  # a building's letter before 棟
+    assert join_suspects("本町3-S") == []  # S is folded to 5 by normalisation
+    assert broken_number_block("東平2071-21-クハイム608") and not broken_number_block(
+        "東平2071-2パークハイム608"
+    )
+
+
+def test_building_gap_is_closed_and_postal_spelling_taken() -> None:
+    assert close_building_gap("下高柳37\u3000コーポ604") == "下高柳37コーポ604"
+    assert close_building_gap("1796番地 サンハイツ708号室") == "1796番地サンハイツ708号室"
+    assert close_building_gap("東京都\u3000新宿区") == "東京都\u3000新宿区"  # only after a number
+    assert same_spelling("箱根ヶ崎", "箱根ケ崎") and same_spelling("佐久穗町", "佐久穂町")
+    # 〒190-1221: 東京都西多摩郡瑞穂町 箱根ケ崎. ヶ and 穗 give way to the record's spelling.
+    fixed, issue = snap_address_prefix("1901221", "西多摩郡瑞穗町箱根ヶ崎2473")
+    assert fixed == "西多摩郡瑞穂町箱根ケ崎2473" and issue is None
+
+
+def _address_job() -> Job:
+    return Job("address", "text", np.zeros((1, 1)), Constraint("address"), kind="text_ja")
+
+
+def test_a_letter_at_the_room_number_becomes_the_digit_and_the_field_goes_to_review() -> None:
+    labels = ("", "コ", "ー", "ポ", "L", "6", "0", "4", "1")
+    probs = _matrix(
+        labels, [{"コ": 0.99}, {"ー": 0.99}, {"ポ": 0.99}, {"L": 0.6, "6": 0.3}, {"0": 0.99}, {"4": 0.99}]
+    )
+    reading = _reading(probs, labels, "address")
+    assert reading.text == "コーポL04"
+    flags = passes.new_flags()
+    fixed = passes.address_join(_address_job(), probs, labels, reading, None, flags)
+    assert fixed.text == "コーポ604" and flags["address_join"] == {"address"}
+    assert fixed.confidence <= passes.DISAGREE_CONFIDENCE
+
+
+def test_a_real_kana_before_a_room_number_is_left_alone() -> None:
+    labels = ("", "パ", "ー", "ク", "1", "0", "7")
+    frames = [{"パ": 0.99}, {"ー": 0.99}, {"ク": 0.98, "7": 0.01}, {"1": 0.99}, {"0": 0.99}, {"1": 0.99}]
+    probs = _matrix(labels, frames)
+    reading = _reading(probs, labels, "address")
+    flags = passes.new_flags()
+    assert passes.address_join(_address_job(), probs, labels, reading, None, flags) is reading
+    assert flags["address_join"] == set()
+    # ...but a ク the recogniser half read as 7 is the 7 (708 → ク08).
+    frames[2] = {"ク": 0.5, "7": 0.4}
+    probs = _matrix(labels, frames)
+    fixed = passes.address_join(
+        _address_job(), probs, labels, _reading(probs, labels, "address"), None, flags
+    )
+    assert fixed.text == "パー7101" and flags["address_join"] == {"address"}
+
+
+# --------------------------------------------------------------------------- facility names
+
+
+def test_facility_ending_is_read_against_the_built_in_endings() -> None:
+    labels = ("", *"あさひ保育所園こどとも")
+    # 育 was written faintly and lost: あさひ保所.
+    probs = _matrix(labels, [{c: 0.99} for c in "あさひ保"] + [{"育": 0.2}, {"所": 0.99}])
+    free = _reading(probs, labels, "name")
+    assert free.text == "あさひ保所"
+    fixed = match_suffix(probs, labels, free)
+    assert fixed is not None and fixed.text == "あさひ保育所"
+    assert fixed.chars[4].prob < 0.9  # the repaired characters carry their own doubt
+    # Writing that plainly says something else is left alone.
+    probs = _matrix(labels, [{c: 0.99} for c in "あさひ"])
+    assert match_suffix(probs, labels, _reading(probs, labels, "name")) is None
+    job = Job("facility_1", "text", np.zeros((1, 1)), Constraint("name"), kind="text_ja")
+    assert passes.is_facility_job(job) and not passes.is_facility_job(_address_job())
+
+
+# --------------------------------------------------------------------------- kana
+
+
+def test_a_doubtful_dakuten_is_chosen_by_the_crop_and_the_name_model() -> None:
+    labels = ("", *"スズキサチエ")
+    # ズ read as ス, with ズ close behind: names spell スズ far more often than スス.
+    probs = _matrix(labels, [{"ス": 0.99}, {"ス": 0.5, "ズ": 0.45}, {"キ": 0.99}])
+    free = _reading(probs, labels, "furigana")
+    assert free.text == "ススキ"
+    fixed = fix_voicing(probs, labels, free)
+    assert fixed is not None and fixed.text == "スズキ" and fixed.chars[1].prob < 0.6
+    assert name_logprob("スズキ") > name_logprob("ススキ")
+    # A confident kana is never varied.
+    probs = _matrix(labels, [{"ス": 0.99}, {"ス": 0.99}, {"キ": 0.99}])
+    assert fix_voicing(probs, labels, _reading(probs, labels, "furigana")) is None
+
+
+def test_a_free_reading_that_is_a_dictionary_reading_keeps_its_support() -> None:
+    # 松沢 reads マツザワ or マツサワ: the writing (ザ) decides, the dictionary's order does not.
+    labels = ("", *"マツザサワ")
+    probs = _matrix(labels, [{"マ": 0.99}, {"ツ": 0.99}, {"ザ": 0.9, "サ": 0.08}, {"ワ": 0.99}])
+    free = Reading("マツザワ", tuple(Char(c, 0.9) for c in "マツザワ"))
+    assert read_with_name(probs, labels, free, "松沢") is None
+
+
+def test_text_ja_brackets_rules_and_facility_slips() -> None:
+    from pipeline.forms.template import FieldSpec
+    from pipeline.normalize.text import text_ja
+
+    spec = FieldSpec(name="sibling_info", label="兄弟", kind="text_ja", box=(0.0, 0.0, 1.0, 1.0))
+    assert text_ja(spec, "清一(市立みどり保育園)").value == "清一（市立みどり保育園）"
+    assert text_ja(spec, "年宏（山宮保育團）").value == "年宏（山宮保育園）"
+    assert text_ja(spec, "船引町こども園------____").value == "船引町こども園"
+    assert text_ja(spec, "サービスセンター").value == "サービスセンター"  # one ー is a long vowel
+
+
+def test_no_before_a_number_is_a_digit_and_addresses_end_without_a_full_stop() -> None:
+    from pipeline.forms.template import FieldSpec
+    from pipeline.normalize.text import text_ja
+
+    assert join_suspects("鹿1406番地18ハイムノ003") == [(12, True)]
+    assert join_suspects("湯船1407-ノ6") == [(7, True)]
+    assert join_suspects("丸山ノ内善之丞組679") == []
+    spec = FieldSpec(name="address", label="住所", kind="text_ja", box=(0.0, 0.0, 1.0, 1.0))
+    assert text_ja(spec, "真栄三条1194-6緑ハウス101。").value == "真栄三条1194-6緑ハウス101"
+
+
+def test_a_dakuten_the_dictionary_alone_knows_still_gets_its_bonus() -> None:
+    # 千鶴 is read チヅル only: a faint ヅ read as ツ is restored, for review.
+    labels = ("", *"クドウチツヅル")
+    frames = [{"ク": 0.99}, {"ド": 0.99}, {"ウ": 0.99}, {"チ": 0.99}, {"ツ": 0.8, "ヅ": 0.15}, {"ル": 0.99}]
+    probs = _matrix(labels, frames)
+    free = Reading("クドウチツル", tuple(Char(c, 0.8) for c in "クドウチツル"))
+    helped = read_with_name(probs, labels, free, "工藤千鶴")
+    assert helped is not None and helped.text == "クドウチヅル" and helped.chars[4].prob < 0.5
+
+
+def test_voicing_never_takes_a_mark_away() -> None:
+    labels = ("", *"ダタイゴコ")
+    # ダ read with some doubt: the name model might prefer タ, but a dakuten is not taken away.
+    probs = _matrix(labels, [{"ダ": 0.6, "タ": 0.35}, {"イ": 0.99}, {"ゴ": 0.99}])
+    assert fix_voicing(probs, labels, _reading(probs, labels, "furigana")) is None
