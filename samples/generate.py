@@ -27,8 +27,8 @@ from PIL import Image
 
 from pipeline.forms.template import Template, load_template
 from samples import profile
-from samples.handwriting import FONT_SETS, Hand, Style, font_paths
-from samples.render import render_page
+from samples.handwriting import FONT_SETS, Hand, Style, font_paths, vary_writer
+from samples.render import P_EXTRA_CORRECTION, P_SEAL, render_page
 from samples.scan import P_JPEG_HEAVY, Scan, harden, sample_params, scan_page, widen_params
 
 REPO = Path(__file__).resolve().parents[1]
@@ -97,6 +97,10 @@ def make_page(
         digit_scale=float(rng.uniform(0.7, 0.86)),
         pen_px=float(rng.uniform(3.5, 5.5)),
     )
+    if force.get("writer_variation", True):
+        # Per-writer slant, slope and baseline drift, from a stream of their own (no draws from
+        # the page's stream, so every other choice is as before).
+        vary_writer(style, np.random.default_rng([opts.seed, file_index, page, 4]))
     # Thin pens (0.19-0.25 mm lines, a fine ballpoint) from a stream of their own, like the scan's hard JPEG,
     # so every other draw on the page is unchanged (dev set A's 200 dpi digits, findings §8).
     own = np.random.default_rng([opts.seed, file_index, page, 3])
@@ -124,6 +128,9 @@ def make_page(
         p_era_unmarked=float(force.get("p_era_unmarked", 0.08)),
         struck_rng=np.random.default_rng([opts.seed, file_index, page, 2]),
         p_struck_mark=float(force.get("p_struck_mark", 0.08)),
+        corr_rng=np.random.default_rng([opts.seed, file_index, page, 5]),
+        p_extra_correction=float(force.get("p_extra_correction", P_EXTRA_CORRECTION)),
+        p_seal=float(force.get("p_seal", P_SEAL)),
     )
     params = widen_params(sample_params(rng, profile_name, fax), extra)
     params = harden(params, own, float(force.get("p_jpeg_heavy", P_JPEG_HEAVY)))
@@ -148,6 +155,7 @@ def make_page(
         "values": {k: v.value for k, v in fills.items()},
         "written": {k: v.written for k, v in fills.items()},
         "corrected": rendered.corrected,
+        "corrections": rendered.corrections,
         "stamp": stamp,
     }
     if invalid:

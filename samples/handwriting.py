@@ -5,6 +5,11 @@ the page renderer composites the layer with an ink colour. A `Hand` is one write
 primary font (with fallbacks for missing glyphs), a slice of the vendored MNIST digits, and jitter
 settings (size ±12%, baseline ±8%, rotation ±4° mild / ±8° hard, spacing).
 
+Writers differ (`vary_writer`, from a random stream of their own): a slant (glyphs and digits
+sheared by −6°…+14°, most writers lean right), a habitual line slope, and a slow wave of the
+baseline along the line. Stroke width varies per page already (`pen_px`, and the page's `weight`,
+which thickens or thins all pen ink).
+
 Fonts: TRAIN (seto, kiloji, YOzRS, YOzRN) for anything tuned on; HOLDOUT (Klee One from Debian
 `fonts-klee`, YOzRE) only with `--fonts holdout`. MNIST samples 0–299 are the train split, 300–399 the
 holdout split; nothing beyond 399 exists in the vendored file.
@@ -153,6 +158,38 @@ class Style:
     p_mnist: float = 0.8
     digit_scale: float = 0.78
     pen_px: float = 4.0
+    slant: float = 0.0  # degrees, + leans right (a shear of each glyph)
+    slope_bias: float = 0.0  # the writer's habitual line slope (dy/dx)
+    drift: float = 0.0  # baseline wave amplitude, as a fraction of the character advance
+    drift_period: float = 8.0  # characters per wave
+    drift_phase: float = 0.0
+
+
+def vary_writer(style: Style, rng: np.random.Generator) -> Style:
+    """Per-writer habits drawn from `rng` (a stream of its own): slant, slope and baseline drift.
+    Changes `style` in place and returns it. Slant and drift are applied when a glyph is pasted,
+    after the text was fitted to its box, so they take no draws from the hand's stream and the
+    rest of the page is unchanged. (A per-writer size jitter would change how often a line is
+    re-fitted, hence the hand's draws, so it is left at ±12%.)"""
+    style.slant = float(rng.choice([rng.uniform(-6, 2), rng.uniform(2, 14)], p=[0.3, 0.7]))
+    style.slope_bias = float(rng.normal(0, 0.012))
+    style.drift = float(rng.uniform(0.0, 0.08))
+    style.drift_period = float(rng.uniform(5, 12))
+    style.drift_phase = float(rng.uniform(0, 2 * math.pi))
+    return style
+
+
+def shear(mask: np.ndarray, degrees: float) -> tuple[np.ndarray, float]:
+    """Slant a glyph mask by `degrees` about its vertical centre; returns (mask, x shift of its left)."""
+    if abs(degrees) < 0.5 or mask.size <= 1:
+        return mask, 0.0
+    h, w = mask.shape
+    k = math.tan(math.radians(degrees))
+    extra = int(math.ceil(abs(k) * h)) + 1
+    tx = extra / 2 + k * h / 2  # a point at mid-height stays where it was (plus the padding)
+    m = np.float32([[1, -k, tx], [0, 1, 0]])
+    out = cv2.warpAffine(mask, m, (w + extra, h), flags=cv2.INTER_LINEAR)
+    return out, -extra / 2
 
 
 class Hand:
@@ -296,13 +333,22 @@ class Hand:
         pen = x
         for g in glyphs:
             if g.mask.size > 1:
-                gx = int(round(pen + g.ox))
-                gy = int(round(cy + slope * (pen - x) + g.oy))
-                ink.paste(g.mask, gx, gy)
+                mask, dx = shear(g.mask, self.style.slant)
+                gx = int(round(pen + g.ox + dx))
+                tilt = (slope + self.style.slope_bias) * (pen - x)  # the writer's habit, after fitting
+                gy = int(round(cy + tilt + self._drift(g, pen - x) + g.oy))
+                ink.paste(mask, gx, gy)
                 bx0, by0 = min(bx0, gx), min(by0, gy)
-                bx1, by1 = max(bx1, gx + g.mask.shape[1]), max(by1, gy + g.mask.shape[0])
+                bx1, by1 = max(bx1, gx + mask.shape[1]), max(by1, gy + mask.shape[0])
             pen += g.adv
         return bx0, by0, bx1, by1
+
+    def _drift(self, g: Glyph, along: float) -> float:
+        """The baseline's slow wave at `along` px into the line (0 for writers without one)."""
+        st = self.style
+        if not st.drift or g.adv <= 0:
+            return 0.0
+        return st.drift * g.adv * math.sin(2 * math.pi * along / (st.drift_period * g.adv) + st.drift_phase)
 
     @staticmethod
     def extent(
@@ -378,7 +424,8 @@ class Hand:
             my = cy + chh / 2 + rng.uniform(-0.06, 0.06) * chh
             x0 = int(round(np.clip(mx - gw / 2, cx + 1, cx + cw - gw - 1)))
             y0 = int(round(np.clip(my - gh / 2, cy + 1, cy + chh - gh - 1)))
-            ink.paste(g.mask, x0, y0)
+            mask, dx = shear(g.mask, self.style.slant)  # after the fitting: same draws with or without
+            ink.paste(mask, int(round(x0 + dx)), y0)
 
     # -- marks -----------------------------------------------------------------------------------
 

@@ -22,6 +22,19 @@ right one (`P_STRUCK_MARK` of choice fields, mark "struck", the field listed as 
 A: 13 of 290 choice fields); these draws come from `struck_rng`, a third stream.
 These draws come from `extra_rng`, a stream of their own, so that adding them leaves every other
 choice on the page as it was.
+
+More corrections (G3) come from `corr_rng`, a stream of their own: `P_EXTRA_CORRECTION` of the fields
+that the main stream left uncorrected, of every written kind: a digit struck in one cell of a
+`cells` field (an × or two lines) with the new digit above it or beside it in the same cell, a
+struck date part or text with the new value beside or above it. The field is first written as
+usual on a scratch layer, so the hand's own stream is unchanged. Each correction (these, the main
+stream's and the struck marks) gets a 訂正印 (a 6–8 mm red ring seal holding the writer's surname)
+beside it with probability `P_SEAL`, and `Rendered.corrections` records, per field, the value that
+was struck (`struck_value`), how (`mark`) and whether it was sealed (`seal`).
+
+Options may carry a printed `label` box in the template, and era options may be labels alone: the
+renderer then circles the label and takes it as the label to ring, instead of looking for it on
+the blank; a `cells` field with `boxes` is written in those boxes.
 """
 
 from __future__ import annotations
@@ -55,6 +68,10 @@ P_ERA_UNMARKED = 0.08
 P_FULL_FILL = 0.1
 P_LABEL_CIRCLE = 0.25
 P_STRUCK_MARK = 0.08  # of choice fields: a wrong option marked first, then struck out
+# Of the written fields that the main stream left alone: with P_CORRECTION on text fields and the
+# struck marks this makes about 5% of all fields corrected (dev set A: 52 of 1566, 3.3%).
+P_EXTRA_CORRECTION = 0.03
+P_SEAL = 0.5  # a 訂正印 beside a correction (dev set A: 24 of 52 corrections)
 STAMP_AREA_MM = (150.0, 252.0, 198.0, 286.0)  # x0, y0, x1, y1 where the office puts its 受付印
 
 
@@ -77,7 +94,10 @@ def _dark_runs(blank: np.ndarray, box_px: Box) -> tuple[np.ndarray, np.ndarray]:
 
 
 def cell_boxes(blank: np.ndarray, f: Any, ppm: float) -> list[Box]:
-    """Pixel boxes of each cell of a `cells` field, from the printed dividers when they are clear."""
+    """Pixel boxes of each cell of a `cells` field: the template's `boxes` when it lists them, else
+    the printed dividers when they are clear."""
+    if getattr(f.cells, "boxes", None):
+        return [to_px(tuple(b), ppm) for b in f.cells.boxes]
     count = f.cells.count
     groups = f.cells.groups or [count]
     x, y, w, h = to_px(f.box, ppm)
@@ -153,12 +173,30 @@ def label_box(blank: np.ndarray, box_px: Box, ppm: float) -> Box | None:
     return (float(x0 + start), float(y0 + rows[0]), float(end - start + 1), float(rows[-1] - rows[0] + 1))
 
 
+def ring_box(label: Box, ppm: float, left_limit: float | None = None) -> Box:
+    """Where to aim `Hand.circle` so that its ring (72-92% of the box) clears a printed label; the
+    ring stays right of `left_limit` (the option's square: ink there would be a tick)."""
+    x, y, w, h = label
+    x0 = x - 0.35 * w - 1.0 * ppm
+    if left_limit is not None:
+        x0 = max(x0, left_limit)
+    x1 = x + 1.35 * w + 1.0 * ppm
+    return (x0, y - 0.5 * h - 0.8 * ppm, x1 - x0, 2.0 * h + 1.6 * ppm)
+
+
 def _struck_mark(
-    hand: Hand, ink: Ink, blank: np.ndarray, obox: Box, ppm: float, rng: np.random.Generator
-) -> None:
+    hand: Hand,
+    ink: Ink,
+    blank: np.ndarray,
+    obox: Box,
+    ppm: float,
+    rng: np.random.Generator,
+    label: Box | None = None,
+) -> tuple[str, tuple[float, float, float, float]]:
     """A mark made on the wrong option and struck out: a tick (□) or a circle (printed label box),
     then two lines or an × through the option and its printed label. Drawn with `rng` as the
-    hand's stream, so the rest of the page's handwriting is unchanged."""
+    hand's stream, so the rest of the page's handwriting is unchanged. `label` is the template's
+    label box (px), if any. Returns how it was struck ("double" or "cross") and the struck area."""
     saved, hand.rng = hand.rng, rng
     try:
         square = is_square_option(blank, obox)
@@ -168,11 +206,13 @@ def _struck_mark(
             hand.circle(ink, obox)
         x, y, w, h = obox
         x1 = x + w
-        label = label_box(blank, obox, ppm) if square else None
+        if label is None:
+            label = label_box(blank, obox, ppm) if square else None
         if label is not None:
             x1 = label[0] + label[2]
         bbox = (x - 0.3 * ppm, y + 0.15 * h, x1 + 0.3 * ppm, y + 0.85 * h)
-        if rng.random() < 0.6:
+        how = "double" if rng.random() < 0.6 else "cross"
+        if how == "double":
             hand.strike(ink, bbox)
         else:
             over = rng.uniform(1.0, 2.0) * ppm
@@ -184,6 +224,7 @@ def _struck_mark(
                 hand._polyline(ink, np.array([a, b]), th)
     finally:
         hand.rng = saved
+    return how, (x - ppm, y - ppm, x1 + ppm, y + h + ppm)
 
 
 @dataclass
@@ -195,6 +236,9 @@ class Rendered:
     marks: dict[str, str] = field(
         default_factory=dict
     )  # field/option -> "circle" | "check" | "cross" | "fill"
+    # field -> {"struck_value", "mark" (double | cross), "where" (beside | above), "seal" (bool)}
+    corrections: dict[str, dict[str, Any]] = field(default_factory=dict)
+    seal: np.ndarray | None = None  # red 訂正印 alpha
 
 
 def _wrong_variant(text: str, rng: np.random.Generator) -> str:
@@ -214,8 +258,11 @@ def _wrong_variant(text: str, rng: np.random.Generator) -> str:
     return wrong
 
 
-def _write_corrected(hand: Hand, ink: Ink, text: str, box: Box, rng: np.random.Generator) -> None:
-    """Write a wrong value, strike it through twice, then the right one after it or above it."""
+def _write_corrected(
+    hand: Hand, ink: Ink, text: str, box: Box, rng: np.random.Generator
+) -> tuple[str, str, tuple[float, float, float, float]]:
+    """Write a wrong value, strike it through twice, then the right one after it or above it.
+    Returns the struck value, where the new one went ("beside" or "above") and the struck ink's bbox."""
     x, y, w, h = box
     wrong = _wrong_variant(text, rng)
     size = rng.uniform(0.45, 0.65) * h
@@ -234,12 +281,81 @@ def _write_corrected(hand: Hand, ink: Ink, text: str, box: Box, rng: np.random.G
             (bb[2] + gap * 0.6, y, x + w - bb[2] - gap * 0.6, h),
             size=size * rng.uniform(0.9, 1.05),
         )
+        return wrong, "beside", bb
+    lower = (x, y + h * 0.5, w, h * 0.5)
+    upper = (x, y, w, h * 0.5)
+    bb = hand.write(ink, wrong, lower, hfrac=(0.7, 0.85))
+    hand.strike(ink, bb)
+    hand.write(ink, text, upper, hfrac=(0.75, 0.9))
+    return wrong, "above", bb
+
+
+def _write_struck_cells(
+    hand: Hand, ink: Ink, text: str, cells: list[Box], rng: np.random.Generator, ppm: float
+) -> tuple[str, str, str, tuple[float, float, float, float]]:
+    """Digits one per cell, one of them written wrong, struck (an × or two lines) and rewritten in
+    the same cell, as on dev set A's 〒 and date cells: either the wrong digit low in the cell and
+    the new one above it ("above"), or the wrong digit full size and the new one squeezed into the
+    cell's upper right corner ("beside"). Draws from `hand.rng`. Returns (struck value, mark,
+    where, struck bbox)."""
+    n = min(len(text), len(cells))
+    k = int(rng.integers(n))
+    ch = text[k]
+    wrong_ch = str((int(ch) + int(rng.integers(1, 10))) % 10) if ch.isdigit() else ch
+    first = text[:k] + wrong_ch + text[k + 1 :]
+    where = "above" if rng.random() < 0.5 else "beside"
+    cx, cy, cw, chh = cells[k]
+    low = (cx, cy + 0.45 * chh, cw, 0.55 * chh) if where == "above" else cells[k]
+    hand.write_cells(ink, first, [*cells[:k], low, *cells[k + 1 :]])  # the wrong digit included
+    sx, sy, sw, sh = low
+    mark = "cross" if rng.random() < 0.5 else "double"
+    th = hand._thick()
+    if mark == "cross":
+        for a, b in (
+            ((sx + 0.12 * sw, sy + 0.15 * sh), (sx + 0.88 * sw, sy + 0.85 * sh)),
+            ((sx + 0.88 * sw, sy + 0.15 * sh), (sx + 0.12 * sw, sy + 0.85 * sh)),
+        ):
+            hand._polyline(ink, np.array([a, b]), th)
     else:
-        lower = (x, y + h * 0.5, w, h * 0.5)
-        upper = (x, y, w, h * 0.5)
-        bb = hand.write(ink, wrong, lower, hfrac=(0.7, 0.85))
-        hand.strike(ink, bb)
-        hand.write(ink, text, upper, hfrac=(0.75, 0.9))
+        hand.strike(ink, (sx + 0.1 * sw, sy + 0.3 * sh, sx + 0.9 * sw, sy + 0.7 * sh))
+    if where == "above":
+        nb = (cx, cy + 0.02 * chh, cw, 0.43 * chh)
+    else:
+        nb = (cx + 0.45 * cw, cy + 0.02 * chh, 0.55 * cw, 0.45 * chh)
+    hand.write(ink, ch, nb, hfrac=(0.8, 0.95), align="center")
+    return first, mark, where, (sx, sy, sx + sw, sy + sh)
+
+
+def surname_of(fills: dict[str, profile.Fill]) -> str:
+    """The writer's family name (the signer's), for a 訂正印."""
+    name = next((f.written for f in fills.values() if f.draw.get("scribble")), None)
+    name = name or next(
+        (f.written for n, f in fills.items() if n.endswith("name") and isinstance(f.written, str)), ""
+    )
+    known = sorted((s for s, _ in profile.SURNAMES if name and name.startswith(s)), key=len)
+    return known[-1] if known else (name[:2] or "印")
+
+
+def _seal(surname: str, rng: np.random.Generator, ppm: float) -> np.ndarray:
+    """A 訂正印: a 6–8 mm red ring with the surname stacked inside (its alpha, uint8)."""
+    d_mm = rng.uniform(6.0, 8.0)
+    size = int(d_mm * ppm)
+    pad = 4
+    im = Image.new("L", (size + 2 * pad, size + 2 * pad), 0)
+    dr = ImageDraw.Draw(im)
+    lw = max(2, int(rng.uniform(0.35, 0.5) * ppm))
+    dr.ellipse([pad, pad, pad + size, pad + size], outline=255, width=lw)
+    chars = surname[:3]
+    step = size * 0.62 / max(2, len(chars))
+    fpath = PRINTED_MINCHO if Path(PRINTED_MINCHO).exists() else PRINTED_FONT
+    font = get_font(fpath, int(step * 1.05))
+    top = pad + size / 2 - step * (len(chars) - 1) / 2
+    for i, c in enumerate(chars):
+        dr.text((pad + size / 2, top + i * step), c, font=font, fill=255, anchor="mm")
+    im = im.rotate(rng.uniform(-20, 20), resample=Image.Resampling.BILINEAR)
+    a = np.asarray(im).astype(np.float32) / 255
+    a *= (rng.random(a.shape, dtype=np.float32) > 0.08) * rng.uniform(0.7, 0.95)
+    return (np.clip(cv2.GaussianBlur(a, (0, 0), 0.7), 0, 1) * 255).astype(np.uint8)
 
 
 def _write_lines(hand: Hand, ink: Ink, text: str, box: Box, lines: int, rng: np.random.Generator) -> None:
@@ -338,6 +454,20 @@ def _composite(blank: np.ndarray, layers: list[tuple[np.ndarray, tuple[float, fl
     return rgb
 
 
+class _Using:
+    """Lend the hand another random stream for a block, so its own stream is left as it was."""
+
+    def __init__(self, hand: Hand, rng: np.random.Generator):
+        self.hand, self.rng = hand, rng
+
+    def __enter__(self) -> Hand:
+        self.saved, self.hand.rng = self.hand.rng, self.rng
+        return self.hand
+
+    def __exit__(self, *exc: object) -> None:
+        self.hand.rng = self.saved
+
+
 def render_page(
     template: Any,
     fills: dict[str, profile.Fill],
@@ -354,34 +484,60 @@ def render_page(
     p_label_circle: float = P_LABEL_CIRCLE,
     struck_rng: np.random.Generator | None = None,
     p_struck_mark: float = P_STRUCK_MARK,
+    corr_rng: np.random.Generator | None = None,
+    p_extra_correction: float = P_EXTRA_CORRECTION,
+    p_seal: float = P_SEAL,
 ) -> Rendered:
     blank = load_blank(str(template.blank_path))
     ppm = template.blank_dpi / 25.4
     H, W = blank.shape
     ink = Ink(H, W)
+    seal_ink = Ink(H, W)
     corrected: list[str] = []
     marks: dict[str, str] = {}
+    corrections: dict[str, dict[str, Any]] = {}
+    surname = surname_of(fills)
 
-    def tick(box_px: Box) -> str:
+    def record(name: str, struck: Any, mark: str, where: str | None, bbox: Any, **more: Any) -> None:
+        """Note a correction in the truth and, with probability p_seal, press a 訂正印 beside it."""
+        info: dict[str, Any] = {"struck_value": struck, "mark": mark, **more}
+        if where:
+            info["where"] = where
+        sealed = False
+        if corr_rng is not None:
+            # two draws whatever p_seal is, so sealing changes no later correction
+            sealed, seed = corr_rng.random() < p_seal, int(corr_rng.integers(1 << 30))
+            if sealed:
+                srng = np.random.default_rng(seed)
+                a = _seal(surname, srng, ppm)
+                x0, y0, x1, y1 = bbox
+                sx = x1 + srng.uniform(0.0, 0.4) * a.shape[1]
+                if sx + a.shape[1] > W:
+                    sx = x0 - a.shape[1] * srng.uniform(0.6, 1.0)
+                sy = (y0 + y1) / 2 - a.shape[0] / 2 + srng.uniform(-0.3, 0.3) * a.shape[0]
+                seal_ink.paste(a, int(sx), int(np.clip(sy, 0, H - a.shape[0])))
+        info["seal"] = bool(sealed)
+        corrections[name] = info
+
+    def opt_label(opt: Any) -> Box | None:
+        return to_px(opt.label, ppm) if getattr(opt, "label", None) is not None else None
+
+    def tick(box_px: Box, label_px: Box | None = None) -> str:
         r = 1.0 if extra_rng is None else extra_rng.random()
-        label = label_box(blank, box_px, ppm) if r < p_label_circle else None
+        label = None
+        if r < p_label_circle:
+            label = label_px if label_px is not None else label_box(blank, box_px, ppm)
         if extra_rng is None or (label is None and not r < p_label_circle + p_full_fill):
             return hand.tick(ink, box_px)
         hand.tick(Ink(H, W), box_px)  # same draws from the hand's stream, ink thrown away
         if label is None:
             hand.fill_square(ink, box_px, extra_rng)
             return "fill_full"
-        x, y, w, h = label
         # Hand.circle's ring spans 72-92% of its box: grow the label so the ring clears the text,
         # but not into the square (ink there would be a tick).
-        x0 = max(x - 0.35 * w - 1.0 * ppm, box_px[0] + box_px[2] + 0.2 * ppm)
-        x1 = x + 1.35 * w + 1.0 * ppm
-        ring = (x0, y - 0.5 * h - 0.8 * ppm, x1 - x0, 2.0 * h + 1.6 * ppm)
-        saved, hand.rng = hand.rng, extra_rng  # the ring's wobble from the extra stream
-        try:
+        ring = ring_box(label, ppm, box_px[0] + box_px[2] + 0.2 * ppm)
+        with _Using(hand, extra_rng):  # the ring's wobble from the extra stream
             hand.circle(ink, ring)
-        finally:
-            hand.rng = saved
         return "circle_label"
 
     for f in template.fields:
@@ -391,33 +547,66 @@ def render_page(
             continue
         box = to_px(f.box, ppm)
         correct = f.kind in CORRECTABLE and rng.random() < p_correction
+        # G3: a correction of any written kind, from its own stream (one draw per drawn field)
+        extra = corr_rng is not None and corr_rng.random() < p_extra_correction and not correct
         if "text" in draw:
             text = draw["text"]
             if f.cells is not None:
-                hand.write_cells(ink, text.replace("-", ""), cell_boxes(blank, f, ppm))
+                cells = cell_boxes(blank, f, ppm)
+                digits = text.replace("-", "")
                 correct = False
+                if extra and corr_rng is not None:
+                    hand.write_cells(Ink(H, W), digits, cells)  # the hand's draws, ink thrown away
+                    with _Using(hand, corr_rng):
+                        struck, mark, where, bb = _write_struck_cells(hand, ink, digits, cells, corr_rng, ppm)
+                    if "-" in text and len(struck) == len(digits):
+                        struck = text[: text.index("-")] + "-" + struck[text.index("-") :]
+                    record(f.name, struck, mark, where, bb)
+                    corrected.append(f.name)
+                else:
+                    hand.write_cells(ink, digits, cells)
             elif f.lines > 1:
                 correct = False
                 _write_lines(hand, ink, text, box, f.lines, rng)
             elif correct:
-                _write_corrected(hand, ink, text, box, rng)
+                wrong, where, bb = _write_corrected(hand, ink, text, box, rng)
+                record(f.name, wrong, "double", where, bb)
+            elif extra and corr_rng is not None:
+                hand.write(Ink(H, W), text, box)  # the hand's draws, ink thrown away
+                with _Using(hand, corr_rng):
+                    wrong, where, bb = _write_corrected(hand, ink, text, box, corr_rng)
+                record(f.name, wrong, "double", where, bb)
+                corrected.append(f.name)
             else:
                 hand.write(ink, text, box)
         elif "era" in draw:
             unmarked = bool(f.era_options) and extra_rng is not None and extra_rng.random() < p_era_unmarked
             for opt in f.era_options or []:
                 if opt.value == draw["era"]:
+                    obox = (
+                        to_px(opt.box, ppm) if opt.box is not None else ring_box(to_px(opt.label, ppm), ppm)
+                    )
                     # an uncircled era still takes the circle's draws (on a scratch layer)
-                    hand.circle(Ink(H, W) if unmarked else ink, to_px(opt.box, ppm))
+                    hand.circle(Ink(H, W) if unmarked else ink, obox)
                     marks[f"{f.name}:{opt.value}"] = "circle"
             if unmarked:
                 marks = {k: v for k, v in marks.items() if not k.startswith(f"{f.name}:")}
                 marks[f"{f.name}:era"] = "unmarked"
             fix = str(rng.choice(["year", "month", "day"])) if correct else None
+            late = None
+            if extra and corr_rng is not None:
+                late = str(corr_rng.choice(["year", "month", "day"]))
             for part in ("year", "month", "day"):
                 pbox = to_px(getattr(f.parts, part), ppm)
                 if part == fix:
-                    _write_corrected(hand, ink, draw[part], pbox, rng)
+                    wrong, where, bb = _write_corrected(hand, ink, draw[part], pbox, rng)
+                    record(f.name, wrong, "double", where, bb, part=part)
+                elif part == late and corr_rng is not None:
+                    hand.write(Ink(H, W), draw[part], pbox, hfrac=(0.5, 0.75), align="center")
+                    with _Using(hand, corr_rng):
+                        wrong, where, bb = _write_corrected(hand, ink, draw[part], pbox, corr_rng)
+                    record(f.name, wrong, "double", where, bb, part=part)
+                    corrected.append(f.name)
                 else:
                     hand.write(ink, draw[part], pbox, hfrac=(0.5, 0.75), align="center")
         elif "marks" in draw:
@@ -426,14 +615,22 @@ def render_page(
                 wrong = [o for o in f.options or [] if o.value not in draw["marks"]]
                 if wrong:
                     struck = wrong[int(struck_rng.integers(len(wrong)))]
-                    _struck_mark(hand, ink, blank, to_px(struck.box, ppm), ppm, struck_rng)
+                    sbox = (
+                        to_px(struck.box, ppm) if struck.box is not None else ring_box(opt_label(struck), ppm)
+                    )
+                    how, bb = _struck_mark(hand, ink, blank, sbox, ppm, struck_rng, opt_label(struck))
                     marks[f"{f.name}:{struck.value}"] = "struck"
                     corrected.append(f.name)
+                    record(f.name, struck.value, how, None, bb)
             for opt in f.options or []:
                 if opt.value in draw["marks"]:
+                    if opt.box is None:  # a label alone: writers ring it
+                        hand.circle(ink, ring_box(opt_label(opt), ppm))
+                        marks[f"{f.name}:{opt.value}"] = "circle_label"
+                        continue
                     obox = to_px(opt.box, ppm)
                     if is_square_option(blank, obox):
-                        marks[f"{f.name}:{opt.value}"] = tick(obox)
+                        marks[f"{f.name}:{opt.value}"] = tick(obox, opt_label(opt))
                     else:
                         hand.circle(ink, obox)
                         marks[f"{f.name}:{opt.value}"] = "circle"
@@ -456,4 +653,10 @@ def render_page(
         stamp_a = _stamp(template, fills, rng, (H, W), ppm)
         red = (rng.uniform(200, 235), rng.uniform(30, 70), rng.uniform(40, 80))
         layers.append((stamp_a, red))
-    return Rendered(_composite(blank, layers), pen, stamp_a, corrected, marks)
+    seal_a = None
+    if seal_ink.a.any() and corr_rng is not None:
+        seal_a = seal_ink.a
+        layers.append(
+            (seal_a, (corr_rng.uniform(195, 230), corr_rng.uniform(25, 60), corr_rng.uniform(35, 70)))
+        )
+    return Rendered(_composite(blank, layers), pen, stamp_a, corrected, marks, corrections, seal_a)
