@@ -43,6 +43,37 @@ def paper_level(gray: np.ndarray) -> float:
     return float(np.median(gray)) if gray.size else 255.0
 
 
+def ring_paper_level(gray: np.ndarray, inner: PxBox) -> float:
+    """The paper grey around `inner` (a box inside `gray`): the median of the pixels outside it.
+
+    A small mark box filled solid, or under a blob, has ink as its own median; the paper level
+    must come from around it (the print there is dropped out to paper grey already)."""
+    x, y, w, h = inner
+    outside = np.ones(gray.shape, bool)
+    outside[max(0, y) : y + h, max(0, x) : x + w] = False
+    ring = gray[outside]
+    return float(np.median(ring)) if ring.size else paper_level(gray)
+
+
+UNREADABLE_LEVEL = 128  # a crop's paper darker than this is not paper
+UNREADABLE_DARK = 0.5  # nor is a crop more than half dark
+
+
+def dark_limit(bright_paper: float) -> float:
+    """Grey under which a pixel is no paper, on a page whose bright paper is `bright_paper`."""
+    return min(UNREADABLE_LEVEL, bright_paper - 60)
+
+
+def too_dark(gray: np.ndarray, bright_paper: float) -> bool:
+    """A crop mostly dark: its own paper level far under the page's, or more than half its pixels
+    dark. Handwriting covers far less of a box; a blacked-out or smeared region does not."""
+    if gray.size == 0:
+        return False
+    limit = dark_limit(bright_paper)
+    dark = float(np.count_nonzero(gray < limit)) / gray.size
+    return paper_level(gray) < limit or dark > UNREADABLE_DARK
+
+
 def binarize(gray: np.ndarray, paper: float | None = None) -> np.ndarray:
     """Ink pixels as a boolean mask.
 

@@ -22,7 +22,15 @@ from pipeline.fields import dates, passes
 from pipeline.fields import ink as inkmod
 from pipeline.fields import options as optmod
 from pipeline.fields.geometry import PxBox, grow, mm_box_to_px, shift
-from pipeline.fields.marks import MARK_OFF, MARK_ON, SIGNATURE_OFF, SIGNATURE_ON, read_marks, read_marks_conf
+from pipeline.fields.marks import (
+    MARK_OFF,
+    MARK_ON,
+    SIGNATURE_OFF,
+    SIGNATURE_ON,
+    read_mark_box,
+    read_marks,
+    read_marks_conf,
+)
 from pipeline.fields.plan import CONSTRAINTS, DATE_PART, Job, RawField, Region
 from pipeline.forms.template import FieldSpec, Option
 from pipeline.imaging.dropout import drop_form, paper_level
@@ -30,8 +38,7 @@ from pipeline.ocr.decode import Constraint, decode
 from pipeline.ocr.recognizer import Recognizer
 from pipeline.result import Char, Issue, Reading
 
-UNREADABLE_LEVEL = 128  # a crop's paper darker than this is not paper
-UNREADABLE_DARK = 0.5  # nor is a crop more than half dark
+MARK_RING_MM = 2.5  # paper round a single mark box, to measure its paper level against
 STRAY_INK = 0.002  # ink share of a choice field's box that is writing, not noise
 # Kinds written mostly in kanji: their strokes lie close together, and the faint halo between
 # them would join strokes into blots, so only sure ink is kept (ink.with_faint_strokes).
@@ -134,35 +141,40 @@ class PageReader:
         rf.box_px = b.page
         x, y, w, h = grow(b.page, max(4, self.dpi // 25), self.size)
         rf.crop = self.aligned[y : y + h, x : x + w]  # as scanned, print included, for the reviewer
-        if self.unreadable(b):
+        # A checkbox tests its own surroundings as it is read (read_mark_box): its box may be
+        # dark with the applicant's fill.
+        if spec.kind != "checkbox" and self.unreadable(b):
             # A blacked-out or smeared box has no paper left to tell ink from, so "no ink" there
             # means nothing: the field is not read, and never passes as empty.
-            rf.raw, rf.confidence = None, 0.0
-            rf.issues.append(
-                Issue(
-                    "unreadable_region",
-                    f"「{spec.label}」の部分がスキャンで黒くつぶれているか汚れていて読めません。原本を確認してください。",
-                    (spec.name,),
-                )
-            )
+            _mark_unreadable(rf)
             return rf, []
         return rf, PLANNERS.get(spec.kind, PageReader._plan_text)(self, rf, b)
 
     def unreadable(self, r: Region) -> bool:
-        """A field whose crop is mostly dark after dropout: its own paper level far under the
-        page's, or more than half its pixels dark. Handwriting covers far less of a box."""
-        crop = self.crop(r)
-        if crop.size == 0:
-            return False
-        level = inkmod.paper_level(crop)
-        limit = min(UNREADABLE_LEVEL, self.bright_paper - 60)
-        dark = float(np.count_nonzero(crop < limit)) / crop.size
-        return level < limit or dark > UNREADABLE_DARK
+        """A field whose crop is mostly dark after dropout (`ink.too_dark`)."""
+        return inkmod.too_dark(self.crop(r), self.bright_paper)
+
+    def around(self, r: Region, mm: float) -> tuple[Region, PxBox]:
+        """`r` grown by `mm` on every side (clipped to the page), and where `r` lies inside it."""
+        g = round(mm * self.dpi / 25.4)
+        page = grow(r.page, g, self.size)
+        dx, dy = r.page[0] - r.blank[0], r.page[1] - r.blank[1]
+        blank = shift(page, -dx, -dy)
+        if blank[0] < 0 or blank[1] < 0:  # keep the blank box on the blank: trim both alike
+            cx, cy = max(0, -blank[0]), max(0, -blank[1])
+            page = (page[0] + cx, page[1] + cy, page[2] - cx, page[3] - cy)
+            blank = shift(page, -dx, -dy)
+        inner = (r.page[0] - page[0], r.page[1] - page[1], r.page[2], r.page[3])
+        return Region(blank, page), inner
 
     # -- planning, per kind -----------------------------------------------------------------
     def _plan_checkbox(self, rf: RawField, b: Region) -> list[Job]:
-        r = read_marks([self.ink_mask(self.px(rf.spec.box, 0.5))])
-        rf.raw, rf.confidence = r.marked[0], r.confidence
+        outer, inner = self.around(self.px(rf.spec.box, 0.5), MARK_RING_MM)
+        box = read_mark_box(self.crop(outer), inner, self.bright_paper, self.min_area)
+        if box.unreadable:
+            _mark_unreadable(rf)
+            return []
+        rf.raw, rf.confidence = box.reading.marked[0], box.reading.confidence
         return []
 
     def option_looks(self, opts: list[Option]) -> list[optmod.OptionLook]:
@@ -467,6 +479,19 @@ def looks_rewritten(text: str) -> bool:
             if block == text[i + size : i + 2 * size] and _KANJI.search(block):
                 return True
     return False
+
+
+def _mark_unreadable(rf: RawField) -> None:
+    """A blacked-out or smeared box has no paper left to tell ink from, so "no ink" there means
+    nothing: the field is not read, and never passes as empty."""
+    rf.raw, rf.confidence = None, 0.0
+    rf.issues.append(
+        Issue(
+            "unreadable_region",
+            f"「{rf.spec.label}」の部分がスキャンで黒くつぶれているか汚れていて読めません。原本を確認してください。",
+            (rf.spec.name,),
+        )
+    )
 
 
 def _relative(
