@@ -288,6 +288,15 @@ def browser_run(settings: Any, by_document: bool = False) -> dict[str, float]:
             s.scalar(select(func.count(PageRow.id)).join(DocumentRow).where(DocumentRow.status == "accepted"))
             or 0
         )
+        # every sheet of the queue, accepted or rejected: each was worked by a clerk
+        totals["sheets_worked"] = int(
+            s.scalar(
+                select(func.count(PageRow.id))
+                .join(DocumentRow)
+                .where(DocumentRow.status.in_(("accepted", "rejected")))
+            )
+            or 0
+        )
         # accepted on the document page (Enter) or by the field queue that settled the last field
         totals["accepted"] = int(
             s.scalar(select(func.count(DocumentRow.id)).where(DocumentRow.status == "accepted")) or 0
@@ -460,7 +469,12 @@ def main() -> int:
         print(f"{'fields shown':<28}{t['fields_shown']:>8}")
         print(f"{'corrections typed':<28}{t['corrections']:>8}")
         print(f"{'keystrokes':<28}{t['keystrokes']:>8}")
-        print(f"{'clerk-minutes / 100 sheets':<28}{seconds / 60 / sheets * 100:>8.1f}")
+        print(f"{'clerk-minutes / 100 sheets':<28}{seconds / 60 / sheets * 100:>8.1f}  (per sheet accepted)")
+        worked = max(t["sheets_worked"], 1)
+        print(
+            f"{'  per sheet worked':<28}{seconds / 60 / worked * 100:>8.1f}  "
+            f"({t['sheets_worked']} sheets accepted or rejected)"
+        )
         print(
             f"  model: {S_FIELD} s/field shown + {S_CORRECTION} s/correction + {S_DOC} s/document "
             "or field-queue page opened"
