@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+from pipeline.jp.text import VARIANT_FOLD
 from pipeline.ocr import (
     PATTERNS,
     Constraint,
@@ -55,7 +56,10 @@ def test_class_masks(model_labels: tuple[str, ...]) -> None:
     assert {"髙", "東", "鷹", "雀", "ヤ", "や", "1", "A"} <= allowed["name"]
     assert {"鷹", "番", "丁", "ー", "・"} <= allowed["address"] and "１" not in allowed["address"]
     assert not any(0xFF61 <= ord(c) <= 0xFF9F for c in allowed["address"] if len(c) == 1)
-    assert len(allowed["free"]) == 18709
+    # every class but the old/variant kanji, whose probability goes to the common form (穗 → 穂)
+    folded = {c for c in VARIANT_FOLD if c in L}
+    assert len(folded) > 100 and "穗" in folded
+    assert len(allowed["free"]) == 18709 - len(folded) and not (folded & allowed["free"])
     assert not (allowed["name"] - allowed["free"])
 
 
@@ -90,7 +94,8 @@ def test_compact_decoding_equals_merge_then_mask_on_the_full_matrix(
             )
             got = decode(p, model_labels, Constraint(name))
             assert got.text == full.text, name
-            assert [c.prob for c in got.chars] == pytest.approx([c.prob for c in full.chars], rel=1e-5)
+            # float32 sums of the ~150 merged variant classes come out in another order: 1e-4
+            assert [c.prob for c in got.chars] == pytest.approx([c.prob for c in full.chars], rel=1e-4)
         for name, pat in [("phone", PATTERNS["phone"]), ("wareki", PATTERNS["wareki"])]:
             full = pattern(
                 charsets.merge_probs(p, name, model_labels), class_mask(name, model_labels), model_labels, pat
