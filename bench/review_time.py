@@ -121,13 +121,7 @@ def browser_run(settings: Any, by_document: bool = False) -> dict[str, float]:
             if "settled" in cls or "waiting" in cls or "mismatch" in cls:
                 break
             pg, name = int(active.get_attribute("data-page")), active.get_attribute("data-name")
-            want = expected(doc_id, pg, name)
-            typed = None
-            if active.get_attribute("data-double") == "1":
-                typed = want or ""
-            elif want is not None and want != machine(doc_id, pg, name):
-                typed = want
-                totals["corrections"] += 1
+            typed = to_type(active.get_attribute("data-double") == "1", doc_id, pg, name)
             if typed:
                 page.keyboard.type(typed)
                 totals["keystrokes"] += len(typed)
@@ -162,6 +156,27 @@ def browser_run(settings: Any, by_document: bool = False) -> dict[str, float]:
             page.wait_for_url(lambda u: "/documents/" + str(doc_id) not in u)
             return
 
+    def to_type(double: bool, doc_id: int, pg: int, name: str) -> str | None:
+        """What the clerk types: a double entry is always keyed (blind), another field only where
+        the machine's value is wrong (a correction); None means Enter confirms."""
+        want = expected(doc_id, pg, name)
+        if double:
+            return want or ""
+        if want is not None and want != machine(doc_id, pg, name):
+            totals["corrections"] += 1
+            return want
+        return None
+
+    def open_queue(page: Any, path: str) -> Any:
+        """Open a field-queue page and count it with its crops; None when it is empty."""
+        page.goto(url + path)
+        cells = page.locator("section.cell")
+        if cells.count() == 0:
+            return None
+        totals["queue_pages"] += 1
+        totals["fields_shown"] += cells.count()
+        return cells
+
     def cell_key(cell: Any) -> tuple[int, int, str]:
         return (
             int(cell.get_attribute("data-doc")),
@@ -172,21 +187,16 @@ def browser_run(settings: Any, by_document: bool = False) -> dict[str, float]:
     def grids(page: Any) -> None:
         """Group grids: type the truth into each crop the machine read wrong, Enter confirms the rest."""
         for _ in range(100):
-            page.goto(url + "/groups")
-            cells = page.locator("section.cell")
-            if cells.count() == 0:
+            cells = open_queue(page, "/groups")
+            if cells is None:
                 return
-            totals["queue_pages"] += 1
-            totals["fields_shown"] += cells.count()
             for k in range(cells.count()):
-                d, pg, name = cell_key(cells.nth(k))
-                want = expected(d, pg, name)
-                if want is not None and want != machine(d, pg, name):
+                want = to_type(False, *cell_key(cells.nth(k)))
+                if want is not None:
                     cells.nth(k).locator("input").focus()
                     page.keyboard.type(want)
                     page.keyboard.press("Enter")
                     totals["keystrokes"] += len(want) + 1
-                    totals["corrections"] += 1
                     page.wait_for_function(
                         "el => el.classList.contains('corrected') || el.classList.contains('invalid')",
                         arg=cells.nth(k).element_handle(),
@@ -200,22 +210,12 @@ def browser_run(settings: Any, by_document: bool = False) -> dict[str, float]:
         """Field verification across documents: Enter confirms, the truth typed where the machine is
         wrong, each 個人番号 keyed blind (its first keying); a settled page loads the next."""
         for _ in range(100):
-            page.goto(url + "/fields")
-            cells = page.locator("section.cell")
-            if cells.count() == 0:
+            cells = open_queue(page, "/fields")
+            if cells is None:
                 return
-            totals["queue_pages"] += 1
-            totals["fields_shown"] += cells.count()
             for k in range(cells.count()):
                 cell = cells.nth(k)
-                d, pg, name = cell_key(cell)
-                want = expected(d, pg, name)
-                typed = None
-                if cell.get_attribute("data-double") == "1":
-                    typed = want or ""
-                elif want is not None and want != machine(d, pg, name):
-                    typed = want
-                    totals["corrections"] += 1
+                typed = to_type(cell.get_attribute("data-double") == "1", *cell_key(cell))
                 cell.locator("input").focus()
                 if typed:
                     page.keyboard.type(typed)
@@ -242,12 +242,9 @@ def browser_run(settings: Any, by_document: bool = False) -> dict[str, float]:
 
     def second(page: Any) -> None:
         """The second-keying queue: each 個人番号 keyed blind from its crop, one after another."""
-        page.goto(url + "/second")
-        cells = page.locator("section.cell")
-        if cells.count() == 0:
+        cells = open_queue(page, "/second")
+        if cells is None:
             return
-        totals["queue_pages"] += 1
-        totals["fields_shown"] += cells.count()
         for k in range(cells.count()):
             d, pg, name = cell_key(cells.nth(k))
             want = expected(d, pg, name) or ""

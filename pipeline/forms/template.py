@@ -434,28 +434,25 @@ class Template(_Strict):
     def _geometry_and_refs(self) -> Template:
         # Each problem keeps where it is in the YAML, so the loader can give its line.
         problems: Located = []
-        for i, f in enumerate(self.fields):
-            for what, (x, y, w, h) in f.all_boxes():
-                if (
-                    w <= 0
-                    or h <= 0
-                    or x < 0
-                    or y < 0
-                    or x + w > self.page.width_mm
-                    or y + h > self.page.height_mm
-                ):
-                    problems.append(
-                        (("fields", i), f"field {f.name!r} {what} {x, y, w, h} is not inside the page")
-                    )
-        for i, (x, y, w, h) in enumerate(self.identify.registration_marks or []):
-            if (
+
+        def outside(x: float, y: float, w: float, h: float) -> bool:
+            return (
                 w <= 0
                 or h <= 0
                 or x < 0
                 or y < 0
                 or x + w > self.page.width_mm
                 or y + h > self.page.height_mm
-            ):
+            )
+
+        for i, f in enumerate(self.fields):
+            for what, (x, y, w, h) in f.all_boxes():
+                if outside(x, y, w, h):
+                    problems.append(
+                        (("fields", i), f"field {f.name!r} {what} {x, y, w, h} is not inside the page")
+                    )
+        for i, (x, y, w, h) in enumerate(self.identify.registration_marks or []):
+            if outside(x, y, w, h):
                 problems.append(
                     (
                         ("identify", "registration_marks", i),
