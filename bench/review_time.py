@@ -262,6 +262,7 @@ def browser_run(settings: Any, by_document: bool = False) -> dict[str, float]:
         for clerk in ("clerk1", "clerk2"):
             page = b.new_context(viewport={"width": 1366, "height": 768}).new_page()
             page.goto(url + "/")
+            page.wait_for_function("document.activeElement && document.activeElement.name === 'name'")
             page.keyboard.type(clerk)
             page.keyboard.press("Tab")
             page.keyboard.type(PASSWORD)

@@ -94,7 +94,10 @@ def login(browser: Any, url: str, name: str) -> Any:
     """A new browser context logged in as `name` by keyboard; returns the page (on the queue)."""
     page = browser.new_context(viewport={"width": 1366, "height": 768}, locale="ja-JP").new_page()
     page.goto(url + "/")
-    page.keyboard.type(name)  # the name box has focus
+    # Chromium applies `autofocus` at a rendering update, which can come after the load event:
+    # wait for it rather than type into nothing (the clerk's name box must get the focus itself)
+    page.wait_for_function("document.activeElement && document.activeElement.name === 'name'")
+    page.keyboard.type(name)
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
