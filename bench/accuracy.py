@@ -161,7 +161,7 @@ def _scan_tags(gpage: dict) -> list[str]:
         tags.append("mode fax")
     if gpage.get("low_contrast"):
         tags.append("low contrast")
-    for extra in ("jpeg_heavy", "thin_pen"):
+    for extra in ("jpeg_heavy", "thin_pen", "light_ink"):
         if gpage.get(extra):
             tags.append(extra.replace("_", " "))
     return tags

@@ -34,6 +34,11 @@ from samples.scan import P_JPEG_HEAVY, Scan, harden, sample_params, scan_page, w
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATES = REPO / "templates_forms"
 P_THIN_PEN = 0.2  # of pages: written with a thin pen (2.2-3.0 px at 300 dpi, against 3.5-5.5)
+# Of fax pages: written in a light pen (a grey ballpoint, a pencil) whose strokes the fax's threshold
+# breaks into dashes and dots, as on dev set A's worst fax pages (the print stays whole there).
+P_FAX_LIGHT_INK = 0.4
+FAX_LIGHT_INK = (95.0, 140.0)  # grey level of such a pen (0-255, before blur and threshold)
+FAX_LIGHT_MARGIN = (-8.0, 10.0)  # the fax's fixed threshold this far from the pen's grey
 FORMATS = ("png", "jpg", "pdf", "tiff")
 PDF_DATE = time.struct_time((2026, 1, 1, 0, 0, 0, 3, 1, 0))  # fixed, so PDFs are byte-identical
 INK_COLOURS = {
@@ -109,6 +114,14 @@ def make_page(
     hand = Hand(rng, opts.fonts, font, style)
     colour_name = "blue-black" if rng.random() < 0.35 else "black"
     ink = tuple(float(rng.uniform(*r)) for r in INK_COLOURS[colour_name])
+    # Drawn from a stream of its own, so every other choice on the page is unchanged.
+    light = np.random.default_rng([opts.seed, file_index, page, 6])
+    light_ink = fax and light.random() < float(force.get("p_fax_light_ink", P_FAX_LIGHT_INK))
+    if light_ink:
+        level = float(light.uniform(*FAX_LIGHT_INK))
+        ink = (
+            (level, level, min(255.0, level + 15.0)) if colour_name == "blue-black" else (level, level, level)
+        )
     weight = int(rng.choice([-1, 0, 0, 1, 1, 2]))
     stamp = bool(force.get("stamp", rng.random() < 0.5))
     p_corr = float(force.get("p_correction", 0.03))
@@ -134,6 +147,9 @@ def make_page(
     )
     params = widen_params(sample_params(rng, profile_name, fax), extra)
     params = harden(params, own, float(force.get("p_jpeg_heavy", P_JPEG_HEAVY)))
+    if light_ink:
+        # Just above the pen's grey: the strokes' cores survive in pieces, their blurred edges do not.
+        params.threshold = int(min(200.0, level + light.uniform(*FAX_LIGHT_MARGIN)))
     for key, value in force.get("scan", {}).items():
         setattr(params, key, value)  # e.g. {"upside_down": True, "clean_bg": True}
     boxes = [b for f in template.fields for _, b in f.all_boxes()]
@@ -171,6 +187,8 @@ def make_page(
         gt["jpeg_heavy"] = True
     if style.pen_px < 3.5:
         gt["thin_pen"] = True
+    if light_ink:
+        gt["light_ink"] = True
     gt["ink"] = colour_name
     gt["marks"] = rendered.marks
     gt["transform"] = [[round(float(v), 6) for v in row] for row in scan.mm_to_px]
