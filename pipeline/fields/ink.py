@@ -131,6 +131,26 @@ def clean(mask: np.ndarray, min_area: int) -> np.ndarray:
     return keep[labels]
 
 
+BROKEN_PIECE = 3  # a piece of ink under this many speck areas (`clean`'s min_area) is a fragment
+BROKEN_SHARE = 0.12  # share of a field's ink in fragments from which its strokes count as broken
+
+
+def broken_share(mask: np.ndarray, min_area: int) -> float:
+    """Share of a field's ink (before `clean`) that lies in fragments: pieces too small to be a
+    stroke, beside at least one piece that is one. Whole writing keeps almost all its ink in
+    strokes (a dakuten or a dot is a few percent); a light pen under a fax's threshold leaves
+    dashes and dots whose reading cannot be trusted. A field of specks alone (no stroke) is 0:
+    that is noise on an empty box, not broken writing."""
+    n, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return 0.0
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    small = areas < BROKEN_PIECE * min_area
+    if small.all():
+        return 0.0
+    return float(areas[small].sum()) / float(areas.sum())
+
+
 def remove_rules(mask: np.ndarray, min_len: int, band: float = 0.2) -> np.ndarray:
     """Remove straight lines longer than `min_len` that lie near the crop's edges.
 

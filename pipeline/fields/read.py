@@ -89,21 +89,45 @@ class PageReader:
         return drop_form(page, mask, self.paper)
 
     def ink_mask(
-        self, r: Region, crop: np.ndarray | None = None, paper: float | None = None, faint: bool = False
+        self,
+        r: Region,
+        crop: np.ndarray | None = None,
+        paper: float | None = None,
+        faint: bool = False,
+        specks: bool = False,
     ) -> np.ndarray:
+        """The field's ink; with `specks`, before the specks are cleaned away."""
         crop = self.crop(r) if crop is None else crop
         _, _, w, h = r.page
         m = inkmod.binarize(crop, paper)
         if faint:  # writing to be read: keep the light parts of its strokes (before rule removal)
             m = inkmod.with_faint_strokes(m, crop, inkmod.paper_level(crop) if paper is None else paper)
         m = inkmod.remove_rules(m, max(8, int(min(w, h) * 0.9)))
-        return inkmod.clean(m, self.min_area)
+        return m if specks else inkmod.clean(m, self.min_area)
+
+    def note_broken(self, rf: RawField, mask: np.ndarray) -> None:
+        """Hold a field whose writing the scan broke into fragments (`ink.broken_share`): what
+        is read from dashes and dots, or a stroke read as nothing, is a guess however sure the
+        recogniser is (a fax's 4 without its bar reads as a confident 1)."""
+        if inkmod.broken_share(mask, self.min_area) < inkmod.BROKEN_SHARE:
+            return
+        if any(i.code == "broken_ink" for i in rf.issues):
+            return
+        rf.issues.append(
+            Issue(
+                "broken_ink",
+                "筆跡がかすれて途切れています（FAX・薄いペン）。原本と照合してください。",
+                (rf.spec.name,),
+            )
+        )
 
     # -- per kind -------------------------------------------------------------------------
     def text_jobs(self, rf: RawField, slot: str, b: Region, constraint: Constraint) -> list[Job]:
         crop = self.crop(b)
         paper = inkmod.paper_level(crop)
-        mask = self.ink_mask(b, crop, paper, faint=rf.spec.kind not in DENSE_KINDS)
+        mask = self.ink_mask(b, crop, paper, faint=rf.spec.kind not in DENSE_KINDS, specks=True)
+        self.note_broken(rf, mask)
+        mask = inkmod.clean(mask, self.min_area)
         if mask.sum() < self.min_area * 6:
             return []
         bb = inkmod.bbox(mask)

@@ -336,3 +336,24 @@ def test_faint_parts_of_a_stroke_join_its_sure_ink_and_faint_specks_stay_out() -
     assert not inkmod.with_faint_strokes(np.zeros_like(sure), crop, 200.0).any()
     crop[10:20, 10:13] = 20  # black ink on a crisp scan: 30 levels under the paper is noise there
     assert not inkmod.with_faint_strokes(inkmod.binarize(crop, 200.0), crop, 200.0)[11, 30]
+
+
+def test_broken_share_tells_writing_in_dashes_from_whole_strokes_and_from_specks():
+    whole = np.zeros((40, 120), bool)
+    whole[10:30, 10:13] = True  # a stroke
+    whole[18:21, 20:60] = True  # another
+    whole[5, 70] = True  # one dakuten-sized dot beside them is no breakage
+    assert inkmod.broken_share(whole, 4) < inkmod.BROKEN_SHARE
+    # The same strokes under a fax's threshold: a few pieces left whole, the rest dashes and dots.
+    broken = np.zeros_like(whole)
+    broken[10:16, 10:13] = True
+    for x in range(20, 60, 4):
+        broken[19, x : x + 2] = True
+    for y in range(18, 30, 3):
+        broken[y, 11] = True
+    assert inkmod.broken_share(broken, 4) >= inkmod.BROKEN_SHARE
+    # An empty box with scanner specks only: noise, not broken writing.
+    specks = np.zeros_like(whole)
+    specks[3, 5] = specks[20, 90] = specks[33, 44] = True
+    assert inkmod.broken_share(specks, 4) == 0.0
+    assert inkmod.broken_share(np.zeros_like(whole), 4) == 0.0
