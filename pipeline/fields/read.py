@@ -21,6 +21,7 @@ import numpy as np
 from pipeline.fields import dates, passes
 from pipeline.fields import ink as inkmod
 from pipeline.fields import options as optmod
+from pipeline.fields.calibration import is_empty_reading
 from pipeline.fields.geometry import PxBox, grow, mm_box_to_px, shift
 from pipeline.fields.marks import (
     MARK_OFF,
@@ -43,6 +44,9 @@ STRAY_INK = 0.002  # ink share of a choice field's box that is writing, not nois
 # Kinds written mostly in kanji: their strokes lie close together, and the faint halo between
 # them would join strokes into blots, so only sure ink is kept (ink.with_faint_strokes).
 DENSE_KINDS = frozenset({"text_ja", "free_text"})
+# Fields with broken writing (issue broken_ink) from which a page's pen is taken to have faded
+# below the scan's threshold in places: an empty box there may be writing that vanished.
+BROKEN_PAGE_FIELDS = 4
 
 
 class PageReader:
@@ -589,4 +593,24 @@ def read_page(
         by_field.setdefault(job.field, {}).setdefault(slot, []).append(reading)
     passes.postal_from_address(postal_address or {}, kept, by_field, labels, flags)
     passes.kana_from_name(specs, kept, by_field, labels, flags)
-    return [passes.apply_flags(reader.finish(rf, by_field.get(rf.spec.name, {})), flags) for rf, _ in planned]
+    raws = [passes.apply_flags(reader.finish(rf, by_field.get(rf.spec.name, {})), flags) for rf, _ in planned]
+    return hold_empty_on_faded_page(raws)
+
+
+def hold_empty_on_faded_page(raws: list[RawField]) -> list[RawField]:
+    """On a page where the writing came out broken in several fields (a light pen on a fax), hold
+    every text field read as empty too: the same pen may have faded out of it altogether, and an
+    empty reading would otherwise be accepted as a blank box."""
+    broken = sum(any(i.code == "broken_ink" for i in rf.issues) for rf in raws)
+    if broken < BROKEN_PAGE_FIELDS:
+        return raws
+    for rf in raws:
+        if is_empty_reading(rf.spec.kind, rf.raw) and not any(i.code == "faded_page" for i in rf.issues):
+            rf.issues.append(
+                Issue(
+                    "faded_page",
+                    "このページは筆跡がかすれて消えている箇所があります。本当に空欄か原本を確認してください。",
+                    (rf.spec.name,),
+                )
+            )
+    return raws

@@ -357,3 +357,31 @@ def test_broken_share_tells_writing_in_dashes_from_whole_strokes_and_from_specks
     specks[3, 5] = specks[20, 90] = specks[33, 44] = True
     assert inkmod.broken_share(specks, 4) == 0.0
     assert inkmod.broken_share(np.zeros_like(whole), 4) == 0.0
+
+
+def test_a_page_with_writing_broken_in_several_fields_holds_its_empty_text_fields():
+    from pipeline.fields.plan import RawField
+    from pipeline.fields.read import BROKEN_PAGE_FIELDS, hold_empty_on_faded_page
+    from pipeline.forms.template import FieldSpec
+    from pipeline.result import Issue
+
+    def field(name: str, raw, broken: bool) -> RawField:
+        spec = FieldSpec(name=name, label=name, kind="text_ja", box=(0.0, 0.0, 1.0, 1.0))
+        return RawField(spec, raw=raw, issues=[Issue("broken_ink", "")] if broken else [])
+
+    def held(raws: list[RawField]) -> list[str]:
+        return [
+            rf.spec.name
+            for rf in hold_empty_on_faded_page(raws)
+            if any(i.code == "faded_page" for i in rf.issues)
+        ]
+
+    few = [field(f"b{i}", "山", True) for i in range(BROKEN_PAGE_FIELDS - 1)]
+    assert held(few + [field("empty", None, False), field("read", "川", False)]) == []
+    many = [field(f"b{i}", "山", True) for i in range(BROKEN_PAGE_FIELDS)]
+    assert held(
+        many + [field("empty", None, False), field("blank", "", False), field("read", "川", False)]
+    ) == [
+        "empty",
+        "blank",
+    ]
