@@ -109,14 +109,14 @@ class PageReader:
         m = inkmod.remove_rules(m, max(8, int(min(w, h) * 0.9)))
         return m if specks else inkmod.clean(m, self.min_area)
 
-    def note_broken(self, rf: RawField, mask: np.ndarray) -> None:
+    def note_broken(self, rf: RawField, mask: np.ndarray) -> bool:
         """Hold a field whose writing the scan broke into fragments (`ink.broken_share`): what
         is read from dashes and dots, or a stroke read as nothing, is a guess however sure the
-        recogniser is (a fax's 4 without its bar reads as a confident 1)."""
+        recogniser is (a fax's 4 without its bar reads as a confident 1). True when broken."""
         if inkmod.broken_share(mask, self.min_area) < inkmod.BROKEN_SHARE:
-            return
+            return False
         if any(i.code == "broken_ink" for i in rf.issues):
-            return
+            return True
         rf.issues.append(
             Issue(
                 "broken_ink",
@@ -124,13 +124,17 @@ class PageReader:
                 (rf.spec.name,),
             )
         )
+        return True
 
     # -- per kind -------------------------------------------------------------------------
     def text_jobs(self, rf: RawField, slot: str, b: Region, constraint: Constraint) -> list[Job]:
         crop = self.crop(b)
         paper = inkmod.paper_level(crop)
-        mask = self.ink_mask(b, crop, paper, faint=rf.spec.kind not in DENSE_KINDS, specks=True)
-        self.note_broken(rf, mask)
+        faint = rf.spec.kind not in DENSE_KINDS
+        mask = self.ink_mask(b, crop, paper, faint=faint, specks=True)
+        if self.note_broken(rf, mask):
+            crop = inkmod.mend_strokes(crop)
+            mask = self.ink_mask(b, crop, paper, faint=faint, specks=True)
         mask = inkmod.clean(mask, self.min_area)
         if mask.sum() < self.min_area * 6:
             return []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
@@ -385,3 +386,13 @@ def test_a_page_with_writing_broken_in_several_fields_holds_its_empty_text_field
         "empty",
         "blank",
     ]
+
+
+def test_mend_strokes_bridges_a_broken_stroke_and_leaves_whole_strokes_whole():
+    gray = np.full((20, 60), 255, np.uint8)
+    for x in range(5, 55, 3):  # a dashed bar: two pixels of ink, one of paper
+        gray[9:11, x : x + 2] = 40
+    mended = inkmod.mend_strokes(gray)
+    n, _ = cv2.connectedComponents((mended < 128).astype(np.uint8))
+    assert n - 1 == 1  # one stroke again
+    assert (mended[:5] == 255).all() and (mended[15:] == 255).all()  # no thicker than a pixel more
