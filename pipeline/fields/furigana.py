@@ -101,7 +101,11 @@ def vouched(text: str, name: str) -> tuple[bool, ...]:
     family name's reading at the start, then a given name's reading as the whole rest. A kana
     where the table knows another spelling of the same part (a voicing mark, a small kana) is
     not vouched for: the writing alone decides it. Hiragana count as their katakana."""
-    text = jaconv.hira2kata(text)
+    return _agreement(jaconv.hira2kata(text), name)[1]
+
+
+def _agreement(text: str, name: str) -> tuple[int, tuple[bool, ...]]:
+    """(length of the family name's reading that starts `text`, 0 when none; `vouched`)."""
     out = [False] * len(text)
     name = "".join(name.split())
     family, given = _table()
@@ -110,10 +114,10 @@ def vouched(text: str, name: str) -> tuple[bool, ...]:
         if fam:
             break
     else:
-        return tuple(out)
+        return 0, tuple(out)
     n, sure = _vouched_part(text, fam)
     if n == 0:
-        return tuple(out)
+        return 0, tuple(out)
     for i in sure:
         out[i] = True
     rest = text[n:]
@@ -122,14 +126,26 @@ def vouched(text: str, name: str) -> tuple[bool, ...]:
         _, sure_given = _vouched_part(rest, giv)
         for i in sure_given:
             out[n + i] = True
-    return tuple(out)
+    return n, tuple(out)
+
+
+# No word starts with these, so neither does a given name: after a family name's reading, one of
+# them means the two were split wrongly or the kana misread (ハヤシ|ュウスケ for ハヤシユウスケ).
+_CANNOT_START = frozenset("ァィゥェォッャュョヮンー")
 
 
 def with_agreement(free: Reading, name: str) -> Reading:
-    """`free` with the kana the name's readings vouch for (`vouched`) raised: odds × AGREE_ODDS."""
-    marks = vouched(free.text, name)
+    """`free` with the kana the name's readings vouch for (`vouched`) raised: odds × AGREE_ODDS.
+    A given name read as starting with a small kana, ン or ー is not raised, and that kana is
+    made unsure (at most 0.5), so a person looks at it."""
+    kata = jaconv.hira2kata(free.text)
+    n, marks = _agreement(kata, name)
     if len(free.chars) != len(free.text) or not any(marks):
         return free
+    if n < len(kata) and kata[n] in _CANNOT_START:
+        chars = list(free.chars)
+        chars[n] = Char(chars[n].text, min(chars[n].prob, 0.5))
+        return Reading(free.text, tuple(chars))
     return Reading(
         free.text,
         tuple(Char(c.text, _raise_odds(c.prob)) if m else c for c, m in zip(free.chars, marks, strict=True)),

@@ -74,3 +74,14 @@ def test_agreement_with_the_name_raises_the_kana_confidence() -> None:
     assert r.confidence == pytest.approx(AGREE_ODDS * 1.5 / (1 + AGREE_ODDS * 1.5))
     other = Reading("スズキヨウコ", tuple(Char(c, 0.6) for c in "スズキヨウコ"))
     assert with_agreement(other, "鈴木陽一").confidence == pytest.approx(0.6)
+
+
+def test_a_given_name_cannot_start_with_a_small_kana() -> None:
+    from pipeline.fields.furigana import with_agreement
+
+    # ハヤシ|ュウスケ: the family reading agrees, but no name starts with ュ: review, not accepted.
+    free = Reading("ハヤシュウスケ", tuple(Char(c, 0.99) for c in "ハヤシュウスケ"))
+    r = with_agreement(free, "林祐介")
+    assert r.text == free.text
+    assert r.chars[3].prob == 0.5
+    assert r.chars[0].prob == 0.99
