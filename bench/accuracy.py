@@ -101,6 +101,7 @@ def main() -> int:
                         "kind": f.kind,
                         "confidence": round(f.confidence, 4),
                         "raw_confidence": None if f.raw_confidence is None else round(f.raw_confidence, 4),
+                        "evidence": f.evidence,
                         "empty_reading": f.raw == "",
                         "accepted": f.accepted,
                         "right": ok,

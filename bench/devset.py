@@ -330,6 +330,7 @@ def _outcome(
         "raw": f.raw,
         "confidence": round(f.confidence, 3),
         "raw_confidence": None if f.raw_confidence is None else round(f.raw_confidence, 4),
+        "evidence": f.evidence,
         "threshold": threshold,
         "accepted": f.accepted,
         "right": ok,
