@@ -100,7 +100,7 @@ def main() -> int:
                         "field": name,
                         "kind": f.kind,
                         "confidence": round(f.confidence, 4),
-                        "raw_confidence": None if f.raw_confidence is None else round(f.raw_confidence, 4),
+                        "raw_confidence": None if f.raw_confidence is None else round(f.raw_confidence, 6),
                         "evidence": f.evidence,
                         "empty_reading": f.raw == "",
                         "accepted": f.accepted,

@@ -4,7 +4,7 @@ calibration never saw.
 
     python bench/accuracy.py --n 100 --seed 20261126 --json /tmp/acc.json
     python bench/devset.py --json /tmp/dev.json
-    python bench/reliability.py /tmp/acc.json /tmp/dev.json [--kinds] [--groups] [--before OLD.json]
+    python bench/reliability.py /tmp/acc.json /tmp/dev.json [--kinds] [--groups] [--with OTHER.json]
 
 Reads per-field rows from either bench's --json (each row has the raw confidence, the reader's
 own score, and the calibrated one the product stored and routed on). Fields with a blocking issue
@@ -13,8 +13,8 @@ confidence) but counted in the auto-accepted share. For each file: a table per k
 pooled over kinds, by calibrated-confidence bin: fields, mean confidence, share right; then per
 kind ECE of the raw and the calibrated confidence, share auto-accepted and wrong among accepted
 (as routed). ECE is the field-weighted gap between mean confidence and share right over the bins.
---groups adds the same figures per evidence group (pipeline/fields/evidence.py). --before OLD.json
-also shows what another calibration file (an older calibration.json, from git show) would have
+--groups adds the same figures per evidence group (pipeline/fields/evidence.py). --with FILE
+(repeatable) also shows what another calibration file (an older calibration.json, from git show) would have
 stored and accepted on the same readings: the raw confidences do not depend on the calibration, so
 one run of each bench gives before and after (a template's own `threshold` is not seen here).
 """
@@ -135,7 +135,14 @@ def main() -> int:
     ap.add_argument("json", type=Path, nargs="+", help="bench/accuracy.py or bench/devset.py --json output")
     ap.add_argument("--kinds", action="store_true", help="a reliability table for every kind")
     ap.add_argument("--groups", action="store_true", help="figures per evidence group too")
-    ap.add_argument("--before", type=Path, default=None, help="another calibration file to compare with")
+    ap.add_argument(
+        "--with",
+        dest="files",
+        type=Path,
+        action="append",
+        default=[],
+        help="a calibration file to compare with",
+    )
     args = ap.parse_args()
     for path in args.json:
         src, rows = load_rows(path)
@@ -143,10 +150,11 @@ def main() -> int:
         print(
             f"\n{src} ({path}): {len(rows)} fields, {len(judged)} without a blocking issue or review flag\n"
         )
-        if args.before is not None:
-            print(f"-- before: as {args.before} would have calibrated and routed them\n")
-            report(recalibrated(rows, args.before), args.kinds, args.groups)
-            print("\n-- as run\n")
+        for other in args.files:
+            print(f"-- as {other} would have calibrated and routed them\n")
+            report(recalibrated(rows, other), args.kinds, args.groups)
+            print()
+        print("-- as run\n")
         report(rows, args.kinds, args.groups)
     return 0
 

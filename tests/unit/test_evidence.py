@@ -109,3 +109,16 @@ def test_fit_makes_a_map_for_a_group_with_enough_fields_only() -> None:
     assert "kana/furigana/differ" not in maps and "kana/furigana/differ/m" not in maps  # 60 < 120
     assert max(maps["kana/furigana/agree/m"]["y"]) > max(maps["kana"]["y"]) - 1e-9
     assert all(n >= 40 for m in maps.values() for n in m["n"])
+
+
+def test_a_group_leans_on_its_parent_and_deeper_levels_do_not_creep_up_to_one() -> None:
+    rng = random.Random(7)
+    rows = _rows("text_ja/name/agree/s", 300, 1.0, rng) + _rows("text_ja/text/m", 300, 0.9, rng)
+    maps = fit(rows, min_bin=40, min_group=120, prior=20)
+    top = [
+        max(maps[n]["y"]) for n in ("text_ja", "text_ja/name", "text_ja/name/agree", "text_ja/name/agree/s")
+    ]
+    # All right, yet 300 fields cannot show more than 300 of them do: (300 + 0.5) / (300 + 1).
+    assert top == sorted(top) and top[-1] <= 300.5 / 301
+    # A group that reads worse than its parent shows it.
+    assert max(maps["text_ja/text/m"]["y"]) < max(maps["text_ja"]["y"])
