@@ -288,7 +288,7 @@ def main() -> int:
     print(f"threshold {cut} on held-out fields: accepts {share:.1%} of unblocked fields, {err:.2%} wrong")
     print(f"{'kind':<14}{'knots':>6}{'held n':>8}{'accepts':>9}{'wrong|acc':>10}")
     thresholds: dict[str, float] = {}
-    for kind in sorted(set(FALLBACK) | set(kinds)):
+    for kind in sorted(set(FALLBACK) | {r["kind"] for r in rows}):
         probs = [
             (cal.probability(kind, r["raw"], r["empty"], r["group"]), r["right"])
             for r in held
