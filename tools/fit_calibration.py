@@ -161,7 +161,11 @@ def fit_curve(
     small group that reads like its parent keeps the parent's figure rather than falling towards
     one half, and one that reads worse shows it."""
     read = [r for r in rs if not r["empty"]]
-    empty = [r for r in rs if r["empty"]]
+    # An empty reading scores 1.0 unless a pass doubted it (ink left unread); a doubted one gets
+    # its raw score's probability as well (Calibration.probability takes the lower), so the empty
+    # figure is that of the undoubted blanks: counting the doubted ones too would count the doubt
+    # twice and mark down every blank of the kind.
+    empty = [r for r in rs if r["empty"] and r["raw"] >= 1.0]
     blocks = pav([r["raw"] for r in read], [float(r["right"]) for r in read], min_bin) if read else []
     ys, top = [], 0.0
     for x, _, n, right in blocks:
