@@ -161,29 +161,153 @@ def bbox(mask: np.ndarray) -> PxBox | None:
 
 @dataclass(frozen=True)
 class Strike:
-    """Two (or more) parallel strokes through earlier writing: a 訂正 (correction)."""
+    """A line drawn through earlier writing: a 訂正 (correction), one line or the customary two."""
 
     x0: int
     x1: int
-    y: int  # centre row of the strike lines
+    y: int  # centre row of the strike line(s)
+    lines: np.ndarray | None = None  # the strike's own pixels (a mask the crop's size), if known
+    height: int = 0  # the height of the writing it runs through
 
 
-def find_strike(mask: np.ndarray, text_height: int) -> Strike | None:
-    """Long near-horizontal strokes through the writing: the line(s) of a 訂正 (correction).
+STRIKE_ANGLES = (-8.0, -5.0, -2.5, 0.0, 2.5, 5.0, 8.0)  # a hand's strike is near level, not level
+# A strike is longer than the line's writing is tall: the longest level stroke of one character
+# (一, ー, the bar of 七) is about one character wide, and a character about as wide as tall.
+STRIKE_MIN_LEN = 1.15
+# A digit is narrower than it is tall, so a strike through one digit is shorter than the digit is
+# tall; the longest level stroke of a digit (the bars of 4, 5, 7) is well under that.
+STRIKE_MIN_LEN_DIGITS = 0.8
+STRIKE_REACH = 0.22  # of the line height: how far above and below a crossing stroke is looked for
+STRIKE_CROSSINGS = 1  # strokes of the struck writing that must reach the line from above, and from below
+STRIKE_THIN = 0.5  # share of a strike's length where it is a lone thin line, not strokes massed
+STRIKE_THICK = 0.5  # of the line height: the most ink a strike (two pen lines and their gap) puts in a column
+STRIKE_END = 0.12  # share of a line's length at either end where a touching stroke is no crossing
 
-    Handwritten characters rarely have a stroke longer than about 2.5 character heights, and
-    form rules near the box edges are already gone, so such a stroke in the writing band is a
-    strike-through, whether drawn as one line or the customary two.
-    """
-    min_len = max(12, int(text_height * 2.5))
-    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (min_len, 1))
-    lines = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, kernel)
-    n, _, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
-    segs = [stats[i, :4] for i in range(1, n) if stats[i, cv2.CC_STAT_WIDTH] >= min_len]
-    if not segs:
-        return None
-    y = int(np.mean([s[1] + s[3] / 2 for s in segs]))
-    return Strike(int(min(s[0] for s in segs)), int(max(s[0] + s[2] for s in segs)), y)
+
+def _line_kernel(length: int, deg: float) -> np.ndarray:
+    """A one-pixel line `length` long at `deg` degrees (positive: rising to the right)."""
+    dy = int(round(length * np.tan(np.radians(deg))))
+    k = np.zeros((abs(dy) + 1, length), np.uint8)
+    y0, y1 = (abs(dy), 0) if dy > 0 else (0, abs(dy))
+    cv2.line(k, (0, y0), (length - 1, y1), 1, 1)
+    return k
+
+
+def straight_strokes(mask: np.ndarray, min_len: int) -> np.ndarray:
+    """Ink lying on a straight, near-level run at least `min_len` long (any of `STRIKE_ANGLES`)."""
+    m = mask.astype(np.uint8)
+    out = np.zeros(m.shape, np.uint8)
+    for deg in STRIKE_ANGLES:
+        out |= cv2.morphologyEx(m, cv2.MORPH_OPEN, _line_kernel(min_len, deg))
+    return (out > 0) & cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+
+
+def _crossings(glyphs: np.ndarray, line: np.ndarray, x0: int, x1: int, reach: int) -> tuple[int, int]:
+    """How many separate strokes of `glyphs` touch `line` from above and from below, between
+    x0 and x1 (the line's ends left out: a stroke ending there is the end of a 目, not a crossing)."""
+    h = glyphs.shape[0]
+    above = np.zeros(x1 - x0, bool)
+    below = np.zeros(x1 - x0, bool)
+    for i, c in enumerate(range(x0, x1)):
+        rows = np.flatnonzero(line[:, c])
+        if rows.size == 0:
+            continue
+        t, b = int(rows.min()), int(rows.max())
+        above[i] = glyphs[max(0, t - reach) : t, c].any()
+        below[i] = glyphs[b + 1 : min(h, b + 1 + reach), c].any()
+
+    def runs(v: np.ndarray) -> int:
+        return int(np.count_nonzero(v[1:] & ~v[:-1]) + int(v[0])) if v.size else 0
+
+    return runs(above), runs(below)
+
+
+def _thin_share(mask: np.ndarray, line: np.ndarray, x0: int, x1: int, height: int) -> float:
+    """Share of the columns x0..x1 where the ink round `line` is no taller than a pen line or two
+    (a quarter of the line height). A strike runs between the struck characters and across their
+    gaps as a lone line; a run of level strokes found inside dense small writing (裕輔 written
+    tight) lies in massed ink nearly all along."""
+    thin = max(4, int(0.25 * height))
+    col = mask.astype(bool)
+    n_thin = n = 0
+    for c in range(x0, x1):
+        rows = np.flatnonzero(line[:, c])
+        if rows.size == 0:
+            continue
+        t, b = int(rows.min()), int(rows.max())
+        while t > 0 and col[t - 1, c]:
+            t -= 1
+        while b + 1 < col.shape[0] and col[b + 1, c]:
+            b += 1
+        n += 1
+        n_thin += b - t + 1 <= thin + (int(rows.max()) - int(rows.min()))
+    return n_thin / n if n else 0.0
+
+
+def find_strikes(mask: np.ndarray, max_lines: int = 4, min_len: float = STRIKE_MIN_LEN) -> list[Strike]:
+    """Lines drawn through the writing: the line(s) of a 訂正 (correction), each with the struck
+    span it covers.
+
+    A candidate is a straight, near-level stroke longer than `min_len` times the height of
+    the line of writing it lies in (so one character's strokes, 一 ー 二 三, are too short), and it
+    must run THROUGH writing: at least `STRIKE_CROSSINGS` strokes reach it from above and as many
+    from below, away from its ends. An underline, a dash or a long 一 has nothing crossing it.
+    Form rules near the box edges are already gone (`remove_rules`). Two strike lines close
+    together (二重線) are one strike."""
+    bands = split_lines(mask, max_lines)
+    if not bands:
+        return []
+    shortest = max(8, int(min(b1 - b0 for b0, b1 in bands) * min_len))
+    runs = straight_strokes(mask, shortest)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(runs.astype(np.uint8), connectivity=8)
+    found: list[Strike] = []
+    for i in range(1, n):
+        x, y, w, hh = (int(v) for v in stats[i, :4])
+        cy = y + hh // 2
+        band = next(((b0, b1) for b0, b1 in bands if b0 <= cy < b1), None)
+        if band is None:
+            continue
+        height = band[1] - band[0]
+        if w < height * min_len:
+            continue
+        line = labels == i
+        cols = line[:, x : x + w].sum(axis=0)
+        if float(np.median(cols[cols > 0])) > max(5.0, STRIKE_THICK * height):
+            continue  # a blot or massed strokes, not one or two pen lines
+        glyphs = mask & ~cv2.dilate(line.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        end = max(2, int(w * STRIKE_END))
+        up, down = _crossings(glyphs, line, x + end, x + w - end, max(2, int(height * STRIKE_REACH)))
+        if min(up, down) < STRIKE_CROSSINGS or _thin_share(mask, line, x, x + w, height) < STRIKE_THIN:
+            continue
+        found.append(Strike(x, x + w, cy, line, height))
+    return _merge_strikes(found)
+
+
+def _merge_strikes(strikes: list[Strike]) -> list[Strike]:
+    """Strike lines that overlap sideways and lie within a line height of each other: one strike."""
+    out: list[Strike] = []
+    for s in sorted(strikes, key=lambda s: s.x0):
+        for j, o in enumerate(out):
+            overlap = min(s.x1, o.x1) - max(s.x0, o.x0)
+            if (
+                overlap > 0.5 * min(s.x1 - s.x0, o.x1 - o.x0)
+                and abs(s.y - o.y) < max(s.height, o.height) * 0.6
+            ):
+                lines = o.lines | s.lines if o.lines is not None and s.lines is not None else o.lines
+                out[j] = Strike(
+                    min(s.x0, o.x0), max(s.x1, o.x1), (s.y + o.y) // 2, lines, max(s.height, o.height)
+                )
+                break
+        else:
+            out.append(s)
+    return out
+
+
+def find_strike(mask: np.ndarray, text_height: int | None = None) -> Strike | None:
+    """The widest strike through the writing (`find_strikes`), or None. `text_height` is kept for
+    callers of the old interface; the line height is now measured per line of writing."""
+    found = find_strikes(mask)
+    return max(found, key=lambda s: s.x1 - s.x0) if found else None
 
 
 def split_lines(mask: np.ndarray, max_lines: int) -> list[tuple[int, int]]:
