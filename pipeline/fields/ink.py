@@ -178,7 +178,15 @@ STRIKE_MIN_LEN = 1.15
 # tall; the longest level stroke of a digit (the bars of 4, 5, 7) is well under that.
 STRIKE_MIN_LEN_DIGITS = 0.8
 STRIKE_REACH = 0.22  # of the line height: how far above and below a crossing stroke is looked for
-STRIKE_CROSSINGS = 1  # strokes of the struck writing that must reach the line from above, and from below
+# One line alone is a strike only this many line heights long (digits: shorter, a digit is
+# narrow), crossed by this many strokes from above and from below.
+STRIKE_LONE = 2.0
+STRIKE_LONE_DIGITS = 1.5
+STRIKE_CROSSINGS_LONE = 2
+STRIKE_PAIR_GAP = (0.08, 0.45)  # of the line height: how far apart the two lines of 二重線 lie
+STRIKE_PAIR_ENDS = 0.2  # of the longer line: how far the two lines' ends may lie apart
+STRIKE_THROUGH = 2  # strokes crossing both lines of a pair (one character struck has two or more)
+STRIKE_THROUGH_DIGITS = 1
 STRIKE_THIN = 0.5  # share of a strike's length where it is a lone thin line, not strokes massed
 STRIKE_THICK = 0.5  # of the line height: the most ink a strike (two pen lines and their gap) puts in a column
 STRIKE_END = 0.12  # share of a line's length at either end where a touching stroke is no crossing
@@ -244,23 +252,35 @@ def _thin_share(mask: np.ndarray, line: np.ndarray, x0: int, x1: int, height: in
     return n_thin / n if n else 0.0
 
 
-def find_strikes(mask: np.ndarray, max_lines: int = 4, min_len: float = STRIKE_MIN_LEN) -> list[Strike]:
+@dataclass(frozen=True)
+class _Candidate:
+    strike: Strike
+    up: int  # strokes reaching the line from above
+    down: int  # ... and from below
+
+
+def find_strikes(mask: np.ndarray, max_lines: int = 4, digits: bool = False) -> list[Strike]:
     """Lines drawn through the writing: the line(s) of a 訂正 (correction), each with the struck
     span it covers.
 
-    A candidate is a straight, near-level stroke longer than `min_len` times the height of
-    the line of writing it lies in (so one character's strokes, 一 ー 二 三, are too short), and it
-    must run THROUGH writing: at least `STRIKE_CROSSINGS` strokes reach it from above and as many
-    from below, away from its ends. An underline, a dash or a long 一 has nothing crossing it.
-    Form rules near the box edges are already gone (`remove_rules`). Two strike lines close
-    together (二重線) are one strike."""
+    A candidate is a straight, near-level lone thin line longer than the height of the line of
+    writing it lies in (`STRIKE_MIN_LEN`, or `STRIKE_MIN_LEN_DIGITS` for a crop of digits), so one
+    character's strokes (一 ー 二 三) are too short. Handwriting joins the level strokes of
+    neighbouring characters (大村, 玲里) into runs as long, so a candidate is a strike only with
+    more evidence: the customary two lines (二重線: a candidate close under it, alike, the pair
+    crossed by the struck strokes, `_pairs`), or one line `STRIKE_LONE`
+    line heights long crossed by at least `STRIKE_CROSSINGS_LONE` strokes from above and as many
+    from below. An underline, a dash or a long 一 has nothing crossing it. Form rules near the
+    box edges are already gone (`remove_rules`)."""
     bands = split_lines(mask, max_lines)
     if not bands:
         return []
+    min_len = STRIKE_MIN_LEN_DIGITS if digits else STRIKE_MIN_LEN
+    lone = STRIKE_LONE_DIGITS if digits else STRIKE_LONE
     shortest = max(8, int(min(b1 - b0 for b0, b1 in bands) * min_len))
     runs = straight_strokes(mask, shortest)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(runs.astype(np.uint8), connectivity=8)
-    found: list[Strike] = []
+    cands: list[_Candidate] = []
     for i in range(1, n):
         x, y, w, hh = (int(v) for v in stats[i, :4])
         cy = y + hh // 2
@@ -274,13 +294,65 @@ def find_strikes(mask: np.ndarray, max_lines: int = 4, min_len: float = STRIKE_M
         cols = line[:, x : x + w].sum(axis=0)
         if float(np.median(cols[cols > 0])) > max(5.0, STRIKE_THICK * height):
             continue  # a blot or massed strokes, not one or two pen lines
+        if _thin_share(mask, line, x, x + w, height) < STRIKE_THIN:
+            continue
         glyphs = mask & ~cv2.dilate(line.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
         end = max(2, int(w * STRIKE_END))
         up, down = _crossings(glyphs, line, x + end, x + w - end, max(2, int(height * STRIKE_REACH)))
-        if min(up, down) < STRIKE_CROSSINGS or _thin_share(mask, line, x, x + w, height) < STRIKE_THIN:
-            continue
-        found.append(Strike(x, x + w, cy, line, height))
+        cands.append(_Candidate(Strike(x, x + w, cy, line, height), up, down))
+    found = [
+        c.strike
+        for c in cands
+        if c.strike.x1 - c.strike.x0 >= lone * c.strike.height and min(c.up, c.down) >= STRIKE_CROSSINGS_LONE
+    ]
+    found += [s for a, b in _pairs(mask, cands, digits) for s in (a.strike, b.strike)]
     return _merge_strikes(found)
+
+
+def _pairs(mask: np.ndarray, cands: list[_Candidate], digits: bool) -> list[tuple[_Candidate, _Candidate]]:
+    """Two candidates one under the other (二重線): `STRIKE_PAIR_GAP` line heights apart, of about
+    the same length and lying over each other (a hand draws the second line like the first), and
+    crossed both at once by strokes of the struck writing (`_through`): two level strokes of one
+    character (the bars of 幸, of 5) have no more than one upright through both."""
+    out = []
+    for a in cands:
+        for b in cands:
+            sa, sb = a.strike, b.strike
+            h = max(sa.height, sb.height)
+            la, lb = sa.x1 - sa.x0, sb.x1 - sb.x0
+            if not STRIKE_PAIR_GAP[0] * h <= sb.y - sa.y <= STRIKE_PAIR_GAP[1] * h:
+                continue
+            if abs(sa.x0 - sb.x0) > STRIKE_PAIR_ENDS * max(la, lb) or abs(
+                sa.x1 - sb.x1
+            ) > STRIKE_PAIR_ENDS * max(la, lb):
+                continue
+            if _through(mask, sa, sb) >= (STRIKE_THROUGH_DIGITS if digits else STRIKE_THROUGH):
+                out.append((a, b))
+    return out
+
+
+def _through(mask: np.ndarray, upper: Strike, lower: Strike) -> int:
+    """How many separate strokes cross both lines of a pair: ink just above the upper line, all
+    the way between the two, and just below the lower one, in the same column."""
+    if upper.lines is None or lower.lines is None:
+        return 0
+    x0, x1 = max(upper.x0, lower.x0), min(upper.x1, lower.x1)
+    end = max(2, int((x1 - x0) * STRIKE_END))
+    reach = max(2, int(max(upper.height, lower.height) * STRIKE_REACH))
+    h = mask.shape[0]
+    hit = np.zeros(max(0, x1 - x0 - 2 * end), bool)
+    for i, c in enumerate(range(x0 + end, x1 - end)):
+        ru, rl = np.flatnonzero(upper.lines[:, c]), np.flatnonzero(lower.lines[:, c])
+        if ru.size == 0 or rl.size == 0:
+            continue
+        top, bottom = int(ru.min()), int(rl.max())
+        between = mask[int(ru.max()) + 1 : int(rl.min()), c]
+        hit[i] = (
+            mask[max(0, top - reach) : top, c].any()
+            and mask[bottom + 1 : min(h, bottom + 1 + reach), c].any()
+            and (between.size == 0 or between.all())
+        )
+    return int(np.count_nonzero(hit[1:] & ~hit[:-1]) + int(hit[0])) if hit.size else 0
 
 
 def _merge_strikes(strikes: list[Strike]) -> list[Strike]:

@@ -116,11 +116,7 @@ class PageReader:
         # or faster than the writing it cancels.
         seen = mask if rf.spec.kind not in DENSE_KINDS else self.ink_mask(b, crop, paper, faint=True)
         digits = constraint == DATE_PART or constraint.charset in DIGIT_CHARSETS
-        strikes = inkmod.find_strikes(
-            seen,
-            max(2, rf.spec.lines + 1),
-            inkmod.STRIKE_MIN_LEN_DIGITS if digits else inkmod.STRIKE_MIN_LEN,
-        )
+        strikes = inkmod.find_strikes(seen, max(2, rf.spec.lines + 1), digits)
         if strikes:
             rf.issues.append(
                 Issue("correction", "訂正線があります。正しい値を確認してください。", (rf.spec.name,))

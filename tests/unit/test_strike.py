@@ -105,9 +105,18 @@ def test_massed_level_strokes_of_tight_small_writing_are_no_strike() -> None:
     assert inkmod.find_strikes(m) == []
 
 
+def test_level_strokes_of_neighbours_joined_are_no_strike() -> None:
+    """Handwriting joins the level strokes of two neighbouring characters (大村, 玲里) into one
+    run longer than a character is tall, crossed by their uprights: one such run is no strike."""
+    m = np.zeros((50, 120), bool)
+    m[10:44, 20:23] = m[10:44, 45:48] = m[10:44, 70:73] = True  # uprights
+    m[24:26, 12:62] = True  # 1.5 line heights, one line
+    assert inkmod.find_strikes(m) == []
+
+
 def _kept(crop: np.ndarray, digits: bool = False) -> np.ndarray:
     mask = inkmod.binarize(crop)
-    strikes = inkmod.find_strikes(mask, 3, inkmod.STRIKE_MIN_LEN_DIGITS if digits else inkmod.STRIKE_MIN_LEN)
+    strikes = inkmod.find_strikes(mask, 3, digits)
     assert strikes
     _, kept = _drop_struck(crop, mask, mask, strikes, digits)
     return kept
@@ -135,7 +144,8 @@ def test_a_struck_digit_with_the_new_one_above_it_in_its_cell() -> None:
     img = Image.new("L", (44, 60), 245)
     d = ImageDraw.Draw(img)
     d.text((12, 32), "8", font=font, fill=25)
-    d.line([(6, 44), (34, 42)], fill=25, width=2)
+    d.line([(6, 42), (34, 41)], fill=25, width=2)  # two lines (二重線)
+    d.line([(6, 47), (34, 46)], fill=25, width=2)
     d.text((12, 4), "7", font=font, fill=25)
     crop = np.array(img)
     mask = inkmod.binarize(crop)
@@ -147,4 +157,4 @@ def test_a_struck_digit_with_the_new_one_above_it_in_its_cell() -> None:
 def test_a_plain_digit_is_not_struck_even_in_a_digit_crop() -> None:
     for digit in "4578":
         mask = inkmod.binarize(line_of(digit, lines=()))
-        assert inkmod.find_strikes(mask, 3, inkmod.STRIKE_MIN_LEN_DIGITS) == [], digit
+        assert inkmod.find_strikes(mask, 3, digits=True) == [], digit
