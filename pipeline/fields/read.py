@@ -116,7 +116,9 @@ class PageReader:
         # or faster than the writing it cancels.
         seen = mask if rf.spec.kind not in DENSE_KINDS else self.ink_mask(b, crop, paper, faint=True)
         digits = constraint == DATE_PART or constraint.charset in DIGIT_CHARSETS
-        strikes = inkmod.find_strikes(seen, max(2, rf.spec.lines + 1), digits)
+        strikes = [
+            s for s in inkmod.find_strikes(seen, max(2, rf.spec.lines + 1), digits) if _struck_first(seen, s)
+        ]
         if strikes:
             rf.issues.append(
                 Issue("correction", "訂正線があります。正しい値を確認してください。", (rf.spec.name,))
@@ -512,6 +514,7 @@ def _relative(
 
 
 STRUCK_REACH = 0.6  # of the struck line's height: writing this near the strike is struck with it
+STRUCK_PAD = 0.3  # of the line height: overlap allowed between the struck value and what is beside it
 
 
 def _drop_struck(
@@ -554,6 +557,21 @@ def _drop_struck(
     crop[cv2.dilate(drop.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)] = 255
     mask &= ~drop
     return crop, mask
+
+
+def _struck_first(mask: np.ndarray, s: inkmod.Strike) -> bool:
+    """Whether a strike lies where a correction is written: the struck value is what was written
+    first, so nothing stands left of it in its line, and the new value follows it (to its right,
+    or in a line above). Level strokes of neighbouring characters joined into a long run (井琴,
+    北斗印刷) lie in the middle of the writing, with writing on both sides."""
+    h = max(1, s.height)
+    pad = int(STRUCK_PAD * h)
+    top, bottom = max(0, int(s.y - STRUCK_REACH * h)), int(s.y + STRUCK_REACH * h) + 1
+    least = 2 * h  # pixels of ink that are writing, not a speck or a stray tail
+    before = int(mask[top:bottom, : max(0, s.x0 - pad)].sum())
+    after = int(mask[top:bottom, s.x1 + pad :].sum())
+    above = int(mask[: max(0, top - pad)].sum())
+    return before < least and (after >= least or above >= least)
 
 
 def _clear_of(part: np.ndarray, line: np.ndarray) -> bool:

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from pipeline.fields import ink as inkmod
-from pipeline.fields.read import _drop_struck
+from pipeline.fields.read import _drop_struck, _struck_first
 
 SETO = "/usr/share/fonts/truetype/seto/setofont.ttf"
 SIZE = 32  # about a character's height at the working 150 dpi
@@ -158,3 +158,17 @@ def test_a_plain_digit_is_not_struck_even_in_a_digit_crop() -> None:
     for digit in "4578":
         mask = inkmod.binarize(line_of(digit, lines=()))
         assert inkmod.find_strikes(mask, 3, digits=True) == [], digit
+
+
+def test_a_strike_counts_only_where_a_correction_is_written() -> None:
+    """The struck value is written first and the new one follows (beside or above); a long run
+    in the middle of the writing, with writing on both sides, is no correction."""
+    beside = inkmod.binarize(line_of("村上", "村上寛"))
+    above = inkmod.binarize(line_of("東", "東裕輔", where="above"))
+    for m in (beside, above):
+        assert all(_struck_first(m, s) for s in inkmod.find_strikes(m, 3))
+    middle = inkmod.binarize(line_of("村上", "村上寛"))[:, ::-1].copy()  # struck part now last
+    found = inkmod.find_strikes(middle, 3)
+    assert found and not any(_struck_first(middle, s) for s in found)
+    alone = inkmod.binarize(line_of("村上"))  # struck, and nothing written after it
+    assert not any(_struck_first(alone, s) for s in inkmod.find_strikes(alone, 3))
