@@ -375,13 +375,6 @@ def _merge_strikes(strikes: list[Strike]) -> list[Strike]:
     return out
 
 
-def find_strike(mask: np.ndarray, text_height: int | None = None) -> Strike | None:
-    """The widest strike through the writing (`find_strikes`), or None. `text_height` is kept for
-    callers of the old interface; the line height is now measured per line of writing."""
-    found = find_strikes(mask)
-    return max(found, key=lambda s: s.x1 - s.x0) if found else None
-
-
 def split_lines(mask: np.ndarray, max_lines: int) -> list[tuple[int, int]]:
     """Row bands of writing (y0, y1) separated by blank rows; one band when max_lines == 1."""
     rows = mask.any(axis=1)
