@@ -183,6 +183,9 @@ STRIKE_REACH = 0.22  # of the line height: how far above and below a crossing st
 STRIKE_LONE = 2.0
 STRIKE_LONE_DIGITS = 1.5
 STRIKE_CROSSINGS_LONE = 2
+STRIKE_PIECE = 0.4  # of the line height: the shortest straight piece that continues a strike
+STRIKE_EXTEND = 1.5  # of the line height: the most a strike is continued to the left
+STRIKE_GAP = 0.3  # of the line height: how far a piece may lie from the strike's end and line
 STRIKE_PAIR_GAP = (0.08, 0.45)  # of the line height: how far apart the two lines of 二重線 lie
 STRIKE_PAIR_ENDS = 0.2  # of the longer line: how far the two lines' ends may lie apart
 STRIKE_THROUGH = 2  # strokes crossing both lines of a pair (one character struck has two or more)
@@ -306,7 +309,32 @@ def find_strikes(mask: np.ndarray, max_lines: int = 4, digits: bool = False) -> 
         if c.strike.x1 - c.strike.x0 >= lone * c.strike.height and min(c.up, c.down) >= STRIKE_CROSSINGS_LONE
     ]
     found += [s for a, b in _pairs(mask, cands, digits) for s in (a.strike, b.strike)]
-    return _merge_strikes(found)
+    return [_extend_left(mask, s) for s in _merge_strikes(found)]
+
+
+def _extend_left(mask: np.ndarray, s: Strike) -> Strike:
+    """A strike with the shorter straight pieces that continue it to the left joined on: a hand's
+    line wobbles where it crosses the first struck characters, and breaks there into runs too
+    short to be found alone (`STRIKE_PIECE` line heights), which are still the strike's start. At
+    most `STRIKE_EXTEND` line heights are joined (the first character or two), so a run of level
+    strokes does not grow along a whole line of kanji."""
+    if s.lines is None:
+        return s
+    h = max(1, s.height)
+    runs = straight_strokes(mask, max(6, int(STRIKE_PIECE * h)))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(runs.astype(np.uint8), connectivity=8)
+    x0, lines = s.x0, s.lines.copy()
+    for _ in range(8):
+        nxt = None
+        for i in range(1, n):
+            x, y, w, hh = (int(v) for v in stats[i, :4])
+            if x < x0 and x + w >= x0 - STRIKE_GAP * h and abs(y + hh / 2 - s.y) <= STRIKE_GAP * h:
+                nxt = i if nxt is None or x < stats[nxt, 0] else nxt
+        if nxt is None or s.x0 - int(stats[nxt, 0]) > STRIKE_EXTEND * h:
+            break
+        x0 = int(stats[nxt, 0])
+        lines |= labels == nxt
+    return Strike(x0, s.x1, s.y, lines, s.height) if x0 < s.x0 else s
 
 
 def _pairs(mask: np.ndarray, cands: list[_Candidate], digits: bool) -> list[tuple[_Candidate, _Candidate]]:

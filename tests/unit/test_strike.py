@@ -172,3 +172,16 @@ def test_a_strike_counts_only_where_a_correction_is_written() -> None:
     assert found and not any(_struck_first(middle, s) for s in found)
     alone = inkmod.binarize(line_of("村上"))  # struck, and nothing written after it
     assert not any(_struck_first(alone, s) for s in inkmod.find_strikes(alone, 3))
+
+
+def test_a_strike_broken_over_its_first_character_starts_at_the_first() -> None:
+    """A hand's line wobbles over the first struck characters; the short straight pieces that
+    continue it to the left are its start, so the struck value is still what comes first."""
+    crop = line_of("ナガムラ", "ナカムラ", lines=())
+    y = 10 + int(SIZE * 0.5)
+    crop[y : y + 2, 7:30] = 25  # the start, a pixel lower ...
+    crop[y - 1 : y + 1, 32:140] = 25  # ... than the rest, and broken off it
+    m = inkmod.binarize(crop)
+    found = inkmod.find_strikes(m)
+    assert found and min(s.x0 for s in found) <= 10
+    assert all(_struck_first(m, s) for s in found)
