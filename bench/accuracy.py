@@ -108,6 +108,7 @@ def main() -> int:
                         "filled": filled,
                         "blocking": blocking(f.issues),
                         "review_always": forms[gt["form_id"]].field(name).review != "auto",
+                        "reasons": [i.code for i in f.issues],
                     }
                 )
                 if not ok and len(wrong) < args.errors:
