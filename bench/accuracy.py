@@ -100,13 +100,15 @@ def main() -> int:
                         "field": name,
                         "kind": f.kind,
                         "confidence": round(f.confidence, 4),
-                        "raw_confidence": None if f.raw_confidence is None else round(f.raw_confidence, 4),
+                        "raw_confidence": None if f.raw_confidence is None else round(f.raw_confidence, 6),
+                        "evidence": f.evidence,
                         "empty_reading": f.raw == "",
                         "accepted": f.accepted,
                         "right": ok,
                         "filled": filled,
                         "blocking": blocking(f.issues),
                         "review_always": forms[gt["form_id"]].field(name).review != "auto",
+                        "reasons": [i.code for i in f.issues],
                     }
                 )
                 if not ok and len(wrong) < args.errors:

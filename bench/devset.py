@@ -329,7 +329,8 @@ def _outcome(
         "read": f.value,
         "raw": f.raw,
         "confidence": round(f.confidence, 3),
-        "raw_confidence": None if f.raw_confidence is None else round(f.raw_confidence, 4),
+        "raw_confidence": None if f.raw_confidence is None else round(f.raw_confidence, 6),
+        "evidence": f.evidence,
         "threshold": threshold,
         "accepted": f.accepted,
         "right": ok,
@@ -338,7 +339,7 @@ def _outcome(
         "filled": filled,
         "reasons": [i.code for i in f.issues],
         "blocking": blocking(f.issues),
-        "review_always": spec.review == "always",
+        "review_always": spec.review != "auto",  # always or double: a person keys it whatever it reads
         "tags": field_tags(ft),
     }
 

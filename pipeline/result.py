@@ -74,6 +74,9 @@ class FieldResult:
     # The reader's own score before calibration (pipeline/fields/calibration.py), for benches and
     # refitting; not stored: `confidence` is the probability that the reading is right.
     raw_confidence: float | None = field(default=None, compare=False)
+    # Its evidence group (pipeline/fields/evidence.py), which chose its calibration map; for
+    # benches and refitting, not stored.
+    evidence: str = field(default="", compare=False)
 
     @property
     def blank(self) -> bool:

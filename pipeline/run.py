@@ -22,7 +22,7 @@ import numpy as np
 
 from pipeline import ingest
 from pipeline.errors import InputFileError
-from pipeline.fields import dates
+from pipeline.fields import dates, evidence
 from pipeline.fields.calibration import calibrated, is_empty_reading
 from pipeline.fields.read import PageReader, RawField, read_page
 from pipeline.forms.align import TemplateFeatures, prepare_template, refine
@@ -85,16 +85,35 @@ def finish_fields(
     for issue in cross:
         for name in issue.fields:
             by_field.setdefault(name, []).append(issue)
-    results = []
+    issues_of = {}
     for rf in raws:
-        n = normalized[rf.spec.name]
-        # The probability that the reading is right, per kind: what is stored, shown and routed on.
-        confidence = calibrated(rf.spec.kind, float(rf.confidence), is_empty_reading(rf.spec.kind, rf.raw))
         out_of_range = dates.range_issue(
             rf.spec.name, rf.spec.label, rf.spec.date_range, values[rf.spec.name], today
         )
-        issues = tuple(rf.issues) + tuple(n.issues) + ((out_of_range,) if out_of_range else ())
-        issues += tuple(by_field.get(rf.spec.name, []))
+        issues = (
+            tuple(rf.issues)
+            + tuple(normalized[rf.spec.name].issues)
+            + ((out_of_range,) if out_of_range else ())
+        )
+        issues_of[rf.spec.name] = issues + tuple(by_field.get(rf.spec.name, []))
+    # What the rest of the page says about each reading (postal code and town, furigana and
+    # name, the page's dates): look-ups over what was read, no new image work.
+    group_of = evidence.groups(
+        tpl,
+        {
+            rf.spec.name: (_raw_text(rf.raw), values[rf.spec.name], {i.code for i in issues_of[rf.spec.name]})
+            for rf in raws
+        },
+    )
+    results = []
+    for rf in raws:
+        issues = issues_of[rf.spec.name]
+        group = group_of[rf.spec.name]
+        # The probability that the reading is right, per evidence group: what is stored, shown
+        # and routed on.
+        confidence = calibrated(
+            rf.spec.kind, float(rf.confidence), is_empty_reading(rf.spec.kind, rf.raw), group
+        )
         results.append(
             FieldResult(
                 name=rf.spec.name,
@@ -108,6 +127,7 @@ def finish_fields(
                 box_px=rf.box_px,
                 double_entry=rf.spec.review == "double",
                 raw_confidence=float(rf.confidence),
+                evidence=group,
             )
         )
     return results, cross

@@ -1,28 +1,34 @@
-"""Recipe for `pipeline/fields/calibration.json`: per-kind confidence calibration and thresholds.
+"""Recipe for `pipeline/fields/calibration.json`: confidence calibration per kind and evidence
+group, and the threshold.
 
-    .venv/bin/python -m tools.fit_calibration [--n 300] [--seed 7301] [--dir /tmp/fitcal]
+    .venv/bin/python -m tools.fit_calibration [--n 280] [--seed 7301] [--dir /tmp/fitcal]
 
 Re-run it whenever a reader changes (its raw confidences shift). It generates pages with our
-generator only (`samples.generate`: training fonts, the mixed scan profile, its own seed, never
-20261126, which the accuracy bench measures on; the development set is never read). Every page is
-read by the whole pipeline and each field's raw confidence (the reader's own score) is kept with
-whether the reading is right. Pages are split by number: two of three fit the maps, the third
-chooses the thresholds.
+generator only (`samples.generate`, the SETS below: the nursery form on the mixed profile with the
+training fonts, the nursery form on the hard profile with the held-out fonts, and the second form
+`childcare_status`; seeds --seed, --seed + 1, ...; never 20261126, which the accuracy bench
+measures on; the development set and its form are never read). Every page is read by the whole
+pipeline and each field's raw confidence (the reader's own score), its evidence group
+(pipeline/fields/evidence.py) and whether the reading is right are kept. Pages are split by
+number: two of three fit the maps, the third chooses the threshold.
 
-* Map, per kind: isotonic regression (pool-adjacent-violators) of right/wrong on the raw
-  confidence, over fields with no blocking issue, every knot on at least --min-bin fields, each
-  knot's share shrunk by half a field each way ((right + 0.5) / (n + 1)). An empty OCR reading gets
-  its own figure when --min-bin of them were seen.
+* Map, per kind and per evidence group (each node of a group's path kind/role/evidence/length)
+  with at least --min-group read fields: isotonic regression (pool-adjacent-violators) of
+  right/wrong on the raw confidence, over fields with no blocking issue, every knot on at least
+  --min-bin fields, each knot's share shrunk by half a field each way ((right + 0.5) / (n + 1)).
+  An empty OCR reading gets its own figure when --min-bin of them were seen. A field whose group
+  has no map of its own takes its nearest fitted ancestor's (in the end its kind's).
 * Threshold: on the held-out third, the lowest calibrated confidence at which the share wrong
   among the fields it accepts (no blocking issue, confidence at or over it; all kinds together)
   is at most --target, never under --floor. Every kind gets that cut: once confidences are
   probabilities, taking the surest fields first whatever their kind accepts the most for a given
   error. Per-kind figures at the cut are printed; a kind too rare to judge keeps its old threshold.
 
-The default 300 pages (7,500 fields) took 26 minutes on the shared 2-core machine under heavy
-load (load average ~20) but only 9.3 CPU-minutes (generation 3.9 on two processes, reading 5.4),
-so about 6-8 minutes on 2 idle cores. --dir keeps the pages and the rows (DIR/rows.json): a second
-run with other --min-bin/--target only refits, in a second.
+The work is generating and reading the pages (about 2 CPU-seconds a page each, 280 pages: some
+9 CPU-minutes, so 6-8 minutes on 2 idle cores; far longer on a shared loaded machine). --dir
+keeps the pages and the rows (DIR/SET.rows.json, with the facts each group is computed from): a
+second run only refits, in seconds, and recomputes the groups, so a change to evidence.py or to
+--min-bin/--min-group/--target needs no reading.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ import datetime as dt
 import json
 import subprocess
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -41,10 +48,38 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import generate, load_gt, same  # noqa: E402
-from pipeline.fields.calibration import DATA_FILE, MARK_KINDS, from_dict, pav, shrunk  # noqa: E402
+from pipeline.fields import evidence  # noqa: E402
+from pipeline.fields.calibration import DATA_FILE, MARK_KINDS, Curve, from_dict, pav, shrunk  # noqa: E402
+from pipeline.forms.template import load_template  # noqa: E402
 from pipeline.route import blocking  # noqa: E402
 from pipeline.run import Engine, process_file  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
+
+# The pages fitted on: (name, share of --n, profile, fonts, form, templates folder); set i uses
+# seed --seed + i. The 'hard' profile and the held-out fonts are in so the maps are not fitted to
+# the easy pages alone, and a second form so a group is not one form's quirk. Never the dev set's
+# form (bench/forms/sakura_nursery), never its pages.
+BUNDLED = ROOT / "templates_forms"
+STATUS_FORM = ROOT / "bench" / "forms" / "childcare_status"
+SETS: tuple[tuple[str, float, str, str, str, Path], ...] = (
+    ("nursery-mixed-train", 0.5, "mixed", "train", "nursery_enrolment", BUNDLED),
+    ("nursery-hard-holdout", 0.25, "hard", "holdout", "nursery_enrolment", BUNDLED),
+    ("status-mixed-train", 0.25, "mixed", "train", "childcare_status", ROOT / "bench" / "forms"),
+)
+
+
+def _engine(folder: Path) -> Engine:
+    """The pipeline with the bundled forms and, when `folder` is another, its forms too."""
+    templates = BUNDLED
+    if folder.resolve() != BUNDLED.resolve():
+        templates = Path(tempfile.mkdtemp(prefix="shinsei-fitcal-forms-"))
+        for src in (BUNDLED / "nursery_enrolment", STATUS_FORM):
+            (templates / src.name).symlink_to(src.resolve())
+    return Engine.load(Settings(reference_date=dt.date(2026, 11, 26), templates_dir=templates))
+
+
+# How many fields' worth of its parent's figure a group's map leans on (fit_curve).
+PRIOR = 20.0
 
 # Where a kind is too rare in the held-out pages to choose a threshold: the thresholds the
 # project used before calibration, which were on the raw scale and so are at least as strict.
@@ -63,58 +98,124 @@ FALLBACK = {
 }
 
 
-def collect(files: list[Path], engine: Engine) -> list[dict[str, Any]]:
-    """One row per field of every identified page: kind, raw confidence, empty, blocking, right."""
+def collect(files: list[Path], engine: Engine, first_doc: int = 1) -> list[dict[str, Any]]:
+    """One row per field of every identified page: kind, raw confidence, empty, blocking, right,
+    and what the evidence groups are computed from (raw text, value, issue codes, the page's
+    other fields), so a change to the groups refits without reading the pages again."""
     rows = []
-    for doc_no, file in enumerate(files, 1):
+    for doc_no, file in enumerate(files, first_doc):
         gt = load_gt(file)
         result = process_file(file, engine).result
         for gpage in gt["pages"]:
             page = next((p for p in result.pages if p.index == gpage["page"]), None)
             if page is None or page.form_id != gt["form_id"]:
                 continue
+            facts = {f.name: [f.raw, f.value, sorted({i.code for i in f.issues})] for f in page.fields}
             for f in page.fields:
                 if f.name not in gpage["values"]:
                     continue
                 rows.append(
                     {
                         "doc": doc_no,
+                        "form": page.form_id,
+                        "name": f.name,
                         "kind": f.kind,
                         "raw": round(float(f.raw_confidence if f.raw_confidence is not None else 0.0), 6),
                         "empty": f.kind not in MARK_KINDS and f.raw == "",
                         "blocking": blocking(f.issues),
                         "right": same(f.value, gpage["values"][f.name]),
+                        "group": f.evidence,
+                        "page_no": gpage["page"],
+                        "page": facts,
                         "dpi": gpage.get("dpi"),  # not in the map; kept to check it need not be
                     }
                 )
     return rows
 
 
-def fit(rows: list[dict[str, Any]], min_bin: int) -> dict[str, dict[str, Any]]:
-    """Per kind: knots of the monotone map, and the empty-reading figure where there is one."""
-    by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
+def regroup(rows: list[dict[str, Any]]) -> None:
+    """Each row's evidence group computed again from the facts kept with it, so a change to
+    pipeline/fields/evidence.py refits from the cached rows without reading the pages again."""
+    tpls = {t.form_id: t for t in (load_template(BUNDLED / "nursery_enrolment"), load_template(STATUS_FORM))}
+    cache: dict[tuple[int, int], dict[str, str]] = {}
     for r in rows:
-        if not r["blocking"]:
-            by_kind[r["kind"]].append(r)
-    out = {}
-    for kind, rs in sorted(by_kind.items()):
-        read = [r for r in rs if not r["empty"]]
-        empty = [r for r in rs if r["empty"]]
-        blocks = pav([r["raw"] for r in read], [float(r["right"]) for r in read], min_bin) if read else []
-        ys, top = [], 0.0
-        for _, _, n, right in blocks:
-            top = max(top, shrunk(right, n))  # the shrink may tip two equal shares; keep it monotone
-            ys.append(round(top, 5))
-        c: dict[str, Any] = {
-            "x": [round(b[0], 6) for b in blocks],
-            "y": ys,
-            "n": [b[2] for b in blocks],
-        }
-        if len(empty) >= min_bin:
-            c["empty"] = round(shrunk(sum(r["right"] for r in empty), len(empty)), 5)
-            c["n_empty"] = len(empty)
-        out[kind] = c
-    return out
+        key = (r["doc"], r["page_no"])
+        if key not in cache:
+            facts = {n: (v[0], v[1], set(v[2])) for n, v in r["page"].items()}
+            cache[key] = evidence.groups(tpls[r["form"]], facts)
+        r["group"] = cache[key][r["name"]]
+
+
+def leaned(right: int, n: int, p_parent: float, prior: float) -> float:
+    """Share right of a group's block, with `prior` fields at its parent's probability and, as in
+    `shrunk`, half a field of doubt each way (the parent's fields include the group's own, so the
+    prior alone would let each level of a path claim a little more than the last)."""
+    return (right + 0.5 + prior * p_parent) / (n + 1 + prior)
+
+
+def fit_curve(
+    rs: list[dict[str, Any]], min_bin: int, parent: Curve | None = None, prior: float = 0.0
+) -> dict[str, Any]:
+    """Knots of one monotone map, and the empty-reading figure where there is one. A group's map
+    leans on its parent's (`prior` pseudo-fields at the parent's probability at each knot), so a
+    small group that reads like its parent keeps the parent's figure rather than falling towards
+    one half, and one that reads worse shows it."""
+    read = [r for r in rs if not r["empty"]]
+    # An empty reading scores 1.0 unless a pass doubted it (ink left unread); a doubted one gets
+    # its raw score's probability as well (Calibration.probability takes the lower), so the empty
+    # figure is that of the undoubted blanks: counting the doubted ones too would count the doubt
+    # twice and mark down every blank of the kind.
+    empty = [r for r in rs if r["empty"] and r["raw"] >= 1.0]
+    blocks = pav([r["raw"] for r in read], [float(r["right"]) for r in read], min_bin) if read else []
+    ys, top = [], 0.0
+    for x, _, n, right in blocks:
+        p = shrunk(right, n) if parent is None else leaned(right, n, parent(x), prior)
+        top = max(top, p)  # the shrink may tip two equal shares; keep it monotone
+        ys.append(round(top, 5))
+    c: dict[str, Any] = {
+        "x": [round(b[0], 6) for b in blocks],
+        "y": ys,
+        "n": [b[2] for b in blocks],
+    }
+    if len(empty) >= min_bin:
+        right = sum(r["right"] for r in empty)
+        if parent is None or parent.empty is None:
+            c["empty"] = round(shrunk(right, len(empty)), 5)
+        else:
+            c["empty"] = round(leaned(right, len(empty), parent.empty, prior), 5)
+        c["n_empty"] = len(empty)
+    elif parent is not None and parent.empty is not None:
+        c["empty"] = parent.empty  # too few of its own: the parent's figure stands
+    return c
+
+
+def fit(
+    rows: list[dict[str, Any]], min_bin: int, min_group: int | None = None, prior: float = PRIOR
+) -> dict[str, dict[str, Any]]:
+    """A map per kind, and per evidence group (and each ancestor on its path) holding at least
+    `min_group` fields with something read, leaning on its nearest fitted ancestor's map with
+    `prior` pseudo-fields; a field of a smaller group takes its nearest fitted ancestor's map
+    (calibration.Calibration.curve_for)."""
+    min_group = 3 * min_bin if min_group is None else min_group
+    by_node: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        if r["blocking"]:
+            continue
+        nodes = evidence.path(r.get("group") or r["kind"])
+        for node in dict.fromkeys([*nodes, r["kind"]]):
+            by_node[node].append(r)
+    kinds = {r["kind"] for r in rows}
+    out: dict[str, dict[str, Any]] = {}
+    # Parents first (fewer parts), so each group's prior is already fitted.
+    for node in sorted(by_node, key=lambda k: (k.count("/"), k)):
+        rs = by_node[node]
+        if node in kinds:
+            out[node] = fit_curve(rs, min_bin)
+        elif sum(not r["empty"] for r in rs) >= min_group:
+            up = next(a for a in evidence.path(node)[1:] if a in out)
+            parent = from_dict({"kinds": {up: out[up]}}).curves[up]
+            out[node] = fit_curve(rs, min_bin, parent, prior)
+    return dict(sorted(out.items()))
 
 
 def choose(
@@ -137,48 +238,63 @@ def choose(
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--n", type=int, default=300, help="generated files (one or two pages each)")
+    ap.add_argument("--n", type=int, default=280, help="generated files in all (shared out as SETS says)")
     ap.add_argument("--seed", type=int, default=7301)
     ap.add_argument("--dir", type=Path, default=None, help="keep/reuse the generated pages and rows here")
     ap.add_argument("--min-bin", type=int, default=40, help="fewest fields behind one knot")
+    ap.add_argument(
+        "--min-group", type=int, default=None, help="fewest read fields for a group's own map (3 x --min-bin)"
+    )
     ap.add_argument("--target", type=float, default=0.005, help="share wrong allowed among accepted")
     ap.add_argument("--floor", type=float, default=0.9, help="no threshold below this calibrated value")
     ap.add_argument("--out", type=Path, default=DATA_FILE)
     args = ap.parse_args()
-    if args.seed == 20261126:
+    if 20261126 - len(SETS) < args.seed <= 20261126:
         raise SystemExit("seed 20261126 is the accuracy bench's: calibrate on a seed of its own")
 
     t0 = time.monotonic()
     work = args.dir or Path(f"/tmp/shinsei-fitcal-{args.seed}-{args.n}")
-    cache = work / "rows.json"
-    files = generate(work / "pages", args.n, args.seed, profile="mixed", fonts="train")
-    t_gen = time.monotonic() - t0
-    if cache.is_file() and json.loads(cache.read_text())["files"] == len(files):
-        rows = json.loads(cache.read_text())["rows"]
-    else:
-        engine = Engine.load(Settings(reference_date=dt.date(2026, 11, 26)))
-        rows = collect(files, engine)
-        cache.write_text(json.dumps({"files": len(files), "rows": rows}))
-    t_read = time.monotonic() - t0 - t_gen
+    rows, t_gen, t_read, n_files, first_doc = [], 0.0, 0.0, 0, 1
+    for i, (name, share, profile, fonts, form, folder) in enumerate(SETS):
+        t1 = time.monotonic()
+        n = max(1, round(args.n * share))
+        files = generate(
+            work / name, n, args.seed + i, profile=profile, fonts=fonts, form=form, templates=folder
+        )
+        t_gen += time.monotonic() - t1
+        t1 = time.monotonic()
+        cache = work / f"{name}.rows.json"
+        if cache.is_file() and json.loads(cache.read_text())["files"] == len(files):
+            got = json.loads(cache.read_text())["rows"]
+        else:
+            got = collect(files, _engine(folder), first_doc)
+            cache.write_text(json.dumps({"files": len(files), "rows": got}, ensure_ascii=False, default=str))
+        rows += got
+        t_read += time.monotonic() - t1
+        n_files += len(files)
+        first_doc += len(files)
+    regroup(rows)
 
     fit_rows = [r for r in rows if r["doc"] % 3 != 0]
     held = [r for r in rows if r["doc"] % 3 == 0]
-    kinds = fit(fit_rows, args.min_bin)
+    kinds = fit(fit_rows, args.min_bin, args.min_group)
     cal = from_dict({"kinds": kinds})
-    print(f"\n{len(files)} files, {len(rows)} fields; fit on {len(fit_rows)}, thresholds on {len(held)}")
+    print(f"\n{n_files} files, {len(rows)} fields; fit on {len(fit_rows)}, thresholds on {len(held)}")
     # One cut on the probability for every kind: with honest probabilities, accepting the fields
     # most likely right first, whatever their kind, accepts the most for a given error overall.
     judged = [
-        (cal.probability(r["kind"], r["raw"], r["empty"]), r["right"]) for r in held if not r["blocking"]
+        (cal.probability(r["kind"], r["raw"], r["empty"], r["group"]), r["right"])
+        for r in held
+        if not r["blocking"]
     ]
     cut, share, err = choose(judged, args.target, args.floor, args.min_bin)
     cut = round(cut if cut is not None else 1.0, 4)
     print(f"threshold {cut} on held-out fields: accepts {share:.1%} of unblocked fields, {err:.2%} wrong")
     print(f"{'kind':<14}{'knots':>6}{'held n':>8}{'accepts':>9}{'wrong|acc':>10}")
     thresholds: dict[str, float] = {}
-    for kind in sorted(set(FALLBACK) | set(kinds)):
+    for kind in sorted(set(FALLBACK) | {r["kind"] for r in rows}):
         probs = [
-            (cal.probability(kind, r["raw"], r["empty"]), r["right"])
+            (cal.probability(kind, r["raw"], r["empty"], r["group"]), r["right"])
             for r in held
             if r["kind"] == kind and not r["blocking"]
         ]
@@ -199,9 +315,16 @@ def main() -> int:
             "recipe": "python -m tools.fit_calibration (see its docstring; docs/benchmarks.md, Calibration)",
             "what": "per kind: isotonic map raw confidence -> probability right (x -> y, n fields per "
             "knot, linear between knots); thresholds on that probability",
-            "generator": {"seed": args.seed, "files": len(files), "fonts": "train", "profile": "mixed"},
+            "generator": {
+                "seed": args.seed,
+                "files": n_files,
+                "sets": [
+                    {"name": s[0], "share": s[1], "profile": s[2], "fonts": s[3], "form": s[4]} for s in SETS
+                ],
+            },
             "fields": len(rows),
             "min_bin": args.min_bin,
+            "min_group": args.min_group if args.min_group is not None else 3 * args.min_bin,
             "target_wrong_among_accepted": args.target,
             "floor": args.floor,
             "held_out": {"cut": cut, "accepted": round(share, 4), "wrong_among_accepted": round(err, 4)},

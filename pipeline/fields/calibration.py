@@ -3,7 +3,10 @@
 The readers score a field on their own scales (OCR: its least sure character; marks: distance
 from an uncertain ink band), and how often a field at a given score is right differs by kind. A
 committed data file (`calibration.json`, written by `tools/fit_calibration.py` from pages of our
-own generator, never from the development set) holds one monotone map per kind: knots (raw
+own generator, never from the development set) holds one monotone map per kind, and one per
+evidence group (pipeline/fields/evidence.py: kind/role/evidence/length, e.g. an address whose
+postal code names its town) that the fit saw enough fields of; a field takes the map of the most
+specific group on its path, falling back to its kind's. Each map: knots (raw
 confidence → share right) from an isotonic (pool-adjacent-violators) fit, each knot standing on
 at least a floor of fields. Between knots the map is linear, above the last flat, and under the
 first it falls linearly to 0 at a raw 0 (no evidence there, so no claim), so it never decreases. An empty OCR reading (nothing written, raw confidence 1.0 by construction) has its own
@@ -51,9 +54,20 @@ class Calibration:
     thresholds: dict[str, float]
     meta: dict[str, Any]
 
-    def probability(self, kind: str, raw: float, empty: bool = False) -> float:
-        """The probability that a field of `kind` read at `raw` confidence is right."""
-        curve = self.curves.get(kind)
+    def curve_for(self, kind: str, group: str = "") -> Curve | None:
+        """The map of the most specific fitted group on `group`'s path (evidence.py: a/b/c, then
+        a/b, then a), else the kind's own."""
+        parts = group.split("/") if group else []
+        for k in range(len(parts), 0, -1):
+            curve = self.curves.get("/".join(parts[:k]))
+            if curve is not None:
+                return curve
+        return self.curves.get(kind)
+
+    def probability(self, kind: str, raw: float, empty: bool = False, group: str = "") -> float:
+        """The probability that a field of `kind` in evidence `group` read at `raw` confidence is
+        right."""
+        curve = self.curve_for(kind, group)
         if curve is None:
             return raw
         if empty and kind not in MARK_KINDS and curve.empty is not None:
@@ -81,9 +95,10 @@ def load(path: Path = DATA_FILE) -> Calibration:
     return from_dict(json.loads(path.read_text(encoding="utf-8")))
 
 
-def calibrated(kind: str, raw: float, empty: bool = False) -> float:
-    """`raw` confidence of a field of `kind` as the probability that the reading is right."""
-    return load().probability(kind, raw, empty)
+def calibrated(kind: str, raw: float, empty: bool = False, group: str = "") -> float:
+    """`raw` confidence of a field of `kind` (in evidence `group`, see evidence.py) as the
+    probability that the reading is right."""
+    return load().probability(kind, raw, empty, group)
 
 
 def is_empty_reading(kind: str, raw: Any) -> bool:

@@ -10,6 +10,11 @@ are scored by CTC likelihood on the kana crop, a dictionary candidate with a bon
 writing that plainly says something else (a given name read another way than the dictionary's).
 A candidate that wins only by its bonus keeps a low probability on the characters it changed,
 so the field goes to review rather than being accepted on the dictionary's word.
+
+The other way round, where the writing alone is read as a dictionary reading of the name
+(`vouched`), the two are independent evidence for the same kana: their probabilities are raised
+(odds times `AGREE_ODDS`), so a furigana that spells its name as the dictionary does can be
+accepted though one kana of it was written unclearly.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 from pathlib import Path
 
+import jaconv
 import numpy as np
 
 from pipeline.ocr.charsets import label_index
@@ -72,6 +78,83 @@ def candidates(free: str, readings: Sequence[str]) -> list[str]:
 
 
 VOICING_REVIEW = 0.9  # a disputed kana read with less probability than this goes to review
+
+# How much likelier a kana read from the writing is right when the name's dictionary reading has
+# the same kana there: the kanji name is another crop read by the same model, so the two readings
+# fail together only when both crops are misread into one name and its reading.
+AGREE_ODDS = 20.0
+
+
+def _vouched_part(text: str, readings: Sequence[str]) -> tuple[int, set[int]]:
+    """The longest of `readings` that starts `text`: its length, and the positions in it where no
+    other reading of that length spells another kana (松沢: マツザワ, マツサワ: not the ザ/サ)."""
+    hits = [r for r in readings if r and text.startswith(r)]
+    if not hits:
+        return 0, set()
+    best = max(hits, key=len)
+    others = [r for r in readings if len(r) == len(best) and r != best]
+    return len(best), {i for i in range(len(best)) if all(o[i] == best[i] for o in others)}
+
+
+def vouched(text: str, name: str) -> tuple[bool, ...]:
+    """For each kana of `text`, whether the written `name`'s dictionary readings spell it: the
+    family name's reading at the start, then a given name's reading as the whole rest. A kana
+    where the table knows another spelling of the same part (a voicing mark, a small kana) is
+    not vouched for: the writing alone decides it. Hiragana count as their katakana."""
+    return _agreement(jaconv.hira2kata(text), name)[1]
+
+
+def _agreement(text: str, name: str) -> tuple[int, tuple[bool, ...]]:
+    """(length of the family name's reading that starts `text`, 0 when none; `vouched`)."""
+    out = [False] * len(text)
+    name = "".join(name.split())
+    family, given = _table()
+    for k in range(min(len(name), 4), 0, -1):
+        fam = family.get(name[:k])
+        if fam:
+            break
+    else:
+        return 0, tuple(out)
+    n, sure = _vouched_part(text, fam)
+    if n == 0:
+        return 0, tuple(out)
+    for i in sure:
+        out[i] = True
+    rest = text[n:]
+    giv = [g for g in given.get(name[k:], []) if len(g) == len(rest)]
+    if rest and rest in giv:
+        _, sure_given = _vouched_part(rest, giv)
+        for i in sure_given:
+            out[n + i] = True
+    return n, tuple(out)
+
+
+# No word starts with these, so neither does a given name: after a family name's reading, one of
+# them means the two were split wrongly or the kana misread (ハヤシ|ュウスケ for ハヤシユウスケ).
+_CANNOT_START = frozenset("ァィゥェォッャュョヮンー")
+
+
+def with_agreement(free: Reading, name: str) -> Reading:
+    """`free` with the kana the name's readings vouch for (`vouched`) raised: odds × AGREE_ODDS.
+    A given name read as starting with a small kana, ン or ー is not raised, and that kana is
+    made unsure (at most 0.5), so a person looks at it."""
+    kata = jaconv.hira2kata(free.text)
+    n, marks = _agreement(kata, name)
+    if len(free.chars) != len(free.text) or not any(marks):
+        return free
+    if n < len(kata) and kata[n] in _CANNOT_START:
+        chars = list(free.chars)
+        chars[n] = Char(chars[n].text, min(chars[n].prob, 0.5))
+        return Reading(free.text, tuple(chars))
+    return Reading(
+        free.text,
+        tuple(Char(c.text, _raise_odds(c.prob)) if m else c for c, m in zip(free.chars, marks, strict=True)),
+    )
+
+
+def _raise_odds(p: float) -> float:
+    odds = AGREE_ODDS * p / max(1.0 - p, 1e-12)
+    return odds / (1.0 + odds)
 
 
 def _dictionary_split(free: str, cand: str, readings: Sequence[str]) -> bool:

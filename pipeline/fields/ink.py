@@ -192,29 +192,246 @@ def bbox(mask: np.ndarray) -> PxBox | None:
 
 @dataclass(frozen=True)
 class Strike:
-    """Two (or more) parallel strokes through earlier writing: a 訂正 (correction)."""
+    """A line drawn through earlier writing: a 訂正 (correction), one line or the customary two."""
 
     x0: int
     x1: int
-    y: int  # centre row of the strike lines
+    y: int  # centre row of the strike line(s)
+    lines: np.ndarray | None = None  # the strike's own pixels (a mask the crop's size), if known
+    height: int = 0  # the height of the writing it runs through
 
 
-def find_strike(mask: np.ndarray, text_height: int) -> Strike | None:
-    """Long near-horizontal strokes through the writing: the line(s) of a 訂正 (correction).
+STRIKE_ANGLES = (-8.0, -5.0, -2.5, 0.0, 2.5, 5.0, 8.0)  # a hand's strike is near level, not level
+# A strike is longer than the line's writing is tall: the longest level stroke of one character
+# (一, ー, the bar of 七) is about one character wide, and a character about as wide as tall.
+STRIKE_MIN_LEN = 1.15
+# A digit is narrower than it is tall, so a strike through one digit is shorter than the digit is
+# tall; the longest level stroke of a digit (the bars of 4, 5, 7) is well under that.
+STRIKE_MIN_LEN_DIGITS = 0.8
+STRIKE_REACH = 0.22  # of the line height: how far above and below a crossing stroke is looked for
+# One line alone is a strike only this many line heights long (digits: shorter, a digit is
+# narrow), crossed by this many strokes from above and from below.
+STRIKE_LONE = 2.0
+STRIKE_LONE_DIGITS = 1.5
+STRIKE_CROSSINGS_LONE = 2
+STRIKE_PIECE = 0.4  # of the line height: the shortest straight piece that continues a strike
+STRIKE_EXTEND = 1.5  # of the line height: the most a strike is continued to the left
+STRIKE_GAP = 0.3  # of the line height: how far a piece may lie from the strike's end and line
+STRIKE_PAIR_GAP = (0.08, 0.45)  # of the line height: how far apart the two lines of 二重線 lie
+STRIKE_PAIR_ENDS = 0.2  # of the longer line: how far the two lines' ends may lie apart
+STRIKE_THROUGH = 2  # strokes crossing both lines of a pair (one character struck has two or more)
+STRIKE_THROUGH_DIGITS = 1
+STRIKE_THIN = 0.5  # share of a strike's length where it is a lone thin line, not strokes massed
+STRIKE_THICK = 0.5  # of the line height: the most ink a strike (two pen lines and their gap) puts in a column
+STRIKE_END = 0.12  # share of a line's length at either end where a touching stroke is no crossing
 
-    Handwritten characters rarely have a stroke longer than about 2.5 character heights, and
-    form rules near the box edges are already gone, so such a stroke in the writing band is a
-    strike-through, whether drawn as one line or the customary two.
-    """
-    min_len = max(12, int(text_height * 2.5))
-    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (min_len, 1))
-    lines = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, kernel)
-    n, _, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
-    segs = [stats[i, :4] for i in range(1, n) if stats[i, cv2.CC_STAT_WIDTH] >= min_len]
-    if not segs:
-        return None
-    y = int(np.mean([s[1] + s[3] / 2 for s in segs]))
-    return Strike(int(min(s[0] for s in segs)), int(max(s[0] + s[2] for s in segs)), y)
+
+def _line_kernel(length: int, deg: float) -> np.ndarray:
+    """A one-pixel line `length` long at `deg` degrees (positive: rising to the right)."""
+    dy = int(round(length * np.tan(np.radians(deg))))
+    k = np.zeros((abs(dy) + 1, length), np.uint8)
+    y0, y1 = (abs(dy), 0) if dy > 0 else (0, abs(dy))
+    cv2.line(k, (0, y0), (length - 1, y1), 1, 1)
+    return k
+
+
+def straight_strokes(mask: np.ndarray, min_len: int) -> np.ndarray:
+    """Ink lying on a straight, near-level run at least `min_len` long (any of `STRIKE_ANGLES`)."""
+    m = mask.astype(np.uint8)
+    out = np.zeros(m.shape, np.uint8)
+    for deg in STRIKE_ANGLES:
+        out |= cv2.morphologyEx(m, cv2.MORPH_OPEN, _line_kernel(min_len, deg))
+    return (out > 0) & cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+
+
+def _crossings(glyphs: np.ndarray, line: np.ndarray, x0: int, x1: int, reach: int) -> tuple[int, int]:
+    """How many separate strokes of `glyphs` touch `line` from above and from below, between
+    x0 and x1 (the line's ends left out: a stroke ending there is the end of a 目, not a crossing)."""
+    h = glyphs.shape[0]
+    above = np.zeros(x1 - x0, bool)
+    below = np.zeros(x1 - x0, bool)
+    for i, c in enumerate(range(x0, x1)):
+        rows = np.flatnonzero(line[:, c])
+        if rows.size == 0:
+            continue
+        t, b = int(rows.min()), int(rows.max())
+        above[i] = glyphs[max(0, t - reach) : t, c].any()
+        below[i] = glyphs[b + 1 : min(h, b + 1 + reach), c].any()
+
+    def runs(v: np.ndarray) -> int:
+        return int(np.count_nonzero(v[1:] & ~v[:-1]) + int(v[0])) if v.size else 0
+
+    return runs(above), runs(below)
+
+
+def _thin_share(mask: np.ndarray, line: np.ndarray, x0: int, x1: int, height: int) -> float:
+    """Share of the columns x0..x1 where the ink round `line` is no taller than a pen line or two
+    (a quarter of the line height). A strike runs between the struck characters and across their
+    gaps as a lone line; a run of level strokes found inside dense small writing (裕輔 written
+    tight) lies in massed ink nearly all along."""
+    thin = max(4, int(0.25 * height))
+    col = mask.astype(bool)
+    n_thin = n = 0
+    for c in range(x0, x1):
+        rows = np.flatnonzero(line[:, c])
+        if rows.size == 0:
+            continue
+        t, b = int(rows.min()), int(rows.max())
+        while t > 0 and col[t - 1, c]:
+            t -= 1
+        while b + 1 < col.shape[0] and col[b + 1, c]:
+            b += 1
+        n += 1
+        n_thin += b - t + 1 <= thin + (int(rows.max()) - int(rows.min()))
+    return n_thin / n if n else 0.0
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    strike: Strike
+    up: int  # strokes reaching the line from above
+    down: int  # ... and from below
+
+
+def find_strikes(mask: np.ndarray, max_lines: int = 4, digits: bool = False) -> list[Strike]:
+    """Lines drawn through the writing: the line(s) of a 訂正 (correction), each with the struck
+    span it covers.
+
+    A candidate is a straight, near-level lone thin line longer than the height of the line of
+    writing it lies in (`STRIKE_MIN_LEN`, or `STRIKE_MIN_LEN_DIGITS` for a crop of digits), so one
+    character's strokes (一 ー 二 三) are too short. Handwriting joins the level strokes of
+    neighbouring characters (大村, 玲里) into runs as long, so a candidate is a strike only with
+    more evidence: the customary two lines (二重線: a candidate close under it, alike, the pair
+    crossed by the struck strokes, `_pairs`), or one line `STRIKE_LONE`
+    line heights long crossed by at least `STRIKE_CROSSINGS_LONE` strokes from above and as many
+    from below. An underline, a dash or a long 一 has nothing crossing it. Form rules near the
+    box edges are already gone (`remove_rules`)."""
+    bands = split_lines(mask, max_lines)
+    if not bands:
+        return []
+    min_len = STRIKE_MIN_LEN_DIGITS if digits else STRIKE_MIN_LEN
+    lone = STRIKE_LONE_DIGITS if digits else STRIKE_LONE
+    shortest = max(8, int(min(b1 - b0 for b0, b1 in bands) * min_len))
+    runs = straight_strokes(mask, shortest)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(runs.astype(np.uint8), connectivity=8)
+    cands: list[_Candidate] = []
+    for i in range(1, n):
+        x, y, w, hh = (int(v) for v in stats[i, :4])
+        cy = y + hh // 2
+        band = next(((b0, b1) for b0, b1 in bands if b0 <= cy < b1), None)
+        if band is None:
+            continue
+        height = band[1] - band[0]
+        if w < height * min_len:
+            continue
+        line = labels == i
+        cols = line[:, x : x + w].sum(axis=0)
+        if float(np.median(cols[cols > 0])) > max(5.0, STRIKE_THICK * height):
+            continue  # a blot or massed strokes, not one or two pen lines
+        if _thin_share(mask, line, x, x + w, height) < STRIKE_THIN:
+            continue
+        glyphs = mask & ~cv2.dilate(line.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        end = max(2, int(w * STRIKE_END))
+        up, down = _crossings(glyphs, line, x + end, x + w - end, max(2, int(height * STRIKE_REACH)))
+        cands.append(_Candidate(Strike(x, x + w, cy, line, height), up, down))
+    found = [
+        c.strike
+        for c in cands
+        if c.strike.x1 - c.strike.x0 >= lone * c.strike.height and min(c.up, c.down) >= STRIKE_CROSSINGS_LONE
+    ]
+    found += [s for a, b in _pairs(mask, cands, digits) for s in (a.strike, b.strike)]
+    return [_extend_left(mask, s) for s in _merge_strikes(found)]
+
+
+def _extend_left(mask: np.ndarray, s: Strike) -> Strike:
+    """A strike with the shorter straight pieces that continue it to the left joined on: a hand's
+    line wobbles where it crosses the first struck characters, and breaks there into runs too
+    short to be found alone (`STRIKE_PIECE` line heights), which are still the strike's start. At
+    most `STRIKE_EXTEND` line heights are joined (the first character or two), so a run of level
+    strokes does not grow along a whole line of kanji."""
+    if s.lines is None:
+        return s
+    h = max(1, s.height)
+    runs = straight_strokes(mask, max(6, int(STRIKE_PIECE * h)))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(runs.astype(np.uint8), connectivity=8)
+    x0, lines = s.x0, s.lines.copy()
+    for _ in range(8):
+        nxt = None
+        for i in range(1, n):
+            x, y, w, hh = (int(v) for v in stats[i, :4])
+            if x < x0 and x + w >= x0 - STRIKE_GAP * h and abs(y + hh / 2 - s.y) <= STRIKE_GAP * h:
+                nxt = i if nxt is None or x < stats[nxt, 0] else nxt
+        if nxt is None or s.x0 - int(stats[nxt, 0]) > STRIKE_EXTEND * h:
+            break
+        x0 = int(stats[nxt, 0])
+        lines |= labels == nxt
+    return Strike(x0, s.x1, s.y, lines, s.height) if x0 < s.x0 else s
+
+
+def _pairs(mask: np.ndarray, cands: list[_Candidate], digits: bool) -> list[tuple[_Candidate, _Candidate]]:
+    """Two candidates one under the other (二重線): `STRIKE_PAIR_GAP` line heights apart, of about
+    the same length and lying over each other (a hand draws the second line like the first), and
+    crossed both at once by strokes of the struck writing (`_through`): two level strokes of one
+    character (the bars of 幸, of 5) have no more than one upright through both."""
+    out = []
+    for a in cands:
+        for b in cands:
+            sa, sb = a.strike, b.strike
+            h = max(sa.height, sb.height)
+            la, lb = sa.x1 - sa.x0, sb.x1 - sb.x0
+            if not STRIKE_PAIR_GAP[0] * h <= sb.y - sa.y <= STRIKE_PAIR_GAP[1] * h:
+                continue
+            if abs(sa.x0 - sb.x0) > STRIKE_PAIR_ENDS * max(la, lb) or abs(
+                sa.x1 - sb.x1
+            ) > STRIKE_PAIR_ENDS * max(la, lb):
+                continue
+            if _through(mask, sa, sb) >= (STRIKE_THROUGH_DIGITS if digits else STRIKE_THROUGH):
+                out.append((a, b))
+    return out
+
+
+def _through(mask: np.ndarray, upper: Strike, lower: Strike) -> int:
+    """How many separate strokes cross both lines of a pair: ink just above the upper line, all
+    the way between the two, and just below the lower one, in the same column."""
+    if upper.lines is None or lower.lines is None:
+        return 0
+    x0, x1 = max(upper.x0, lower.x0), min(upper.x1, lower.x1)
+    end = max(2, int((x1 - x0) * STRIKE_END))
+    reach = max(2, int(max(upper.height, lower.height) * STRIKE_REACH))
+    h = mask.shape[0]
+    hit = np.zeros(max(0, x1 - x0 - 2 * end), bool)
+    for i, c in enumerate(range(x0 + end, x1 - end)):
+        ru, rl = np.flatnonzero(upper.lines[:, c]), np.flatnonzero(lower.lines[:, c])
+        if ru.size == 0 or rl.size == 0:
+            continue
+        top, bottom = int(ru.min()), int(rl.max())
+        between = mask[int(ru.max()) + 1 : int(rl.min()), c]
+        hit[i] = (
+            mask[max(0, top - reach) : top, c].any()
+            and mask[bottom + 1 : min(h, bottom + 1 + reach), c].any()
+            and (between.size == 0 or between.all())
+        )
+    return int(np.count_nonzero(hit[1:] & ~hit[:-1]) + int(hit[0])) if hit.size else 0
+
+
+def _merge_strikes(strikes: list[Strike]) -> list[Strike]:
+    """Strike lines that overlap sideways and lie within a line height of each other: one strike."""
+    out: list[Strike] = []
+    for s in sorted(strikes, key=lambda s: s.x0):
+        for j, o in enumerate(out):
+            overlap = min(s.x1, o.x1) - max(s.x0, o.x0)
+            if (
+                overlap > 0.5 * min(s.x1 - s.x0, o.x1 - o.x0)
+                and abs(s.y - o.y) < max(s.height, o.height) * 0.6
+            ):
+                lines = o.lines | s.lines if o.lines is not None and s.lines is not None else o.lines
+                out[j] = Strike(
+                    min(s.x0, o.x0), max(s.x1, o.x1), (s.y + o.y) // 2, lines, max(s.height, o.height)
+                )
+                break
+        else:
+            out.append(s)
+    return out
 
 
 def split_lines(mask: np.ndarray, max_lines: int) -> list[tuple[int, int]]:

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.fields.furigana import fix_voicing, read_with_name
+from pipeline.fields.furigana import fix_voicing, read_with_name, with_agreement
 from pipeline.fields.plan import Job, RawField
 from pipeline.forms.template import FieldSpec
 from pipeline.jp import mynumber
@@ -397,7 +397,8 @@ def kana_from_name(
     specs: list[FieldSpec], kept: dict[str, Kept], by_field: Readings, labels: Any, flags: Flags
 ) -> None:
     """Furigana (`reading_of` a name field): characters the recogniser was unsure of are taken
-    from the common readings of the name written beside it."""
+    from the common readings of the name written beside it; where the writing alone already
+    spells such a reading, its kana are surer for it (`furigana.with_agreement`)."""
     for spec in specs:
         k = kept.get(spec.name)
         if spec.reading_of is None or k is None or k.kind != "kana" or not k.has_ink:
@@ -405,10 +406,13 @@ def kana_from_name(
         (free,) = by_field[spec.name]["text"]
         # A doubtful (han)dakuten or small kana first (スズキ read ススキ), then the name's readings.
         voiced = fix_voicing(k.probs, labels, free)
-        helped = read_with_name(k.probs, labels, voiced or free, _text_of(by_field, spec.reading_of))
+        name = _text_of(by_field, spec.reading_of)
+        helped = read_with_name(k.probs, labels, voiced or free, name)
         if helped is not None or voiced is not None:
             by_field[spec.name]["text"] = [helped or voiced]
             flags["kana_from_name"].add(spec.name)
+        else:
+            by_field[spec.name]["text"] = [with_agreement(free, name)]
 
 
 def apply_flags(rf: RawField, flags: Flags) -> RawField:

@@ -44,6 +44,9 @@ STRAY_INK = 0.002  # ink share of a choice field's box that is writing, not nois
 # Kinds written mostly in kanji: their strokes lie close together, and the faint halo between
 # them would join strokes into blots, so only sure ink is kept (ink.with_faint_strokes).
 DENSE_KINDS = frozenset({"text_ja", "free_text"})
+# Crops of digits only (a date part, a number, a row of digit cells): a strike through one digit
+# is shorter than a character's height (inkmod.STRIKE_MIN_LEN_DIGITS).
+DIGIT_CHARSETS = frozenset({"digits", "number", "postal"})
 # Fields with broken writing (issue broken_ink) from which a page's pen is taken to have faded
 # below the scan's threshold in places: an empty box there may be writing that vanished.
 BROKEN_PAGE_FIELDS = 4
@@ -141,12 +144,18 @@ class PageReader:
         bb = inkmod.bbox(mask)
         if bb is None:  # cannot happen past the ink-area test above, but bbox may say so
             return []
-        strike = inkmod.find_strike(mask, bb[3] if rf.spec.lines == 1 else bb[3] // 2)
-        if strike is not None:
+        # Strikes are looked for in the faint ink too: a correction line is often drawn lighter
+        # or faster than the writing it cancels.
+        seen = mask if rf.spec.kind not in DENSE_KINDS else self.ink_mask(b, crop, paper, faint=True)
+        digits = constraint == DATE_PART or constraint.charset in DIGIT_CHARSETS
+        strikes = [
+            s for s in inkmod.find_strikes(seen, max(2, rf.spec.lines + 1), digits) if _struck_first(seen, s)
+        ]
+        if strikes:
             rf.issues.append(
                 Issue("correction", "訂正線があります。正しい値を確認してください。", (rf.spec.name,))
             )
-            crop, mask = _drop_struck(crop, mask, strike, bb)
+            crop, mask = _drop_struck(crop, mask, seen, strikes, digits)
             paper = inkmod.paper_level(crop)
             bb = inkmod.bbox(mask)
             if bb is None:
@@ -536,24 +545,80 @@ def _relative(
     return b[0] - origin[0], b[1] - origin[1], b[2], b[3]
 
 
+STRUCK_REACH = 0.6  # of the struck line's height: writing this near the strike is struck with it
+STRUCK_PAD = 0.3  # of the line height: overlap allowed between the struck value and what is beside it
+
+
 def _drop_struck(
-    crop: np.ndarray, mask: np.ndarray, strike: inkmod.Strike, bb: PxBox
+    crop: np.ndarray, mask: np.ndarray, seen: np.ndarray, strikes: list[inkmod.Strike], digits: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Remove the struck-out writing. A correction written on its own line (above or below) keeps
-    that line; one written beside the struck value keeps what lies outside the struck span."""
+    """Remove the struck-out writing and the strike lines, keep the rest: a correction written
+    beside the struck value (outside the struck span) or above it (a line higher) stays.
+
+    Struck are the strokes the strike touches and the strokes whose centre lies inside its span
+    and within `STRUCK_REACH` line heights of it (a dakuten, a dot, the part of 東 above the line).
+    A stroke that touches a strike but is centred outside its span (new writing begun right at the
+    strike's end) loses only its part inside the span, in the strike's band.
+
+    In a crop of digits (`digits`) a struck digit is one or two strokes that the strike crosses,
+    and the new digit is often squeezed into the same cell above it (over the struck one's top):
+    there a stroke lying wholly above or below the strike stays, touching or not."""
+    drop = np.zeros(mask.shape, bool)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(seen.astype(np.uint8), connectivity=8)
+    for s in strikes:
+        if s.lines is None:
+            continue
+        near = cv2.dilate(s.lines.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+        touching = set(np.unique(labels[near & seen]).tolist()) - {0}
+        reach = STRUCK_REACH * s.height
+        pad = 0.15 * s.height
+        for i in range(1, n):
+            x, y, w, h = (int(v) for v in stats[i, :4])
+            cx, cy = x + w / 2, y + h / 2
+            inside = s.x0 - pad <= cx <= s.x1 + pad
+            if digits and _clear_of(labels == i, s.lines):
+                continue
+            if inside and (i in touching or abs(cy - s.y) < reach):
+                drop |= labels == i
+            elif i in touching:
+                part = np.zeros(mask.shape, bool)
+                part[max(0, int(s.y - reach)) : int(s.y + reach) + 1, s.x0 : s.x1] = True
+                drop |= (labels == i) & part
+        drop |= near
     crop, mask = crop.copy(), mask.copy()
-    bands = inkmod.split_lines(mask, 2)
-    if len(bands) == 2:
-        drop = next((b for b in bands if b[0] <= strike.y < b[1]), None)
-        if drop is not None:
-            crop[drop[0] : drop[1]] = 255
-            mask[drop[0] : drop[1]] = False
-            return crop, mask
-    margin = max(2, bb[3] // 3)
-    x0, x1 = max(0, strike.x0 - margin), strike.x1 + margin
-    crop[:, x0:x1] = 255
-    mask[:, x0:x1] = False
+    crop[cv2.dilate(drop.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)] = 255
+    mask &= ~drop
     return crop, mask
+
+
+def _struck_first(mask: np.ndarray, s: inkmod.Strike) -> bool:
+    """Whether a strike lies where a correction is written: the struck value is what was written
+    first, so nothing stands left of it in its line, and the new value follows it (to its right,
+    or in a line above). Level strokes of neighbouring characters joined into a long run (井琴,
+    北斗印刷) lie in the middle of the writing, with writing on both sides."""
+    h = max(1, s.height)
+    pad = int(STRUCK_PAD * h)
+    top, bottom = max(0, int(s.y - STRUCK_REACH * h)), int(s.y + STRUCK_REACH * h) + 1
+    least = 2 * h  # pixels of ink that are writing, not a speck or a stray tail
+    before = int(mask[top:bottom, : max(0, s.x0 - pad)].sum())
+    after = int(mask[top:bottom, s.x1 + pad :].sum())
+    above = int(mask[: max(0, top - pad)].sum())
+    return before < least and (after >= least or above >= least)
+
+
+def _clear_of(part: np.ndarray, line: np.ndarray) -> bool:
+    """Whether nearly all of `part` lies above the top of `line` or below its bottom, where they
+    share columns: a digit written over the strike, not one crossed by it."""
+    cols = np.flatnonzero(part.any(axis=0) & line.any(axis=0))
+    if cols.size == 0:
+        return False
+    rows = np.flatnonzero(line[:, cols].any(axis=1))
+    top, bottom = int(rows.min()), int(rows.max())
+    ys = np.flatnonzero(part.any(axis=1))
+    n = int(part.sum())
+    above = int(part[:top].sum())
+    below = int(part[bottom + 1 :].sum())
+    return max(above, below) >= 0.85 * n and ys.size > 0
 
 
 def _join(readings: list[Reading]) -> Reading:

@@ -499,11 +499,13 @@ class ReviewDesk:
                     )
             return out[:limit]
 
-    def field_tasks(self, user: str, limit: int = 40) -> list[FieldTask]:
+    def field_tasks(self, user: str, limit: int = 100, window: int = 40) -> list[FieldTask]:
         """Field verification across documents: flagged fields that can be settled from their crop
-        alone. The documents come in queue order (deadline, then oldest), a window at a time; within
-        a window their fields are ordered as printed on the form, so a clerk checks a run of phone
-        numbers, then of addresses, without opening each document. Left out: the grids' kinds,
+        alone, at most `limit` to a page (one long page: the clerk moves down it with Enter, and each
+        page load breaks the run). The documents come in queue order (deadline, then oldest),
+        `window` documents at a time; within a window their fields are ordered as printed on the
+        form, so a clerk checks a run of phone numbers, then of addresses, without opening each
+        document. Left out: the grids' kinds,
         double entries already keyed once (the second-keying queue has them), QA samples (checked
         whole, on the document page) and fields that a cross-field rule names with another field
         (the clerk needs the document to judge those)."""
@@ -524,12 +526,12 @@ class ReviewDesk:
         )
         out: list[FieldTask] = []
         with self.store.session() as s:
-            for offset in range(0, 10_000_000, limit):
-                window = list(s.scalars(docs_q.limit(limit).offset(offset)))
-                if not window:
+            for offset in range(0, 10_000_000, window):
+                ids = list(s.scalars(docs_q.limit(window).offset(offset)))
+                if not ids:
                     break
                 rows = self._open_fields(
-                    s, user, FieldRow.kind.not_in(list(GROUP_KINDS)) & DocumentRow.id.in_(window)
+                    s, user, FieldRow.kind.not_in(list(GROUP_KINDS)) & DocumentRow.id.in_(ids)
                 )
                 keyed: set[tuple[int, int, str]] = set()
                 doubles = {d.id for f, _p, d in rows if f.double_entry}
@@ -543,7 +545,7 @@ class ReviewDesk:
                         )
                     ):
                         keyed.add((d_id, int(pg or 0), str(name)))
-                rank = {d: i for i, d in enumerate(window)}
+                rank = {d: i for i, d in enumerate(ids)}
                 rows.sort(key=lambda r: (r[2].form_id or "", r[0].position, rank[r[2].id], r[1].index))
                 for f, p, d in rows:
                     if f.double_entry and (d.id, p.index, f.name) in keyed:

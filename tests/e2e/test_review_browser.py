@@ -9,11 +9,16 @@ import csv
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
-from tests.e2e.conftest import login
+from pipeline.store import open_store
+from pipeline.store.tables import DocumentRow, FieldRow, PageRow, StatusHistory
+from tests.e2e.conftest import login, serve
 from tests.review_support import my_numbers
 
 SHOTS = os.environ.get("SHINSEI_SCREENSHOT_DIR")
@@ -109,3 +114,51 @@ def test_reject_with_reason_by_keyboard(server, browser) -> None:
     page.wait_for_url(lambda u: u != doc_url)
     page.goto(url + "/")
     assert doc_url.rsplit("/", 1)[1] not in [a.inner_text() for a in page.locator("table.queue a").all()]
+
+
+def _inconsistent_dates(store: Any) -> None:
+    """The first document's 申込日 becomes a date before the child's birth, flagged for review: once
+    the clerk confirms it as written, the paper itself breaks a cross-field rule."""
+    with store.session() as s:
+        f = s.scalars(
+            select(FieldRow)
+            .join(PageRow, FieldRow.page_id == PageRow.id)
+            .where(PageRow.document_id == s.scalar(select(func.min(PageRow.document_id))))
+            .where(FieldRow.name == "application_date")
+        ).one()
+        f.value, f.accepted = "2001-04-01", False
+        s.commit()
+
+
+@pytest.fixture(scope="module")
+def inconsistent_server(e2e_golden, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
+    yield from serve(e2e_golden, tmp_path_factory.mktemp("e2e-cross"), _inconsistent_dates)
+
+
+def test_confirmed_values_that_break_a_rule_offer_the_rejection(inconsistent_server, browser) -> None:
+    """Every field confirmed and a cross-field rule still fails: the reject box opens with the rule as
+    its reason, so one Enter sends the document back instead of handing it to a second clerk."""
+    url, settings = inconsistent_server
+    page = login(browser, url, "clerk1")
+    page.goto(url + "/next")
+    page.wait_for_url(f"{url}/documents/*")
+    doc_id = int(page.url.rsplit("/", 1)[1])
+    _settle_open_fields(page, my_numbers()[0])  # the first document is the first sample's
+    page.wait_for_selector("#reject:not([hidden])")
+    reason = page.locator("#reject-reason")
+    assert page.evaluate("document.activeElement.id") == "reject-reason"
+    assert reason.input_value().startswith("項目間の規則に合わない: ")
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda u: f"/documents/{doc_id}" not in u)
+    store = open_store(settings)
+    try:
+        with store.session() as s:
+            assert s.get(DocumentRow, doc_id).status == "rejected"
+            note = s.scalars(
+                select(StatusHistory.note).where(
+                    StatusHistory.document_id == doc_id, StatusHistory.to_status == "rejected"
+                )
+            ).one()
+    finally:
+        store.close()
+    assert note.startswith("項目間の規則に合わない: ") and "2001-04-01" in note

@@ -400,6 +400,12 @@ def test_field_verification_leaves_out_held_qa_keyed_and_cross_field(app, client
     assert {
         (d, n) for d, n, _i, k in flagged if k not in ("checkbox", "choice", "signature")
     } - cross == everything
+    # a page holds at most `limit` fields; documents are taken `window` at a time, in queue order
+    review = app.state.review
+    assert len(review.field_tasks("clerk1", limit=3)) == 3
+    one_at_a_time = [t.document_id for t in review.field_tasks("clerk1", window=1)]
+    n_first = len({n for d, n in everything if d == first})
+    assert one_at_a_time == [first] * n_first + [second] * (len(everything) - n_first)
     # clerk2 holds the first document: clerk1 no longer sees its fields, clerk2 still does
     _open(c2, first)
     assert {d for d, _ in listed(c1)} == {second}

@@ -249,3 +249,57 @@ def test_the_protocol_requires_spec() -> None:
             return []
 
     assert not isinstance(NoSpec(), Recognizer)
+
+
+# --------------------------------------------------------------------------- script prior
+
+JA = ("", "の", "び", "U", "O", "2", "保", "（", " ")
+
+
+def test_script_prior_reads_kana_where_a_latin_letter_sits_between_kana() -> None:
+    from pipeline.ocr.decode import SCRIPT_PRIOR, script_prior
+
+    # の U O び: U beat び 0.6 to 0.3, O beat の 0.5 to 0.4; between kana neither is believed.
+    probs = frames(
+        {"の": 0.9}, {}, {"U": 0.6, "び": 0.3}, {}, {"O": 0.5, "の": 0.4}, {}, {"び": 0.9}, labels=JA
+    )
+    free = greedy(probs, full_mask(JA), JA)
+    assert free.text == "のUOび"
+    r = script_prior(probs, JA, free)
+    assert r.text == "のびのび"
+    # The changed characters are unsure (the writing alone preferred the letter): review.
+    assert r.chars[1].prob == pytest.approx(0.3 / (0.3 + 0.6 * SCRIPT_PRIOR + 0.1))
+    assert r.chars[0] == free.chars[0]
+
+
+def test_script_prior_keeps_a_clearly_written_digit_but_makes_it_unsure() -> None:
+    from pipeline.ocr.decode import script_prior
+
+    probs = frames({"の": 0.9}, {}, {"2": 0.99, "び": 0.005}, {}, {"保": 0.9}, labels=JA)
+    free = greedy(probs, full_mask(JA), JA)
+    r = script_prior(probs, JA, free)
+    assert r.text == "の2保"
+    assert 0.5 < r.chars[1].prob < 0.98
+
+
+def test_script_prior_leaves_text_without_japanese_context_alone() -> None:
+    from pipeline.ocr.decode import script_prior
+
+    # Letters and digits on their own, or next to a space, are not weighed.
+    for rows in (
+        [{"U": 0.6, "び": 0.3}, {}, {"O": 0.9}],
+        [{"U": 0.6, "び": 0.3}, {}, {" ": 0.9}, {}, {"の": 0.9}],
+    ):
+        probs = frames(*rows, labels=JA)
+        free = greedy(probs, full_mask(JA), JA)
+        assert script_prior(probs, JA, free) == free
+
+
+def test_name_charset_decoding_applies_the_script_prior() -> None:
+    from pipeline.ocr.decode import decode
+
+    labels = ("", "の", "び", "U", "ア", " ")
+    probs = frames({"の": 0.9}, {}, {"U": 0.6, "び": 0.3}, labels=labels)
+    assert decode(probs, labels, Constraint("name")).text == "のび"
+    assert decode(probs, labels, Constraint("free")).text == "のび"
+    assert decode(probs, labels, Constraint("address")).text == "のU"

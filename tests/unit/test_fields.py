@@ -55,11 +55,10 @@ def test_ink_threshold_follows_the_paper_and_ignores_noise() -> None:
 
 def test_strike_through_is_found_and_plain_writing_is_not() -> None:
     plain = inkmod.binarize(render("三浦翔"))
-    bb = inkmod.bbox(plain)
-    assert inkmod.find_strike(plain, bb[3]) is None
+    assert inkmod.find_strikes(plain) == []
     struck = inkmod.binarize(render("サトウナナ", strike=True))
-    s = inkmod.find_strike(struck, inkmod.bbox(struck)[3] // 2)
-    assert s is not None and s.x1 - s.x0 > 150
+    found = inkmod.find_strikes(struck)
+    assert len(found) == 1 and found[0].x1 - found[0].x0 > 150
 
 
 def test_rules_near_the_edge_are_removed_but_a_stroke_in_the_middle_stays() -> None:

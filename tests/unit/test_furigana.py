@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from pipeline.fields.furigana import candidates, name_readings, read_with_name
 from pipeline.result import Char, Reading
@@ -52,3 +53,35 @@ def test_clear_writing_beats_the_dictionary() -> None:
     assert read_with_name(probs, LABELS, _free("ヒロコ"), "裕子") is None
     # An unreadable or missing name gives no help.
     assert read_with_name(probs, LABELS, _free("ヒロコ"), "") is None
+
+
+def test_kana_the_name_reading_spells_are_vouched_for_except_where_it_has_two_spellings() -> None:
+    from pipeline.fields.furigana import vouched
+
+    assert vouched("スズキヨウイチ", "鈴木 陽一") == (True,) * 7
+    assert vouched("すずきようこ", "鈴木陽一") == (True,) * 3 + (False,) * 3  # given name differs
+    assert vouched("タナカヨウイチ", "鈴木陽一") == (False,) * 7
+    # 松沢: マツザワ and マツサワ both; the ザ is the writing's to decide.
+    assert vouched("マツザワ", "松沢") == (True, True, False, True)
+
+
+def test_agreement_with_the_name_raises_the_kana_confidence() -> None:
+    from pipeline.fields.furigana import AGREE_ODDS, with_agreement
+
+    free = Reading("スズキヨウイチ", tuple(Char(c, 0.6 if c == "ウ" else 0.99) for c in "スズキヨウイチ"))
+    r = with_agreement(free, "鈴木陽一")
+    assert r.text == free.text
+    assert r.confidence == pytest.approx(AGREE_ODDS * 1.5 / (1 + AGREE_ODDS * 1.5))
+    other = Reading("スズキヨウコ", tuple(Char(c, 0.6) for c in "スズキヨウコ"))
+    assert with_agreement(other, "鈴木陽一").confidence == pytest.approx(0.6)
+
+
+def test_a_given_name_cannot_start_with_a_small_kana() -> None:
+    from pipeline.fields.furigana import with_agreement
+
+    # ハヤシ|ュウスケ: the family reading agrees, but no name starts with ュ: review, not accepted.
+    free = Reading("ハヤシュウスケ", tuple(Char(c, 0.99) for c in "ハヤシュウスケ"))
+    r = with_agreement(free, "林祐介")
+    assert r.text == free.text
+    assert r.chars[3].prob == 0.5
+    assert r.chars[0].prob == 0.99

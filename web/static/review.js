@@ -32,8 +32,15 @@
   }
   function finish() {
     const open = fields.filter((s) => !s.classList.contains("settled"));
-    const cross = document.querySelectorAll("#cross li").length;
-    if (open.length === 0 && cross === 0) {
+    const crossItems = Array.from(document.querySelectorAll("#cross li"), (li) => li.textContent);
+    const cross = crossItems.length;
+    const leftForOthers = open.every((s) => s.classList.contains("waiting") || s.classList.contains("mismatch"));
+    if (cross > 0 && leftForOthers) {
+      // Every value is confirmed and a cross-field rule still fails: the paper itself is
+      // inconsistent, so the document goes back. The rule is offered as the reason (Enter sends,
+      // Esc returns to the fields) rather than handing it to a second clerk who can only reject.
+      openReject("項目間の規則に合わない: " + crossItems.join(" / "));
+    } else if (open.length === 0 && cross === 0) {
       document.getElementById("accept-btn").focus();
     } else if (open.length > 0 && open.every((s) => s.classList.contains("waiting") || s.classList.contains("mismatch"))) {
       document.getElementById("release-btn").focus();
@@ -111,6 +118,12 @@
   }
 
   const reject = document.getElementById("reject");
+  function openReject(reason) {
+    reject.hidden = false;
+    const box = document.getElementById("reject-reason");
+    if (reason && !box.value) box.value = reason.slice(0, 500);
+    box.focus();
+  }
   document.addEventListener("keydown", (e) => {
     if (e.key === "F4") { e.preventDefault(); togglePage(); }
     else if (e.key === "Escape") {
@@ -118,7 +131,7 @@
       else if (!reject.hidden) { reject.hidden = true; focusField(nextOpen(null)); }
     }
     else if (e.key === "F8") { e.preventDefault(); submitWithMs(document.getElementById("postpone")); }
-    else if (e.key === "F9") { e.preventDefault(); reject.hidden = false; document.getElementById("reject-reason").focus(); }
+    else if (e.key === "F9") { e.preventDefault(); openReject(null); }
     else if (e.key === "Enter" && e.ctrlKey) { e.preventDefault(); submitWithMs(document.getElementById("accept")); }
   });
   document.getElementById("accept").addEventListener("submit", (e) => {

@@ -1,0 +1,124 @@
+"""Evidence groups (pipeline/fields/evidence.py) and the group fit of tools/fit_calibration.py."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from pipeline.fields import evidence
+from pipeline.forms.template import load_template
+from tools.fit_calibration import fit
+
+ROOT = Path(__file__).resolve().parents[2]
+TPL = load_template(ROOT / "templates_forms" / "nursery_enrolment")
+
+
+def facts(**over: tuple[str, object, set[str]]) -> dict[str, tuple[str, object, set[str]]]:
+    """Every field of the bundled form blank, but those given."""
+    out: dict[str, tuple[str, object, set[str]]] = {f.name: ("", None, set()) for f in TPL.fields}
+    out.update(over)
+    return out
+
+
+def test_furigana_and_name_agree_when_the_kana_is_a_reading_of_the_name() -> None:
+    g = evidence.groups(
+        TPL,
+        facts(child_name=("鈴木彩", "鈴木彩", set()), child_name_kana=("スズキアヤ", "スズキアヤ", set())),
+    )
+    assert g["child_name"] == "text_ja/name/agree/s"
+    assert g["child_name_kana"] == "kana/furigana/agree/m"
+    g = evidence.groups(
+        TPL,
+        facts(child_name=("鈴木彩", "鈴木彩", set()), child_name_kana=("タナカアヤ", "タナカアヤ", set())),
+    )
+    assert g["child_name"] == "text_ja/name/differ/s"
+    assert g["child_name_kana"] == "kana/furigana/differ/m"
+
+
+def test_furigana_the_name_pass_changed_is_no_evidence_of_itself() -> None:
+    g = evidence.groups(
+        TPL,
+        facts(
+            child_name=("鈴木彩", "鈴木彩", set()),
+            child_name_kana=("スズキアヤ", "スズキアヤ", {"kana_from_name"}),
+        ),
+    )
+    assert g["child_name_kana"] == "kana/furigana/helped/m"
+
+
+def test_postal_code_and_address_agree_on_the_town_or_differ() -> None:
+    addr = "新潟県魚沼市長松269番地19"
+    g = evidence.groups(TPL, facts(postal_code=("946-0053", "946-0053", set()), address=(addr, addr, set())))
+    assert g["postal_code"] == "postal_code/postal/agree"
+    assert g["address"] == "text_ja/address/agree/l"
+    other = "新潟県魚沼市本町1番地"  # the same city, another town than the code's
+    g = evidence.groups(
+        TPL, facts(postal_code=("946-0053", "946-0053", set()), address=(other, other, set()))
+    )
+    assert g["address"] == "text_ja/address/differ/l"
+    g = evidence.groups(TPL, facts(address=(addr, addr, set())))
+    assert g["address"] == "text_ja/address/alone/l"
+
+
+def test_a_pass_s_doubt_and_the_page_s_dates_make_their_own_groups() -> None:
+    g = evidence.groups(TPL, facts(phone_home=("03-1234-5678", "03-1234-5678", {"digits_uncertain"})))
+    assert g["phone_home"] == "phone/doubt"
+    assert g["phone_mobile"] == "phone"
+    alone = evidence.groups(TPL, facts(start_date=("令和8年4月1日", "2026-04-01", set())))
+    assert alone["start_date"] == "date_wareki/alone"
+    three = {
+        "child_birth_date": ("令和6年5月1日", "2024-05-01", set()),
+        "application_date": ("令和7年11月1日", "2025-11-01", set()),
+        "start_date": ("令和8年4月1日", "2026-04-01", set()),
+    }
+    assert evidence.groups(TPL, facts(**three))["start_date"] == "date_wareki/checked"
+    assert evidence.groups(TPL, facts(facility_1=("みどり保育園", "みどり保育園", set())))["facility_1"] == (
+        "text_ja/list/m"
+    )
+
+
+def test_path_runs_from_the_group_to_its_kind() -> None:
+    assert evidence.path("text_ja/address/agree/l") == [
+        "text_ja/address/agree/l",
+        "text_ja/address/agree",
+        "text_ja/address",
+        "text_ja",
+    ]
+    assert evidence.length_bucket("鈴木 彩") == "s" and evidence.length_bucket("あ" * 10) == "l"
+
+
+def _rows(group: str, n: int, p_right: float, rng: random.Random) -> list[dict[str, object]]:
+    return [
+        {
+            "kind": group.split("/")[0],
+            "group": group,
+            "raw": rng.random(),
+            "empty": False,
+            "blocking": False,
+            "right": rng.random() < p_right,
+        }
+        for _ in range(n)
+    ]
+
+
+def test_fit_makes_a_map_for_a_group_with_enough_fields_only() -> None:
+    rng = random.Random(5)
+    rows = _rows("kana/furigana/agree/m", 400, 0.995, rng) + _rows("kana/furigana/differ/m", 60, 0.6, rng)
+    maps = fit(rows, min_bin=40, min_group=120)
+    assert {"kana", "kana/furigana", "kana/furigana/agree", "kana/furigana/agree/m"} <= set(maps)
+    assert "kana/furigana/differ" not in maps and "kana/furigana/differ/m" not in maps  # 60 < 120
+    assert max(maps["kana/furigana/agree/m"]["y"]) > max(maps["kana"]["y"]) - 1e-9
+    assert all(n >= 40 for m in maps.values() for n in m["n"])
+
+
+def test_a_group_leans_on_its_parent_and_deeper_levels_do_not_creep_up_to_one() -> None:
+    rng = random.Random(7)
+    rows = _rows("text_ja/name/agree/s", 300, 1.0, rng) + _rows("text_ja/text/m", 300, 0.9, rng)
+    maps = fit(rows, min_bin=40, min_group=120, prior=20)
+    top = [
+        max(maps[n]["y"]) for n in ("text_ja", "text_ja/name", "text_ja/name/agree", "text_ja/name/agree/s")
+    ]
+    # All right, yet 300 fields cannot show more than 300 of them do: (300 + 0.5) / (300 + 1).
+    assert top == sorted(top) and top[-1] <= 300.5 / 301
+    # A group that reads worse than its parent shows it.
+    assert max(maps["text_ja/text/m"]["y"]) < max(maps["text_ja"]["y"])

@@ -1,0 +1,187 @@
+"""Corrections (訂正): strike lines found in synthetic crops, ordinary writing left alone, and the
+struck writing removed while the new value (beside or above) stays."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from pipeline.fields import ink as inkmod
+from pipeline.fields.read import _drop_struck, _struck_first
+
+SETO = "/usr/share/fonts/truetype/seto/setofont.ttf"
+SIZE = 32  # about a character's height at the working 150 dpi
+
+
+def line_of(
+    struck: str,
+    new: str = "",
+    where: str = "beside",
+    lines: tuple[float, ...] = (0.42, 0.58),
+    tilt: float = 0.0,
+) -> np.ndarray:
+    """A grey crop: `struck` written and struck with `lines` (fractions of the character height;
+    one line or two), `tilt` pixels of rise over the strike, and `new` beside it or above it."""
+    font = ImageFont.truetype(SETO, SIZE)
+    pad = 10
+    ws, wn = int(font.getlength(struck)), int(font.getlength(new)) if new else 0
+    above = where == "above" and new
+    w = pad * 2 + (max(ws, wn) if above else ws + (SIZE + wn if new else 0))
+    h = pad * 2 + SIZE + (SIZE + pad if above else 0)
+    img = Image.new("L", (w, h), 245)
+    d = ImageDraw.Draw(img)
+    y = pad + (SIZE + pad if above else 0)
+    d.text((pad, y), struck, font=font, fill=25)
+    for f in lines:
+        yy = y + SIZE * f
+        d.line([(pad - 3, yy + tilt / 2), (pad + ws + 3, yy - tilt / 2)], fill=25, width=2)
+    if new:
+        d.text((pad, pad) if above else (pad + ws + SIZE, y), new, font=font, fill=25)
+    return np.array(img)
+
+
+def plain(text: str) -> np.ndarray:
+    return line_of(text, lines=())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "一二三",
+        "宗一郎",
+        "三浦一二三",
+        "ユーキ",
+        "コーヒー",
+        "王目日田",
+        "二十三",
+        "七五三",
+        "1-2-3",
+        "090-1234-5678",
+    ],
+)
+def test_ordinary_writing_has_no_strike(text: str) -> None:
+    """Level strokes of one character (一 ー 二 三, the bars of 王 目 七) are no strike."""
+    assert inkmod.find_strikes(inkmod.binarize(plain(text))) == []
+
+
+@pytest.mark.parametrize(
+    "text,lines,tilt",
+    [
+        ("サトウ", (0.42, 0.58), 0.0),  # the customary two lines
+        ("大鶴", (0.5,), 0.0),  # one line
+        ("東", (0.45, 0.6), 0.0),  # one character
+        ("清水化学株", (0.5,), 6.0),  # a line drawn rising
+        ("090-2294", (0.45, 0.55), -4.0),
+    ],
+)
+def test_a_strike_through_writing_is_found(text: str, lines: tuple[float, ...], tilt: float) -> None:
+    crop = line_of(text, lines=lines, tilt=tilt)
+    found = inkmod.find_strikes(inkmod.binarize(crop))
+    assert len(found) == 1
+    s = found[0]
+    width = inkmod.bbox(inkmod.binarize(crop))[2]
+    assert s.x1 - s.x0 >= 0.8 * width
+
+
+def test_an_underline_or_a_long_dash_is_no_strike() -> None:
+    """A long line with nothing crossing it (under the writing, or a dash between words)."""
+    crop = plain("山田")
+    crop[52:54, 8:90] = 25  # an underline below the writing
+    assert inkmod.find_strikes(inkmod.binarize(crop)) == []
+    dash = np.full((50, 200), 245, np.uint8)
+    dash[24:26, 20:180] = 25
+    assert inkmod.find_strikes(inkmod.binarize(dash)) == []
+
+
+def test_massed_level_strokes_of_tight_small_writing_are_no_strike() -> None:
+    """Small kanji written tight blur into massed ink at 150 dpi: a long straight run found
+    inside it is not a lone line, so not a strike."""
+    m = np.zeros((30, 200), bool)
+    m[8:22, 20:180] = True
+    m[8:22:3, 20:180:4] = False  # the gaps between strokes, specks of paper
+    m[12:14, 10:190] = True  # a level run longer than the rest
+    m[4:26, 30:33] = m[4:26, 100:103] = m[4:26, 170:173] = True
+    assert inkmod.find_strikes(m) == []
+
+
+def test_level_strokes_of_neighbours_joined_are_no_strike() -> None:
+    """Handwriting joins the level strokes of two neighbouring characters (大村, 玲里) into one
+    run longer than a character is tall, crossed by their uprights: one such run is no strike."""
+    m = np.zeros((50, 120), bool)
+    m[10:44, 20:23] = m[10:44, 45:48] = m[10:44, 70:73] = True  # uprights
+    m[24:26, 12:62] = True  # 1.5 line heights, one line
+    assert inkmod.find_strikes(m) == []
+
+
+def _kept(crop: np.ndarray, digits: bool = False) -> np.ndarray:
+    mask = inkmod.binarize(crop)
+    strikes = inkmod.find_strikes(mask, 3, digits)
+    assert strikes
+    _, kept = _drop_struck(crop, mask, mask, strikes, digits)
+    return kept
+
+
+def test_struck_text_is_dropped_and_the_new_text_beside_it_kept() -> None:
+    crop = line_of("村上", "村上寛")
+    kept = _kept(crop)
+    new_start = 10 + int(ImageFont.truetype(SETO, SIZE).getlength("村上")) + SIZE
+    assert not kept[:, : new_start - 8].any()  # nothing of the struck name or its lines
+    assert kept[:, new_start:].sum() >= 0.9 * inkmod.binarize(crop)[:, new_start:].sum()
+
+
+def test_struck_text_is_dropped_and_the_new_text_above_it_kept() -> None:
+    crop = line_of("東", "東裕輔", where="above")
+    kept = _kept(crop)
+    struck_row = 10 + SIZE + 10
+    assert not kept[struck_row:].any()
+    assert kept[:struck_row].sum() >= 0.9 * inkmod.binarize(crop)[:struck_row].sum()
+
+
+def test_a_struck_digit_with_the_new_one_above_it_in_its_cell() -> None:
+    """A date part or a cell: the wrong digit struck low, the right one written above it."""
+    font = ImageFont.truetype(SETO, 22)
+    img = Image.new("L", (44, 60), 245)
+    d = ImageDraw.Draw(img)
+    d.text((12, 32), "8", font=font, fill=25)
+    d.line([(6, 42), (34, 41)], fill=25, width=2)  # two lines (二重線)
+    d.line([(6, 47), (34, 46)], fill=25, width=2)
+    d.text((12, 4), "7", font=font, fill=25)
+    crop = np.array(img)
+    mask = inkmod.binarize(crop)
+    kept = _kept(crop, digits=True)
+    assert not kept[34:].any()
+    assert kept[:30].sum() >= 0.9 * mask[:30].sum()
+
+
+def test_a_plain_digit_is_not_struck_even_in_a_digit_crop() -> None:
+    for digit in "4578":
+        mask = inkmod.binarize(line_of(digit, lines=()))
+        assert inkmod.find_strikes(mask, 3, digits=True) == [], digit
+
+
+def test_a_strike_counts_only_where_a_correction_is_written() -> None:
+    """The struck value is written first and the new one follows (beside or above); a long run
+    in the middle of the writing, with writing on both sides, is no correction."""
+    beside = inkmod.binarize(line_of("村上", "村上寛"))
+    above = inkmod.binarize(line_of("東", "東裕輔", where="above"))
+    for m in (beside, above):
+        assert all(_struck_first(m, s) for s in inkmod.find_strikes(m, 3))
+    middle = inkmod.binarize(line_of("村上", "村上寛"))[:, ::-1].copy()  # struck part now last
+    found = inkmod.find_strikes(middle, 3)
+    assert found and not any(_struck_first(middle, s) for s in found)
+    alone = inkmod.binarize(line_of("村上"))  # struck, and nothing written after it
+    assert not any(_struck_first(alone, s) for s in inkmod.find_strikes(alone, 3))
+
+
+def test_a_strike_broken_over_its_first_character_starts_at_the_first() -> None:
+    """A hand's line wobbles over the first struck characters; the short straight pieces that
+    continue it to the left are its start, so the struck value is still what comes first."""
+    crop = line_of("ナガムラ", "ナカムラ", lines=())
+    y = 10 + int(SIZE * 0.5)
+    crop[y : y + 2, 7:30] = 25  # the start, a pixel lower ...
+    crop[y - 1 : y + 1, 32:140] = 25  # ... than the rest, and broken off it
+    m = inkmod.binarize(crop)
+    found = inkmod.find_strikes(m)
+    assert found and min(s.x0 for s in found) <= 10
+    assert all(_struck_first(m, s) for s in found)
