@@ -131,6 +131,30 @@ def clean(mask: np.ndarray, min_area: int) -> np.ndarray:
     return keep[labels]
 
 
+def mostly_inside(mask: np.ndarray, inner: np.ndarray, share: float) -> np.ndarray:
+    """The strokes (connected ink) of `mask` with at least `share` of their pixels in `inner`."""
+    n, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return mask.astype(bool)
+    total = np.bincount(labels.ravel(), minlength=n)
+    inside = np.bincount(labels[inner], minlength=n)
+    keep = inside >= share * np.maximum(total, 1)
+    keep[0] = False
+    return keep[labels]
+
+
+# Ink spanning at least this share of its box's height is writing, however little of it there is
+# (a thin 1 at 150 dpi, broken by the scan, is fewer pixels than a reading's minimum).
+WRITTEN_HEIGHT = 0.3
+
+
+def written_stroke(mask: np.ndarray, box_height: int) -> bool:
+    """Whether the ink of `mask` spans the height of a written character (`WRITTEN_HEIGHT` of
+    its box), however little of it there is."""
+    b = bbox(mask)
+    return b is not None and b[3] >= WRITTEN_HEIGHT * box_height
+
+
 def remove_rules(mask: np.ndarray, min_len: int, band: float = 0.2) -> np.ndarray:
     """Remove straight lines longer than `min_len` that lie near the crop's edges.
 

@@ -43,6 +43,11 @@ STRAY_INK = 0.002  # ink share of a choice field's box that is writing, not nois
 # Kinds written mostly in kanji: their strokes lie close together, and the faint halo between
 # them would join strokes into blots, so only sure ink is kept (ink.with_faint_strokes).
 DENSE_KINDS = frozenset({"text_ja", "free_text"})
+# Numbers written in small boxes: their strokes are followed out of the box (`overflowing`).
+OVERFLOW_KINDS = frozenset({"number", "phone", "date_wareki", "date"})
+OVERFLOW_MM = 1.5  # how far past the box a stroke is followed
+OVERFLOW_INSIDE = 0.5  # share of a stroke that must lie in the box for it to be the field's
+UNREAD_WRITING_CONFIDENCE = 0.3  # a number box with writing in it that was read as nothing
 
 
 class PageReader:
@@ -101,10 +106,15 @@ class PageReader:
 
     # -- per kind -------------------------------------------------------------------------
     def text_jobs(self, rf: RawField, slot: str, b: Region, constraint: Constraint) -> list[Job]:
-        crop = self.crop(b)
+        if rf.spec.kind in OVERFLOW_KINDS:
+            crop, mask = self.overflowing(b)
+        else:
+            crop = self.crop(b)
+            mask = self.ink_mask(b, crop, inkmod.paper_level(crop), faint=rf.spec.kind not in DENSE_KINDS)
         paper = inkmod.paper_level(crop)
-        mask = self.ink_mask(b, crop, paper, faint=rf.spec.kind not in DENSE_KINDS)
-        if mask.sum() < self.min_area * 6:
+        if mask.sum() < self.min_area * 6 and not (
+            rf.spec.kind in OVERFLOW_KINDS and inkmod.written_stroke(mask, b.page[3])
+        ):
             return []
         bb = inkmod.bbox(mask)
         if bb is None:  # cannot happen past the ink-area test above, but bbox may say so
@@ -133,6 +143,24 @@ class PageReader:
             Job(rf.spec.name, f"{slot}#{i}", sub[max(0, a - 2) : b2 + 2], constraint)
             for i, (a, b2) in enumerate(bands)
         ]
+
+    def overflowing(self, b: Region) -> tuple[np.ndarray, np.ndarray]:
+        """A number's crop and ink mask, with the strokes that run out of the box followed.
+
+        Writers overrun small boxes (the top of a 3 above a date box), and a digit cut at the box
+        edge is another digit (3 → 5). The box is grown by OVERFLOW_MM; a stroke there is kept
+        when at least OVERFLOW_INSIDE of it lies in the box, so a neighbour's writing and a box
+        border stay out, and the rest of the grown margin is painted paper."""
+        g = max(1, round(OVERFLOW_MM * self.dpi / 25.4))
+        big = Region(grow(b.blank, g, self.size), grow(b.page, g, self.size))
+        crop = self.crop(big)
+        paper = inkmod.paper_level(crop)
+        mask = self.ink_mask(big, crop, paper, faint=True)
+        x0, y0 = b.page[0] - big.page[0], b.page[1] - big.page[1]
+        inner = np.zeros(mask.shape, bool)
+        inner[max(0, y0) : y0 + b.page[3], max(0, x0) : x0 + b.page[2]] = True
+        mask = inkmod.mostly_inside(mask, inner, OVERFLOW_INSIDE)
+        return np.where(mask | inner, crop, paper).astype(np.uint8), mask
 
     def plan(self, spec: FieldSpec) -> tuple[RawField, list[Job]]:
         """Read what needs no OCR (marks) now; for text, the OCR jobs to recognise."""
@@ -384,6 +412,9 @@ class PageReader:
         rf.raw = r.text
         rf.chars = r.chars
         rf.confidence = r.confidence if r.text else 1.0
+        if not r.text and readings.get("text") and rf.spec.kind in OVERFLOW_KINDS:
+            # Writing was there to read, and nothing was read: no sure "left blank".
+            rf.confidence = UNREAD_WRITING_CONFIDENCE
         if rf.spec.kind in ("text_ja", "free_text") and looks_rewritten(r.text):
             if not any(i.code == "correction" for i in rf.issues):
                 rf.issues.append(

@@ -336,3 +336,25 @@ def test_faint_parts_of_a_stroke_join_its_sure_ink_and_faint_specks_stay_out() -
     assert not inkmod.with_faint_strokes(np.zeros_like(sure), crop, 200.0).any()
     crop[10:20, 10:13] = 20  # black ink on a crisp scan: 30 levels under the paper is noise there
     assert not inkmod.with_faint_strokes(inkmod.binarize(crop, 200.0), crop, 200.0)[11, 30]
+
+
+def test_strokes_mostly_in_the_box_are_followed_out_of_it_and_others_stay_out() -> None:
+    m = np.zeros((40, 60), bool)
+    inner = np.zeros_like(m)
+    inner[8:32, 8:52] = True
+    m[4:30, 20:23] = True  # a digit whose top runs above the box: mostly inside
+    m[1:3, 0:60] = True  # the box's border, left over from dropout: outside
+    m[20:38, 45:60] = True  # a neighbour's stroke reaching in: mostly outside
+    kept = inkmod.mostly_inside(m, inner, 0.5)
+    assert kept[4:30, 20:23].all()
+    assert not kept[1, :].any() and not kept[37, 50]
+
+
+def test_a_thin_stroke_the_height_of_writing_is_writing_however_little_ink() -> None:
+    m = np.zeros((34, 46), bool)
+    m[10:17, 20:23] = True  # a faint 1 broken by the scan: two short pieces
+    m[21:25, 18:21] = True
+    assert inkmod.written_stroke(m, 34)
+    speck = np.zeros_like(m)
+    speck[5:8, 5:8] = True
+    assert not inkmod.written_stroke(speck, 34)
