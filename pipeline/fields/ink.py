@@ -131,11 +131,28 @@ def clean(mask: np.ndarray, min_area: int) -> np.ndarray:
     return keep[labels]
 
 
-def mostly_inside(mask: np.ndarray, inner: np.ndarray, share: float) -> np.ndarray:
-    """The strokes (connected ink) of `mask` with at least `share` of their pixels in `inner`."""
-    n, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+def drop_lines(mask: np.ndarray, min_len: int) -> np.ndarray:
+    """`mask` without its straight horizontal or vertical runs of `min_len` or more (and their
+    edge pixels), wherever they lie."""
+    m = mask.astype(np.uint8)
+    lines = np.zeros_like(m)
+    for k in ((min_len, 1), (1, min_len)):
+        lines |= cv2.morphologyEx(m, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, k))
+    return mask & ~(cv2.dilate(lines, np.ones((3, 3), np.uint8)) > 0)
+
+
+def mostly_inside(mask: np.ndarray, inner: np.ndarray, share: float, bridge: int = 0) -> np.ndarray:
+    """The strokes (connected ink) of `mask` with at least `share` of their pixels in `inner`.
+    Ink up to `bridge` pixels apart counts as one stroke: a stroke crossing a printed line is cut
+    there by dropout."""
+    mask = mask.astype(bool)
+    joined = mask.astype(np.uint8)
+    if bridge > 0:
+        joined = cv2.dilate(joined, np.ones((bridge + 1, bridge + 1), np.uint8))
+    n, labels = cv2.connectedComponents(joined, connectivity=8)
+    labels = np.where(mask, labels, 0)
     if n <= 1:
-        return mask.astype(bool)
+        return mask
     total = np.bincount(labels.ravel(), minlength=n)
     inside = np.bincount(labels[inner], minlength=n)
     keep = inside >= share * np.maximum(total, 1)

@@ -47,6 +47,8 @@ DENSE_KINDS = frozenset({"text_ja", "free_text"})
 OVERFLOW_KINDS = frozenset({"number", "phone", "date_wareki", "date"})
 OVERFLOW_MM = 1.5  # how far past the box a stroke is followed
 OVERFLOW_INSIDE = 0.5  # share of a stroke that must lie in the box for it to be the field's
+OVERFLOW_BRIDGE_MM = 0.3  # a box border's width: dropout cuts a stroke crossing it there
+PRINT_GROW_PX = 2  # dropout.print_mask's default grow_px
 UNREAD_WRITING_CONFIDENCE = 0.3  # a number box with writing in it that was read as nothing
 
 
@@ -148,18 +150,32 @@ class PageReader:
         """A number's crop and ink mask, with the strokes that run out of the box followed.
 
         Writers overrun small boxes (the top of a 3 above a date box), and a digit cut at the box
-        edge is another digit (3 → 5). The box is grown by OVERFLOW_MM; a stroke there is kept
-        when at least OVERFLOW_INSIDE of it lies in the box, so a neighbour's writing and a box
-        border stay out, and the rest of the grown margin is painted paper."""
+        edge is another digit (3 → 5). The ink inside the box is found as for any field; ink in a
+        margin of OVERFLOW_MM round it is added where it continues a stroke from inside and that
+        stroke lies at least OVERFLOW_INSIDE in the box, so a neighbour's writing stays out. Long
+        straight lines in the margin (the box's own border, where dropout missed it) are never
+        followed, or a digit touching its border would be cut away with it."""
+        crop_in = self.crop(b)
+        inside = self.ink_mask(b, crop_in, inkmod.paper_level(crop_in), faint=True)
         g = max(1, round(OVERFLOW_MM * self.dpi / 25.4))
         big = Region(grow(b.blank, g, self.size), grow(b.page, g, self.size))
         crop = self.crop(big)
         paper = inkmod.paper_level(crop)
-        mask = self.ink_mask(big, crop, paper, faint=True)
         x0, y0 = b.page[0] - big.page[0], b.page[1] - big.page[1]
-        inner = np.zeros(mask.shape, bool)
-        inner[max(0, y0) : y0 + b.page[3], max(0, x0) : x0 + b.page[2]] = True
-        mask = inkmod.mostly_inside(mask, inner, OVERFLOW_INSIDE)
+        ih, iw = inside.shape
+        if x0 < 0 or y0 < 0 or y0 + ih > crop.shape[0] or x0 + iw > crop.shape[1]:
+            return crop_in, inside  # at the page edge: no margin to follow strokes into
+        inner = np.zeros(crop.shape, bool)
+        inner[y0 : y0 + ih, x0 : x0 + iw] = True
+        margin = inkmod.binarize(crop, paper)
+        margin = inkmod.with_faint_strokes(margin, crop, paper) & ~inner
+        margin = inkmod.drop_lines(margin, max(8, round(0.8 * min(ih, iw))))
+        mask = np.zeros(crop.shape, bool)
+        mask[y0 : y0 + ih, x0 : x0 + iw] = inside
+        # Dropout paints a printed line and PRINT_GROW_PX either side of it: that gap, bridged.
+        bridge = 2 * PRINT_GROW_PX + 1 + round(OVERFLOW_BRIDGE_MM * self.dpi / 25.4)
+        mask = inkmod.mostly_inside(mask | margin, inner, OVERFLOW_INSIDE, bridge)
+        mask = inkmod.clean(mask, self.min_area)
         return np.where(mask | inner, crop, paper).astype(np.uint8), mask
 
     def plan(self, spec: FieldSpec) -> tuple[RawField, list[Job]]:

@@ -358,3 +358,11 @@ def test_a_thin_stroke_the_height_of_writing_is_writing_however_little_ink() -> 
     speck = np.zeros_like(m)
     speck[5:8, 5:8] = True
     assert not inkmod.written_stroke(speck, 34)
+
+
+def test_long_straight_lines_are_dropped_and_a_digit_touching_one_stays() -> None:
+    m = np.zeros((40, 80), bool)
+    m[5:7, :] = True  # a box border
+    m[7:30, 30:33] = True  # a 1 written down from it
+    out = inkmod.drop_lines(m, 30)
+    assert not out[5, :20].any() and out[10:30, 30:33].all()
