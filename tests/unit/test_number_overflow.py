@@ -8,6 +8,7 @@ import numpy as np
 from pipeline.fields.read import PageReader
 from pipeline.forms.template import parse_template
 from pipeline.imaging.dropout import print_mask
+from pipeline.result import Reading
 
 DPI = 200
 MM = DPI / 25.4
@@ -74,3 +75,30 @@ def test_a_neighbours_writing_reaching_into_the_margin_stays_out() -> None:
     _, jobs = plan(page, blank, 0)
     ink = jobs[0].ink
     assert ink.any(axis=0).sum() <= px(1)  # only the 1's columns
+
+
+def test_a_digit_written_half_over_the_box_edge_keeps_its_part_in_the_box() -> None:
+    def draw(page: np.ndarray) -> None:
+        cv2.line(page, (px(20.8), px(11.5)), (px(19.2), px(17)), 20, 2)  # a 1 over the left edge
+        cv2.line(page, (px(25), px(11.5)), (px(24), px(16.5)), 20, 2)  # a 1 inside
+
+    page, blank = page_with(draw)
+    _, jobs = plan(page, blank, 0)
+    ink = jobs[0].ink
+    cols = np.flatnonzero(ink.any(axis=0))
+    assert cols[-1] - cols[0] >= px(3)  # both 1s are there
+
+
+def test_a_number_box_with_writing_read_as_nothing_is_no_sure_blank() -> None:
+    def draw(page: np.ndarray) -> None:  # a faint 1, broken by the scan into two short pieces
+        cv2.line(page, (px(24), px(12)), (px(24), px(13.2)), 20, 1)
+        cv2.line(page, (px(24), px(14.5)), (px(24), px(15.5)), 20, 1)
+
+    page, blank = page_with(draw)
+    reader = PageReader(page, blank, print_mask(blank), DPI)
+    rf, jobs = reader.plan(parse_template(TEMPLATE).fields[0])
+    assert len(jobs) == 1  # little ink, but the height of writing: read, not skipped
+    read_nothing = reader.finish(rf, {"text": [Reading("", ())]})
+    assert read_nothing.raw == "" and read_nothing.confidence < 0.5
+    empty, none = plan(blank.copy(), blank, 0)
+    assert none == [] and reader.finish(empty, {}).confidence == 1.0
