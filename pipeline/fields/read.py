@@ -45,8 +45,10 @@ STRAY_INK = 0.002  # ink share of a choice field's box that is writing, not nois
 DENSE_KINDS = frozenset({"text_ja", "free_text"})
 # Numbers written in small boxes: their strokes are followed out of the box (`overflowing`).
 # Not phones: in their long box a digit's top cut by the printed border was followed no better,
-# and the clean cut made the misread surer (7 read 1 accepted on our generator's pages).
-OVERFLOW_KINDS = frozenset({"number", "date_wareki", "date"})
+# and the clean cut made the misread surer (7 read 1 accepted on our generator's pages). Not date
+# parts: their readings are chosen from lists of valid numbers already, and following the
+# overrun lost 0.5 point of exact dates on both benches (a blurred 7's blob, a blot under a 2).
+OVERFLOW_KINDS = frozenset({"number"})
 OVERFLOW_MM = 1.5  # how far past the box a stroke is followed
 # Share of a stroke that must lie in the box for its overrun to be followed: a digit's tip, not
 # a blot, seal or underline it touches.
@@ -156,7 +158,7 @@ class PageReader:
     def overflowing(self, b: Region) -> tuple[np.ndarray, np.ndarray]:
         """A number's crop and ink mask, with the strokes that run out of the box followed.
 
-        Writers overrun small boxes (the top of a 3 above a date box), and a digit cut at the box
+        Writers overrun small boxes (the top of a 3 above an age box), and a digit cut at the box
         edge is another digit (3 → 5). The ink inside the box is found and kept as for any field;
         ink in a margin of OVERFLOW_MM round it is added where it continues a stroke from inside
         and that stroke lies at least OVERFLOW_INSIDE in the box, so a neighbour's writing stays
