@@ -176,8 +176,12 @@ class PageReader:
             return crop_in, inside  # at the page edge: no margin to follow strokes into
         inner = np.zeros(crop.shape, bool)
         inner[y0 : y0 + ih, x0 : x0 + iw] = True
-        # Sure ink only: the faint halo of a blurred stroke at the box edge is no overrun.
-        margin = inkmod.binarize(crop, paper) & ~inner
+        # Sure ink only: the faint halo of a blurred stroke at the box edge is no overrun. Above
+        # and below the box only: beside a one-line number lie its label and unit (an 8 was
+        # made of a printed 週's remains).
+        beside = np.zeros(crop.shape, bool)
+        beside[:, max(0, x0) : x0 + iw] = True
+        margin = inkmod.binarize(crop, paper) & ~inner & beside
         margin = inkmod.drop_lines(margin, max(6, round(OVERFLOW_LINE * min(ih, iw))))
         mask = np.zeros(crop.shape, bool)
         mask[y0 : y0 + ih, x0 : x0 + iw] = inside
