@@ -7,7 +7,7 @@ settings (size ±12%, baseline ±8%, rotation ±4° mild / ±8° hard, spacing).
 
 Writers differ (`vary_writer`, from a random stream of their own): a slant (glyphs and digits
 sheared by −6°…+14°, most writers lean right), a habitual line slope, and a slow wave of the
-baseline along the line. Stroke width varies per page already (`pen_px`, and the page's `weight`,
+baseline along the line; three in ten write numbers partly out of their box (`overrun`). Stroke width varies per page already (`pen_px`, and the page's `weight`,
 which thickens or thins all pen ink).
 
 Fonts: TRAIN (seto, kiloji, YOzRS, YOzRN) for anything tuned on; HOLDOUT (Klee One from Debian
@@ -163,6 +163,9 @@ class Style:
     drift: float = 0.0  # baseline wave amplitude, as a fraction of the character advance
     drift_period: float = 8.0  # characters per wave
     drift_phase: float = 0.0
+    # Numbers written partly out of their box, as a share of the box height (+ below, - above):
+    # a small date box or an hours box is overrun by writers who write large or low.
+    overrun: float = 0.0
 
 
 def vary_writer(style: Style, rng: np.random.Generator) -> Style:
@@ -176,6 +179,9 @@ def vary_writer(style: Style, rng: np.random.Generator) -> Style:
     style.drift = float(rng.uniform(0.0, 0.08))
     style.drift_period = float(rng.uniform(5, 12))
     style.drift_phase = float(rng.uniform(0, 2 * math.pi))
+    # Drawn last, so the habits above stay what they were for every seed.
+    if rng.random() < 0.3:
+        style.overrun = float(rng.choice([-1, 1]) * rng.uniform(0.12, 0.3))
     return style
 
 
@@ -404,6 +410,8 @@ class Hand:
             x0 -= ex1 - (x + w - 1)
         if ex0 < x + 1:
             x0 += x + 1 - ex0
+        if self.style.overrun and text and all(c.isdigit() or c in "-－‐−" for c in text):
+            cy += self.style.overrun * h  # no draws: the rest of the page is unchanged
         return self.place(ink, glyphs, x0, cy, slope)
 
     def write_cells(self, ink: Ink, text: str, cells: list[tuple[float, float, float, float]]) -> None:

@@ -162,6 +162,47 @@ def mend_strokes(gray: np.ndarray, size: int = MEND_PX) -> np.ndarray:
     return cv2.morphologyEx(gray, cv2.MORPH_OPEN, np.ones((size, size), np.uint8))
 
 
+def drop_lines(mask: np.ndarray, min_len: int) -> np.ndarray:
+    """`mask` without its straight horizontal or vertical runs of `min_len` or more (and their
+    edge pixels), wherever they lie."""
+    m = mask.astype(np.uint8)
+    lines = np.zeros_like(m)
+    for k in ((min_len, 1), (1, min_len)):
+        lines |= cv2.morphologyEx(m, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, k))
+    return mask & ~(cv2.dilate(lines, np.ones((3, 3), np.uint8)) > 0)
+
+
+def mostly_inside(mask: np.ndarray, inner: np.ndarray, share: float, bridge: int = 0) -> np.ndarray:
+    """The strokes (connected ink) of `mask` with at least `share` of their pixels in `inner`.
+    Ink up to `bridge` pixels apart counts as one stroke: a stroke crossing a printed line is cut
+    there by dropout."""
+    mask = mask.astype(bool)
+    joined = mask.astype(np.uint8)
+    if bridge > 0:
+        joined = cv2.dilate(joined, np.ones((bridge + 1, bridge + 1), np.uint8))
+    n, labels = cv2.connectedComponents(joined, connectivity=8)
+    labels = np.where(mask, labels, 0)
+    if n <= 1:
+        return mask
+    total = np.bincount(labels.ravel(), minlength=n)
+    inside = np.bincount(labels[inner], minlength=n)
+    keep = inside >= share * np.maximum(total, 1)
+    keep[0] = False
+    return keep[labels]
+
+
+# Ink spanning at least this share of its box's height is writing, however little of it there is
+# (a thin 1 at 150 dpi, broken by the scan, is fewer pixels than a reading's minimum).
+WRITTEN_HEIGHT = 0.3
+
+
+def written_stroke(mask: np.ndarray, box_height: int) -> bool:
+    """Whether the ink of `mask` spans the height of a written character (`WRITTEN_HEIGHT` of
+    its box), however little of it there is."""
+    b = bbox(mask)
+    return b is not None and b[3] >= WRITTEN_HEIGHT * box_height
+
+
 def remove_rules(mask: np.ndarray, min_len: int, band: float = 0.2) -> np.ndarray:
     """Remove straight lines longer than `min_len` that lie near the crop's edges.
 

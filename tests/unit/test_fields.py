@@ -395,3 +395,33 @@ def test_mend_strokes_bridges_a_broken_stroke_and_leaves_whole_strokes_whole():
     n, _ = cv2.connectedComponents((mended < 128).astype(np.uint8))
     assert n - 1 == 1  # one stroke again
     assert (mended[:5] == 255).all() and (mended[15:] == 255).all()  # no thicker than a pixel more
+
+
+def test_strokes_mostly_in_the_box_are_followed_out_of_it_and_others_stay_out() -> None:
+    m = np.zeros((40, 60), bool)
+    inner = np.zeros_like(m)
+    inner[8:32, 8:52] = True
+    m[4:30, 20:23] = True  # a digit whose top runs above the box: mostly inside
+    m[1:3, 0:60] = True  # the box's border, left over from dropout: outside
+    m[20:38, 45:60] = True  # a neighbour's stroke reaching in: mostly outside
+    kept = inkmod.mostly_inside(m, inner, 0.5)
+    assert kept[4:30, 20:23].all()
+    assert not kept[1, :].any() and not kept[37, 50]
+
+
+def test_a_thin_stroke_the_height_of_writing_is_writing_however_little_ink() -> None:
+    m = np.zeros((34, 46), bool)
+    m[10:17, 20:23] = True  # a faint 1 broken by the scan: two short pieces
+    m[21:25, 18:21] = True
+    assert inkmod.written_stroke(m, 34)
+    speck = np.zeros_like(m)
+    speck[5:8, 5:8] = True
+    assert not inkmod.written_stroke(speck, 34)
+
+
+def test_long_straight_lines_are_dropped_and_a_digit_touching_one_stays() -> None:
+    m = np.zeros((40, 80), bool)
+    m[5:7, :] = True  # a box border
+    m[7:30, 30:33] = True  # a 1 written down from it
+    out = inkmod.drop_lines(m, 30)
+    assert not out[5, :20].any() and out[10:30, 30:33].all()

@@ -159,3 +159,21 @@ def test_writer_variation_leaves_the_pages_other_choices_alone(nursery):
     plain, after_plain = render(Style())
     varied, after_varied = render(vary_writer(Style(), np.random.default_rng(8)))
     assert after_plain == after_varied and not np.array_equal(plain, varied)
+
+
+def test_a_writer_who_overruns_boxes_writes_numbers_past_the_box_edge_only():
+    """`overrun` moves a number's line out of its box (below for +), after fitting: same draws."""
+
+    def write(style: Style, text: str) -> tuple[np.ndarray, float]:
+        rng = np.random.default_rng(5)
+        ink = Ink(120, 200)
+        Hand(rng, "train", "seto", style).write(ink, text, (20, 40, 120, 40), hfrac=(0.7, 0.75))
+        return ink.a, rng.random()
+
+    inside, next_inside = write(Style(), "27")
+    low, next_low = write(Style(overrun=0.3), "27")
+    assert next_inside == next_low
+    assert not inside[81:].any() and low[81:].any()  # ink below the box's bottom edge (y 80)
+    words, _ = write(Style(), "山田")
+    words_low, _ = write(Style(overrun=0.3), "山田")
+    assert np.array_equal(words, words_low)  # names and addresses stay in their boxes
