@@ -23,6 +23,7 @@ from pipeline.ocr import (
     greedy,
     pattern,
 )
+from pipeline.ocr.decode import SCRIPT_PRIOR_CHARSETS, script_prior
 from pipeline.result import Reading
 from tests.unit.test_decode import to_regex
 
@@ -89,13 +90,15 @@ def test_compact_decoding_equals_merge_then_mask_on_the_full_matrix(
     probs = rec.probs([degrade(render(t, font), 7) for t in texts])
     for p in probs:
         for name in charsets.CHARSET_NAMES:
-            full = greedy(
-                charsets.merge_probs(p, name, model_labels), class_mask(name, model_labels), model_labels
-            )
+            merged, mask = charsets.merge_probs(p, name, model_labels), class_mask(name, model_labels)
+            full = greedy(merged, mask, model_labels)
+            if name in SCRIPT_PRIOR_CHARSETS:  # foreign characters between kana weighed down, as decode does
+                full = script_prior(merged, model_labels, full, mask)
             got = decode(p, model_labels, Constraint(name))
             assert got.text == full.text, name
-            # float32 sums of the ~150 merged variant classes come out in another order: 1e-4
-            assert [c.prob for c in got.chars] == pytest.approx([c.prob for c in full.chars], rel=1e-4)
+            # float32 sums of the ~150 merged variant classes come out in another order, and the
+            # script prior's share divides by a sum over thousands of such columns: 5e-4
+            assert [c.prob for c in got.chars] == pytest.approx([c.prob for c in full.chars], rel=5e-4)
         for name, pat in [("phone", PATTERNS["phone"]), ("wareki", PATTERNS["wareki"])]:
             full = pattern(
                 charsets.merge_probs(p, name, model_labels), class_mask(name, model_labels), model_labels, pat
