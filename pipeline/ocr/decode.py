@@ -458,7 +458,8 @@ def script_prior(
 ) -> Reading:
     """`reading` (the greedy reading of `probs` under `mask`, default every class) with foreign
     characters in Japanese context weighed by `SCRIPT_PRIOR` (see above)."""
-    if probs.shape[0] == 0 or not reading.text:
+    # Most readings hold no foreign character: nothing to weigh, and the runs need not be found.
+    if probs.shape[0] == 0 or not any(map(is_foreign, reading.text)):
         return reading
     mask = np.ones(probs.shape[1], dtype=bool) if mask is None else mask
     runs = _emitted_runs(probs, np.flatnonzero(mask))
