@@ -77,6 +77,9 @@ class FieldResult:
     # Its evidence group (pipeline/fields/evidence.py), which chose its calibration map; for
     # benches and refitting, not stored.
     evidence: str = field(default="", compare=False)
+    # How far the digit classifier backs the digits read (RawField.digit_agreement); for refitting
+    # the calibration's evidence groups, not stored.
+    digit_agreement: float | None = field(default=None, compare=False)
 
     @property
     def blank(self) -> bool:

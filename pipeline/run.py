@@ -101,7 +101,12 @@ def finish_fields(
     group_of = evidence.groups(
         tpl,
         {
-            rf.spec.name: (_raw_text(rf.raw), values[rf.spec.name], {i.code for i in issues_of[rf.spec.name]})
+            rf.spec.name: (
+                _raw_text(rf.raw),
+                values[rf.spec.name],
+                {i.code for i in issues_of[rf.spec.name]},
+                rf.digit_agreement,
+            )
             for rf in raws
         },
     )
@@ -128,6 +133,7 @@ def finish_fields(
                 double_entry=rf.spec.review == "double",
                 raw_confidence=float(rf.confidence),
                 evidence=group,
+                digit_agreement=rf.digit_agreement,
             )
         )
     return results, cross

@@ -110,7 +110,10 @@ def collect(files: list[Path], engine: Engine, first_doc: int = 1) -> list[dict[
             page = next((p for p in result.pages if p.index == gpage["page"]), None)
             if page is None or page.form_id != gt["form_id"]:
                 continue
-            facts = {f.name: [f.raw, f.value, sorted({i.code for i in f.issues})] for f in page.fields}
+            facts = {
+                f.name: [f.raw, f.value, sorted({i.code for i in f.issues}), f.digit_agreement]
+                for f in page.fields
+            }
             for f in page.fields:
                 if f.name not in gpage["values"]:
                     continue
@@ -141,7 +144,7 @@ def regroup(rows: list[dict[str, Any]]) -> None:
     for r in rows:
         key = (r["doc"], r["page_no"])
         if key not in cache:
-            facts = {n: (v[0], v[1], set(v[2])) for n, v in r["page"].items()}
+            facts = {n: (v[0], v[1], set(v[2]), v[3] if len(v) > 3 else None) for n, v in r["page"].items()}
             cache[key] = evidence.groups(tpls[r["form"]], facts)
         r["group"] = cache[key][r["name"]]
 

@@ -8,6 +8,11 @@ dictionary reading of the name beside it, a date the page's other dates agree wi
 pass had to doubt. `groups` names each field's group as a path, most general first:
 
     kind / role / evidence / length        e.g. text_ja/address/agree/l, kana/furigana/agree/s
+    kind / role / evidence / digits        e.g. date_wareki/checked/digits-sure, phone/digits-unsure
+
+The digits part says whether the second digit reader (the classifier of ocr/digits.py) backs
+every digit the line recogniser read: two readers that agree are right far more often than
+either's score says.
 
 Calibration keeps a map for each group it saw enough of and falls back along the path
 (text_ja/address/agree/l → text_ja/address/agree → text_ja/address → text_ja). Everything here
@@ -25,12 +30,20 @@ from pipeline.forms.template import Template
 from pipeline.jp import mynumber
 from pipeline.jp.address import PostalLookupError, address_prefix_fix, lookup_postal, postal_town_issue
 
-# Per field: (raw text as read, normalised value, codes of its issues).
-Fact = tuple[str, Any, Collection[str]]
+# Per field: (raw text as read, normalised value, codes of its issues) and, where known, the
+# least probability the digit classifier gives any of its digits as read (None: not judged).
+Fact = tuple[str, Any, Collection[str]] | tuple[str, Any, Collection[str], float | None]
 # Issue codes (warnings) that say a pass itself doubted or changed the reading.
 DOUBT_CODES = frozenset({"digits_uncertain", "unread_ink", "address_join", "digit_reader_only"})
 DATE_RULES = frozenset({"dates_in_order", "class_age", "min_age_days"})
 POSTAL_RULE = "postal_matches_address"
+# Kinds whose digits the classifier judges (passes.DOUBT_KINDS less 個人番号, which two people
+# key anyway): a last part says whether it backs every digit read.
+DIGIT_KINDS = frozenset({"number", "date_wareki", "date", "phone", "postal_code", "digits"})
+# The classifier gives every digit as read at least this: `digits-sure`. On our generator's pages
+# (seed 4242, 150 pages, 1,350 digit fields) such fields were right 99.8% of the time at any raw
+# score, those under 0.5 about 70%.
+DIGITS_SURE = 0.9
 
 
 def length_bucket(text: str) -> str:
@@ -115,7 +128,7 @@ def _evidence(
     facts: Mapping[str, Fact],
     dated: list[tuple[str, ...]],
 ) -> str:
-    text, value, codes = facts[name]
+    text, value, codes = facts[name][:3]
     if codes and DOUBT_CODES.intersection(codes):
         return "doubt"
     if role in ("address", "postal") and other in facts:
@@ -137,6 +150,15 @@ def _evidence(
     return ""
 
 
+def digit_backing(kind: str, fact: Fact) -> str:
+    """digits-sure: the digit classifier reads every digit the same, surely; digits-unsure: it
+    doubts one; empty for other kinds, or where it gave no opinion."""
+    agreement = fact[3] if len(fact) > 3 else None
+    if kind not in DIGIT_KINDS or agreement is None:
+        return ""
+    return "digits-sure" if agreement >= DIGITS_SURE else "digits-unsure"
+
+
 def groups(tpl: Template, facts: Mapping[str, Fact]) -> dict[str, str]:
     """Each field's evidence group, `kind/role/evidence/length` with empty parts left out (see the module docstring)."""
     roles = _roles(tpl)
@@ -149,6 +171,7 @@ def groups(tpl: Template, facts: Mapping[str, Fact]) -> dict[str, str]:
         parts = [kind, role, _evidence(kind, role, other, name, facts, dated.get(name, []))]
         if kind in ("text_ja", "free_text", "kana") and facts[name][0]:
             parts.append(length_bucket(facts[name][0]))
+        parts.append(digit_backing(kind, facts[name]))
         out[name] = "/".join(p for p in parts if p)
     return out
 

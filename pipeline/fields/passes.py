@@ -330,6 +330,35 @@ DOUBT_SURE = 0.6
 DOUBT_TOP = 0.3
 
 
+def opinion_of(
+    job: Job, probs: np.ndarray, labels: Any, reading: Reading, op: digits.Opinion | None, spec: ModelSpec
+) -> digits.Opinion | None:
+    """The digit classifier's opinion on the digits of `reading` as it now stands (`op` when it
+    was given on this very text); None when the crop has no digits or no opinion can be given."""
+    if job.ink is None or not any(c.isdigit() for c in reading.text):
+        return None
+    if op is not None and op.text == reading.text:
+        return op
+    return digits.opinion(probs, labels, reading, job.ink, spec)
+
+
+def digit_agreement(
+    job: Job, probs: np.ndarray, labels: Any, reading: Reading, op: digits.Opinion | None, spec: ModelSpec
+) -> float | None:
+    """How far the digit classifier backs the reading's digits: the least probability it gives
+    any digit as read (1.0 = it reads every digit the same, surely). None when the crop holds no
+    digit of a kind the classifier judges, or it could give no opinion. Not a reason for review:
+    evidence for calibration (`evidence.groups`), where two readers that agree on every digit
+    are right far more often than the recogniser's score alone says."""
+    if job.kind not in DOUBT_KINDS:
+        return None
+    op = opinion_of(job, probs, labels, reading, op, spec)
+    if op is None:
+        return None
+    p = np.exp(op.logp)
+    return float(min(p[k, int(reading.text[i])] for k, i in enumerate(op.positions)))
+
+
 def digit_doubt(
     job: Job,
     probs: np.ndarray,
@@ -343,10 +372,9 @@ def digit_doubt(
     tell from a second digit: the field stays in review (`digits_uncertain`). Date parts, which
     the classifier does not fuse with (see `wants_digit_reader`), get its opinion here too, only
     as a doubt."""
-    if job.ink is None or job.kind not in DOUBT_KINDS or not any(c.isdigit() for c in reading.text):
+    if job.kind not in DOUBT_KINDS:
         return
-    if op is None or op.text != reading.text:
-        op = digits.opinion(probs, labels, reading, job.ink, spec)
+    op = opinion_of(job, probs, labels, reading, op, spec)
     if op is None:
         return
     torn = float(np.exp(op.logp).max(axis=1).min()) < DOUBT_TOP

@@ -50,6 +50,9 @@ class RawField:
     issues: list[Issue] = field(default_factory=list)
     box_px: PxBox | None = None
     crop: np.ndarray | None = None  # grey ink crop (after dropout) for review
+    # Least probability the digit classifier gives any digit as read, over the field's crops
+    # (passes.digit_agreement); None when it judged none or could not judge one of them.
+    digit_agreement: float | None = None
 
 
 @dataclass(frozen=True)

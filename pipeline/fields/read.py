@@ -712,6 +712,7 @@ def read_page(
     by_field: passes.Readings = {}
     flags = passes.new_flags()
     kept: dict[str, passes.Kept] = {}
+    agreement: dict[str, list[float | None]] = {}
     for job, probs in zip(jobs, matrices, strict=True):
         reading = decode(probs, labels, job.constraint)
         reading = passes.closed_list(job, probs, labels, reading, flags)
@@ -720,6 +721,10 @@ def read_page(
             reading = kind_pass(job, probs, labels, reading, op, flags)
         passes.flag_disagreement(job, reading, op, flags)
         passes.digit_doubt(job, probs, labels, reading, op, recognizer.spec, flags)
+        if any(c.isdigit() for c in reading.text):
+            agreement.setdefault(job.field, []).append(
+                passes.digit_agreement(job, probs, labels, reading, op, recognizer.spec)
+            )
         reading = passes.unread_ink(job, probs, labels, reading, recognizer.spec, flags)
         kept[job.field] = passes.Kept(job.kind, probs, reading, op, job.ink is not None)
         slot = job.slot.split("#")[0]
@@ -727,6 +732,9 @@ def read_page(
     passes.postal_from_address(postal_address or {}, kept, by_field, labels, flags)
     passes.kana_from_name(specs, kept, by_field, labels, flags)
     raws = [passes.apply_flags(reader.finish(rf, by_field.get(rf.spec.name, {})), flags) for rf, _ in planned]
+    for rf in raws:
+        seen = agreement.get(rf.spec.name, [])
+        rf.digit_agreement = None if not seen or None in seen else min(a for a in seen if a is not None)
     return hold_empty_on_faded_page(raws)
 
 

@@ -77,6 +77,26 @@ def test_a_pass_s_doubt_and_the_page_s_dates_make_their_own_groups() -> None:
     )
 
 
+def test_the_digit_classifier_s_backing_is_the_last_part_for_digit_kinds_only() -> None:
+    phone = ("03-1234-5678", "03-1234-5678", set())
+    assert evidence.groups(TPL, facts(phone_home=(*phone, 0.95)))["phone_home"] == "phone/digits-sure"
+    assert evidence.groups(TPL, facts(phone_home=(*phone, 0.3)))["phone_home"] == "phone/digits-unsure"
+    assert evidence.groups(TPL, facts(phone_home=(*phone, None)))["phone_home"] == "phone"
+    three = {
+        "child_birth_date": ("令和6年5月1日", "2024-05-01", set(), 0.99),
+        "application_date": ("令和7年11月1日", "2025-11-01", set(), 0.2),
+        "start_date": ("令和8年4月1日", "2026-04-01", set(), 0.9),
+    }
+    g = evidence.groups(TPL, facts(**three))
+    assert g["start_date"] == "date_wareki/checked/digits-sure"
+    assert g["application_date"] == "date_wareki/checked/digits-unsure"
+    # A name is not a digit kind, whatever the figure says; 個人番号 is keyed by two people anyway.
+    name = ("鈴木彩", "鈴木彩", set(), 1.0)
+    assert evidence.groups(TPL, facts(child_name=name))["child_name"] == "text_ja/name/alone/s"
+    mine = evidence.groups(TPL, facts(child_my_number=("123456789018", "123456789018", set(), 1.0)))
+    assert not mine["child_my_number"].endswith("digits-sure")
+
+
 def test_path_runs_from_the_group_to_its_kind() -> None:
     assert evidence.path("text_ja/address/agree/l") == [
         "text_ja/address/agree/l",

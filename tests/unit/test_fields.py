@@ -324,6 +324,25 @@ def test_a_sure_misread_the_digit_classifier_doubts_stays_in_review() -> None:
     assert not flags["digits_uncertain"]
 
 
+def test_digit_agreement_is_the_least_backing_the_classifier_gives_a_digit_as_read() -> None:
+    from pipeline.fields.passes import digit_agreement
+    from pipeline.fields.plan import DATE_PART, Job
+
+    line, probs, labels = _line_and_probs("0422", {1: {"7": 0.99}})
+    job = Job("child_birth", "day", line.astype(np.uint8) * 255, DATE_PART, ink=line, kind="date_wareki")
+    misread = Reading("0722", tuple(Char(c, 0.99) for c in "0722"))
+    right = Reading("0422", tuple(Char(c, 0.99) for c in "0422"))
+    _, probs_right, _ = _line_and_probs("0422", {})
+    low = digit_agreement(job, probs, labels, misread, None, SPEC)
+    high = digit_agreement(job, probs_right, labels, right, None, SPEC)
+    assert low is not None and high is not None
+    assert low < 0.5 < high  # the written 4 is no 7 to the classifier
+    # Not a digit kind, or no digit read: no figure.
+    name = Job("guardian_name", "text", job.crop, DATE_PART, ink=line, kind="text_ja")
+    assert digit_agreement(name, probs_right, labels, right, None, SPEC) is None
+    assert digit_agreement(job, probs_right, labels, Reading("", ()), None, SPEC) is None
+
+
 def test_faint_parts_of_a_stroke_join_its_sure_ink_and_faint_specks_stay_out() -> None:
     crop = np.full((30, 60), 200, np.uint8)
     crop[10:20, 10:13] = 110  # sure ink of a faint scan: where the pen pressed
