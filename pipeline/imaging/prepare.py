@@ -14,11 +14,14 @@ import cv2
 import numpy as np
 
 # Green is used where it is clearly lighter than red: not at all up to `GREEN_MARGIN` levels
-# lighter, fully from twice that, ramping in between. A blue ballpoint's strokes are a little
-# lighter in green than in red (10-20 levels, more on their blurred edges), a stain or highlighter
-# 60 to 240. Without the margin a blue pen's writing lightens and some of its readings change on
-# pages that hold no colour but the ink.
+# lighter, fully from `GREEN_RAMP` levels more, blending in between. A blue ballpoint's strokes are
+# a little lighter in green than in red (10-25 levels; their blurred edges less), a stain,
+# tinted paper or highlighter 60 to 240, its thin blurred lines (a guilloche) less. Without the
+# margin a blue pen's writing lightens and some of its readings change on pages that hold no
+# colour but the ink. (A ramp of 12 instead, which greys fine coloured lines less, read no better
+# on the generator's colour pages.)
 GREEN_MARGIN = 24
+GREEN_RAMP = 24
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
@@ -30,9 +33,11 @@ def to_gray(image: np.ndarray) -> np.ndarray:
     if image.shape[2] == 4:
         image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
     red, green = cv2.extractChannel(image, 2), cv2.extractChannel(image, 1)
-    # red + 2 (green - red - margin), saturated to 0-255: equals red at the margin, green at twice it
-    ramp = cv2.addWeighted(green, 2.0, red, -1.0, -2.0 * GREEN_MARGIN)
-    return cv2.max(red, cv2.min(green, ramp))
+    # red + k (green - red - margin), saturated to 0-255, with k such that it reaches green at
+    # margin + ramp: k green + (1 - k) red - k margin
+    k = (GREEN_MARGIN + GREEN_RAMP) / GREEN_RAMP
+    blend = cv2.addWeighted(green, k, red, 1.0 - k, -k * GREEN_MARGIN)
+    return cv2.max(red, cv2.min(green, blend))
 
 
 COLOURED_SPREAD = 40  # channel spread (max - min) of a pixel that is coloured, not grey
