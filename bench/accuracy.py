@@ -166,6 +166,12 @@ def _scan_tags(gpage: dict) -> list[str]:
     for extra in ("jpeg_heavy", "thin_pen", "light_ink"):
         if gpage.get(extra):
             tags.append(extra.replace("_", " "))
+    # Colour that is not ink (samples/scan.py `colourise`, and the older stain), and the pen.
+    colour = {"stain": "stain", "paper_colour": "colour paper", "tint": "tint blotches"}
+    colour |= {"pattern": "tint pattern", "highlight": "highlighter"}
+    tags += [tag for key, tag in colour.items() if gpage.get(key)]
+    if gpage.get("ink") == "blue":
+        tags.append("blue pen")
     return tags
 
 

@@ -29,7 +29,7 @@ from pipeline.forms.template import Template, load_template
 from samples import profile
 from samples.handwriting import FONT_SETS, Hand, Style, font_paths, vary_writer
 from samples.render import P_EXTRA_CORRECTION, P_SEAL, render_page
-from samples.scan import P_JPEG_HEAVY, Scan, harden, sample_params, scan_page, widen_params
+from samples.scan import P_JPEG_HEAVY, Scan, colourise, harden, sample_params, scan_page, widen_params
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATES = REPO / "templates_forms"
@@ -46,7 +46,9 @@ PDF_DATE = time.struct_time((2026, 1, 1, 0, 0, 0, 3, 1, 0))  # fixed, so PDFs ar
 INK_COLOURS = {
     "black": ((18, 22), (18, 24), (22, 32)),
     "blue-black": ((22, 40), (30, 50), (70, 110)),
+    "blue": ((35, 60), (55, 85), (140, 185)),  # a plain blue ballpoint: lighter, bluer
 }
+P_BLUE_PEN = 0.4  # of blue-black writers: a plain blue ballpoint instead
 
 
 @dataclass
@@ -58,6 +60,7 @@ class Options:
     fonts: str = "train"
     multipage: bool = False
     templates: Path = TEMPLATES
+    p_colour: float | None = None  # rate of each colour effect on colour pages (None: scan.py's own)
 
 
 @dataclass
@@ -116,14 +119,20 @@ def make_page(
     hand = Hand(rng, opts.fonts, font, style)
     colour_name = "blue-black" if rng.random() < 0.35 else "black"
     ink = tuple(float(rng.uniform(*r)) for r in INK_COLOURS[colour_name])
+    # Colour: a blue ballpoint and colour on the paper (`colourise`), from a stream of their own.
+    colour = np.random.default_rng([opts.seed, file_index, page, 7])
+    blue_pen, blue = (
+        colour.random() < P_BLUE_PEN,
+        tuple(float(colour.uniform(*r)) for r in INK_COLOURS["blue"]),
+    )
+    if colour_name == "blue-black" and blue_pen:
+        colour_name, ink = "blue", blue
     # Drawn from a stream of its own, so every other choice on the page is unchanged.
     light = np.random.default_rng([opts.seed, file_index, page, 6])
     light_ink = fax and light.random() < float(force.get("p_fax_light_ink", P_FAX_LIGHT_INK))
     if light_ink:
         level = float(light.uniform(*FAX_LIGHT_INK))
-        ink = (
-            (level, level, min(255.0, level + 15.0)) if colour_name == "blue-black" else (level, level, level)
-        )
+        ink = (level, level, min(255.0, level + 15.0)) if colour_name != "black" else (level, level, level)
     weight = int(rng.choice([-1, 0, 0, 1, 1, 2]))
     stamp = bool(force.get("stamp", rng.random() < 0.5))
     p_corr = float(force.get("p_correction", 0.03))
@@ -149,6 +158,7 @@ def make_page(
     )
     params = widen_params(sample_params(rng, profile_name, fax), extra)
     params = harden(params, own, float(force.get("p_jpeg_heavy", P_JPEG_HEAVY)))
+    params = colourise(params, colour, force.get("p_colour", opts.p_colour))
     if light_ink:
         # Just above the pen's grey: the strokes' cores survive in pieces, their blurred edges do not.
         params.threshold = int(min(200.0, level + light.uniform(*FAX_LIGHT_MARGIN)))
@@ -187,6 +197,10 @@ def make_page(
         gt["stain"] = True
     if params.jpeg_baked is not None:
         gt["jpeg_heavy"] = True
+    for key in ("paper_colour", "tint", "pattern", "highlight"):  # colour that is not ink: its name
+        value = getattr(params, key)
+        if value is not None:
+            gt[key] = value if isinstance(value, str) else value[-1]
     if style.pen_px < 3.5:
         gt["thin_pen"] = True
     if light_ink:
@@ -302,6 +316,7 @@ def generate(opts: Options, n: int, out: Path, jobs: int = 1, start: int = 1) ->
         "fonts": opts.fonts,
         "formats": list(opts.formats),
         "multipage": opts.multipage,
+        **({"p_colour": opts.p_colour} if opts.p_colour is not None else {}),
         "files": entries,
     }
     (out / "manifest.json").write_text(
@@ -335,6 +350,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--multipage", action="store_true", help="PDF/TIFF files hold 2–3 applications")
     ap.add_argument("--jobs", type=int, default=1, help="worker processes (output does not depend on it)")
     ap.add_argument("--start", type=int, default=1, help="index of the first file")
+    ap.add_argument(
+        "--p-colour", type=float, default=None, help="rate of each colour effect on colour pages (bench them)"
+    )
     a = ap.parse_args(argv)
     alias = {"jpeg": "jpg", "tif": "tiff"}
     formats = tuple(
@@ -353,6 +371,7 @@ def main(argv: list[str] | None = None) -> int:
         fonts=a.fonts,
         multipage=a.multipage,
         templates=a.templates,
+        p_colour=a.p_colour,
     )
     try:
         generate(opts, a.n, a.out, jobs=a.jobs, start=a.start)

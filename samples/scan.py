@@ -15,7 +15,9 @@ the blur σ stays in output pixels, so it is stronger relative to the strokes), 
 the rest of the page is unchanged. The same stream also makes a few fax pages go dark down the page
 before thresholding (`P_DARK_GRADIENT`: the lower part turns solid black, as on one dev-set fax),
 and puts coloured blotches on a few colour pages (`P_STAIN`: cyan, yellow or brown, 20–50%
-opaque, as the stain on one dev-set scan), G7 in the findings. `harden` (a stream of its own) bakes
+opaque, as the stain on one dev-set scan), G7 in the findings. `colourise` (a stream of its own)
+adds colour that is not ink to some colour pages: coloured paper, light saturated tint blotches
+(dev set A's cyan page), a guilloche security pattern, highlighter over a few fields. `harden` (a stream of its own) bakes
 heavy JPEG (quality 25–45, `P_JPEG_HEAVY` of 200 dpi colour/grey pages) into the image, so that
 PNG benches see the blocks and ringing of an office scanner's JPEG too; samples/generate.py draws
 thin pens (`P_THIN_PEN`) from the same stream.
@@ -63,6 +65,11 @@ class ScanParams:
     dark_gradient: tuple[float, float] | None = None  # fax: (where it starts, 0-1 down the page; depth)
     stain: tuple[int, float, tuple[float, float, float]] | None = None  # (seed, opacity, RGB colour)
     jpeg_baked: int | None = None  # JPEG quality the scanner itself compressed with (8×8 blocks, ringing)
+    # Colour on the paper that is not ink (`colourise`): each a name from the tables below, or None.
+    paper_colour: str | None = None  # coloured paper (PAPER_COLOURS)
+    tint: tuple[int, float, str] | None = None  # saturated light blotches: (seed, opacity, TINT_COLOURS name)
+    pattern: tuple[int, float, str] | None = None  # guilloche security lines: (seed, opacity, colour name)
+    highlight: tuple[int, str] | None = None  # highlighter over 1-3 fields: (seed, HIGHLIGHT_COLOURS name)
 
 
 def sample_params(rng: np.random.Generator, profile: str, fax: bool) -> ScanParams:
@@ -134,6 +141,120 @@ def widen_params(p: ScanParams, rng: np.random.Generator) -> ScanParams:
     if stained and not p.grey:
         p.stain = (seed, opacity, colour)
     return p
+
+
+# Colour that is not ink, on colour scans only (grey and fax pages keep their paper grey): forms
+# printed on coloured paper, a light saturated tint in blotches over the page (dev set A's cyan
+# page, G7: a security tint, a water stain, spilled highlighter ink), a coloured guilloche
+# security pattern, and highlighter strokes over written fields. Transmittances (RGB, 0-255) that
+# absorb mostly one channel, as printing inks and highlighters do.
+P_COLOUR_PAPER = 0.08
+P_TINT = 0.04
+P_PATTERN = 0.04
+P_HIGHLIGHT = 0.06
+PAPER_COLOURS = {
+    "pink": (252, 220, 230),
+    "yellow": (252, 244, 196),
+    "green": (220, 244, 220),
+    "blue": (212, 230, 250),
+}
+TINT_COLOURS = {
+    "cyan": (20, 236, 240),
+    "yellow": (250, 238, 110),
+    "pink": (250, 170, 215),
+    "green": (170, 240, 170),
+    "blue": (190, 226, 250),
+}
+HIGHLIGHT_COLOURS = {
+    "yellow": (255, 245, 90),
+    "pink": (255, 150, 205),
+    "green": (150, 250, 130),
+    "blue": (120, 215, 255),
+}
+
+
+def colourise(p: ScanParams, rng: np.random.Generator, p_colour: float | None = None) -> ScanParams:
+    """Coloured paper, tint blotches, a guilloche pattern and highlighter on some colour pages,
+    drawn from `rng` (a stream of their own, so every other choice on the page is unchanged).
+    `p_colour` replaces each effect's rate (1.0: every colour page gets all four)."""
+    rates = (P_COLOUR_PAPER, P_TINT, P_PATTERN, P_HIGHLIGHT) if p_colour is None else (p_colour,) * 4
+    draws = rng.random(4)
+    seeds = rng.integers(1 << 30, size=3)
+    paper = list(PAPER_COLOURS)[int(rng.integers(len(PAPER_COLOURS)))]
+    tint = list(TINT_COLOURS)[int(rng.integers(len(TINT_COLOURS)))]
+    pattern = list(TINT_COLOURS)[int(rng.integers(len(TINT_COLOURS)))]
+    marker = list(HIGHLIGHT_COLOURS)[int(rng.integers(len(HIGHLIGHT_COLOURS)))]
+    tint_opacity, pattern_opacity = float(rng.uniform(0.6, 1.0)), float(rng.uniform(0.5, 0.9))
+    if p.fax or p.grey:
+        return p
+    if draws[0] < rates[0]:
+        p.paper_colour = paper
+        p.paper = tuple(a * b / 255.0 for a, b in zip(p.paper, PAPER_COLOURS[paper], strict=True))
+    if draws[1] < rates[1]:
+        p.tint = (int(seeds[0]), tint_opacity, tint)
+    if draws[2] < rates[2]:
+        p.pattern = (int(seeds[1]), pattern_opacity, pattern)
+    if draws[3] < rates[3]:
+        p.highlight = (int(seeds[2]), marker)
+    return p
+
+
+def _over(rgb: np.ndarray, alpha: np.ndarray, colour: tuple[float, float, float]) -> np.ndarray:
+    """`colour` (a transmittance, RGB 0-255) laid over an RGB page with per-pixel `alpha` (0-1):
+    light is absorbed, so ink under it stays as dark as it was."""
+    tint = np.array(colour, np.float32)[None, None, :] / 255.0
+    a = alpha.astype(np.float32)[..., None]
+    return np.clip(rgb.astype(np.float32) * (1 - a + a * tint), 0, 255).astype(np.uint8)
+
+
+def _tint_blotches(out: np.ndarray, seed: int, opacity: float, colour: str) -> np.ndarray:
+    """Many mid-sized blotches of a light saturated colour with firm edges, over about a third of
+    the page (as dev set A's cyan page): finer noise than `_stain`, thresholded more steeply."""
+    r = np.random.default_rng(seed)
+    h, w = out.shape[:2]
+    coarse = r.random((28, 20)).astype(np.float32)
+    field = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_CUBIC)
+    alpha = np.clip((field - 0.55) / 0.05, 0, 1) * opacity
+    return _over(out, alpha, TINT_COLOURS[colour])
+
+
+def _guilloche(rgb: np.ndarray, ppm: float, seed: int, opacity: float, colour: str) -> np.ndarray:
+    """A security pattern printed on the paper: two families of fine wavy lines (0.2-0.35 mm,
+    2-4 mm apart) crossing over the whole page, in one light colour."""
+    r = np.random.default_rng(seed)
+    h, w = rgb.shape[:2]
+    mask = np.zeros((h, w), np.uint8)
+    width = max(1, int(round(r.uniform(0.2, 0.35) * ppm)))
+    xs = np.arange(0, w + 8, 8, dtype=np.float32)
+    for sign in (1.0, -1.0):
+        gap, amp, wave = r.uniform(2, 4) * ppm, r.uniform(1.5, 4) * ppm, r.uniform(12, 30) * ppm
+        phase, tilt = r.uniform(0, 2 * np.pi), sign * r.uniform(0.05, 0.2)
+        for y0 in np.arange(-h * 0.3, h * 1.3, gap):
+            ys = y0 + tilt * xs + amp * np.sin(2 * np.pi * xs / wave + phase + sign * y0 / (3 * gap))
+            pts = np.stack([xs, ys], axis=1).round().astype(np.int32)
+            cv2.polylines(mask, [pts], False, 255, width, cv2.LINE_AA)
+    return _over(rgb, mask.astype(np.float32) * (opacity / 255.0), TINT_COLOURS[colour])
+
+
+def _highlighter(
+    rgb: np.ndarray, ppm: float, boxes: list[tuple[float, float, float, float]], seed: int, colour: str
+) -> np.ndarray:
+    """Highlighter strokes over 1-3 field boxes (mm): a translucent band most of a box's height,
+    a little askew and past its ends, laid over the writing."""
+    r = np.random.default_rng(seed)
+    mask = np.zeros(rgb.shape[:2], np.uint8)
+    wide = [b for b in boxes if b[2] >= 20]  # text fields, not tick boxes
+    for i in r.choice(len(wide), size=min(len(wide), int(r.integers(1, 4))), replace=False):
+        x, y, w, h = wide[int(i)]
+        cy, band = y + h * r.uniform(0.4, 0.6), h * r.uniform(0.5, 0.9)
+        x0, x1 = x + r.uniform(-3, w * 0.3), x + w * r.uniform(0.7, 1.0) + r.uniform(0, 3)
+        slope = r.uniform(-0.02, 0.02)
+        y0, y1 = cy + slope * (x0 - x), cy + slope * (x1 - x)
+        pts = np.array([[x0, y0 - band / 2], [x1, y1 - band / 2], [x1, y1 + band / 2], [x0, y0 + band / 2]])
+        cv2.fillPoly(mask, [(pts * ppm).round().astype(np.int32)], 255, cv2.LINE_AA)
+    soft = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 0.3 * ppm)
+    alpha = soft * (float(r.uniform(0.6, 0.9)) / 255.0)
+    return _over(rgb, alpha, HIGHLIGHT_COLOURS[colour])
 
 
 @dataclass
@@ -236,6 +357,10 @@ def scan_page(
     rgb = rgb.copy() if p.punch else rgb
     if p.punch:
         _punch_holes(rgb, ppm_in, rng)
+    if p.pattern is not None and not p.grey:
+        rgb = _guilloche(rgb, ppm_in, *p.pattern)
+    if p.highlight is not None and not p.grey:
+        rgb = _highlighter(rgb, ppm_in, field_boxes, *p.highlight)
     ppm_out = p.dpi / 25.4
     wout, hout = int(round(page_mm[0] * ppm_out)), int(round(page_mm[1] * ppm_out))
     hin, win = rgb.shape[:2]
@@ -270,6 +395,8 @@ def scan_page(
         )
     if p.stain is not None and out.ndim == 3:
         out = _stain(out, *p.stain)
+    if p.tint is not None and out.ndim == 3:
+        out = _tint_blotches(out, *p.tint)
     out = cv2.GaussianBlur(out, (0, 0), p.blur)
     noise = (rng.standard_normal((hout, wout), dtype=np.float32) * p.noise).astype(np.int16)
     if out.ndim == 3:

@@ -1,7 +1,11 @@
 """Turn a decoded page into the single grey channel every later stage reads.
 
-The red channel is used rather than a luminance mix: red 受付印 stamps and red printed guides
-become nearly white in it, while black and blue-black handwriting stays dark.
+Each pixel takes its red channel, or its green one where green is clearly lighter, rather than a
+luminance mix. Red 受付印 stamps, 訂正印 and red printed guides are light in red; paper tints,
+blotches and highlighter of cyan, blue or green are light in green (a cyan stain is black in
+red); pink and yellow paper are light in both. Ink of every pen is dark in both: black, grey
+pencil, and blue or blue-black ballpoint, which absorbs red and green and passes only blue (so
+blue, the channel a cyan stain leaves lightest, is not used: it would wash out blue ink).
 """
 
 from __future__ import annotations
@@ -9,14 +13,31 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+# Green is used where it is clearly lighter than red: not at all up to `GREEN_MARGIN` levels
+# lighter, fully from `GREEN_RAMP` levels more, blending in between. A blue ballpoint's strokes are
+# a little lighter in green than in red (10-25 levels; their blurred edges less), a stain,
+# tinted paper or highlighter 60 to 240, its thin blurred lines (a guilloche) less. Without the
+# margin a blue pen's writing lightens and some of its readings change on pages that hold no
+# colour but the ink. (A ramp of 12 instead, which greys fine coloured lines less, read no better
+# on the generator's colour pages.)
+GREEN_MARGIN = 24
+GREEN_RAMP = 24
+
 
 def to_gray(image: np.ndarray) -> np.ndarray:
-    """uint8 grey page from a BGR or grey image; red ink drops out."""
+    """uint8 grey page from a BGR or grey image: per pixel its red channel, or its green one where
+    green is clearly lighter (`GREEN_MARGIN`), so red stamps and light coloured paper, stains and
+    highlighter drop out while ink of any pen stays dark. A grey page comes out as its red channel."""
     if image.ndim == 2:
         return image
     if image.shape[2] == 4:
         image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
-    return cv2.extractChannel(image, 2)
+    red, green = cv2.extractChannel(image, 2), cv2.extractChannel(image, 1)
+    # red + k (green - red - margin), saturated to 0-255, with k such that it reaches green at
+    # margin + ramp: k green + (1 - k) red - k margin
+    k = (GREEN_MARGIN + GREEN_RAMP) / GREEN_RAMP
+    blend = cv2.addWeighted(green, k, red, 1.0 - k, -k * GREEN_MARGIN)
+    return cv2.max(red, cv2.min(green, blend))
 
 
 COLOURED_SPREAD = 40  # channel spread (max - min) of a pixel that is coloured, not grey
@@ -33,9 +54,12 @@ def coloured_share(image: np.ndarray) -> float:
 
 
 def to_gray_for_identify(image: np.ndarray) -> np.ndarray:
-    """The grey page used to find the form: as `to_gray`, except that a page with a coloured
+    """The grey page used to find the form: its red channel, except that a page with a coloured
     background (a stain, tinted paper) takes the brightest channel, in which a coloured blotch is
-    light and black print stays dark. (The red channel alone turns a cyan stain black.)"""
+    light and black print stays dark, even under a blue or violet tint that `to_gray` leaves
+    grey; only print matters here, so blue ink washing out in blue does no harm. (Other pages
+    keep the red channel rather than `to_gray`: a few stray coloured specks would only move
+    their alignment by a hair, and their readings with it, for nothing.)"""
     if image.ndim == 2:
         return image
     if image.shape[2] == 4:

@@ -258,3 +258,43 @@ def test_heavy_jpeg_only_on_200_dpi_colour_and_grey_pages_and_it_marks_the_image
         scan_page(page, 2.0, (210, 297), [(20, 20, 170, 250)], p, np.random.default_rng(1)).image
     )
     assert baked.shape == plain.shape and np.abs(baked.astype(int) - plain).max() > 10
+
+
+def test_colour_that_is_not_ink_goes_on_colour_pages_only_and_drops_out_of_the_page_grey():
+    from pipeline.imaging.prepare import to_gray
+    from samples.scan import colourise, sample_params, scan_page
+
+    counts = {"paper_colour": 0, "tint": 0, "pattern": 0, "highlight": 0}
+    for i in range(300):
+        p = colourise(
+            sample_params(np.random.default_rng(i), "mild", fax=False), np.random.default_rng([i, 7])
+        )
+        for key in counts:
+            counts[key] += getattr(p, key) is not None
+        if p.grey:
+            assert all(getattr(p, key) is None for key in counts)
+    assert all(2 <= n <= 45 for n in counts.values()), counts
+    fax = colourise(sample_params(np.random.default_rng(0), "hard", fax=True), np.random.default_rng(1), 1.0)
+    assert fax.paper_colour is fax.tint is fax.pattern is fax.highlight is None
+
+    # Every effect at once on a white page with one black bar: the bar is the only ink left.
+    page = np.full((297 * 2, 210 * 2, 3), 255, np.uint8)  # 2 px/mm
+    page[200:210, 60:360] = 20
+    p = sample_params(np.random.default_rng(3), "mild", fax=False)
+    p.grey, p.rotation_deg, p.perspective, p.punch, p.clean_bg, p.upside_down = (
+        False,
+        0.0,
+        0.0,
+        False,
+        False,
+        False,
+    )
+    p.scale, p.shift_mm, p.light, p.dpi, p.contrast = 1.0, (0.0, 0.0), 0.0, 50, None
+    p = colourise(p, np.random.default_rng(4), 1.0)
+    p.tint = (5, 1.0, "cyan")
+    p.pattern = None  # fine lines blur away at 50 dpi
+    rgb = np.array(scan_page(page, 2.0, (210, 297), [(20, 90, 170, 12)], p, np.random.default_rng(1)).image)
+    bgr = np.ascontiguousarray(rgb[..., ::-1])
+    assert (bgr[..., 2] < 120).mean() > 0.1  # the red channel holds the cyan blotches
+    dark = to_gray(bgr) < 150
+    assert 0.003 < dark.mean() < 0.03  # the bar (about 1% of the page), nothing else

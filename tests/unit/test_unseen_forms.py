@@ -234,9 +234,8 @@ def test_a_cyan_stain_vanishes_from_the_identification_grey_but_not_black_print(
     img = np.full((400, 300, 3), 245, np.uint8)
     cv2.circle(img, (150, 200), 120, (230, 220, 60), -1)  # BGR cyan-ish blotch
     cv2.line(img, (20, 40), (280, 40), (10, 10, 10), 3)  # black print
-    red = to_gray(img)
     ident = to_gray_for_identify(img)
-    assert red[200, 150] < 100  # the red channel turns the stain dark
+    assert img[200, 150, 2] < 100  # the red channel alone would turn the stain dark
     assert ident[200, 150] > 200 and ident[40, 150] < 40
     plain = np.full((100, 100, 3), 245, np.uint8)
     assert np.array_equal(to_gray_for_identify(plain), to_gray(plain))
