@@ -10,6 +10,10 @@ sheared by −6°…+14°, most writers lean right), a habitual line slope, and 
 baseline along the line; three in ten write numbers partly out of their box (`overrun`). Stroke width varies per page already (`pen_px`, and the page's `weight`,
 which thickens or thins all pen ink).
 
+Some writers (`Style.digits`, a `stroke_digits.DigitStyle`) write their digits as pen strokes in
+the shapes Japanese writers use (open 4, looped 2, flagged 1, …) instead of MNIST's; see
+`samples.stroke_digits`.
+
 Fonts: TRAIN (seto, kiloji, YOzRS, YOzRN) for anything tuned on; HOLDOUT (Klee One from Debian
 `fonts-klee`, YOzRE) only with `--fonts holdout`. MNIST samples 0–299 are the train split, 300–399 the
 holdout split; nothing beyond 399 exists in the vendored file.
@@ -26,6 +30,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
+
+from samples import stroke_digits
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 MNIST_FILE = ASSETS / "mnist_digits_0-399.npz"
@@ -166,6 +172,8 @@ class Style:
     # Numbers written partly out of their box, as a share of the box height (+ below, - above):
     # a small date box or an hours box is overrun by writers who write large or low.
     overrun: float = 0.0
+    # A writer whose digits are pen strokes in their own habits (None: MNIST digits).
+    digits: stroke_digits.DigitStyle | None = None
 
 
 def vary_writer(style: Style, rng: np.random.Generator) -> Style:
@@ -201,8 +209,18 @@ def shear(mask: np.ndarray, degrees: float) -> tuple[np.ndarray, float]:
 class Hand:
     """One writer: fonts + digits + jitter, drawing into an `Ink`."""
 
-    def __init__(self, rng: np.random.Generator, font_set: str, primary: str, style: Style):
+    def __init__(
+        self,
+        rng: np.random.Generator,
+        font_set: str,
+        primary: str,
+        style: Style,
+        digit_rng: np.random.Generator | None = None,
+    ):
         self.rng = rng
+        # The shapes of stroke-drawn digits wobble from a stream of their own, so a stroke writer
+        # takes as many draws from `rng` as an MNIST writer.
+        self.digit_rng = digit_rng if digit_rng is not None else np.random.default_rng(0)
         self.style = style
         paths = font_paths(font_set)
         others = [p for n, p in paths.items() if n != primary]
@@ -279,6 +297,24 @@ class Hand:
         bottom = size * self.rng.uniform(0.3, 0.4)
         return Glyph(mask, gap / 2 + dx, bottom - h + dy, w + gap, f"mnist:{idx}")
 
+    def stroke_glyph(self, digit: int, size: float, angle: float) -> Glyph:
+        """A digit drawn as pen strokes in the writer's habits (`Style.digits`). Takes the same
+        draws from the hand's stream as `mnist_glyph`, so the rest of the line is laid out alike."""
+        style = self.style.digits
+        assert style is not None
+        lo, hi = self.mnist_range
+        self.rng.integers(lo, hi)  # the MNIST sample it replaces
+        h = max(6.0, size * self.style.digit_scale * self.rng.uniform(0.92, 1.08))
+        mask = stroke_digits.draw(digit, style, h, self.style.pen_px, self.digit_rng)
+        dx = dy = 0.0
+        if angle:
+            mask, dx, dy = self._rotate(mask, angle)
+        gap = size * self.rng.uniform(0.1, 0.25)
+        bottom = size * self.rng.uniform(0.3, 0.4)
+        return Glyph(
+            mask, gap / 2 + dx, bottom - h + dy, mask.shape[1] + gap, f"stroke:{style.variants[digit]}"
+        )
+
     def dash_glyph(self, size: float, angle: float) -> Glyph:
         length = size * self.rng.uniform(0.3, 0.45)
         t = max(2, int(round(self.style.pen_px)))
@@ -296,7 +332,7 @@ class Hand:
         if ch in "-－‐−":
             g = self.dash_glyph(size, angle)
         elif ch.isdigit() and ch.isascii() and self.rng.random() < st.p_mnist:
-            g = self.mnist_glyph(int(ch), size, angle)
+            g = (self.stroke_glyph if st.digits else self.mnist_glyph)(int(ch), size, angle)
         elif ch == "　":
             return Glyph(np.zeros((1, 1), np.uint8), 0, 0, size * self.rng.uniform(0.4, 0.9), "space")
         elif ch == " ":
