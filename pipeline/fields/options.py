@@ -31,7 +31,6 @@ RING_ON = 6  # sectors of 8 with ink: a closed or nearly closed ring
 RING_OFF = 4  # at most this many: no ring; in between the reading is unsure
 STRIKE_COVER = 0.75  # share of the extent's columns a strike crosses in its central rows
 LABEL_TICK = 0.06  # ink share inside a label box that counts as a tick on the label
-LEVEL_RATIO = 4  # a stroke through the whole middle band is level when this many times wider than high
 
 
 @dataclass(frozen=True)
@@ -152,10 +151,8 @@ def level_strokes(mask: np.ndarray, label: PxBox, square: PxBox | None, min_len:
     outside the square: a strike line, seen even inside a ring round the option (whose sides are
     steep there, and whose top and bottom pass above and below the label).
 
-    A ring round a wide printed word (厚生年金) is flat, and where it is tilted its ends cross the
-    middle rows at a shallow slant: such a stroke runs through every row of the band while hardly
-    longer than it climbs, and is no strike; a strike stays in a few rows, or runs far. It must
-    also reach the label's columns (within `min_len // 3`): a strike goes through the word. The
+    The stroke must reach the label's columns (within `min_len // 3`): a strike goes through the
+    word, whereas a tilted ring round a wide printed word (厚生年金) may run level beside it. The
     region's edge is not ink: a ring's side cut by the edge is no long stroke."""
     lx, y, lw, bh = label
     y0, y1 = y + bh // 4, y + bh - bh // 4
@@ -167,16 +164,13 @@ def level_strokes(mask: np.ndarray, label: PxBox, square: PxBox | None, min_len:
         return False
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (min_len, 1))
     runs = cv2.morphologyEx(band, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
-    _, strokes, stats, _ = cv2.connectedComponentsWithStats(band, connectivity=8)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
     near = min_len // 3
-    for i in set(strokes[runs > 0].tolist()):  # the strokes that hold a long level run
-        left, width, height = (
-            int(stats[i, k]) for k in (cv2.CC_STAT_LEFT, cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT)
-        )
-        slant = height >= band.shape[0] and width < LEVEL_RATIO * height
-        if not slant and left <= lx + lw + near and left + width >= lx - near:
-            return True
-    return False
+    return any(
+        stats[i, cv2.CC_STAT_LEFT] <= lx + lw + near
+        and stats[i, cv2.CC_STAT_LEFT] + stats[i, cv2.CC_STAT_WIDTH] >= lx - near
+        for i in range(1, n)
+    )
 
 
 def look(
