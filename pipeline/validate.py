@@ -196,8 +196,8 @@ def _one_of_required(c: _Ctx) -> list[Issue]:
 # Conditional rules: one field's content depends on another's (see docs/templates.md).
 
 
-def _condition(c: _Ctx) -> tuple[bool, str]:
-    """Whether params.field meets the rule's condition, and the words for it: 「事由」の「就労」
+def _marked(c: _Ctx) -> tuple[bool, str]:
+    """Whether params.field holds what the condition names, and the words for it: 「事由」の「就労」
     (when `is` names options) or 「事由」 (when any content counts)."""
     cond = str(c.rule.params["field"])
     v = c.values.get(cond)
@@ -209,6 +209,18 @@ def _condition(c: _Ctx) -> tuple[bool, str]:
     hit = [w for w in wanted if w in got]
     shown = hit or wanted
     return bool(hit), f"「{c.label(cond)}」の" + "・".join(f"「{w}」" for w in shown)
+
+
+def _negated(c: _Ctx) -> bool:
+    """`not: true`: the condition holds when the field is NOT marked or filled (公金受取口座 not
+    ticked → the account is required)."""
+    return bool(c.rule.params.get("not", False))
+
+
+def _condition(c: _Ctx) -> tuple[bool, str]:
+    """Whether the rule's condition holds, and the words for params.field (see `_marked`)."""
+    marked, words = _marked(c)
+    return marked != _negated(c), words
 
 
 def _mark_word(c: _Ctx) -> str:
@@ -225,7 +237,7 @@ def _required_if(c: _Ctx) -> list[Issue]:
     return [
         c.issue(
             "required_if",
-            f"{words}に{_mark_word(c)}があるのに「{c.label(f)}」が空欄です",
+            f"{words}に{_mark_word(c)}が{'ない' if _negated(c) else 'ある'}のに「{c.label(f)}」が空欄です",
             fields=(f, cond),
         )
         for f in c.rule.fields
@@ -241,7 +253,8 @@ def _blank_unless(c: _Ctx) -> list[Issue]:
     return [
         c.issue(
             "blank_unless",
-            f"「{c.label(f)}」に記入がありますが、{words}に{_mark_word(c)}がありません",
+            f"「{c.label(f)}」に記入がありますが、{words}に{_mark_word(c)}が"
+            + ("あります" if _negated(c) else "ありません"),
             fields=(f, cond),
         )
         for f in c.rule.fields

@@ -117,6 +117,30 @@ REMARKS: list[str] = [
     "転居予定のため早めの入所を希望します。", "第1希望の園を強く希望します。",
 ]  # fmt: skip
 
+# A 児童手当 claim's account: the institution's name as written before its printed kind (銀行・
+# 信用金庫・農協・信用組合, circled), a branch, and the writer's own occupation. Made-up but
+# plausible names, not any bank's register.
+BANKS: list[tuple[str, str]] = [
+    ("みずほ", "銀行"), ("三井住友", "銀行"), ("三菱UFJ", "銀行"), ("りそな", "銀行"), ("横浜", "銀行"),
+    ("千葉", "銀行"), ("静岡", "銀行"), ("みなと", "銀行"), ("常陽", "銀行"), ("きらぼし", "銀行"),
+    ("城南", "信用金庫"), ("多摩", "信用金庫"), ("西武", "信用金庫"), ("川崎", "信用金庫"),
+    ("東京みどり", "農協"), ("みなと市", "農協"), ("第一勧業", "信用組合"), ("青和", "信用組合"),
+]  # fmt: skip
+BRANCHES: list[str] = [
+    "渋谷", "新宿西口", "みなと中央", "駅前", "本町", "北口", "東", "大森", "蒲田", "武蔵小杉",
+    "溝の口", "中山", "港南台", "青葉台", "市役所前", "桜木町", "二子玉川", "センター南",
+]  # fmt: skip
+HEAD_OFFICE = "本店営業部"
+OCCUPATIONS: list[tuple[str, str]] = [
+    ("会社員", "厚生年金"), ("会社役員", "厚生年金"), ("団体職員", "厚生年金"), ("契約社員", "厚生年金"),
+    ("看護師", "厚生年金"), ("自営業", "国民年金"), ("農業", "国民年金"), ("パート", "国民年金"),
+    ("無職", "国民年金"), ("公務員", "共済組合"), ("教員", "共済組合"),
+]  # fmt: skip
+CHILD_ORDINALS = ["長", "二", "三", "四"]  # 長男, 二男, 三女 …: the child's place among its sex
+P_NO_SPOUSE = 0.12  # single-parent claims: the 配偶者 rows left blank
+P_PUBLIC_ACCOUNT = 0.3  # claims that tick 公金受取口座 and leave the account blank
+P_LIVING_APART = 0.06  # a child 別居 (at a boarding school, with a grandparent)
+
 APARTMENTS: list[str] = ["ハイツ", "コーポ", "荘", "マンション", "レジデンス", "パレス", "ハウス"]
 APARTMENT_NAMES: list[str] = ["みどり", "さくら", "青葉", "ひかり", "緑", "中央", "サン", "グリーン"]
 
@@ -498,9 +522,97 @@ def make_context(rng: np.random.Generator, violation: str | None, facilities: li
     )
 
 
+@dataclass
+class Household:
+    """A claim's family beyond the nursery context: the children eldest first (the youngest is
+    `Context.child`), the spouse (None for a single parent), the claimant's occupation and account."""
+
+    children: list[Person]
+    relations: list[str]  # 長男, 二女 … for each child
+    living: list[str]  # 同居 or 別居 for each child
+    spouse: Person | None
+    occupation: str
+    pension: str
+    bank: str
+    bank_kind: str
+    branch: str
+    public_account: bool
+    account_type: str
+
+
+def _years(n: float) -> dt.timedelta:
+    return dt.timedelta(days=round(365.25 * n))
+
+
+def household(ctx: Context) -> Household:
+    """The household of `ctx`, drawn once from a stream of its own (seeded by the page's values), so
+    the page's stream, and so every form without such fields, is unchanged. Older siblings are born
+    1.3–6 years apart, after the claimant turned 18 and within the 18 years a 児童手当 covers."""
+    if "household" in ctx.extra:
+        return ctx.extra["household"]
+    g, c = ctx.guardian, ctx.child
+    sub = np.random.default_rng([c.birth.toordinal(), g.birth.toordinal(), int(ctx.place.postal), 7])
+    children = [c]
+    for _ in range(int(sub.choice([0, 1, 2], p=[0.45, 0.4, 0.15]))):
+        birth = children[0].birth - _years(float(sub.uniform(1.3, 6.0)))
+        if birth < g.birth + _years(18) or birth <= ctx.application - _years(18):
+            break
+        sex = str(sub.choice(["男", "女"]))
+        pool = [
+            p for p in (CHILD_BOY if sex == "男" else CHILD_GIRL) if p[0] not in {k.given for k in children}
+        ]
+        given, given_kana = pool[int(sub.integers(len(pool)))]
+        children.insert(0, Person(c.family, given, c.family_kana, given_kana, birth, sex))
+    relations, seen = [], {"男": 0, "女": 0}
+    for k in children:
+        relations.append(CHILD_ORDINALS[min(seen[k.sex], 3)] + k.sex)
+        seen[k.sex] += 1
+    living = ["別居" if sub.random() < P_LIVING_APART else "同居" for _ in children]
+    spouse = None
+    if sub.random() >= P_NO_SPOUSE:
+        sex = "女" if g.sex == "男" else "男"
+        given, given_kana = _pick(sub, ADULT_MALE if sex == "男" else ADULT_FEMALE)
+        latest = children[0].birth - _years(18)
+        birth = min(g.birth + dt.timedelta(days=int(sub.integers(-6 * 365, 4 * 365))), latest)
+        spouse = Person(g.family, given, g.family_kana, given_kana, birth, sex)
+    occupation, pension = OCCUPATIONS[int(sub.integers(len(OCCUPATIONS)))]
+    bank, kind = BANKS[int(sub.integers(len(BANKS)))]
+    branch = HEAD_OFFICE if sub.random() < 0.08 else str(sub.choice(BRANCHES))
+    hh = Household(
+        children=children,
+        relations=relations,
+        living=living,
+        spouse=spouse,
+        occupation=occupation,
+        pension=pension,
+        bank=bank,
+        bank_kind=kind,
+        branch=branch,
+        public_account=bool(sub.random() < P_PUBLIC_ACCOUNT),
+        account_type="当座" if sub.random() < 0.04 else "普通",
+    )
+    ctx.extra["household"] = hh
+    return hh
+
+
+_ROW = re.compile(r"(?:child|kid|jido)_?(\d+)(?:_|$)")
+
+
+def _row_of(name: str) -> int | None:
+    """The 1-based row of a table of children (child_2_name → 2), or None."""
+    m = _ROW.search(name)
+    return int(m.group(1)) if m else None
+
+
 def _person_for(name: str, ctx: Context) -> Person:
+    row = _row_of(name)
+    if row is not None:
+        kids = household(ctx).children
+        return kids[min(row, len(kids)) - 1]
     if "child" in name or "kid" in name or "jido" in name:
         return ctx.child
+    if "spouse" in name or "partner" in name or "haigu" in name:
+        return household(ctx).spouse or ctx.guardian
     return ctx.guardian
 
 
@@ -509,7 +621,7 @@ def _date_for(name: str, ctx: Context) -> dt.date:
         return _person_for(name, ctx).birth
     if "start" in name or "from" in name:
         return ctx.start
-    if "application" in name or "apply" in name or "submit" in name or "request" in name:
+    if any(k in name for k in ("application", "apply", "submit", "request", "claim_date")):
         return ctx.application
     return random_date(ctx.rng, ctx.application - dt.timedelta(days=700), ctx.application)
 
@@ -532,6 +644,15 @@ def _text_for(f: Any, ctx: Context) -> str:
     rng, n = ctx.rng, f.name
     if "address" in n or "jusho" in n:
         return ctx.address
+    if "bank" in n:
+        return household(ctx).bank
+    if "branch" in n:
+        return household(ctx).branch
+    if "occupation" in n or "job" in n or "shokugyo" in n:
+        return household(ctx).occupation
+    if "relation" in n and _row_of(n) is not None:
+        hh = household(ctx)
+        return hh.relations[min(_row_of(n) or 1, len(hh.children)) - 1]
     if "employer" in n or "work" in n or "company" in n:
         return str(rng.choice(EMPLOYERS))
     if "facility" in n or "nursery" in n or "school" in n:
@@ -548,7 +669,18 @@ def _choice_for(f: Any, ctx: Context) -> list[str]:
     rng, n = ctx.rng, f.name
     values = [o.value for o in f.options]
     if "sex" in n or "gender" in n:
-        want = [ctx.child.sex] if "child" in n else [_person_for(n, ctx).sex]
+        want = [_person_for(n, ctx).sex]
+    elif "living" in n or "cohabit" in n or "dokyo" in n:
+        hh = household(ctx)
+        want = [hh.living[min(_row_of(n) or 1, len(hh.children)) - 1]]
+    elif "pension" in n or "nenkin" in n:
+        want = [household(ctx).pension]
+    elif "bank" in n:
+        want = [household(ctx).bank_kind]
+    elif "branch" in n:
+        want = ["本店" if household(ctx).branch == HEAD_OFFICE else "支店"]
+    elif "account" in n or "deposit" in n:
+        want = [household(ctx).account_type]
     elif "relation" in n:
         want = [ctx.relation]
     elif "need" in n:
@@ -620,6 +752,8 @@ def fill_field(f: Any, ctx: Context) -> Fill:
         return Fill(vs, None, {"marks": vs})
     if kind == "checkbox":
         tick = bool(f.required or rng.random() < 0.8)
+        if "public" in n or "koukin" in n:  # 公金受取口座を利用する: the account is then left blank
+            tick = household(ctx).public_account
         return Fill(tick, None, {"tick": tick} if tick else {})
     if kind == "signature":
         name = ctx.guardian.name
@@ -668,6 +802,24 @@ def _optional_blank(template: Any, ctx: Context) -> set[str]:
     return blank
 
 
+def _household_blanks(template: Any, ctx: Context, blank: set[str]) -> set[str]:
+    """A table of children is filled one row per child and no further (child_3_* blank for two
+    children, child_1_* and child_2_* written whole); a single parent leaves the spouse blank.
+    Templates without such fields are returned as they are, with no draw from any stream."""
+    rows = {f.name: _row_of(f.name) for f in template.fields}
+    spouse = [f.name for f in template.fields if "spouse" in f.name or "haigu" in f.name]
+    if not spouse and all(r is None for r in rows.values()):
+        return blank
+    hh = household(ctx)
+    out = set(blank)
+    for name, row in rows.items():
+        if row is not None:
+            (out.add if row > len(hh.children) else out.discard)(name)
+    if hh.spouse is None:
+        out.update(spouse)
+    return out
+
+
 def applicable_violations(template: Any) -> list[str]:
     rules = {r.rule for r in template.rules}
     kinds = {f.kind for f in template.fields}
@@ -687,7 +839,7 @@ def make_page_values(
         violation = str(rng.choice(options)) if options else None
     violation = violation or None
     ctx = make_context(rng, violation, facility_names(template))
-    blank = _optional_blank(template, ctx)
+    blank = _household_blanks(template, ctx, _optional_blank(template, ctx))
     fills = {f.name: (blank_fill(f) if f.name in blank else fill_field(f, ctx)) for f in template.fields}
     fills = _honour_conditions(template, fills, ctx)
     return fills, check_rules(template, {k: v.value for k, v in fills.items()})
@@ -701,10 +853,12 @@ def _condition_met(params: dict[str, Any], values: dict[str, Any]) -> bool:
     """A required_if / blank_unless condition: params.field has one of params.is (or any content)."""
     v = values.get(params["field"])
     if "is" not in params:
-        return _filled(v)
-    wanted = params["is"] if isinstance(params["is"], list) else [params["is"]]
-    got = v if isinstance(v, list) else [v]
-    return any(str(w) in [str(g) for g in got] for w in wanted)
+        met = _filled(v)
+    else:
+        wanted = params["is"] if isinstance(params["is"], list) else [params["is"]]
+        got = v if isinstance(v, list) else [v]
+        met = any(str(w) in [str(g) for g in got] for w in wanted)
+    return met != bool(params.get("not", False))
 
 
 def _honour_conditions(template: Any, fills: dict[str, Fill], ctx: Context) -> dict[str, Fill]:

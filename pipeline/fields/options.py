@@ -149,8 +149,12 @@ def protrudes_both_sides(mask: np.ndarray, extent: PxBox, near: int, far: int) -
 def level_strokes(mask: np.ndarray, label: PxBox, square: PxBox | None, min_len: int) -> bool:
     """A near-horizontal stroke at least `min_len` long through the middle rows of the label,
     outside the square: a strike line, seen even inside a ring round the option (whose sides are
-    steep there, and whose top and bottom pass above and below the label)."""
-    _, y, _, bh = label
+    steep there, and whose top and bottom pass above and below the label).
+
+    The stroke must reach the label's columns (within `min_len // 3`): a strike goes through the
+    word, whereas a tilted ring round a wide printed word (厚生年金) may run level beside it. The
+    region's edge is not ink: a ring's side cut by the edge is no long stroke."""
+    lx, y, lw, bh = label
     y0, y1 = y + bh // 4, y + bh - bh // 4
     band = mask[max(0, y0) : y1].astype(np.uint8).copy()
     if square is not None:  # a fill or a tick stays in its square
@@ -158,8 +162,15 @@ def level_strokes(mask: np.ndarray, label: PxBox, square: PxBox | None, min_len:
         band[:, max(0, sx) : sx + sw] = 0
     if band.size == 0:
         return False
-    runs = cv2.morphologyEx(band, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (min_len, 1)))
-    return bool(runs.any())
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (min_len, 1))
+    runs = cv2.morphologyEx(band, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
+    near = min_len // 3
+    return any(
+        stats[i, cv2.CC_STAT_LEFT] <= lx + lw + near
+        and stats[i, cv2.CC_STAT_LEFT] + stats[i, cv2.CC_STAT_WIDTH] >= lx - near
+        for i in range(1, n)
+    )
 
 
 def look(

@@ -293,7 +293,11 @@ class _Located(ValueError):
 def _conditional_problems(rule: CrossRule, fields: dict[str, FieldSpec]) -> Located:
     """What is wrong with a required_if / blank_unless / equals_count rule's params: unknown keys,
     an unknown field, an option value the field does not print; each with where it is in the rule."""
-    allowed = {"required_if": {"field", "is"}, "blank_unless": {"field", "is"}, "equals_count": {"options"}}
+    allowed = {
+        "required_if": {"field", "is", "not"},
+        "blank_unless": {"field", "is", "not"},
+        "equals_count": {"options"},
+    }
     out: Located = []
     for key in rule.params:
         if key not in allowed[rule.rule]:
@@ -335,6 +339,8 @@ def _conditional_problems(rule: CrossRule, fields: dict[str, FieldSpec]) -> Loca
     if spec is None:
         out.append((("params", "field"), f"params.field names unknown field {cond!r}" + _hint(cond, fields)))
         return out
+    if "not" in rule.params and not isinstance(rule.params["not"], bool):
+        out.append((("params", "not"), "params.not must be true or false"))
     if cond in rule.fields:
         out.append(
             (("params", "field"), f"field {cond!r} is both the condition and one of the rule's fields")

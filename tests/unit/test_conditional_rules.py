@@ -135,6 +135,51 @@ def test_a_condition_without_is_means_filled_or_ticked() -> None:
     assert [i.message for i in out] == ["「部屋番号」に記入がありますが、「建物名」に記入がありません"]
 
 
+def test_not_turns_the_condition_round() -> None:
+    """公金受取口座 ticked: the account is left blank; not ticked: it must be written."""
+    labels = {"public": "公金受取口座を利用する", "bank": "金融機関名", "kind": "預金種別"}
+    need = CrossRule(rule="required_if", fields=["bank", "kind"], params={"field": "public", "not": True})
+    out = validate_cross([need], {"public": False, "bank": "", "kind": "普通"}, SETTINGS, labels=labels)
+    assert [i.message for i in out] == ["「公金受取口座を利用する」に印がないのに「金融機関名」が空欄です"]
+    assert out[0].fields == ("bank", "public")
+    assert validate_cross([need], {"public": True, "bank": "", "kind": None}, SETTINGS) == []
+    only = CrossRule(rule="blank_unless", fields=["bank", "kind"], params={"field": "public", "not": True})
+    out = validate_cross([only], {"public": True, "bank": "みずほ", "kind": None}, SETTINGS, labels=labels)
+    assert [i.message for i in out] == [
+        "「金融機関名」に記入がありますが、「公金受取口座を利用する」に印があります"
+    ]
+    assert validate_cross([only], {"public": False, "bank": "みずほ", "kind": "普通"}, SETTINGS) == []
+    # with `is`: the option not marked
+    other = CrossRule(
+        rule="required_if", fields=["employer"], params={"field": "reasons", "is": "就労", "not": True}
+    )
+    assert codes(validate_cross([other], {"reasons": ["求職活動"], "employer": ""}, SETTINGS)) == [
+        "required_if"
+    ]
+    assert validate_cross([other], {"reasons": ["就労"], "employer": ""}, SETTINGS) == []
+    # `not: false` is the plain rule
+    plain = CrossRule(rule="required_if", fields=["bank"], params={"field": "public", "not": False})
+    assert codes(validate_cross([plain], {"public": True, "bank": ""}, SETTINGS)) == ["required_if"]
+
+
+def test_template_check_wants_not_to_be_a_boolean(tpl) -> None:
+    good = FORM.replace(
+        "params: {field: siblings, is: 有}}\n- {rule: blank",
+        "params: {field: siblings, is: 無, not: true}}\n- {rule: blank",
+        1,
+    )
+    assert good != FORM
+    parse_template(good)
+    bad = FORM.replace(
+        "params: {field: siblings, is: 有}}\n- {rule: blank",
+        "params: {field: siblings, is: 無, not: maybe}}\n- {rule: blank",
+        1,
+    )
+    with pytest.raises(TemplateError) as exc:
+        parse_template(bad, "small/template.yaml")
+    assert "params.not must be true or false" in str(exc.value)
+
+
 def test_equals_count_counts_filled_rows_and_ticked_options(tpl) -> None:
     assert check(tpl, child_count=1, child_1="山田 花子", child_2="") == []
     out = check(tpl, child_count=3, child_1="山田 花子", child_2="山田 次郎")

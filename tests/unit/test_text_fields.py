@@ -44,6 +44,9 @@ def _reading(probs: np.ndarray, labels: tuple[str, ...], charset: str) -> Readin
 def test_variant_kanji_fold_to_common_forms_but_name_forms_stay() -> None:
     assert fold_variants("佐久穗町甲德兵衛豐川鶴來") == "佐久穂町甲徳兵衛豊川鶴来"
     assert fold_variants("髙橋﨑澤邊齋") == "髙橋﨑澤邊齋"  # forms family names really use
+    # old forms met in given names and place names on the child-allowance form (譲, 武蔵小杉, 渋谷);
+    # not 團 or 圈, which a handwritten 園 is read as (保育園 must not become 保育団)
+    assert fold_variants("千葉讓 武藏小杉 澁谷 保育團") == "千葉譲 武蔵小杉 渋谷 保育團"
 
 
 def test_variant_probability_goes_to_the_common_form_when_decoding() -> None:

@@ -155,6 +155,49 @@ def test_a_mark_struck_through_is_withdrawn(style: str) -> None:
     assert lk.struck
 
 
+def wide_word(draw, word_mm: float = 12.9) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """A printed word to circle with no square (厚生年金, 12.9 × 3 mm), as read.py crops it: the
+    label grown by 2.5 mm up and down and by 0.3 × its width + 1 mm sideways. Returns the mask and
+    the label (which is also the option's extent)."""
+    gx, gy = px(0.3 * word_mm + 1.0), px(optmod.RING_MM)
+    label = (gx, gy, px(word_mm), px(3.0))
+    img = np.zeros((label[3] + 2 * gy, label[2] + 2 * gx), np.uint8)
+    draw(img, label)
+    return img > 0, label
+
+
+def test_a_ring_running_level_beside_a_wide_word_is_no_strike() -> None:
+    """A tilted ring round 厚生年金 whose arc crosses the word's middle rows past its end: a level
+    stroke there, but not through the word."""
+
+    def arc(img, e):
+        x, y, w, h = e
+        cv2.line(img, (x + w + px(1.2), y + h // 2), (x + w + px(3.4), y + h // 2 - 1), 1, 3)
+
+    m, label = wide_word(arc)
+    assert not optmod.level_strokes(m, label, None, max(4, round(1.5 * MM)))
+
+
+def test_a_ring_cut_by_the_crops_edge_is_no_strike() -> None:
+    """A ring whose sides touch the crop's edge: the edge is no ink, so they are no long level stroke."""
+
+    def ring(img, e):
+        x, y, w, h = e
+        cv2.ellipse(img, (x + w // 2, y + h // 2), (w // 2 + x - 1, h // 2 + px(1.4)), 0, 0, 360, 1, 3)
+
+    m, label = wide_word(ring, word_mm=3.2)
+    assert not optmod.level_strokes(m, label, None, max(4, round(1.5 * MM)))
+
+
+def test_a_line_through_a_wide_word_is_still_a_strike() -> None:
+    def strike(img, e):
+        x, y, w, h = e
+        cv2.line(img, (x - px(1.0), y + h // 2), (x + w + px(1.0), y + h // 2), 1, 2)
+
+    m, label = wide_word(strike)
+    assert optmod.look(m, label, None, label, None, DPI).struck
+
+
 # -- whole fields on a synthetic aligned page ---------------------------------------------------
 
 
