@@ -9,10 +9,15 @@ by `RING_MM` on every side — and hands on an `OptionLook` that read.py turns i
 
 - A **ring** is told by the share of angular sectors round the extent that hold ink, not by the
   ink ratio: a hand-drawn circle is thin, but it goes (almost) all the way round.
-- A **strike** is writing through the middle of the extent from one end to the other: in the
-  central rows, ink in most of the extent's columns; or, where the label is known, a stroke
-  whose ends stick out level with the option on both sides. A tick, a cross or a fill stays in
-  the square and a ring passes all round, so none of them looks like that.
+- A **strike** is a straight line drawn across the label (`strike_lines`): inside the printed
+  word no stroke can be seen, so the line is followed at the word's two sides, from its square
+  up to the word and on past the word's end. Two level lines or a scribble give one such line,
+  an × two (one rising, one falling). A tick, an × or a fill that is the writer's mark stops at
+  the square, and a ring crosses the line instead of running along it, so none of them looks
+  like that. A label without a square (an era) or an option with no label (a big box holding
+  its printed word) is struck when ink crosses most of the extent's columns in its central rows
+  (`struck_through`); a label alone also when a stroke's ends stick out level with it on both
+  sides (`protrudes_both_sides`) or a level stroke runs through it (`level_strokes`).
 """
 
 from __future__ import annotations
@@ -206,11 +211,12 @@ def strike_lines(
     line passes over paper between them (above or below a short word), ink covers that too.
     Level lines pass through the label's central rows and meet both ends of the label within its
     rows (± `STRIKE_BAND_MM`); steeper ones, at every slope up to `STRIKE_MAX_DEG`, may cross the
-    label's columns anywhere near it. Ink is
-    sought only a little above and below the line, so a ring's side, which crosses it, makes a
-    short run, while a strike runs along it; a tick or an × in the square stops at the square.
-    One line near level is a strike (two lines, a single line, a scribble); steeper lines strike
-    only as an ×, one rising and one falling: a tick's long arm is one steep line."""
+    label's box anywhere, a corner included. Before the label the run counts only within the
+    square's rows: a ring passes above and below the square, a strike through it. Ink is sought
+    only a little above and below the line, so a ring's side, which crosses it, makes a short
+    run, while a strike runs along it; a tick or an × in the square stops at the square. One
+    line near level is a strike (two lines, a single line, a scribble); steeper lines strike only
+    as an ×, one rising and one falling: a tick's long arm is one steep line."""
     lx, ly, lw, lh = label
     hgt, wid = mask.shape
     before = lx - round(STRIKE_BEFORE_MM * px_mm)
@@ -229,7 +235,6 @@ def strike_lines(
     angles = np.deg2rad(np.arange(-STRIKE_MAX_DEG, STRIKE_MAX_DEG + 1, 4))
     deg = np.rad2deg(angles)[None, :]
     step = max(1.0, 0.15 * px_mm)
-    # A ring passes above and below the square; a strike (an × too) runs through it.
     band = STRIKE_BAND_MM * px_mm
     rows = (
         (square[1], square[1] + square[3])
@@ -246,7 +251,7 @@ def strike_lines(
         y0, y1 = yv - slopes * lw / 2, yv + slopes * lw / 2  # at the label's two ends
         if through:
             for y_end in (y0, y1):
-                ok &= (y_end >= ly - STRIKE_BAND_MM * px_mm) & (y_end <= ly + lh + STRIKE_BAND_MM * px_mm)
+                ok &= (y_end >= ly - band) & (y_end <= ly + lh + band)
         else:  # it crosses the label's box, if only at a corner
             ok &= (np.minimum(y0, y1) <= ly + lh) & (np.maximum(y0, y1) >= ly)
         zones = (*spans, (lx, lx + lw))
@@ -300,9 +305,21 @@ def look(
     ring = max(ring_sectors(region_mask, b, gap, min_px) for b in (extent, square) if b is not None)
     if label is not None:
         ring = max(ring, ring_round_label(region_mask, label, square, gap, min_px))
-        # A strike runs across the label: the mark in the square (a tick's arm, an ×, a fill)
-        # stays out of the test, so an × that is the writer's mark is never read as a strike.
+    if label is not None and square is not None and square[0] + square[2] <= label[0] + 2:
+        # A tick box and its label: a strike runs across the label, and the mark in the square
+        # (a tick's arm, an ×, a fill) stays out of the test, so an × that is the writer's mark
+        # is never read as a strike.
         struck = strike_lines(region_mask, label, square, visible, px_mm, ring >= RING_ON)
+    elif label is not None:
+        # A label alone (an era to circle, with the year written right after it): ink through
+        # its central rows end to end, ends sticking out level with it on both sides, or a level
+        # stroke through it.
+        struck = struck_through(region_mask, extent, max(2, round(px_mm)), visible)
+        if ring < RING_ON:
+            struck = struck or protrudes_both_sides(
+                region_mask, extent, max(1, round(0.5 * px_mm)), max(2, round(2.2 * px_mm))
+            )
+        struck = struck or level_strokes(region_mask, label, square, max(4, round(1.5 * px_mm)))
     else:
         # Without a label the extent is the square alone, and a big tick crosses a small square
         # from side to side: only a box that holds its own label (the nursery form's 13 mm
