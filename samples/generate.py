@@ -163,6 +163,7 @@ def make_page(
         corr_rng=np.random.default_rng([opts.seed, file_index, page, 5]),
         p_extra_correction=float(force.get("p_extra_correction", P_EXTRA_CORRECTION)),
         p_seal=float(force.get("p_seal", P_SEAL)),
+        mark_rng=np.random.default_rng([opts.seed, file_index, page, 7]),
     )
     params = widen_params(sample_params(rng, profile_name, fax), extra)
     params = harden(params, own, float(force.get("p_jpeg_heavy", P_JPEG_HEAVY)))

@@ -514,8 +514,13 @@ class Hand:
         cv2.polylines(layer, [p], False, 255, thick, cv2.LINE_AA, shift)
         ink.paste(layer, x0, y0)
 
-    def tick(self, ink: Ink, box: tuple[float, float, float, float], kind: str | None = None) -> str:
-        """✓, ✗ or a filled blob in a square box; returns the kind drawn."""
+    def tick(
+        self, ink: Ink, box: tuple[float, float, float, float], kind: str | None = None, reach: float = 0.0
+    ) -> str:
+        """✓, ✗ or a filled blob in a square box; returns the kind drawn. `reach` (a share of the
+        box) lets the mark run out of it as hurried writers' do: a ✓'s long arm past the top right
+        corner, a ✗'s strokes past its corners (dev set A: arms over the label, ✗s 1 mm out). It
+        takes no draws from the hand's stream, so the page's other writing stays as it was."""
         rng = self.rng
         x, y, w, h = box
         kind = kind or str(rng.choice(["check", "cross", "fill"], p=[0.6, 0.25, 0.15]))
@@ -527,15 +532,16 @@ class Hand:
         if kind == "check":
             a = (x + j(0.2) * w, y + j(0.5) * h)
             b = (x + j(0.42) * w, y + j(0.8) * h)
-            c = (x + j(0.92) * w, y + j(0.02) * h)
+            c = (x + (j(0.92) + 0.9 * reach) * w, y + (j(0.02) - 1.1 * reach) * h)
             mid = ((b[0] + c[0]) / 2 + rng.uniform(-0.05, 0.05) * w, (b[1] + c[1]) / 2)
             self._polyline(ink, np.array([a, b, mid, c]), th)
         elif kind == "cross":
+            lo, hi = 0.2 - 0.6 * reach, 0.8 + 0.6 * reach
             self._polyline(
-                ink, np.array([(x + j(0.2) * w, y + j(0.2) * h), (x + j(0.8) * w, y + j(0.8) * h)]), th
+                ink, np.array([(x + j(lo) * w, y + j(lo) * h), (x + j(hi) * w, y + j(hi) * h)]), th
             )
             self._polyline(
-                ink, np.array([(x + j(0.8) * w, y + j(0.2) * h), (x + j(0.2) * w, y + j(0.8) * h)]), th
+                ink, np.array([(x + j(hi) * w, y + j(lo) * h), (x + j(lo) * w, y + j(hi) * h)]), th
             )
         else:
             cx, cy = x + w / 2, y + h / 2
@@ -564,6 +570,19 @@ class Hand:
             pts += [(xa, yy), (xb, yy)] if left else [(xb, yy), (xa, yy)]
             left, yy = not left, yy + step
         self._polyline(ink, np.array(pts), th)
+
+    def scribble_out(self, ink: Ink, bbox: tuple[float, float, float, float]) -> None:
+        """A mark scribbled out: three to five quick passes back and forth across bbox, each a
+        little lower, as a writer blots out a wrong tick together with its label."""
+        rng = self.rng
+        x0, y0, x1, y1 = bbox
+        n = int(rng.integers(3, 6))
+        pts = []
+        for i in range(n + 1):
+            yy = y0 + (y1 - y0) * (i / n) + rng.uniform(-0.06, 0.06) * (y1 - y0)
+            xx = (x0 if i % 2 == 0 else x1) + rng.uniform(-0.04, 0.04) * (x1 - x0)
+            pts.append((xx, yy))
+        self._polyline(ink, np.array(pts), self._thick())
 
     def strike(self, ink: Ink, bbox: tuple[float, float, float, float]) -> None:
         """Two horizontal lines through the middle of bbox (二重線)."""

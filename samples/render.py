@@ -19,7 +19,11 @@ circle the option's printed label beside the □ instead (`P_LABEL_CIRCLE`, mark
 is unchanged.
 Some writers mark a wrong option first and strike it out (two lines or an ×) before marking the
 right one (`P_STRUCK_MARK` of choice fields, mark "struck", the field listed as corrected; dev set
-A: 13 of 290 choice fields); these draws come from `struck_rng`, a third stream.
+A: 13 of 290 choice fields); these draws come from `struck_rng`, a third stream. The withdrawn
+mark is a tick (now and then running out of its square) or, where the option has a label, a ring
+round the label; it is struck with two lines or an × running on 0.3-1.5 mm past the option, or
+scribbled out (`P_CROSS_STRIKE`, `P_SCRIBBLE_STRIKE`). Ticks and ✗s that are the writer's choice
+run out of their square now and then as well (`mark_rng`, a stream of its own).
 These draws come from `extra_rng`, a stream of their own, so that adding them leaves every other
 choice on the page as it was.
 
@@ -68,6 +72,8 @@ P_ERA_UNMARKED = 0.08
 P_FULL_FILL = 0.1
 P_LABEL_CIRCLE = 0.25
 P_STRUCK_MARK = 0.08  # of choice fields: a wrong option marked first, then struck out
+P_CROSS_STRIKE = 0.4  # of struck marks: an × over the option (the rest two lines or a scribble)
+P_SCRIBBLE_STRIKE = 0.1  # of struck marks: scribbled out, back and forth across the option
 # Of the written fields that the main stream left alone: with P_CORRECTION on text fields and the
 # struck marks this makes about 5% of all fields corrected (dev set A: 52 of 1566, 3.3%).
 P_EXTRA_CORRECTION = 0.03
@@ -196,24 +202,39 @@ def _struck_mark(
     """A mark made on the wrong option and struck out: a tick (□) or a circle (printed label box),
     then two lines or an × through the option and its printed label. Drawn with `rng` as the
     hand's stream, so the rest of the page's handwriting is unchanged. `label` is the template's
-    label box (px), if any. Returns how it was struck ("double" or "cross") and the struck area."""
+    label box (px), if any. Returns how it was struck ("double", "cross" or "scribble") and the struck area."""
     saved, hand.rng = hand.rng, rng
     try:
         square = is_square_option(blank, obox)
-        if square:
-            hand.tick(ink, obox)
-        else:
-            hand.circle(ink, obox)
         x, y, w, h = obox
         x1 = x + w
         if label is None:
             label = label_box(blank, obox, ppm) if square else None
         if label is not None:
             x1 = label[0] + label[2]
-        bbox = (x - 0.3 * ppm, y + 0.15 * h, x1 + 0.3 * ppm, y + 0.85 * h)
-        how = "double" if rng.random() < 0.6 else "cross"
+        # The withdrawn mark is made as the writer marks (dev set A: a struck ring beside a
+        # ring, a struck fill beside a fill): a ring round the label now and then.
+        if square and label is not None and rng.random() < P_LABEL_CIRCLE:
+            hand.circle(ink, ring_box(label, ppm, x + w + 0.2 * ppm))
+        elif square:
+            hand.tick(ink, obox, reach=float(rng.uniform(0.0, 0.4)))
+        else:
+            hand.circle(ink, obox)
+        # Strikes run on past the option by 0.3-1.5 mm each side (dev set A).
+        x0s, x1s = x - rng.uniform(0.3, 1.5) * ppm, x1 + rng.uniform(0.3, 1.5) * ppm
+        bbox = (x0s, y + 0.15 * h, x1s, y + 0.85 * h)
+        r = rng.random()
+        how = (
+            "double"
+            if r < 1 - P_CROSS_STRIKE - P_SCRIBBLE_STRIKE
+            else "scribble"
+            if r < 1 - P_CROSS_STRIKE
+            else "cross"
+        )
         if how == "double":
             hand.strike(ink, bbox)
+        elif how == "scribble":
+            hand.scribble_out(ink, (x0s, y + 0.1 * h, x1s, y + 0.9 * h))
         else:
             over = rng.uniform(1.0, 2.0) * ppm
             th = hand._thick()
@@ -236,7 +257,7 @@ class Rendered:
     marks: dict[str, str] = field(
         default_factory=dict
     )  # field/option -> "circle" | "check" | "cross" | "fill"
-    # field -> {"struck_value", "mark" (double | cross), "where" (beside | above), "seal" (bool)}
+    # field -> {"struck_value", "mark" (double | cross | scribble), "where" (beside | above), "seal" (bool)}
     corrections: dict[str, dict[str, Any]] = field(default_factory=dict)
     seal: np.ndarray | None = None  # red 訂正印 alpha
 
@@ -487,6 +508,7 @@ def render_page(
     corr_rng: np.random.Generator | None = None,
     p_extra_correction: float = P_EXTRA_CORRECTION,
     p_seal: float = P_SEAL,
+    mark_rng: np.random.Generator | None = None,
 ) -> Rendered:
     blank = load_blank(str(template.blank_path))
     ppm = template.blank_dpi / 25.4
@@ -524,11 +546,13 @@ def render_page(
 
     def tick(box_px: Box, label_px: Box | None = None) -> str:
         r = 1.0 if extra_rng is None else extra_rng.random()
+        # How far a hurried ✓ or ✗ runs out of its square, from a stream of its own.
+        reach = 0.0 if mark_rng is None else float(mark_rng.uniform(0.0, 0.4)) * (mark_rng.random() < 0.5)
         label = None
         if r < p_label_circle:
             label = label_px if label_px is not None else label_box(blank, box_px, ppm)
         if extra_rng is None or (label is None and not r < p_label_circle + p_full_fill):
-            return hand.tick(ink, box_px)
+            return hand.tick(ink, box_px, reach=reach)
         hand.tick(Ink(H, W), box_px)  # same draws from the hand's stream, ink thrown away
         if label is None:
             hand.fill_square(ink, box_px, extra_rng)

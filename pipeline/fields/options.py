@@ -9,10 +9,15 @@ by `RING_MM` on every side — and hands on an `OptionLook` that read.py turns i
 
 - A **ring** is told by the share of angular sectors round the extent that hold ink, not by the
   ink ratio: a hand-drawn circle is thin, but it goes (almost) all the way round.
-- A **strike** is writing through the middle of the extent from one end to the other: in the
-  central rows, ink in most of the extent's columns; or, where the label is known, a stroke
-  whose ends stick out level with the option on both sides. A tick, a cross or a fill stays in
-  the square and a ring passes all round, so none of them looks like that.
+- A **strike** is a straight line drawn across the label (`strike_lines`): inside the printed
+  word no stroke can be seen, so the line is followed at the word's two sides, from its square
+  up to the word and on past the word's end. Two level lines or a scribble give one such line,
+  an × two (one rising, one falling). A tick, an × or a fill that is the writer's mark stops at
+  the square, and a ring crosses the line instead of running along it, so none of them looks
+  like that. A label without a square (an era) or an option with no label (a big box holding
+  its printed word) is struck when ink crosses most of the extent's columns in its central rows
+  (`struck_through`); a label alone also when a stroke's ends stick out level with it on both
+  sides (`protrudes_both_sides`) or a level stroke runs through it (`level_strokes`).
 """
 
 from __future__ import annotations
@@ -173,6 +178,118 @@ def level_strokes(mask: np.ndarray, label: PxBox, square: PxBox | None, min_len:
     )
 
 
+STRIKE_TOL_MM = 0.25  # how far above or below a candidate line its ink may lie (a hand's wobble)
+STRIKE_BAND_MM = 0.8  # where it meets the label's ends, a strike lies this near its rows
+STRIKE_BEFORE_MM = 1.0  # before a label without a square, a strike's start is looked for here
+STRIKE_PAST_MM = 1.5  # past the label's end, a strike's end is looked for here
+STRIKE_RUN_BEFORE_MM = 0.6  # the ink run along the line before the label
+STRIKE_RUN_PAST_MM = 0.4  # ... and past it (often cut short by the end of the stroke)
+# Past a ringed label the ring's side crosses the line: a run as wide as the pen, or a little
+# more where it crosses aslant. A strike through a ring runs on past the label's end.
+STRIKE_RUN_PAST_RING_MM = 1.0
+STRIKE_OVER = 0.85  # share of the paper seen along the line over the label that holds ink
+STRIKE_LEVEL_DEG = 22  # a line this near level is a strike alone (one or two lines, a scribble)
+STRIKE_STEEP_DEG = 10  # steeper lines strike only as an ×: one rising and one falling
+STRIKE_MAX_DEG = 64  # a ring's sides and a tick's arm are steeper than an × over an option
+
+
+def run_from_label(hit: np.ndarray, seen: np.ndarray) -> np.ndarray:
+    """Ink along the last axis from its first sample on, until the first paper without ink: the
+    run of a stroke that leaves the label there. Where the print hides the paper (`seen` False) a
+    sample neither counts nor ends the run."""
+    alive = np.ones(hit.shape[:-1], bool)
+    run = np.zeros(hit.shape[:-1], np.int32)
+    for i in range(hit.shape[-1]):
+        h, s = hit[..., i], seen[..., i]
+        run += alive & h
+        alive &= h | ~s
+    return run
+
+
+def strike_lines(
+    mask: np.ndarray,
+    label: PxBox,
+    square: PxBox | None,
+    visible: np.ndarray | None,
+    px_mm: float,
+    ringed: bool = False,
+) -> bool:
+    """A straight line drawn across the label: a strike (`ringed`: the option is circled).
+
+    Inside a printed label a stroke cannot be told from the print, so a strike is seen at its two
+    sides: a run of ink along one straight line before the label (across its square and the gap
+    after it, or just left of a label alone) and another just past the label's end; where the
+    line passes over paper between them (above or below a short word), ink covers that too.
+    Level lines pass through the label's central rows and meet both ends of the label within its
+    rows (± `STRIKE_BAND_MM`); steeper ones, at every slope up to `STRIKE_MAX_DEG`, may cross the
+    label's box anywhere, a corner included. Before the label the run counts only within the
+    square's rows: a ring passes above and below the square, a strike through it. Ink is sought
+    only a little above and below the line, so a ring's side, which crosses it, makes a short
+    run, while a strike runs along it; a tick or an × in the square stops at the square. One
+    line near level is a strike (two lines, a single line, a scribble); steeper lines strike only
+    as an ×, one rising and one falling: a tick's long arm is one steep line."""
+    lx, ly, lw, lh = label
+    hgt, wid = mask.shape
+    before = lx - round(STRIKE_BEFORE_MM * px_mm)
+    if square is not None and square[0] + square[2] <= lx + 2:
+        before = square[0]
+    spans = (
+        (max(0, before), max(0, lx)),
+        (min(wid, lx + lw), min(wid, lx + lw + round(STRIKE_PAST_MM * px_mm))),
+    )
+    if any(b - a < 2 for a, b in spans) or lh < 4:
+        return False
+    past = STRIKE_RUN_PAST_RING_MM if ringed else STRIKE_RUN_PAST_MM
+    t = max(1, round(STRIKE_TOL_MM * px_mm))
+    ink = cv2.dilate(mask.astype(np.uint8), np.ones((2 * t + 1, 1), np.uint8)) > 0
+    seen = np.ones(mask.shape, bool) if visible is None else visible
+    angles = np.deg2rad(np.arange(-STRIKE_MAX_DEG, STRIKE_MAX_DEG + 1, 4))
+    deg = np.rad2deg(angles)[None, :]
+    step = max(1.0, 0.15 * px_mm)
+    band = STRIKE_BAND_MM * px_mm
+    rows = (
+        (square[1], square[1] + square[3])
+        if square is not None and before == square[0]
+        else (ly - band, ly + lh + band)
+    )
+
+    def drawn(ycs: np.ndarray, through: bool) -> np.ndarray:
+        """Which lines (at height `ycs` over the label's centre, by angle) are drawn: ink runs
+        from the label's start back and from its end on, and covers the paper seen over it.
+        `through`: the line also meets both ends of the label within its rows."""
+        slopes, yv = np.tan(angles)[None, :], ycs[:, None]
+        ok = np.ones((ycs.size, angles.size), bool)
+        y0, y1 = yv - slopes * lw / 2, yv + slopes * lw / 2  # at the label's two ends
+        if through:
+            for y_end in (y0, y1):
+                ok &= (y_end >= ly - band) & (y_end <= ly + lh + band)
+        else:  # it crosses the label's box, if only at a corner
+            ok &= (np.minimum(y0, y1) <= ly + lh) & (np.maximum(y0, y1) >= ly)
+        zones = (*spans, (lx, lx + lw))
+        for (a, b), need, order in zip(zones, (STRIKE_RUN_BEFORE_MM, past, None), (-1, 1, 1), strict=True):
+            xs = np.arange(a, b)[::order]  # outward from the label
+            ys = np.rint(yv[:, :, None] + slopes[:, :, None] * (xs - lx - lw / 2)[None, None, :]).astype(int)
+            yc = np.clip(ys, 0, hgt - 1)
+            vis = seen[yc, xs] & (ys >= 0) & (ys < hgt)
+            hit = ink[yc, xs] & vis
+            if order < 0:  # before the label a strike crosses the square (or the label's rows)
+                hit &= (ys >= rows[0]) & (ys < rows[1])
+            if need is None:  # over the label: where paper shows (above or below the word), ink
+                ok &= (vis & ~hit).sum(-1) <= (1 - STRIKE_OVER) * np.maximum(vis.sum(-1), 1)
+            else:
+                ok &= run_from_label(hit, vis) >= need * px_mm
+        return ok
+
+    # Two lines or a scribble through the middle of the word.
+    level = drawn(np.arange(ly + 0.2 * lh, ly + 0.8 * lh + 1, step), True)
+    if (level & (np.abs(deg) <= STRIKE_LEVEL_DEG)).any():
+        return True
+    # An ×: its strokes cross the option's middle, and past a short word they may pass over its
+    # corners, so they are followed wherever they cross the label's columns near it.
+    steep = drawn(np.arange(ly - lh, ly + 2 * lh + 1, step), False)
+    return bool((steep & (deg >= STRIKE_STEEP_DEG)).any() and (steep & (deg <= -STRIKE_STEEP_DEG)).any())
+
+
 def look(
     region_mask: np.ndarray,
     extent: PxBox,
@@ -199,19 +316,27 @@ def look(
     ring = max(ring_sectors(region_mask, b, gap, min_px) for b in (extent, square) if b is not None)
     if label is not None:
         ring = max(ring, ring_round_label(region_mask, label, square, gap, min_px))
-    # Without a label the extent is the square alone, and a big tick crosses a small square from
-    # side to side: only a box that holds its own label (the nursery form's 13 mm circles) or an
-    # option with a known label is tested for a line through it.
-    big = square is not None and max(square[2], square[3]) > LABEL_SQUARE_MAX_MM * px_mm
-    struck = (label is not None or big) and struck_through(region_mask, extent, max(2, round(px_mm)), visible)
-    if label is not None:
-        # Only where the label is known: without it the extent is the square alone, and a big
-        # tick that overshoots both sides of a square would read as struck.
+    if label is not None and square is not None and square[0] + square[2] <= label[0] + 2:
+        # A tick box and its label: a strike runs across the label, and the mark in the square
+        # (a tick's arm, an ×, a fill) stays out of the test, so an × that is the writer's mark
+        # is never read as a strike.
+        struck = strike_lines(region_mask, label, square, visible, px_mm, ring >= RING_ON)
+    elif label is not None:
+        # A label alone (an era to circle, with the year written right after it): ink through
+        # its central rows end to end, ends sticking out level with it on both sides, or a level
+        # stroke through it.
+        struck = struck_through(region_mask, extent, max(2, round(px_mm)), visible)
         if ring < RING_ON:
             struck = struck or protrudes_both_sides(
                 region_mask, extent, max(1, round(0.5 * px_mm)), max(2, round(2.2 * px_mm))
             )
         struck = struck or level_strokes(region_mask, label, square, max(4, round(1.5 * px_mm)))
+    else:
+        # Without a label the extent is the square alone, and a big tick crosses a small square
+        # from side to side: only a box that holds its own label (the nursery form's 13 mm
+        # circles) is tested for a line through it.
+        big = square is not None and max(square[2], square[3]) > LABEL_SQUARE_MAX_MM * px_mm
+        struck = big and struck_through(region_mask, extent, max(2, round(px_mm)), visible)
     return OptionLook(sq, ring, lab, struck)
 
 

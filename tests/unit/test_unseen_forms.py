@@ -138,11 +138,11 @@ def test_a_ring_round_the_label_is_a_mark_and_a_tick_is_no_ring() -> None:
 def test_a_mark_struck_through_is_withdrawn(style: str) -> None:
     def strike(img, e):
         x, y, w, h = e
-        if style == "ring_then_lines":  # circled, then struck through inside the ring
+        if style == "ring_then_lines":  # circled, then struck through past the label's end
             cx, cy = x + w // 2, y + h // 2
             cv2.ellipse(img, (cx, cy), (w // 2 + px(1.2), h // 2 + px(1.2)), 0, 0, 360, 1, 2)
             for dy in (0.35, 0.65):
-                cv2.line(img, (x + px(4.0), y + int(h * dy)), (x + w - 2, y + int(h * dy)), 1, 2)
+                cv2.line(img, (x + px(4.0), y + int(h * dy)), (x + w + px(1.0), y + int(h * dy)), 1, 2)
         elif style == "double_line":
             for dy in (0.4, 0.6):
                 cv2.line(img, (x - px(1.5), y + int(h * dy)), (x + w + px(1.0), y + int(h * dy)), 1, 2)

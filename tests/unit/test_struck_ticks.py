@@ -1,0 +1,121 @@
+"""A struck tick against an × that is the writer's mark, on synthetic drawn masks.
+
+Each option is a 3.6 mm square with a 3.4 mm label 1 mm right of it, in a 2.5 mm margin. The
+label's inside is hidden (`visible` False there), as on a scan, where a stroke through a printed
+word cannot be told from the print: a strike is seen only at the label's sides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+import pytest
+
+from pipeline.fields import options as optmod
+
+DPI = 200
+MM = DPI / 25.4
+Box = tuple[int, int, int, int]
+
+
+def px(v: float) -> int:
+    return round(v * MM)
+
+
+def option(draw: Callable[[np.ndarray, Box, Box], None]) -> optmod.OptionLook:
+    """Draw on one option's region and look at it as read.py does."""
+    g = px(optmod.RING_MM)
+    square = (g, g, px(3.6), px(3.6))
+    label = (g + px(4.6), g + px(0.1), px(3.4), px(3.4))
+    extent = (g, g, px(8.0), px(3.6))
+    img = np.zeros((extent[3] + 2 * g, extent[2] + 2 * g + px(2)), np.uint8)
+    draw(img, square, label)
+    mask = img > 0
+    visible = np.ones(mask.shape, bool)
+    lx, ly, lw, lh = label
+    visible[ly : ly + lh, lx : lx + lw] = False  # the printed word
+    sx, sy, sw, sh = square
+    sq_mask = mask[sy + 2 : sy + sh - 2, sx + 2 : sx + sw - 2]
+    return optmod.look(mask, extent, square, label, sq_mask, DPI, visible)
+
+
+def pen(img: np.ndarray, pts: list[tuple[float, float]]) -> None:
+    """A stroke through points given in mm from the region's top-left."""
+    p = np.array([(px(x), px(y)) for x, y in pts], np.int32)
+    cv2.polylines(img, [p], False, 1, max(2, px(0.35)))
+
+
+# In mm from the region's top-left: the square spans x 2.5-6.1, the label x 7.1-10.5, y 2.6-6.0.
+def tick(img: np.ndarray, *_: Box) -> None:
+    pen(img, [(3.2, 4.3), (4.0, 5.6), (6.4, 1.6)])
+
+
+def long_tick(img: np.ndarray, *_: Box) -> None:
+    """A hurried tick whose arm runs out over the label's top left."""
+    pen(img, [(3.0, 4.3), (4.0, 5.8), (8.2, 0.9)])
+
+
+def cross(img: np.ndarray, *_: Box) -> None:
+    """An × that is the mark, its strokes 1 mm past the square's corners."""
+    pen(img, [(1.8, 1.8), (6.8, 6.8)])
+    pen(img, [(6.8, 1.8), (1.8, 6.8)])
+
+
+def struck_by_cross(img: np.ndarray, *b: Box) -> None:
+    tick(img, *b)
+    pen(img, [(1.3, 1.4), (11.8, 7.2)])
+    pen(img, [(1.3, 7.2), (11.8, 1.4)])
+
+
+def struck_by_double(img: np.ndarray, *b: Box) -> None:
+    tick(img, *b)
+    pen(img, [(1.5, 3.9), (11.6, 3.8)])
+    pen(img, [(1.5, 4.7), (11.6, 4.6)])
+
+
+def scribbled(img: np.ndarray, *b: Box) -> None:
+    tick(img, *b)
+    pen(img, [(1.8, 2.9), (11.4, 3.3), (1.9, 3.9), (11.5, 4.4), (1.7, 5.0), (11.3, 5.6)])
+
+
+def ring(img: np.ndarray, *_: Box) -> None:
+    """A ring round the label, clear of the square and of the printed word (a circled option)."""
+    cv2.ellipse(img, (px(8.85), px(4.3)), (px(2.7), px(2.9)), 0, 0, 360, 1, max(2, px(0.35)))
+
+
+def ring_struck(img: np.ndarray, *b: Box) -> None:
+    """A ring, then two lines through the option running on past the label (dev set A)."""
+    ring(img, *b)
+    pen(img, [(1.8, 4.0), (11.6, 3.9)])
+    pen(img, [(1.8, 4.8), (11.6, 4.7)])
+
+
+@pytest.mark.parametrize("draw", [tick, long_tick, cross], ids=["tick", "long_tick", "cross"])
+def test_a_mark_alone_is_a_mark_and_not_struck(draw: Callable[..., None]) -> None:
+    lk = option(draw)
+    assert not lk.struck
+    assert optmod.is_marked(lk, 0.018)
+
+
+@pytest.mark.parametrize(
+    "draw", [struck_by_cross, struck_by_double, scribbled], ids=["cross", "double_line", "scribble"]
+)
+def test_a_tick_struck_out_is_struck(draw: Callable[..., None]) -> None:
+    assert option(draw).struck
+
+
+def test_a_ring_is_not_struck_but_a_struck_ring_is() -> None:
+    lk = option(ring)
+    assert lk.ring >= optmod.RING_ON and not lk.struck
+    assert option(ring_struck).struck
+
+
+def test_strike_lines_need_ink_on_both_sides_of_the_label() -> None:
+    # Two lines from the square up to the label's start only: the label itself is not struck.
+    def half(img: np.ndarray, *_: Box) -> None:
+        pen(img, [(1.5, 3.9), (7.0, 3.9)])
+        pen(img, [(1.5, 4.7), (7.0, 4.7)])
+
+    assert not option(half).struck
