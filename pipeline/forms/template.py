@@ -637,14 +637,28 @@ def load_all_templates(templates_dir: Path) -> tuple[Template, ...]:
 
 
 def find_template(templates_dir: Path, form_id: str) -> Template:
-    templates = load_all_templates(Path(templates_dir))
-    for t in templates:
-        if t.form_id == form_id:
-            return t
-    ids = [t.form_id for t in templates]
+    """The template whose form id is `form_id`: its own folder first, so another form's broken
+    template does not stop this one from being found (and checked); else every folder, in turn."""
+    own = Path(templates_dir) / form_id
+    if (own / "template.yaml").is_file():
+        tpl = load_template(own)
+        if tpl.form_id == form_id:
+            return tpl
+    folders = sorted(p.parent for p in Path(templates_dir).glob("*/template.yaml"))
+    ids, broken = [], []
+    for folder in folders:
+        try:
+            tpl = load_template(folder)
+        except TemplateError:
+            broken.append(folder.name)
+            continue
+        if tpl.form_id == form_id:
+            return tpl
+        ids.append(tpl.form_id)
     hint = difflib.get_close_matches(form_id, ids, n=1)
     raise TemplateError(
         f"no template {form_id!r}"
         + (f"; did you mean {hint[0]!r}?" if hint else "")
-        + f" (known: {', '.join(ids)})"
+        + f" (known: {', '.join(ids) or 'none'})"
+        + (f"; folders that could not be loaded: {', '.join(broken)}" if broken else "")
     )

@@ -84,6 +84,15 @@ def test_unknown_form_id_lists_known_ones() -> None:
         find_template(ROOT / "templates_forms", "nursery_enrolmnt")
 
 
+def test_a_broken_form_beside_it_does_not_stop_a_template_being_found(tmp_path: Path) -> None:
+    (tmp_path / "nursery_enrolment").symlink_to(ROOT / "templates_forms" / "nursery_enrolment")
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "template.yaml").write_text("form_id: [unclosed", encoding="utf-8")
+    assert find_template(tmp_path, "nursery_enrolment").form_id == "nursery_enrolment"
+    with pytest.raises(TemplateError, match="could not be loaded: broken"):
+        find_template(tmp_path, "nursery_enrolmnt")
+
+
 def test_overlay_draws_boxes_on_the_blank(tpl, blank) -> None:
     img = draw_fields(tpl, blank)
     assert img.shape[:2] == blank.shape
