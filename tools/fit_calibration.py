@@ -130,6 +130,7 @@ def collect(files: list[Path], engine: Engine, first_doc: int = 1) -> list[dict[
                         "raw": round(float(f.raw_confidence if f.raw_confidence is not None else 0.0), 6),
                         "empty": f.kind not in MARK_KINDS and f.raw == "",
                         "blocking": blocking(f.issues),
+                        "double": f.double_entry,
                         "right": same(f.value, gpage["values"][f.name]),
                         "group": f.evidence,
                         "page_no": gpage["page"],
@@ -296,10 +297,13 @@ def main() -> int:
     print(f"\n{n_files} files, {len(rows)} fields; fit on {len(fit_rows)}, thresholds on {len(held)}")
     # One cut on the probability for every kind: with honest probabilities, accepting the fields
     # most likely right first, whatever their kind, accepts the most for a given error overall.
+    # Fields two people key (`review: double`, 個人番号) are never accepted on confidence, so
+    # their misreads must not push the cut up for the fields that are (rows cached before this
+    # was kept: 個人番号 is the one such kind in our templates).
     judged = [
         (cal.probability(r["kind"], r["raw"], r["empty"], r["group"]), r["right"])
         for r in held
-        if not r["blocking"]
+        if not r["blocking"] and not r.get("double", r["kind"] == "my_number")
     ]
     cut, share, err = choose(judged, args.target, args.floor, args.min_bin)
     cut = round(cut if cut is not None else 1.0, 4)

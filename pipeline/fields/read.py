@@ -50,6 +50,10 @@ DIGIT_CHARSETS = frozenset({"digits", "number", "postal"})
 # Fields with broken writing (issue broken_ink) from which a page's pen is taken to have faded
 # below the scan's threshold in places: an empty box there may be writing that vanished.
 BROKEN_PAGE_FIELDS = 4
+# Required fields read as empty from which the page's writing is taken to have vanished (a light
+# pen on a fax can leave no trace at all, so no field shows broken ink): a writer who leaves one
+# required box blank is common, three or more on one page is far likelier writing the scan lost.
+EMPTY_REQUIRED_PAGE_FIELDS = 3
 # Numbers written in small boxes: their strokes are followed out of the box (`overflowing`).
 # Not phones: in their long box a digit's top cut by the printed border was followed no better,
 # and the clean cut made the misread surer (7 read 1 accepted on our generator's pages). Not date
@@ -739,12 +743,24 @@ def read_page(
 
 
 def hold_empty_on_faded_page(raws: list[RawField]) -> list[RawField]:
-    """On a page where the writing came out broken in several fields (a light pen on a fax), hold
-    every text field read as empty too: the same pen may have faded out of it altogether, and an
-    empty reading would otherwise be accepted as a blank box."""
+    """On a page where the writing came out broken in several fields (a light pen on a fax), or
+    where several required fields read as empty (the pen may have left nothing at all), hold
+    every field read as empty too: the same pen may have faded out of it altogether, and an empty
+    reading would otherwise be accepted as a blank box."""
     broken = sum(any(i.code == "broken_ink" for i in rf.issues) for rf in raws)
-    if broken < BROKEN_PAGE_FIELDS:
+    empty_required = sum(rf.spec.required and is_empty_reading(rf.spec.kind, rf.raw) for rf in raws)
+    if broken < BROKEN_PAGE_FIELDS and empty_required < EMPTY_REQUIRED_PAGE_FIELDS:
         return raws
+    for rf in raws:
+        if is_empty_reading(rf.spec.kind, rf.raw) and not any(i.code == "faded_page" for i in rf.issues):
+            rf.issues.append(
+                Issue(
+                    "faded_page",
+                    "このページは筆跡がかすれて消えている箇所があります。本当に空欄か原本を確認してください。",
+                    (rf.spec.name,),
+                )
+            )
+    return raws
     for rf in raws:
         if is_empty_reading(rf.spec.kind, rf.raw) and not any(i.code == "faded_page" for i in rf.issues):
             rf.issues.append(

@@ -406,6 +406,31 @@ def test_a_page_with_writing_broken_in_several_fields_holds_its_empty_text_field
     ]
 
 
+def test_a_page_with_several_required_fields_read_empty_holds_its_empty_fields():
+    from pipeline.fields.plan import RawField
+    from pipeline.fields.read import EMPTY_REQUIRED_PAGE_FIELDS, hold_empty_on_faded_page
+    from pipeline.forms.template import FieldSpec
+
+    def field(name: str, raw, required: bool) -> RawField:
+        spec = FieldSpec(name=name, label=name, kind="text_ja", box=(0.0, 0.0, 1.0, 1.0), required=required)
+        return RawField(spec, raw=raw)
+
+    def held(raws: list[RawField]) -> list[str]:
+        return [
+            rf.spec.name
+            for rf in hold_empty_on_faded_page(raws)
+            if any(i.code == "faded_page" for i in rf.issues)
+        ]
+
+    # One or two required boxes left blank: a writer's omission, the optional blanks stand.
+    few = [field(f"r{i}", None, True) for i in range(EMPTY_REQUIRED_PAGE_FIELDS - 1)]
+    assert held(few + [field("optional", None, False), field("read", "川", True)]) == []
+    # Three or more: the pen has likely vanished from the scan; every empty field is held.
+    many = [field(f"r{i}", None, True) for i in range(EMPTY_REQUIRED_PAGE_FIELDS)]
+    got = held(many + [field("optional", "", False), field("read", "川", True)])
+    assert got == [f"r{i}" for i in range(EMPTY_REQUIRED_PAGE_FIELDS)] + ["optional"]
+
+
 def test_mend_strokes_bridges_a_broken_stroke_and_leaves_whole_strokes_whole():
     gray = np.full((20, 60), 255, np.uint8)
     for x in range(5, 55, 3):  # a dashed bar: two pixels of ink, one of paper
