@@ -27,6 +27,12 @@ DATA_FILE = Path(__file__).with_name("calibration.json")
 MARK_KINDS = frozenset({"choice", "multi_choice", "checkbox", "signature"})
 
 
+def path(group: str) -> list[str]:
+    """An evidence group and its ancestors, most specific first: a/b/c → [a/b/c, a/b, a]."""
+    parts = group.split("/")
+    return ["/".join(parts[:k]) for k in range(len(parts), 0, -1)]
+
+
 @dataclass(frozen=True)
 class Curve:
     """One kind's map: knots `xs` (raw, increasing) to `ys` (probability, non-decreasing)."""
@@ -57,9 +63,8 @@ class Calibration:
     def curve_for(self, kind: str, group: str = "") -> Curve | None:
         """The map of the most specific fitted group on `group`'s path (evidence.py: a/b/c, then
         a/b, then a), else the kind's own."""
-        parts = group.split("/") if group else []
-        for k in range(len(parts), 0, -1):
-            curve = self.curves.get("/".join(parts[:k]))
+        for node in path(group) if group else []:
+            curve = self.curves.get(node)
             if curve is not None:
                 return curve
         return self.curves.get(kind)

@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from pipeline.fields.calibration import path  # noqa: F401  (a group's path, for the fit)
 from pipeline.fields.furigana import name_readings
 from pipeline.forms.template import Template
 from pipeline.jp import mynumber
@@ -174,9 +175,3 @@ def groups(tpl: Template, facts: Mapping[str, Fact]) -> dict[str, str]:
         parts.append(digit_backing(kind, facts[name]))
         out[name] = "/".join(p for p in parts if p)
     return out
-
-
-def path(group: str) -> list[str]:
-    """The group and its ancestors, most specific first: a/b/c → [a/b/c, a/b, a]."""
-    parts = group.split("/")
-    return ["/".join(parts[:k]) for k in range(len(parts), 0, -1)]

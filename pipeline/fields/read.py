@@ -724,10 +724,13 @@ def read_page(
         for kind_pass in passes.KIND_PASSES.get(job.kind, ()):
             reading = kind_pass(job, probs, labels, reading, op, flags)
         passes.flag_disagreement(job, reading, op, flags)
-        passes.digit_doubt(job, probs, labels, reading, op, recognizer.spec, flags)
+        # The classifier's opinion on the digits as they now stand, found once for the doubt and
+        # for the agreement (the fused reading, or a date part's, has none from the reader pass).
+        judged = passes.opinion_of(job, probs, labels, reading, op, recognizer.spec)
+        passes.digit_doubt(job, probs, labels, reading, judged, recognizer.spec, flags)
         if any(c.isdigit() for c in reading.text):
             agreement.setdefault(job.field, []).append(
-                passes.digit_agreement(job, probs, labels, reading, op, recognizer.spec)
+                passes.digit_agreement(job, probs, labels, reading, judged, recognizer.spec)
             )
         reading = passes.unread_ink(job, probs, labels, reading, recognizer.spec, flags)
         kept[job.field] = passes.Kept(job.kind, probs, reading, op, job.ink is not None)
@@ -751,16 +754,6 @@ def hold_empty_on_faded_page(raws: list[RawField]) -> list[RawField]:
     empty_required = sum(rf.spec.required and is_empty_reading(rf.spec.kind, rf.raw) for rf in raws)
     if broken < BROKEN_PAGE_FIELDS and empty_required < EMPTY_REQUIRED_PAGE_FIELDS:
         return raws
-    for rf in raws:
-        if is_empty_reading(rf.spec.kind, rf.raw) and not any(i.code == "faded_page" for i in rf.issues):
-            rf.issues.append(
-                Issue(
-                    "faded_page",
-                    "このページは筆跡がかすれて消えている箇所があります。本当に空欄か原本を確認してください。",
-                    (rf.spec.name,),
-                )
-            )
-    return raws
     for rf in raws:
         if is_empty_reading(rf.spec.kind, rf.raw) and not any(i.code == "faded_page" for i in rf.issues):
             rf.issues.append(

@@ -628,9 +628,14 @@ def load_template(path: Path) -> Template:
 
 
 @lru_cache(maxsize=8)
+def template_folders(templates_dir: Path) -> list[Path]:
+    """The sub-folders of `templates_dir` that hold a template.yaml, by name."""
+    return sorted(p.parent for p in Path(templates_dir).glob("*/template.yaml"))
+
+
 def load_all_templates(templates_dir: Path) -> tuple[Template, ...]:
     """Every form template under `templates_dir` (one sub-folder each). A broken one raises."""
-    folders = sorted(p.parent for p in Path(templates_dir).glob("*/template.yaml"))
+    folders = template_folders(templates_dir)
     if not folders:
         raise TemplateError(f"{templates_dir}: no templates found (expected <form_id>/template.yaml)")
     return tuple(load_template(f) for f in folders)
@@ -644,9 +649,8 @@ def find_template(templates_dir: Path, form_id: str) -> Template:
         tpl = load_template(own)
         if tpl.form_id == form_id:
             return tpl
-    folders = sorted(p.parent for p in Path(templates_dir).glob("*/template.yaml"))
     ids, broken = [], []
-    for folder in folders:
+    for folder in template_folders(templates_dir):
         try:
             tpl = load_template(folder)
         except TemplateError:
