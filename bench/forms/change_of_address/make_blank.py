@@ -7,30 +7,20 @@ The template next to it was written by hand for this blank, as a city would for 
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
 HERE = Path(__file__).resolve().parent
-PRINT_FONT = "/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf"  # Debian fonts-ipafont-gothic
-DPI = 300
-PX = DPI / 25.4
+sys.path.insert(0, str(HERE.parent))
+from drawing import DPI, PX, Sheet  # noqa: E402
 
 
 def draw_blank() -> Image.Image:
     """The printed 住所変更届: a ruled table with labels, cells for the postal code, □ boxes."""
-    img = Image.new("L", (round(210 * PX), round(297 * PX)), 255)
-    d = ImageDraw.Draw(img)
-    fonts: dict[float, ImageFont.FreeTypeFont] = {}
-
-    def font(size: float) -> ImageFont.FreeTypeFont:
-        return fonts.setdefault(size, ImageFont.truetype(PRINT_FONT, round(size * PX)))
-
-    def text(x: float, y: float, s: str, size: float = 3.6, anchor: str = "lm") -> None:
-        d.text((x * PX, y * PX), s, font=font(size), fill=0, anchor=anchor)
-
-    def rect(x: float, y: float, w: float, h: float, lw: float = 0.3) -> None:
-        d.rectangle([x * PX, y * PX, (x + w) * PX, (y + h) * PX], outline=0, width=max(1, round(lw * PX)))
+    sheet = Sheet(210, 297, text_size=3.6, rule_mm=0.3)
+    d, text, rect = sheet.d, sheet.text, sheet.rect
 
     text(105, 16, "住 所 変 更 届", 8.0, "mm")
     text(15, 28, "（宛先）あおば市長　様", 3.8)
@@ -79,7 +69,7 @@ def draw_blank() -> Image.Image:
         text(15, 165 + 7 * i, line, 3.4 if i else 3.8)
     rect(120, 220, 75, 40)
     text(157.5, 226, "受付欄（記入しないでください）", 3.0, "mm")
-    return img
+    return sheet.img
 
 
 if __name__ == "__main__":

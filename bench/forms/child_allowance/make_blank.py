@@ -17,12 +17,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
 HERE = Path(__file__).resolve().parent
-PRINT_FONT = "/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf"  # Debian fonts-ipafont-gothic
-DPI = 300
-PX = DPI / 25.4
+sys.path.insert(0, str(HERE.parent))
+from drawing import DPI, Sheet  # noqa: E402
+
 W_MM, H_MM = 297, 210  # A4 landscape
 LABEL = 3.2  # mm, printed option and era labels
 
@@ -30,24 +30,13 @@ LABELS: list[tuple[str, float, float, float, float]] = []  # (text, x, y, w, h) 
 
 
 def draw_blank() -> Image.Image:
-    img = Image.new("L", (round(W_MM * PX), round(H_MM * PX)), 255)
-    d = ImageDraw.Draw(img)
-    fonts: dict[float, ImageFont.FreeTypeFont] = {}
-
-    def font(size: float) -> ImageFont.FreeTypeFont:
-        return fonts.setdefault(size, ImageFont.truetype(PRINT_FONT, round(size * PX)))
-
-    def text(x: float, y: float, s: str, size: float = 3.2, anchor: str = "lm") -> None:
-        d.text((x * PX, y * PX), s, font=font(size), fill=0, anchor=anchor)
+    sheet = Sheet(W_MM, H_MM, text_size=3.2, rule_mm=0.25)
+    text, rect = sheet.text, sheet.rect
 
     def label(x: float, y: float, s: str, size: float = LABEL) -> None:
         """A word writers circle; its ink box is recorded for the template."""
         text(x, y, s, size)
-        x0, y0, x1, y1 = d.textbbox((x * PX, y * PX), s, font=font(size), anchor="lm")
-        LABELS.append((s, x0 / PX, y0 / PX, (x1 - x0) / PX, (y1 - y0) / PX))
-
-    def rect(x: float, y: float, w: float, h: float, lw: float = 0.25) -> None:
-        d.rectangle([x * PX, y * PX, (x + w) * PX, (y + h) * PX], outline=0, width=max(1, round(lw * PX)))
+        LABELS.append((s, *sheet.text_box(x, y, s, size)))
 
     def head(x: float, y: float, w: float, h: float, s: str, size: float = 2.9) -> None:
         """A grey-free label cell: ruled, text centred (one or two lines split on '\\n')."""
@@ -190,7 +179,7 @@ def draw_blank() -> Image.Image:
     for i, line in enumerate(notes):
         text(L0, 189 + 5 * i, line, 2.8)
     text(XR, 203, "みなと市 子育て支援課", 3.0, "rm")
-    return img
+    return sheet.img
 
 
 if __name__ == "__main__":

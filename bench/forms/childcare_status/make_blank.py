@@ -11,32 +11,23 @@ beside it was written by hand for this blank, as a city would for its own form.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
 HERE = Path(__file__).resolve().parent
-PRINT_FONT = "/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf"  # Debian fonts-ipafont-gothic
-DPI = 300
-PX = DPI / 25.4
+sys.path.insert(0, str(HERE.parent))
+from drawing import DPI, Sheet  # noqa: E402
+
 SQUARE = 3.6  # mm, the option squares
 LABEL = 3.3  # mm, printed option and era labels
 
 
 def draw_blank() -> Image.Image:
     """The printed 現況届: two ruled sections (保護者, 児童), the reasons, the signature, notes."""
-    img = Image.new("L", (round(210 * PX), round(297 * PX)), 255)
-    d = ImageDraw.Draw(img)
-    fonts: dict[float, ImageFont.FreeTypeFont] = {}
-
-    def font(size: float) -> ImageFont.FreeTypeFont:
-        return fonts.setdefault(size, ImageFont.truetype(PRINT_FONT, round(size * PX)))
-
-    def text(x: float, y: float, s: str, size: float = 3.4, anchor: str = "lm") -> None:
-        d.text((x * PX, y * PX), s, font=font(size), fill=0, anchor=anchor)
-
-    def rect(x: float, y: float, w: float, h: float, lw: float = 0.3) -> None:
-        d.rectangle([x * PX, y * PX, (x + w) * PX, (y + h) * PX], outline=0, width=max(1, round(lw * PX)))
+    sheet = Sheet(210, 297, text_size=3.4, rule_mm=0.3)
+    text, rect = sheet.text, sheet.rect
 
     def option(x: float, y: float, label: str) -> None:
         """A 3.6 mm □ with its label 1 mm to the right; (x, y) is the square's top-left."""
@@ -147,7 +138,7 @@ def draw_blank() -> Image.Image:
         text(15, 212 + 6.5 * i, line, 3.2 if i else 3.6)
     rect(148, 250, 50, 36)
     text(173, 255, "受付欄", 3.0, "mm")
-    return img
+    return sheet.img
 
 
 if __name__ == "__main__":
