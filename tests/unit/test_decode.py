@@ -328,3 +328,28 @@ def test_script_prior_leaves_brackets_written_in_pairs_alone() -> None:
     probs = frames({"の": 0.9}, {}, {"(": 0.6, "の": 0.3}, {}, {")": 0.9}, {}, {"の": 0.9}, labels=labels)
     r = script_prior(probs, labels, greedy(probs, full_mask(labels), labels))
     assert r.text.startswith("のの")
+
+
+def test_script_prior_is_stricter_with_a_lone_letter_than_with_a_short_run() -> None:
+    from pipeline.ocr.decode import script_prior
+
+    labels = ("", "三", "菱", "U", "F", "J", "の", "び", "O")
+    # 三菱UFJ: a run of letters, each 25 times likelier than any kana, is weighed at 1/20 and kept.
+    probs = frames(
+        {"三": 0.9},
+        {},
+        {"菱": 0.9},
+        {},
+        {"U": 0.9, "の": 0.036},
+        {},
+        {"F": 0.9},
+        {},
+        {"J": 0.9},
+        labels=labels,
+    )
+    assert script_prior(probs, labels, greedy(probs, full_mask(labels), labels)).text == "三菱UFJ"
+    # のUOび: U gives way to び; O, lone now, is weighed at 1/50 and gives way to の.
+    probs = frames(
+        {"の": 0.9}, {}, {"U": 0.6, "び": 0.3}, {}, {"O": 0.69, "の": 0.031}, {}, {"び": 0.9}, labels=labels
+    )
+    assert script_prior(probs, labels, greedy(probs, full_mask(labels), labels)).text == "のびのび"
