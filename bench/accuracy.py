@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 import sys
 import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
+
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -46,7 +49,15 @@ def main() -> int:
     ap.add_argument("--templates", type=Path, default=BUNDLED, help="folder holding --form's template")
     ap.add_argument("--errors", type=int, default=0, help="print this many wrong fields")
     ap.add_argument("--json", type=Path, default=None, help="also write the results as JSON")
+    ap.add_argument(
+        "--open-facilities",
+        action="store_true",
+        help="drop the form's facility list, so facility names are written from the generator's own"
+        " (samples.profile.FALLBACK_FACILITIES) and read open, as on a city's form without a list",
+    )
     args = ap.parse_args()
+    if args.open_facilities:
+        args.templates = open_facilities(args.templates, args.form)
 
     work = work_dir(args, "acc")
     files = generate(
@@ -175,14 +186,30 @@ def _scan_tags(gpage: dict) -> list[str]:
     return tags
 
 
+def open_facilities(templates: Path, form: str) -> Path:
+    """A folder holding a copy of `form` (from `templates`) whose facility fields have no
+    `vocabulary`: the generator then writes its own facility names and the pipeline reads them
+    open (ending and common-word repairs instead of the city's list)."""
+    out = Path(tempfile.mkdtemp(prefix="shinsei-open-"))
+    shutil.copytree(templates / form, out / form)
+    path = out / form / "template.yaml"
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for f in doc["fields"]:
+        if "facility" in f["name"] or "nursery" in f["name"]:
+            f.pop("vocabulary", None)
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return out
+
+
 def _with_bundled(templates: Path) -> Path:
-    """`templates` itself when it is the bundled folder; else a folder linking both folders' forms."""
+    """`templates` itself when it is the bundled folder; else a folder linking both folders' forms
+    (a form in `templates` hides the bundled form of the same name)."""
     if templates.resolve() == BUNDLED.resolve():
         return BUNDLED
     both = Path(tempfile.mkdtemp(prefix="shinsei-forms-"))
-    for folder in (BUNDLED, templates):
+    for folder in (templates, BUNDLED):
         for form in folder.iterdir():
-            if not (form / "template.yaml").is_file():
+            if not (form / "template.yaml").is_file() or (both / form.name).exists():
                 continue
             try:
                 load_template(form)

@@ -36,7 +36,7 @@ from pipeline.jp.address import PostalLookupError, broken_number_block, join_sus
 from pipeline.jp.text import edit_distance
 from pipeline.ocr import coverage, digits
 from pipeline.ocr.decode import matches
-from pipeline.ocr.lexicon import match_lexicon, match_suffix
+from pipeline.ocr.lexicon import match_lexicon, match_suffix, match_words
 from pipeline.ocr.spans import char_spans, digit_alternative
 from pipeline.ocr.zoo import ModelSpec
 from pipeline.result import Char, Issue, Reading
@@ -293,10 +293,12 @@ def is_facility_job(job: Job) -> bool:
 def facility_suffix(
     job: Job, probs: np.ndarray, labels: Any, reading: Reading, op: digits.Opinion | None, flags: Flags
 ) -> Reading:
-    """A facility name's ending (保育園, こども園...) read against the built-in endings
-    (`lexicon.FACILITY_SUFFIXES`) when the template gives the field no list."""
+    """A facility name's hiragana words (あさひ, のびのび...) and its ending (保育園, こども園...)
+    read against the built-in ones (`lexicon.FACILITY_WORDS`, `lexicon.FACILITY_SUFFIXES`) when
+    the template gives the field no list."""
     if not is_facility_job(job):
         return reading
+    reading = match_words(probs, labels, reading) or reading
     fixed = match_suffix(probs, labels, reading)
     return reading if fixed is None else fixed
 

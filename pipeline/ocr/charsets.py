@@ -28,6 +28,13 @@ _ZERO_LOOKALIKES = {"O": "0", "o": "0", "〇": "0"}
 _DASH_LOOKALIKES = {c: "-" for c in "ー−－‐―一〜~"}
 _LONG_VOWEL_LOOKALIKES = {c: "ー" for c in "一-―−－"}
 
+# Kana that handwriting makes indistinguishable from a kanji or a symbol (ル from 儿, ー from 一
+# or a dash, ロ from 口): the recogniser, with no context, often prefers the other. Used where
+# context says kana (a facility ending 保育ルーム), never to read kana by themselves.
+KANA_LOOKALIKES: dict[str, str] = {
+    "ル": "儿", "ー": "一—―－‐-", "ム": "厶", "ロ": "口", "エ": "工", "カ": "力", "タ": "夕",
+    "ニ": "二", "ハ": "八", "ト": "卜", "ヒ": "匕", "チ": "千", "オ": "才", "ホ": "木",
+}  # fmt: skip
 KATAKANA = "".join(chr(c) for c in range(0x30A1, 0x30F7)) + "ー"  # ァ..ヶ (includes ヴ ヵ ヶ)
 HIRAGANA = "".join(chr(c) for c in range(0x3041, 0x3097)) + "ゝゞー"  # ぁ..ゖ
 

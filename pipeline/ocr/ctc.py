@@ -9,7 +9,7 @@ digit reader where on the crop each character lies.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -50,20 +50,40 @@ def _log_likelihoods(logp: np.ndarray, seqs: list[list[int]]) -> np.ndarray:
     return last
 
 
-def gather(probs: np.ndarray, seqs: list[list[int]]) -> tuple[np.ndarray, list[list[int]]]:
+def gather(
+    probs: np.ndarray, seqs: list[list[int]], extra: Mapping[int, Sequence[int]] | None = None
+) -> tuple[np.ndarray, list[list[int]]]:
     """Log-probabilities of just the blank and the classes `seqs` use, with `seqs` renumbered to
     those columns. The model has ~18,700 classes; taking the log of all of them for every crop
-    would cost more than the dynamic programme itself."""
+    would cost more than the dynamic programme itself. `extra` maps a class to classes whose
+    probability counts as its own too (a look-alike's)."""
     used = sorted({c for seq in seqs for c in seq} - {0})
     col = {c: i + 1 for i, c in enumerate(used)}
-    logp = np.log(np.clip(probs[:, [0, *used]].astype(np.float64), 1e-12, 1.0))
+    sub = probs[:, [0, *used]].astype(np.float64)
+    for c, others in (extra or {}).items():
+        if c in col and others:
+            sub[:, col[c]] += probs[:, list(others)].astype(np.float64).sum(axis=1)
+    logp = np.log(np.clip(sub, 1e-12, 1.0))
     return logp, [[col[c] for c in seq] for seq in seqs]
 
 
-def log_likelihoods(probs: np.ndarray, labels: Sequence[str], candidates: Sequence[str]) -> np.ndarray:
-    """CTC log P(candidate | crop) for each candidate (non-empty strings of known labels)."""
+def log_likelihoods(
+    probs: np.ndarray,
+    labels: Sequence[str],
+    candidates: Sequence[str],
+    lookalikes: Mapping[str, str] | None = None,
+) -> np.ndarray:
+    """CTC log P(candidate | crop) for each candidate (non-empty strings of known labels).
+
+    `lookalikes` maps a character to characters written the same way (ル: 儿): where given, a
+    candidate's character is credited with its look-alikes' probability as well as its own."""
     index = label_index(labels)
-    return _log_likelihoods(*gather(probs, [[index[ch] for ch in c] for c in candidates]))
+    extra = {
+        index[ch]: [index[o] for o in others if o in index and o != ch]
+        for ch, others in (lookalikes or {}).items()
+        if ch in index
+    }
+    return _log_likelihoods(*gather(probs, [[index[ch] for ch in c] for c in candidates], extra))
 
 
 def char_frames(probs: np.ndarray, labels: Sequence[str], text: str) -> list[int] | None:

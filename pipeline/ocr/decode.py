@@ -391,9 +391,14 @@ def pattern(probs: np.ndarray, mask: np.ndarray, labels: Sequence[str], pattern:
 # bracket or symbol is most often a hiragana the recogniser took for one (の → O, ひ → U, ら → 5).
 # Such a character is weighed at SCRIPT_PRIOR times its probability against the Japanese classes
 # of the same timesteps: it stays only when the writing says so twenty times more surely, and then
-# with the lowered probability, so the field goes to review. Runs longer than SCRIPT_PRIOR_RUN
-# (an English word, a model number) are left alone: a misread hiragana rarely makes four in a row.
+# with the lowered probability, so the field goes to review. A lone one (のびOび) is rarer still
+# in Japanese text than a short run (三菱UFJ, JA), so it must be fifty times surer
+# (SCRIPT_PRIOR_LONE: a handwritten の read O at twenty to one is still の). Brackets written in
+# pairs around Japanese (年宏（山宮保育園）) are not weighed.
+# Runs longer than SCRIPT_PRIOR_RUN (an English word, a model number) are left alone: a misread
+# hiragana rarely makes four in a row.
 SCRIPT_PRIOR = 0.05
+SCRIPT_PRIOR_LONE = 0.02
 SCRIPT_PRIOR_RUN = 3
 SCRIPT_PRIOR_CHARSETS = frozenset({"name", "free"})
 _FOREIGN_CATEGORIES = frozenset({"Nd", "Ps", "Pe", "So", "Sm"})
@@ -453,6 +458,28 @@ def _in_japanese_context(text: str, i: int, j: int) -> bool:
     return bool(sides) and all(is_japanese(c) for c in sides)
 
 
+_BRACKETS = {"(": ")", "（": "）", "「": "」", "『": "』", "[": "]", "［": "］", "【": "】"}
+
+
+def _paired(text: str, i: int, j: int) -> bool:
+    """Whether text[i:j] is all brackets, each with its partner on the proper side and Japanese
+    in between (年宏（山宮保育園）): written on purpose, not a misread kana."""
+    closing = {v: k for k, v in _BRACKETS.items()}
+    for k in range(i, j):
+        ch = text[k]
+        if ch in _BRACKETS:
+            end = text.find(_BRACKETS[ch], k + 2)
+            if end < 0 or not any(map(is_japanese, text[k + 1 : end])):
+                return False
+        elif ch in closing:
+            start = text.rfind(closing[ch], 0, k - 1)
+            if start < 0 or not any(map(is_japanese, text[start + 1 : k])):
+                return False
+        else:
+            return False
+    return True
+
+
 def script_prior(
     probs: np.ndarray, labels: Sequence[str], reading: Reading, mask: np.ndarray | None = None
 ) -> Reading:
@@ -476,23 +503,35 @@ def script_prior(
         j = i
         while j < len(text) and is_foreign(text[j]):
             j += 1
-        if j - i <= SCRIPT_PRIOR_RUN and _in_japanese_context(text, i, j):
+        if j - i <= SCRIPT_PRIOR_RUN and _in_japanese_context(text, i, j) and not _paired(text, i, j):
             for k in range(i, j):
                 chars[k] = _weigh(probs, labels, foreign & mask, mask, runs[k])
         i = j
+    # A letter left alone between Japanese once its run was weighed (のUOび -> のびOび) is weighed
+    # again as a lone one.
+    now = "".join(c.text for c in chars)
+    for k, c in enumerate(chars):
+        lone = is_foreign(c.text) and is_foreign(text[k]) and not _paired(now, k, k + 1)
+        if lone and _in_japanese_context(now, k, k + 1):
+            chars[k] = _weigh(probs, labels, foreign & mask, mask, runs[k], SCRIPT_PRIOR_LONE)
     if chars == list(reading.chars):
         return reading
     return Reading("".join(c.text for c in chars), tuple(chars))
 
 
 def _weigh(
-    probs: np.ndarray, labels: Sequence[str], foreign: np.ndarray, mask: np.ndarray, run: tuple[int, int, int]
+    probs: np.ndarray,
+    labels: Sequence[str],
+    foreign: np.ndarray,
+    mask: np.ndarray,
+    run: tuple[int, int, int],
+    prior: float = SCRIPT_PRIOR,
 ) -> Char:
-    """The run's character once foreign classes count SCRIPT_PRIOR times: the allowed non-blank
+    """The run's character once foreign classes count `prior` times: the allowed non-blank
     class with the highest share at any timestep of the run, and that share."""
     _, t0, t1 = run
     window = np.where(mask, probs[t0 : t1 + 1], 0.0).astype(np.float64)
-    window[:, foreign] *= SCRIPT_PRIOR
+    window[:, foreign] *= prior
     share = window / np.maximum(window.sum(axis=1, keepdims=True), _EPS)
     best = share[:, 1:].max(axis=0)
     c = int(best.argmax()) + 1

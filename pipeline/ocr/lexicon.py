@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.jp.text import edit_distance
-from pipeline.ocr.charsets import label_index
+from pipeline.ocr.charsets import KANA_LOOKALIKES, label_index
 from pipeline.ocr.ctc import log_likelihoods
 from pipeline.result import Char, Reading
 
@@ -80,7 +80,9 @@ def _nearest(text: str, words: Sequence[str]) -> str | None:
 # facility field with no list of its own is read against these endings: the free reading with
 # its last characters replaced by each ending is scored by CTC likelihood, the endings with a
 # bonus of SUFFIX_BONUS_NATS. That restores a lost dakuten (ことも園) or a look-alike kanji
-# (保斎園, 保育團), and is far too little to turn another word into an ending.
+# (保斎園, 保育團), and is far too little to turn another word into an ending. A kana of an ending
+# also counts its look-alikes' probability (`charsets.KANA_LOOKALIKES`): written so, 保育ルーム is
+# often read 保育儿一人, where ル and ー alone score far too low for any bonus.
 FACILITY_SUFFIXES: tuple[str, ...] = (
     "保育園", "こども園", "認定こども園", "保育所", "保育ルーム", "乳児保育園", "幼稚園",
     "保育室", "託児所", "子ども園",
@@ -113,13 +115,107 @@ def match_suffix(
     cands = [c for c in dict.fromkeys(cands) if c != text and all(ch in index for ch in c)]
     if not cands:
         return None
-    ll = log_likelihoods(probs, labels, [text, *cands])
+    ll = log_likelihoods(probs, labels, [text, *cands], KANA_LOOKALIKES)
     scores = ll + np.r_[0.0, np.full(len(cands), SUFFIX_BONUS_NATS)]
     best = int(scores.argmax())
     if best == 0:
         return None
     word = cands[best - 1]
-    alone = float(1.0 / (1.0 + np.exp(min(ll[0] - ll[best], 50.0))))
+    # How sure the writing alone is of the repair: look-alikes' probability not counted.
+    own = log_likelihoods(probs, labels, [text, word])
+    alone = float(1.0 / (1.0 + np.exp(min(own[0] - own[1], 50.0))))
     k = next((i for i in range(min(len(word), len(text))) if word[i] != text[i]), min(len(word), len(text)))
     chars = [*free.chars[:k], *(Char(ch, alone) for ch in word[k:])]
+    return Reading(word, tuple(chars))
+
+
+# --------------------------------------------------------------------------- common name words
+
+# Facility names are open, but the hiragana words they are made of are few: nature, light, sky,
+# animals, growing up. A hiragana word that the recogniser read with a doubtful (han)dakuten or a
+# look-alike kana (あさび, のひのひ, あおぞう) is read against these words: the reading with the
+# word in its place, scored by CTC likelihood with a bonus of WORD_BONUS_NATS, replaces it when it
+# scores higher. The list is general knowledge of Japanese facility names, not any city's list.
+FACILITY_WORDS: tuple[str, ...] = (
+    # sky, light, weather, seasons
+    "あおぞら", "おおぞら", "そら", "ひかり", "あさひ", "あさやけ", "ゆうやけ", "おひさま", "たいよう",
+    "にじ", "にじいろ", "ほし", "ほしぞら", "つき", "かぜ", "そよかぜ", "はるかぜ", "あけぼの", "しらゆき",
+    "はる", "なつ", "あき", "ふゆ", "こはる", "さつき", "やよい", "みらい", "ゆめ", "のぞみ", "めぐみ",
+    # plants and flowers
+    "さくら", "ひまわり", "たんぽぽ", "すみれ", "もみじ", "わかば", "わかくさ", "みどり", "つくし",
+    "どんぐり", "くるみ", "けやき", "かえで", "ゆり", "すずらん", "あじさい", "こすもす", "ちゅうりっぷ",
+    "なのはな", "れんげ", "あやめ", "つばき", "うめ", "もも", "いちょう", "ひのき", "まつぼっくり",
+    "なでしこ", "あさがお", "はなぞの", "ふたば", "めばえ", "いちご", "りんご", "みかん", "どれみ",
+    # animals
+    "こばと", "はと", "ことり", "ひばり", "つばめ", "かもめ", "すずめ", "うさぎ", "こぐま", "りす",
+    "きりん", "ぱんだ", "こあら", "らっこ", "ひよこ", "めだか", "とんぼ", "ほたる", "ちょうちょ",
+    # places and water
+    "やまびこ", "こだま", "いずみ", "せせらぎ", "みずうみ", "うみ", "やま", "もり", "おか", "のはら",
+    "みなみ", "ひがし", "きた", "にし", "なかよし", "みんな",
+    # growing up, children
+    "のびのび", "すくすく", "にこにこ", "わくわく", "きらきら", "ぽかぽか", "ほほえみ", "はぐくみ",
+    "すこやか", "あゆみ", "ゆりかご", "ほしのこ", "こども", "ひだまり", "ひなた", "まどか", "わらべ",
+)  # fmt: skip
+WORD_BONUS_NATS = 4.0
+WORD_MIN_LEN = 3
+
+
+def _hiragana(ch: str) -> bool:
+    return "\u3041" <= ch <= "\u3096"
+
+
+def _hiragana_runs(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each maximal run of hiragana in `text`."""
+    runs: list[tuple[int, int]] = []
+    i = 0
+    while i < len(text):
+        j = i
+        while j < len(text) and _hiragana(text[j]):
+            j += 1
+        if j > i:
+            runs.append((i, j))
+        i = max(j, i + 1)
+    return runs
+
+
+def _word_candidates(text: str, words: Sequence[str]) -> list[str]:
+    """`text` with the start of a hiragana run replaced by a word of the same length that differs
+    from it in at most half its characters. A run that already starts with a word is left alone."""
+    out: list[str] = []
+    for i, j in _hiragana_runs(text):
+        fits = [w for w in words if len(w) >= WORD_MIN_LEN and i + len(w) <= j]
+        diffs = [sum(a != b for a, b in zip(text[i : i + len(w)], w, strict=True)) for w in fits]
+        if 0 in diffs:
+            continue
+        out += [
+            text[:i] + w + text[i + len(w) :] for w, d in zip(fits, diffs, strict=True) if d <= len(w) // 2
+        ]
+    return list(dict.fromkeys(out))
+
+
+def match_words(
+    probs: np.ndarray, labels: Sequence[str], free: Reading, words: Sequence[str] = FACILITY_WORDS
+) -> Reading | None:
+    """The free reading with a hiragana word replaced by the likeliest of `words` of the same
+    length, or None when the free reading stands. The characters the word changed carry how sure
+    the writing alone is of them, so a person confirms a repair the recogniser did not favour."""
+    text = free.text
+    if not text or probs.shape[0] == 0 or len(free.chars) != len(text):
+        return None
+    index = label_index(labels)
+    if not all(ch in index for ch in text):
+        return None
+    cands = [c for c in _word_candidates(text, words) if all(ch in index for ch in c)]
+    if not cands:
+        return None
+    ll = log_likelihoods(probs, labels, [text, *cands])
+    scores = ll + np.r_[0.0, np.full(len(cands), WORD_BONUS_NATS)]
+    best = int(scores.argmax())
+    if best == 0:
+        return None
+    word = cands[best - 1]
+    alone = float(1.0 / (1.0 + np.exp(min(ll[0] - ll[best], 50.0))))
+    chars = [
+        c if c.text == ch else Char(ch, min(c.prob, alone)) for c, ch in zip(free.chars, word, strict=True)
+    ]
     return Reading(word, tuple(chars))

@@ -303,3 +303,53 @@ def test_name_charset_decoding_applies_the_script_prior() -> None:
     assert decode(probs, labels, Constraint("name")).text == "のび"
     assert decode(probs, labels, Constraint("free")).text == "のび"
     assert decode(probs, labels, Constraint("address")).text == "のU"
+
+
+def test_script_prior_reads_kana_over_a_letter_the_recogniser_favoured_twenty_to_one() -> None:
+    from pipeline.ocr.decode import script_prior
+
+    # O twenty times as likely as の (0.69 to 0.031, a handwritten の with a closed loop): a
+    # Latin letter between kana is rarer still, so の is read, and with little confidence.
+    probs = frames({"の": 0.9}, {}, {"び": 0.9}, {}, {"O": 0.69, "の": 0.031}, {}, {"び": 0.9}, labels=JA)
+    r = script_prior(probs, JA, greedy(probs, full_mask(JA), JA))
+    assert r.text == "のびのび"
+    assert r.chars[2].prob < 0.5
+
+
+def test_script_prior_leaves_brackets_written_in_pairs_alone() -> None:
+    from pipeline.ocr.decode import script_prior
+
+    labels = ("", "翔", "（", "保", "）", "の", "(", ")")
+    # 翔（保）: a pair around Japanese is written on purpose, and keeps its confidence.
+    probs = frames({"翔": 0.9}, {}, {"（": 0.9, "の": 0.05}, {}, {"保": 0.9}, {}, {"）": 0.9}, labels=labels)
+    free = greedy(probs, full_mask(labels), labels)
+    assert script_prior(probs, labels, free) == free
+    # の() の: an empty pair between kana is a misread kana.
+    probs = frames({"の": 0.9}, {}, {"(": 0.6, "の": 0.3}, {}, {")": 0.9}, {}, {"の": 0.9}, labels=labels)
+    r = script_prior(probs, labels, greedy(probs, full_mask(labels), labels))
+    assert r.text.startswith("のの")
+
+
+def test_script_prior_is_stricter_with_a_lone_letter_than_with_a_short_run() -> None:
+    from pipeline.ocr.decode import script_prior
+
+    labels = ("", "三", "菱", "U", "F", "J", "の", "び", "O")
+    # 三菱UFJ: a run of letters, each 25 times likelier than any kana, is weighed at 1/20 and kept.
+    probs = frames(
+        {"三": 0.9},
+        {},
+        {"菱": 0.9},
+        {},
+        {"U": 0.9, "の": 0.036},
+        {},
+        {"F": 0.9},
+        {},
+        {"J": 0.9},
+        labels=labels,
+    )
+    assert script_prior(probs, labels, greedy(probs, full_mask(labels), labels)).text == "三菱UFJ"
+    # のUOび: U gives way to び; O, lone now, is weighed at 1/50 and gives way to の.
+    probs = frames(
+        {"の": 0.9}, {}, {"U": 0.6, "び": 0.3}, {}, {"O": 0.69, "の": 0.031}, {}, {"び": 0.9}, labels=labels
+    )
+    assert script_prior(probs, labels, greedy(probs, full_mask(labels), labels)).text == "のびのび"

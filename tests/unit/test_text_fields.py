@@ -17,8 +17,9 @@ from pipeline.jp.address import (
 )
 from pipeline.jp.text import fold_variants
 from pipeline.ocr.charsets import MERGES, allowed_chars
+from pipeline.ocr.ctc import log_likelihoods
 from pipeline.ocr.decode import Constraint, decode
-from pipeline.ocr.lexicon import match_suffix
+from pipeline.ocr.lexicon import match_suffix, match_words
 from pipeline.result import Char, Reading
 
 
@@ -135,6 +136,49 @@ def test_facility_ending_is_read_against_the_built_in_endings() -> None:
     assert match_suffix(probs, labels, _reading(probs, labels, "name")) is None
     job = Job("facility_1", "text", np.zeros((1, 1)), Constraint("name"), kind="text_ja")
     assert passes.is_facility_job(job) and not passes.is_facility_job(_address_job())
+
+
+def test_a_kana_ending_written_like_kanji_is_read_through_its_look_alikes() -> None:
+    labels = ("", *"坂保育儿一人ルーム")
+    # 保育ルーム written so that ル reads 儿 (0.94 to 0.056), ー reads 一 (0.98 to 0.002) and ム
+    # reads 人 (0.44 to 0.30): counted alone, ルーム is 9 nats behind, beyond any bonus.
+    frames = [{"坂": 0.99}, {"保": 0.99}, {"育": 0.99}, {"儿": 0.94, "ル": 0.056}]
+    frames += [{"一": 0.98, "ー": 0.002}, {"人": 0.44, "ム": 0.30}]
+    probs = _matrix(labels, frames)
+    free = _reading(probs, labels, "name")
+    assert free.text == "坂保育儿一人"
+    own = log_likelihoods(probs, labels, ["坂保育儿一人", "坂保育ルーム"])
+    merged = log_likelihoods(probs, labels, ["坂保育儿一人", "坂保育ルーム"], {"ル": "儿", "ー": "一"})
+    assert own[1] < own[0] - 8 and merged[1] > merged[0] - 1 and merged[0] == own[0]
+    fixed = match_suffix(probs, labels, free)
+    assert fixed is not None and fixed.text == "坂保育ルーム"
+    # The recogniser did not itself favour ルーム: the repaired characters go to a person.
+    assert fixed.chars[0] == free.chars[0] and max(c.prob for c in fixed.chars[3:]) < 0.01
+
+
+def test_a_doubtful_dakuten_in_a_facility_word_is_read_against_common_words() -> None:
+    labels = ("", *"市立あさひびかりる保育園所")
+    # あさび: び 0.7 to ひ 0.27. あさひ is a common name word: read so, but only for review.
+    probs = _matrix(labels, [{c: 0.99} for c in "あさ"] + [{"び": 0.7, "ひ": 0.27}, {"保": 0.99}])
+    free = _reading(probs, labels, "name")
+    fixed = match_words(probs, labels, free)
+    assert fixed is not None and fixed.text == "あさひ保"
+    assert fixed.chars[:2] == free.chars[:2] and fixed.chars[3] == free.chars[3]
+    assert fixed.chars[2].prob < 0.5
+    # Plainly written, the other kana stands: ひかる is not ひかり.
+    probs = _matrix(labels, [{"ひ": 0.99}, {"か": 0.99}, {"る": 0.98, "り": 0.001}, {"保": 0.99}])
+    assert match_words(probs, labels, _reading(probs, labels, "name")) is None
+    # Only the start of a hiragana run is a word's place, and a known word there is left alone.
+    probs = _matrix(labels, [{c: 0.99} for c in "市立ひかりあさび"])
+    assert match_words(probs, labels, _reading(probs, labels, "name")) is None
+    # A facility field reads its words and then its ending.
+    job = Job("facility_1", "text", np.zeros((1, 1)), Constraint("name"), kind="text_ja")
+    rows = [{"び": 0.7, "ひ": 0.27}, {"か": 0.99}, {"り": 0.99}, {"保": 0.99}, {"育": 0.2}, {"園": 0.99}]
+    probs = _matrix(labels, rows)
+    free = _reading(probs, labels, "name")
+    assert free.text == "びかり保園"
+    out = passes.facility_suffix(job, probs, labels, free, None, passes.new_flags())
+    assert out.text == "ひかり保育園" and out.chars[0].prob < 0.5
 
 
 # --------------------------------------------------------------------------- kana
