@@ -280,7 +280,10 @@ def snap_address_prefix(postal: str, address: str) -> tuple[str, Issue | None]:
     best: tuple[int, int, str] | None = None  # (distance, written length, expected)
     for r in _records(rec):
         town = r.neighborhood if r.neighborhood and "以下に掲載がない" not in r.neighborhood else ""
-        expected = f"{r.prefecture}{r.city}{town}"
+        # Japan Post writes digits in town names full width (北９番町); a value holds ASCII digits
+        # (`fold_address_digits`), so the record's spelling is folded the same way.
+        expected = f"{r.prefecture}{r.city}{town}".translate(FW_DIGITS)
+        town = town.translate(FW_DIGITS)
         if address.startswith(expected):
             return address, None
         # Spelled as the record but for ヶ/ケ or an old kanji form (箱根ヶ崎, 佐久穗町): take the
