@@ -354,6 +354,16 @@ def join_suspects(text: str) -> list[tuple[int, bool]]:
     return out
 
 
+KATAKANA = "".join(chr(c) for c in range(0x30A1, 0x30FB))
+_DIGIT_BEFORE_CHOON = re.compile(r"\d(?=ー[\u30a1-\u30fa])")
+
+
+def choon_suspects(text: str) -> list[int]:
+    """Positions of a digit read straight before ー and a katakana (2071-2 パーク read 2071-21ーク):
+    the long-vowel mark follows only kana, so the digit is a misread katakana (パ, ハ, コ...)."""
+    return [m.start() for m in _DIGIT_BEFORE_CHOON.finditer(text)]
+
+
 _BROKEN_NUMBER = re.compile(r"\d-(?=[\u30a1-\u30fa\u30fc])|-$")
 
 
