@@ -538,24 +538,3 @@ def segment_gap(mask: np.ndarray, min_gap: float = SEGMENT_GAP, min_side: float 
     if start - on[0] < min_side * height or on[-1] - (start + width) < min_side * height:
         return None
     return start + width // 2
-
-
-RUN_OFF_PX = 1  # a strike's line this near the crop's border runs out of the box
-
-
-def runs_off(s: Strike, shape: tuple[int, ...]) -> bool:
-    """Whether a strike's line runs out of the field's crop: a writer strikes the writing and
-    stops a little past it, inside the box, while a fold, a scanner streak or a stray rule crosses
-    the box from outside (a slanting line over ひまわり read as a strike dropped the word)."""
-    if s.lines is None:
-        return s.x0 <= RUN_OFF_PX or s.x1 >= shape[1] - 1 - RUN_OFF_PX
-    ys, xs = np.nonzero(s.lines)
-    if xs.size == 0:
-        return False
-    h, w = shape[0], shape[1]
-    return bool(
-        xs.min() <= RUN_OFF_PX
-        or xs.max() >= w - 1 - RUN_OFF_PX
-        or ys.min() <= RUN_OFF_PX
-        or ys.max() >= h - 1 - RUN_OFF_PX
-    )

@@ -175,9 +175,7 @@ class PageReader:
         seen = mask if rf.spec.kind not in DENSE_KINDS else self.ink_mask(b, crop, paper, faint=True)
         digits = constraint == DATE_PART or constraint.charset in DIGIT_CHARSETS
         strikes = [
-            s
-            for s in inkmod.find_strikes(seen, max(2, rf.spec.lines + 1), digits)
-            if _struck_first(seen, s) and not inkmod.runs_off(s, seen.shape)
+            s for s in inkmod.find_strikes(seen, max(2, rf.spec.lines + 1), digits) if _struck_first(seen, s)
         ]
         if strikes:
             rf.issues.append(
@@ -202,14 +200,7 @@ class PageReader:
             if cut is not None:
                 # Town and number, then the building: each segment read on its own (segment_gap).
                 return [
-                    Job(
-                        rf.spec.name,
-                        f"{slot}#{i}",
-                        sub[:, a:b],
-                        constraint,
-                        ink=ink[:, a:b],
-                        kind=rf.spec.kind,
-                    )
+                    Job(rf.spec.name, f"{slot}#{i}", sub[:, a:b], constraint, ink=ink[:, a:b], kind=rf.spec.kind)
                     for i, (a, b) in enumerate(((0, cut), (cut, ink.shape[1])))
                 ]
             return [Job(rf.spec.name, slot, sub, constraint, ink=ink, kind=rf.spec.kind)]

@@ -185,16 +185,3 @@ def test_a_strike_broken_over_its_first_character_starts_at_the_first() -> None:
     found = inkmod.find_strikes(m)
     assert found and min(s.x0 for s in found) <= 10
     assert all(_struck_first(m, s) for s in found)
-
-
-def test_a_line_running_out_of_the_box_is_no_strike() -> None:
-    # A fold or a scanner streak crossing the writing from the box's edge, not a writer's strike.
-    crop = line_of("ひまわり", "保育", lines=())
-    streak = crop.copy()
-    streak[
-        10 + SIZE // 2 : 10 + SIZE // 2 + 2, : 10 + int(ImageFont.truetype(SETO, SIZE).getlength("ひまわり"))
-    ] = 25
-    found = inkmod.find_strikes(inkmod.binarize(streak))
-    assert found and all(inkmod.runs_off(s, streak.shape) for s in found)
-    written = inkmod.find_strikes(inkmod.binarize(line_of("ひまわり", "保育", lines=(0.5,))))
-    assert written and not any(inkmod.runs_off(s, streak.shape) for s in written)
