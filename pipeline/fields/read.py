@@ -200,7 +200,14 @@ class PageReader:
             if cut is not None:
                 # Town and number, then the building: each segment read on its own (segment_gap).
                 return [
-                    Job(rf.spec.name, f"{slot}#{i}", sub[:, a:b], constraint, ink=ink[:, a:b], kind=rf.spec.kind)
+                    Job(
+                        rf.spec.name,
+                        f"{slot}#{i}",
+                        sub[:, a:b],
+                        constraint,
+                        ink=ink[:, a:b],
+                        kind=rf.spec.kind,
+                    )
                     for i, (a, b) in enumerate(((0, cut), (cut, ink.shape[1])))
                 ]
             return [Job(rf.spec.name, slot, sub, constraint, ink=ink, kind=rf.spec.kind)]
