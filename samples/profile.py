@@ -274,7 +274,10 @@ BUILDING_KINDS: list[str] = [
     "ハイツ", "コーポ", "マンション", "ハイム", "メゾン", "ヴィラ", "コート", "レジデンス", "テラス", "プラザ",
 ]  # fmt: skip
 P_BUILDING_KATAKANA = 0.35  # share of addresses that end in a katakana building and room (dev set: 19/56)
-P_BUILDING_GAP = 0.4  # of those, written with a space before the building
+# Of those, written as two segments: the building after a space (most writers leave one), now
+# and then a wide one (two characters' room), which the recogniser must not run together.
+P_BUILDING_GAP = 0.7
+P_WIDE_GAP = 0.3  # of the gaps
 P_ROOM_GOSHITSU = 0.3  # room number written with 号室
 P_PREFECTURE_OMITTED = 0.15  # prefecture left out (the postal code names it)
 
@@ -282,7 +285,7 @@ P_PREFECTURE_OMITTED = 0.15  # prefecture left out (the postal code names it)
 def address_written(place: Place, address: str, violation: str | None) -> tuple[str, str]:
     """(value, as written) for an address, widened from its own random stream so every other
     draw on the page stays as it was: a katakana building name and room number after the house
-    number (パークハイム 305号室, sometimes after a space), and the prefecture sometimes left out
+    number (パークハイム 305号室, mostly after a space, a wide one now and then), and the prefecture sometimes left out
     (the pipeline restores it from the postal code, so the value keeps it)."""
     sub = np.random.default_rng([int(place.postal), len(address), sum(map(ord, address))])
     value = written = address
@@ -298,7 +301,8 @@ def address_written(place: Place, address: str, violation: str | None) -> tuple[
         room += "号室" if sub.random() < P_ROOM_GOSHITSU else ""
         # "番" and "号" at the end of a house number are written; a building follows them directly.
         value = address + name + room
-        gap = "　" if sub.random() < P_BUILDING_GAP else ""
+        spaced, wide = sub.random() < P_BUILDING_GAP, sub.random() < P_WIDE_GAP
+        gap = ("　　" if wide else "　") if spaced else ""
         written = address + gap + name + room
         if len(value) > 34:
             value = written = address

@@ -507,3 +507,34 @@ def split_lines(mask: np.ndarray, max_lines: int) -> list[tuple[int, int]]:
         bands[lo] = [bands[lo][0], bands[hi][1]]
         del bands[hi]
     return [(b[0], b[1] + 1) for b in bands]
+
+
+SEGMENT_GAP = 0.5  # of the writing's height: a blank this wide parts two segments of a line
+SEGMENT_MIN = 2.0  # of the writing's height: the least width of writing on each side of the gap
+
+
+def segment_gap(mask: np.ndarray, min_gap: float = SEGMENT_GAP, min_side: float = SEGMENT_MIN) -> int | None:
+    """The column where a one-line writing is best parted in two, or None.
+
+    An address is often written in two segments, the town and house number, then after a gap the
+    building and room (2071-2　パークハイム608). Read as one line, the recogniser runs the number
+    into the name (2071-21-クハイム608); each segment read on its own is read as written. The
+    widest blank run of columns counts when it is at least `min_gap` of the writing's height wide
+    (gaps between the characters of a word are narrower) and has at least `min_side` heights of
+    writing on either side (a lone character is no segment). Returns the gap's middle column."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = mask.any(axis=0)
+    on = np.flatnonzero(cols)
+    if rows.size == 0 or on.size == 0:
+        return None
+    height = float(rows[-1] - rows[0] + 1)
+    best: tuple[int, int] | None = None  # (width, start)
+    for a, b in zip(on[:-1].tolist(), on[1:].tolist(), strict=True):
+        if b - a - 1 > 0 and (best is None or b - a - 1 > best[0]):
+            best = (b - a - 1, a + 1)
+    if best is None or best[0] < min_gap * height:
+        return None
+    width, start = best
+    if start - on[0] < min_side * height or on[-1] - (start + width) < min_side * height:
+        return None
+    return start + width // 2

@@ -32,12 +32,19 @@ from pipeline.fields.furigana import fix_voicing, read_with_name, with_agreement
 from pipeline.fields.plan import Job, RawField
 from pipeline.forms.template import FieldSpec
 from pipeline.jp import mynumber
-from pipeline.jp.address import PostalLookupError, broken_number_block, join_suspects, lookup_postal
+from pipeline.jp.address import (
+    KATAKANA,
+    PostalLookupError,
+    broken_number_block,
+    choon_suspects,
+    join_suspects,
+    lookup_postal,
+)
 from pipeline.jp.text import edit_distance
 from pipeline.ocr import coverage, digits
 from pipeline.ocr.decode import matches
 from pipeline.ocr.lexicon import match_lexicon, match_suffix, match_words
-from pipeline.ocr.spans import char_spans, digit_alternative
+from pipeline.ocr.spans import char_spans, digit_alternative, likeliest_of
 from pipeline.ocr.zoo import ModelSpec
 from pipeline.result import Char, Issue, Reading
 
@@ -278,9 +285,28 @@ def address_join(
                     doubt = True
             if chars != list(reading.chars):
                 reading = Reading("".join(c.text for c in chars), tuple(chars))
-    if doubt:
+    reading, misread_kana = _choon_kana(job, probs, labels, reading)
+    if doubt or misread_kana:
         flags["address_join"].add(job.field)
     return reading
+
+
+def _choon_kana(job: Job, probs: np.ndarray, labels: Any, reading: Reading) -> tuple[Reading, bool]:
+    """A digit read before ー and a katakana (`choon_suspects`) becomes the recogniser's likeliest
+    katakana there; returns the reading and whether one was found (the field then goes to review,
+    the kana being the recogniser's second choice)."""
+    found = choon_suspects(reading.text)
+    if not found:
+        return reading, False
+    greedy_text, spans = char_spans(probs, labels, job.constraint.charset)
+    if greedy_text != reading.text or len(reading.chars) != len(reading.text):
+        return reading, True
+    chars = list(reading.chars)
+    for i in found:
+        alt = likeliest_of(probs, labels, job.constraint.charset, spans[i], KATAKANA)
+        if alt is not None:
+            chars[i] = Char(alt[0], min(alt[1], DISAGREE_CONFIDENCE))
+    return Reading("".join(c.text for c in chars), tuple(chars)), True
 
 
 def is_facility_job(job: Job) -> bool:

@@ -195,7 +195,22 @@ class PageReader:
         sub = np.where(keep, inkmod.whiten(crop[y0:y1, x0:x1], paper), 255).astype(np.uint8)
         bands = inkmod.split_lines(mask[y0:y1, x0:x1], rf.spec.lines)
         if len(bands) <= 1:
-            return [Job(rf.spec.name, slot, sub, constraint, ink=mask[y0:y1, x0:x1], kind=rf.spec.kind)]
+            ink = mask[y0:y1, x0:x1]
+            cut = inkmod.segment_gap(ink) if constraint.charset == "address" else None
+            if cut is not None:
+                # Town and number, then the building: each segment read on its own (segment_gap).
+                return [
+                    Job(
+                        rf.spec.name,
+                        f"{slot}#{i}",
+                        sub[:, a:b],
+                        constraint,
+                        ink=ink[:, a:b],
+                        kind=rf.spec.kind,
+                    )
+                    for i, (a, b) in enumerate(((0, cut), (cut, ink.shape[1])))
+                ]
+            return [Job(rf.spec.name, slot, sub, constraint, ink=ink, kind=rf.spec.kind)]
         return [
             Job(rf.spec.name, f"{slot}#{i}", sub[max(0, a - 2) : b2 + 2], constraint)
             for i, (a, b2) in enumerate(bands)

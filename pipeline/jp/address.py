@@ -280,7 +280,10 @@ def snap_address_prefix(postal: str, address: str) -> tuple[str, Issue | None]:
     best: tuple[int, int, str] | None = None  # (distance, written length, expected)
     for r in _records(rec):
         town = r.neighborhood if r.neighborhood and "以下に掲載がない" not in r.neighborhood else ""
-        expected = f"{r.prefecture}{r.city}{town}"
+        # Japan Post writes digits in town names full width (北９番町); a value holds ASCII digits
+        # (`fold_address_digits`), so the record's spelling is folded the same way.
+        expected = f"{r.prefecture}{r.city}{town}".translate(FW_DIGITS)
+        town = town.translate(FW_DIGITS)
         if address.startswith(expected):
             return address, None
         # Spelled as the record but for ヶ/ケ or an old kanji form (箱根ヶ崎, 佐久穗町): take the
@@ -349,6 +352,16 @@ def join_suspects(text: str) -> list[tuple[int, bool]]:
         ):
             out.append((i, False))
     return out
+
+
+KATAKANA = "".join(chr(c) for c in range(0x30A1, 0x30FB))
+_DIGIT_BEFORE_CHOON = re.compile(r"\d(?=ー[\u30a1-\u30fa])")
+
+
+def choon_suspects(text: str) -> list[int]:
+    """Positions of a digit read straight before ー and a katakana (2071-2 パーク read 2071-21ーク):
+    the long-vowel mark follows only kana, so the digit is a misread katakana (パ, ハ, コ...)."""
+    return [m.start() for m in _DIGIT_BEFORE_CHOON.finditer(text)]
 
 
 _BROKEN_NUMBER = re.compile(r"\d-(?=[\u30a1-\u30fa\u30fc])|-$")

@@ -60,3 +60,18 @@ def digit_alternative(
     sub = sub / np.maximum(sub.sum(axis=1, keepdims=True), _EPS)
     best = max(digit_cols, key=lambda dc: float(sub[:, dc[1]].max()))
     return Alternative(best[0], float(sub[:, best[1]].max()), float(sub[:, cols[char]].max()))
+
+
+def likeliest_of(
+    probs: np.ndarray, labels: Sequence[str], charset: str, span: tuple[int, int], chars: str
+) -> tuple[str, float] | None:
+    """The likeliest of `chars` over `span` (maximum over its timesteps) and its probability
+    there; None when the charset allows none of them."""
+    c = compact(charset, labels)
+    cols = {lab: i for i, lab in enumerate(c.labels) if i and lab in chars}
+    if not cols:
+        return None
+    sub = c.take(probs[span[0] : span[1]])
+    sub = sub / np.maximum(sub.sum(axis=1, keepdims=True), _EPS)
+    best = max(cols, key=lambda ch: float(sub[:, cols[ch]].max()))
+    return best, float(sub[:, cols[best]].max())

@@ -298,3 +298,19 @@ def test_colour_that_is_not_ink_goes_on_colour_pages_only_and_drops_out_of_the_p
     assert (bgr[..., 2] < 120).mean() > 0.1  # the red channel holds the cyan blotches
     dark = to_gray(bgr) < 150
     assert 0.003 < dark.mean() < 0.03  # the bar (about 1% of the page), nothing else
+
+
+def test_most_buildings_are_written_after_a_gap_and_the_value_has_none():
+    rng = np.random.default_rng(5)
+    spaced = wide = buildings = 0
+    for place in profile.places()[:400]:
+        address = profile.make_address(rng, place)
+        value, written = profile.address_written(place, address, None)
+        if value == address:
+            continue
+        buildings += 1
+        assert "\u3000" not in value  # the pipeline closes the gap (close_building_gap)
+        spaced += "\u3000" in written
+        wide += "\u3000\u3000" in written
+    assert buildings >= 40
+    assert spaced >= 0.55 * buildings and 0 < wide < spaced

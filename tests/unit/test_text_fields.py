@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from pipeline.fields import ink as inkmod
 from pipeline.fields import passes
 from pipeline.fields.furigana import fix_voicing, name_logprob, read_with_name
 from pipeline.fields.plan import Job
 from pipeline.jp.address import (
     broken_number_block,
+    choon_suspects,
     close_building_gap,
     join_suspects,
     same_spelling,
@@ -243,3 +245,45 @@ def test_voicing_never_takes_a_mark_away() -> None:
     # ダ read with some doubt: the name model might prefer タ, but a dakuten is not taken away.
     probs = _matrix(labels, [{"ダ": 0.6, "タ": 0.35}, {"イ": 0.99}, {"ゴ": 0.99}])
     assert fix_voicing(probs, labels, _reading(probs, labels, "furigana")) is None
+
+
+def test_an_address_is_parted_at_the_gap_before_its_building() -> None:
+    h = 20
+    mask = np.zeros((h, 400), bool)
+    for x in range(0, 150, 15):  # town and number: characters 10 px wide, 5 px apart
+        mask[:, x : x + 10] = True
+    for x in range(170, 300, 15):  # the building, after a 15 px (0.75 height) gap
+        mask[:, x : x + 10] = True
+    assert inkmod.segment_gap(mask) == 145 + 25 // 2
+    tight = np.zeros((h, 400), bool)
+    for x in range(0, 300, 15):
+        tight[:, x : x + 10] = True
+    assert inkmod.segment_gap(tight) is None  # gaps between characters only
+    lone = mask.copy()
+    lone[:, 170:] = False
+    lone[:, 170:180] = True  # one character after the gap is no segment
+    assert inkmod.segment_gap(lone) is None
+
+
+def test_a_digit_before_a_long_vowel_mark_is_a_misread_katakana() -> None:
+    assert choon_suspects("東平2071-21ークハイム608") == [8]
+    assert choon_suspects("東平2071-2パークハイム608") == []
+    assert choon_suspects("本町1-2ー3") == []  # a dash between digits
+    labels = ("", "1", "パ", "ハ", "ー", "ク", "6", "0", "8")
+    probs = _matrix(
+        labels, [{"1": 0.6, "パ": 0.3, "ハ": 0.05}, {"ー": 0.99}, {"ク": 0.99}, {"6": 0.99}, {"0": 0.99}]
+    )
+    reading = _reading(probs, labels, "address")
+    assert reading.text == "1ーク60"
+    flags = passes.new_flags()
+    fixed = passes.address_join(_address_job(), probs, labels, reading, None, flags)
+    assert fixed.text == "パーク60" and flags["address_join"] == {"address"}
+    assert fixed.confidence <= passes.DISAGREE_CONFIDENCE
+
+
+def test_the_postal_record_town_gives_ascii_digits() -> None:
+    # 〒518-0433 三重県名張市 つつじが丘北３番町 (Japan Post writes the 3 full width).
+    fixed, issue = snap_address_prefix("5180433", "三重県名張市つつじが丘北3番町12番地")
+    assert fixed == "三重県名張市つつじが丘北3番町12番地" and issue is None
+    fixed, issue = snap_address_prefix("5180433", "三重県名張市つつじが丘此3番町12番地")
+    assert fixed == "三重県名張市つつじが丘北3番町12番地" and issue is not None
