@@ -327,3 +327,21 @@ def contradicts(text: str, op: Opinion, sure: float = 0.9, min_prob: float = 0.0
         if text[i].isdigit() and row.max() >= sure and row[int(text[i])] < min_prob:
             return True
     return False
+
+
+def disagrees(text: str, op: Opinion, top: float, ratio: float) -> bool:
+    """Whether the classifier's own best digit somewhere in `text` is another one, given at least
+    `top` and at least `ratio` times what it gives the digit read: the two readers read the
+    shape differently, though the classifier is not sure enough to `contradicts` it. A 3 written
+    with a closed lower loop, a looped 2 or an open 4 is where the line recogniser is sure of the
+    wrong digit (8, 8, 1) and this is the only sign of it."""
+    if len(text) != len(op.text):
+        return False
+    for k, i in enumerate(op.positions):
+        if not text[i].isdigit():
+            continue
+        row = np.exp(op.logp[k])
+        best = int(row.argmax())
+        if best != int(text[i]) and row[best] >= top and row[best] >= ratio * row[int(text[i])]:
+            return True
+    return False

@@ -469,3 +469,23 @@ def test_long_straight_lines_are_dropped_and_a_digit_touching_one_stays() -> Non
     m[7:30, 30:33] = True  # a 1 written down from it
     out = inkmod.drop_lines(m, 30)
     assert not out[5, :20].any() and out[10:30, 30:33].all()
+
+
+def test_the_classifier_leaning_to_another_digit_is_a_disagreement() -> None:
+    def opinion(row_of_second: dict[int, float]) -> digits.Opinion:
+        rows = np.full((3, 10), 0.01)
+        rows[0, 0] = rows[2, 8] = 0.91
+        for d, p in row_of_second.items():
+            rows[1, d] = p
+        return digits.Opinion("048", (0, 1, 2), np.log(rows))
+
+    # The recogniser read 4; the classifier leans to 9 (0.5 against 0.2): too little for
+    # `contradicts`, enough for `disagrees`.
+    leaning = opinion({9: 0.5, 4: 0.2})
+    assert not digits.contradicts("048", leaning, sure=0.6, min_prob=0.15)
+    assert digits.disagrees("048", leaning, top=0.4, ratio=2.0)
+    # Torn between the two (0.45 / 0.3), unsure of anything (0.35 / 0.1), or agreeing: no.
+    assert not digits.disagrees("048", opinion({9: 0.45, 4: 0.3}), top=0.4, ratio=2.0)
+    assert not digits.disagrees("048", opinion({9: 0.35, 4: 0.1}), top=0.4, ratio=2.0)
+    assert not digits.disagrees("048", opinion({4: 0.5, 9: 0.2}), top=0.4, ratio=2.0)
+    assert not digits.disagrees("0480", leaning, top=0.4, ratio=2.0)  # another shape: no opinion

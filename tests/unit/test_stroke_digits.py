@@ -4,6 +4,7 @@ writer, and the digit classifier reads writers it was not trained on."""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -65,3 +66,52 @@ def test_classifier_reads_stroke_writers_it_never_saw() -> None:
     pred = digits.classify(list(x)).argmax(1)
     # 0.962 here (the recipe prints 0.965 on 100 such writers); the MNIST-only model read 0.882.
     assert (pred == y).mean() >= 0.93
+
+
+def _holes(mask: np.ndarray) -> int:
+    """Enclosed background regions of a drawn digit (an 8 has two, a 6 one, a plain 3 none)."""
+    padded = np.pad(mask <= 128, 1, constant_values=True).astype(np.uint8)
+    outer, _ = cv2.connectedComponents(padded, connectivity=4)
+    return int(outer - 2)  # components of the padded background, less the outside and label 0
+
+
+@pytest.mark.parametrize(
+    ("digit", "closed", "open_"), [(3, "flat_closed", "flat_top"), (2, "big_loop", "plain")]
+)
+def test_the_closed_shapes_that_read_as_8_enclose_a_loop(digit: int, closed: str, open_: str) -> None:
+    # A 3 whose tail curls back across its diagonal, a 2 with a loop as tall as a third of it:
+    # the shapes both readers took for an 8; the open variants enclose nothing.
+    def draw(variant: str) -> np.ndarray:
+        style = stroke_digits.DigitStyle({digit: variant}, jitter=0.0)
+        return stroke_digits.draw(digit, style, 60.0, 4.0, np.random.default_rng(0))
+
+    assert _holes(draw(closed)) >= 1
+    assert _holes(draw(open_)) == 0
+
+
+def test_an_open_tick_4_keeps_its_bar_left_of_the_stem() -> None:
+    # "√" and a stem: the bar climbs to the stem and stops, so nothing lies right of the stem.
+    style = stroke_digits.DigitStyle({4: "open_tick"}, jitter=0.0)
+    m = stroke_digits.draw(4, style, 60.0, 4.0, np.random.default_rng(0)) > 128
+    h, w = m.shape
+    stem_x = int(np.median(np.nonzero(m[int(h * 0.85)])[0]))  # below the bar: only the stem
+    assert not m[:, stem_x + 6 :].any()
+    assert m[: h // 4, : w // 4].any()  # the tick's top, at the upper left
+
+
+def test_the_classifier_s_writers_keep_to_the_trained_variants_and_pages_use_them_all() -> None:
+    # The recipe's writers draw from TRAINED_VARIANTS, so the committed weights stay what the
+    # recipe makes; the pages' writers also write the shapes left out of training.
+    unseen = {
+        (d, v)
+        for d, table in stroke_digits.VARIANTS.items()
+        for v in table
+        if v not in stroke_digits.TRAINED_VARIANTS[d]
+    }
+    assert unseen == {(2, "big_loop"), (3, "flat_closed"), (3, "curl"), (4, "open_tick")}
+    trained = [
+        stroke_digits.writer(np.random.default_rng([9, k]), stroke_digits.TRAINED_VARIANTS) for k in range(60)
+    ]
+    assert not any((d, v) in unseen for s in trained for d, v in s.variants.items())
+    pages = [stroke_digits.writer(np.random.default_rng([9, k])) for k in range(60)]
+    assert any((d, v) in unseen for s in pages for d, v in s.variants.items())
