@@ -43,6 +43,9 @@ MARGIN_NATS = 6.0
 # search over the fields involved together is their product.
 TOP_PER_PART = 8
 TOP_PER_FIELD = 12
+# Combinations checked against the rules at most (each check ~30 µs): with many dates involved,
+# each keeps fewer repairs.
+MAX_COMBOS = 4096
 # An era mark read with less than this confidence (two eras marked, a ring half drawn) may be
 # the wrong one: another printed era is then tried, at the cost of a misread digit. A surely read
 # era is never changed: a date decades off its range with a clear ring is the applicant's.
@@ -227,9 +230,10 @@ def repair(
     if not involved:
         return None
     names = sorted(involved)
+    per_field = max(2, int(MAX_COMBOS ** (1 / len(names))) - 1)
     choices: list[list[Option | None]] = []  # None: keep the field as read
     for n in names:
-        alts = [o for o in options(reads[n], within[n], margin) if o.day != current[n]]
+        alts = [o for o in options(reads[n], within[n], margin) if o.day != current[n]][:per_field]
         # A date wrong by itself must change when it can; one that cannot stays as read.
         keep: list[Option | None] = [] if own[n] is not None and alts else [None]
         choices.append(keep + alts)
