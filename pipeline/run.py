@@ -34,7 +34,7 @@ from pipeline.ocr.recognizer import Recognizer
 from pipeline.result import DocumentResult, FieldResult, Issue, PageResult, Route
 from pipeline.route import accept_field, route_document, route_page
 from pipeline.settings import Settings
-from pipeline.validate import fix_addresses, postal_address_pairs, validate_cross
+from pipeline.validate import date_rule_check, fix_addresses, postal_address_pairs, validate_cross
 
 log = logging.getLogger("shinsei.run")
 
@@ -159,7 +159,13 @@ def process_page(image: np.ndarray, index: int, engine: Engine, crops: CropSink 
     vocab = {k: tuple(v) for k, v in tpl.vocabularies.items()}
     today = engine.settings.reference_date or date.today()
     reader = PageReader(aligned, feats.blank_work, feats.print_mask, feats.work_dpi, vocab, today)
-    raws = read_page(reader, list(tpl.fields), engine.recognizer, postal_address_pairs(tpl.rules))
+    raws = read_page(
+        reader,
+        list(tpl.fields),
+        engine.recognizer,
+        postal_address_pairs(tpl.rules),
+        date_rule_check(list(tpl.rules), engine.settings, today),
+    )
     fields, cross = finish_fields(tpl, raws, engine.settings, today)
     if crops is not None:
         fields = [

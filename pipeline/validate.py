@@ -327,6 +327,22 @@ def validate_cross(
     return issues
 
 
+# Rules between dates only: what a misread date breaks, and what a repaired one must keep.
+DATE_RULES = frozenset({"dates_in_order", "class_age", "min_age_days"})
+
+
+def date_rule_check(
+    rules: list[CrossRule], settings: Settings, today: dt.date
+) -> Callable[[Mapping[str, Any]], list[Issue]]:
+    """`validate_cross` with only the template's date rules, for the reader's date repair."""
+    dated = [r for r in rules if r.rule in DATE_RULES]
+
+    def check(values: Mapping[str, Any]) -> list[Issue]:
+        return validate_cross(dated, values, settings, today=today)
+
+    return check
+
+
 def postal_address_pairs(rules: list[CrossRule]) -> dict[str, str]:
     """Postal-code field → the address field it must agree with, from postal_matches_address rules."""
     return {

@@ -30,13 +30,13 @@ from pipeline.fields.furigana import name_readings
 from pipeline.forms.template import Template
 from pipeline.jp import mynumber
 from pipeline.jp.address import PostalLookupError, address_prefix_fix, lookup_postal, postal_town_issue
+from pipeline.validate import DATE_RULES
 
 # Per field: (raw text as read, normalised value, codes of its issues) and, where known, the
 # least probability the digit classifier gives any of its digits as read (None: not judged).
 Fact = tuple[str, Any, Collection[str]] | tuple[str, Any, Collection[str], float | None]
 # Issue codes (warnings) that say a pass itself doubted or changed the reading.
 DOUBT_CODES = frozenset({"digits_uncertain", "unread_ink", "address_join", "digit_reader_only"})
-DATE_RULES = frozenset({"dates_in_order", "class_age", "min_age_days"})
 POSTAL_RULE = "postal_matches_address"
 # Kinds whose digits the classifier judges (passes.DOUBT_KINDS less 個人番号, which two people
 # key anyway): a last part says whether it backs every digit read.
@@ -143,12 +143,18 @@ def _evidence(
         return kana_agreement(value, facts[other][1])
     if kind in ("date_wareki", "date"):
         # Checked against the page's other dates: every date of a rule it is in was read (the
-        # rules' failures are errors, so an unblocked field that was checked passed).
-        checked = any(all(facts.get(n, ("", None, ()))[1] not in (None, "") for n in fs) for fs in dated)
+        # rules' failures are errors, so an unblocked field that was checked passed). A date
+        # repaired to keep the rules (`date_repaired`) checks nothing: it was made to pass.
+        checked = any(all(_read_as_written(facts.get(n, ("", None, ()))) for n in fs) for fs in dated)
         return "checked" if checked and value not in (None, "") else "alone"
     if kind == "my_number":
         return "valid" if isinstance(value, str) and mynumber.is_valid(value) else "invalid"
     return ""
+
+
+def _read_as_written(fact: Fact) -> bool:
+    """A value was read, and not repaired to fit the page's date rules."""
+    return fact[1] not in (None, "") and "date_repaired" not in fact[2]
 
 
 def digit_backing(kind: str, fact: Fact) -> str:

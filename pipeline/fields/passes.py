@@ -9,11 +9,14 @@ per OCR job (crop)
                          building name (L04, 38ノレジデンス): the digit, or review
     facility_suffix      a facility name with no list of its own: its ending read against the
                          built-in endings (〜保育園, 〜こども園...)
+    phone_number         a phone number of a shape no number has (length, 00): the likeliest
+                         valid number one digit away, for review
     flag_disagreement    the two digit readers still disagree: flag for review
     unread_ink           ink the reading left unread: flag, and restore skipped digits
 per page (needs another field's reading)
     postal_from_address  a postal code that does not fit the address: one-digit change that does
     kana_from_name       furigana helped by the readings of the name it spells
+    (after finishing)    boxed dates that break the template's date rules: daterepair.py
 
 Each pass takes the reading so far and returns it, noting what it did in `flags` (field names by
 READING_FLAGS code); `apply_flags` turns those notes into the field's issues and caps its
@@ -31,7 +34,7 @@ import numpy as np
 from pipeline.fields.furigana import fix_voicing, read_with_name, with_agreement
 from pipeline.fields.plan import Job, RawField
 from pipeline.forms.template import FieldSpec
-from pipeline.jp import mynumber
+from pipeline.jp import mynumber, phone
 from pipeline.jp.address import (
     KATAKANA,
     PostalLookupError,
@@ -42,6 +45,8 @@ from pipeline.jp.address import (
 )
 from pipeline.jp.text import edit_distance
 from pipeline.ocr import coverage, digits
+from pipeline.ocr.charsets import label_index
+from pipeline.ocr.ctc import log_likelihoods
 from pipeline.ocr.decode import matches
 from pipeline.ocr.lexicon import match_lexicon, match_suffix, match_words
 from pipeline.ocr.spans import char_spans, digit_alternative, likeliest_of
@@ -89,6 +94,11 @@ READING_FLAGS: dict[str, tuple[str, str]] = {
     "digits_uncertain": ("数字の読み取りが二通りに分かれました。確認してください。", "warning"),
     # The reading leaves ink unread: a character may have been skipped (see ocr/coverage.py).
     "unread_ink": ("読み取れなかった文字があるかもしれません。原本と照合してください。", "warning"),
+    # A phone number of an impossible shape (length, 00), changed by one digit into the likeliest valid one.
+    "phone_repaired": (
+        "電話番号の桁数や先頭が電話番号の形に合わないため、1桁直して最も確からしい番号にしました。原本と照合してください。",
+        "error",
+    ),
     # A house or room number running into the building name was read with a letter or kana in it.
     "address_join": (
         "住所の番地・部屋番号と建物名の境目の読み取りが不確かです。原本と照合してください。",
@@ -329,10 +339,53 @@ def facility_suffix(
     return reading if fixed is None else fixed
 
 
+# A phone number that cannot exist is repaired by one digit (changed, added or dropped) only when
+# the best such number is at most PHONE_MARGIN_NATS less likely on the crop than the reading, and
+# PHONE_CLEAR_NATS likelier than the next: a repair the writing does not single out is no repair.
+PHONE_MARGIN_NATS = 6.0
+PHONE_CLEAR_NATS = 1.0
+
+
+def phone_number(
+    job: Job, probs: np.ndarray, labels: Any, reading: Reading, op: digits.Opinion | None, flags: Flags
+) -> Reading:
+    """A phone number not shaped like any domestic number (a mobile one digit short, 00 for 090:
+    `phone.well_formed`) becomes the likeliest valid number one digit away, for review. A number of
+    the right length is left alone even where the area-code table lacks it: it may be written as
+    meant, and a digit changed to please the table would be a guess."""
+    text = reading.text
+    if not text or job.constraint.pattern is None or probs.shape[0] == 0:
+        return reading
+    if phone.is_valid(text) or phone.well_formed(text):
+        return reading
+    cands = [c for c in phone.one_edit(text) if phone.is_valid(c) and matches(job.constraint.pattern, c)]
+    index = label_index(labels)
+    cands = [c for c in cands if all(ch in index for ch in c)]
+    if not cands or not all(ch in index for ch in text):
+        return reading
+    ll = log_likelihoods(probs, labels, [text, *cands])
+    order = np.argsort(-ll[1:]) + 1
+    best = int(order[0])
+    if ll[best] < ll[0] - PHONE_MARGIN_NATS:
+        return reading
+    if len(order) > 1 and ll[best] - ll[int(order[1])] < PHONE_CLEAR_NATS:
+        return reading
+    post = np.exp(ll - ll.max())
+    share = min(DISAGREE_CONFIDENCE, float(post[best] / post.sum()))
+    word = cands[best - 1]
+    if len(word) == len(text):
+        fixed = _repaired(reading, word, share)
+    else:
+        fixed = Reading(word, tuple(Char(ch, share) for ch in word))
+    flags["phone_repaired"].add(job.field)
+    return fixed
+
+
 JobPass = Callable[[Job, np.ndarray, Any, Reading, "digits.Opinion | None", Flags], Reading]
 # Passes that only one kind of field gets, after the digit reader.
 KIND_PASSES: dict[str, tuple[JobPass, ...]] = {
     "my_number": (check_digit,),
+    "phone": (phone_number,),
     "text_ja": (address_join, facility_suffix),
     "free_text": (address_join,),
 }

@@ -18,7 +18,7 @@ from datetime import date
 import cv2
 import numpy as np
 
-from pipeline.fields import dates, passes
+from pipeline.fields import daterepair, dates, passes
 from pipeline.fields import ink as inkmod
 from pipeline.fields import options as optmod
 from pipeline.fields.calibration import is_empty_reading
@@ -717,12 +717,15 @@ def read_page(
     specs: list[FieldSpec],
     recognizer: Recognizer,
     postal_address: dict[str, str] | None = None,
+    date_check: daterepair.DateCheck | None = None,
 ) -> list[RawField]:
     """Plan every field, recognise all crops in one batch, correct each reading (passes.py), then
     finish each field.
 
     `postal_address` maps a postal-code field to the address field it must agree with (from the
     template's `postal_matches_address` rules), so a misread digit of the code can be repaired.
+    `date_check` runs the template's date rules on the page's dates: a boxed date that breaks
+    them, or its own range, is read again from its parts' next-best numbers (daterepair.py).
     """
     planned = [reader.plan(s) for s in specs]
     jobs = [j for _, js in planned for j in js]
@@ -732,7 +735,10 @@ def read_page(
     flags = passes.new_flags()
     kept: dict[str, passes.Kept] = {}
     agreement: dict[str, list[float | None]] = {}
+    date_parts: dict[str, dict[str, tuple[np.ndarray, tuple[str, ...]]]] = {}
     for job, probs in zip(jobs, matrices, strict=True):
+        if job.slot in daterepair.SLOTS and job.words:
+            date_parts.setdefault(job.field, {})[job.slot] = (probs, job.words)
         reading = decode(probs, labels, job.constraint)
         reading = passes.closed_list(job, probs, labels, reading, flags)
         reading, op = passes.second_digit_reader(job, probs, labels, reading, recognizer.spec)
@@ -754,6 +760,8 @@ def read_page(
     passes.postal_from_address(postal_address or {}, kept, by_field, labels, flags)
     passes.kana_from_name(specs, kept, by_field, labels, flags)
     raws = [passes.apply_flags(reader.finish(rf, by_field.get(rf.spec.name, {})), flags) for rf, _ in planned]
+    if date_check is not None:
+        daterepair.repair_page(raws, date_parts, labels, date_check, reader.today)
     for rf in raws:
         seen = agreement.get(rf.spec.name, [])
         rf.digit_agreement = None if not seen or None in seen else min(a for a in seen if a is not None)

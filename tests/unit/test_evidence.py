@@ -72,6 +72,9 @@ def test_a_pass_s_doubt_and_the_page_s_dates_make_their_own_groups() -> None:
         "start_date": ("令和8年4月1日", "2026-04-01", set()),
     }
     assert evidence.groups(TPL, facts(**three))["start_date"] == "date_wareki/checked"
+    # A date repaired to keep the rules was made to pass them: it checks no other date.
+    repaired = {**three, "child_birth_date": ("令和6年5月1日", "2024-05-01", {"date_repaired"})}
+    assert evidence.groups(TPL, facts(**repaired))["start_date"] == "date_wareki/alone"
     assert evidence.groups(TPL, facts(facility_1=("みどり保育園", "みどり保育園", set())))["facility_1"] == (
         "text_ja/list/m"
     )

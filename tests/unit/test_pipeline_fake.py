@@ -115,3 +115,38 @@ def test_apply_flags_turns_notes_into_issues_and_caps_confidence() -> None:
 def test_the_fake_refuses_text_it_has_no_label_for() -> None:
     with pytest.raises(ValueError, match="no label"):
         FakeRecognizer(["Ω"]).probs([np.zeros((48, 100), np.uint8)])
+
+
+def _peaks(probs: np.ndarray) -> list[int]:
+    return [t for t in range(probs.shape[0]) if probs[t, 0] < 0.5]
+
+
+def test_phone_of_impossible_length_is_repaired_by_the_digit_the_writing_half_showed() -> None:
+    # 099-771-2048 written, the second 9 read as 0 (0907712048: a mobile one digit short).
+    fake = FakeRecognizer([])
+    probs = fake.matrix("0907712048", 400)
+    t = _peaks(probs)[2]
+    nine, zero = fake.labels.index("9"), fake.labels.index("0")
+    probs[t, zero], probs[t, nine] = 0.55, 0.4
+    job = _job("phone")
+    reading = decode(probs, fake.labels, job.constraint)
+    assert reading.text == "0907712048"
+    flags = passes.new_flags()
+    fixed = passes.phone_number(job, probs, fake.labels, reading, None, flags)
+    assert fixed.text == "0997712048"
+    assert flags["phone_repaired"] == {"f"}
+    assert min(c.prob for c in fixed.chars) <= passes.DISAGREE_CONFIDENCE
+
+
+def test_phone_repair_leaves_a_valid_number_and_an_unsupported_guess_alone() -> None:
+    fake = FakeRecognizer([])
+    job = _job("phone")
+    # Valid; a mobile one digit short but read surely (no digit stands out); the right length with
+    # an area code the table lacks (071), which may be written as meant.
+    for text in ("0997712048", "0907712048", "0717049026"):
+        probs = fake.matrix(text, 400)
+        reading = decode(probs, fake.labels, job.constraint)
+        flags = passes.new_flags()
+        assert passes.phone_number(job, probs, fake.labels, reading, None, flags) is reading
+        assert flags["phone_repaired"] == set()
+    assert passes.phone_number in passes.KIND_PASSES["phone"]
