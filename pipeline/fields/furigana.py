@@ -137,15 +137,21 @@ _CANNOT_START = frozenset("ァィゥェォッャュョヮンー")
 def with_agreement(free: Reading, name: str) -> Reading:
     """`free` with the kana the name's readings vouch for (`vouched`) raised: odds × AGREE_ODDS.
     A given name read as starting with a small kana, ン or ー is not raised, and that kana is
-    made unsure (at most 0.5), so a person looks at it."""
+    made unsure (at most 0.5), so a person looks at it; a small kana there is spelt large."""
     kata = jaconv.hira2kata(free.text)
     n, marks = _agreement(kata, name)
     if len(free.chars) != len(free.text) or not any(marks):
         return free
     if n < len(kata) and kata[n] in _CANNOT_START:
+        # A small kana there is its large one (ムラカミ|ュア is ムラカミユア: handwriting makes
+        # them look alike, and ミュ alone is a legal sound): spelt so, still for review.
+        large = _SMALL_LARGE.get(kata[n])
+        ch = free.text[n]
+        if large is not None:
+            ch = large if ch == kata[n] else jaconv.kata2hira(large)
         chars = list(free.chars)
-        chars[n] = Char(chars[n].text, min(chars[n].prob, 0.5))
-        return Reading(free.text, tuple(chars))
+        chars[n] = Char(ch, min(chars[n].prob, 0.5))
+        return Reading(free.text[:n] + ch + free.text[n + 1 :], tuple(chars))
     return Reading(
         free.text,
         tuple(Char(c.text, _raise_odds(c.prob)) if m else c for c, m in zip(free.chars, marks, strict=True)),

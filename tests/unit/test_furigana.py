@@ -79,9 +79,16 @@ def test_agreement_with_the_name_raises_the_kana_confidence() -> None:
 def test_a_given_name_cannot_start_with_a_small_kana() -> None:
     from pipeline.fields.furigana import with_agreement
 
-    # ハヤシ|ュウスケ: the family reading agrees, but no name starts with ュ: review, not accepted.
+    # ハヤシ|ュウスケ: the family reading agrees, but no name starts with ュ: it is the large ユ,
+    # and still for review, not accepted.
     free = Reading("ハヤシュウスケ", tuple(Char(c, 0.99) for c in "ハヤシュウスケ"))
     r = with_agreement(free, "林祐介")
-    assert r.text == free.text
-    assert r.chars[3].prob == 0.5
+    assert r.text == "ハヤシユウスケ"
+    assert r.chars[3] == Char("ユ", 0.5)
     assert r.chars[0].prob == 0.99
+    hira = Reading("はやしゅうすけ", tuple(Char(c, 0.99) for c in "はやしゅうすけ"))
+    assert with_agreement(hira, "林祐介").text == "はやしゆうすけ"
+    # ン has no large kana: kept as read, for review.
+    n = Reading("ハヤシンゴ", tuple(Char(c, 0.99) for c in "ハヤシンゴ"))
+    r = with_agreement(n, "林慎吾")
+    assert r.text == "ハヤシンゴ" and r.chars[3].prob == 0.5
