@@ -33,6 +33,7 @@ import numpy as np
 
 from pipeline.ocr.charsets import label_index
 from pipeline.ocr.ctc import log_likelihoods
+from pipeline.ocr.lexicon import rescorable_index
 from pipeline.result import Char, Reading
 
 BONUS_NATS = 4.0
@@ -302,10 +303,8 @@ def fix_voicing(probs: np.ndarray, labels: Sequence[str], free: Reading) -> Read
     """The free kana reading with up to two doubtful kana swapped for a sibling (ス → ズ) where
     the crop and the name-reading model together prefer it; None when the free reading stands."""
     text = free.text
-    if not text or probs.shape[0] == 0 or len(free.chars) != len(text):
-        return None
-    index = label_index(labels)
-    if not all(ch in index for ch in text):
+    index = rescorable_index(probs, labels, free)
+    if index is None:
         return None
     table = _voicing_table()
     spots = [i for i, c in enumerate(free.chars) if c.prob < VOICING_DOUBT and c.text in table]

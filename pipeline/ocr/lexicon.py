@@ -74,6 +74,17 @@ def _nearest(text: str, words: Sequence[str]) -> str | None:
     return close[0][1]
 
 
+def rescorable_index(probs: np.ndarray, labels: Sequence[str], free: Reading) -> dict[str, int] | None:
+    """The label index when the free reading can be rescored against candidate spellings on this
+    crop (a reading with one probability per character, every character a label of the model);
+    None when it cannot, and the free reading stands."""
+    text = free.text
+    if not text or probs.shape[0] == 0 or len(free.chars) != len(text):
+        return None
+    index = label_index(labels)
+    return index if all(ch in index for ch in text) else None
+
+
 # --------------------------------------------------------------------------- built-in suffixes
 
 # Facility names are open (every city names its own), but they end in one of a few words. A
@@ -99,12 +110,10 @@ def match_suffix(
     changed carry how sure the writing alone is of them, so a person confirms a repair the
     recogniser did not itself favour."""
     text = free.text
-    if not text or probs.shape[0] == 0 or len(free.chars) != len(text):
-        return None
     if any(text.endswith(s) for s in suffixes):
         return None
-    index = label_index(labels)
-    if not all(ch in index for ch in text):
+    index = rescorable_index(probs, labels, free)
+    if index is None:
         return None
     cands: list[str] = []
     for s in suffixes:
@@ -200,10 +209,8 @@ def match_words(
     length, or None when the free reading stands. The characters the word changed carry how sure
     the writing alone is of them, so a person confirms a repair the recogniser did not favour."""
     text = free.text
-    if not text or probs.shape[0] == 0 or len(free.chars) != len(text):
-        return None
-    index = label_index(labels)
-    if not all(ch in index for ch in text):
+    index = rescorable_index(probs, labels, free)
+    if index is None:
         return None
     cands = [c for c in _word_candidates(text, words) if all(ch in index for ch in c)]
     if not cands:
