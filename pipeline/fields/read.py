@@ -778,7 +778,7 @@ def hold_empty_on_faded_page(raws: list[RawField]) -> list[RawField]:
     if broken < BROKEN_PAGE_FIELDS and empty_required < EMPTY_REQUIRED_PAGE_FIELDS:
         return raws
     for rf in raws:
-        if is_empty_reading(rf.spec.kind, rf.raw) and not any(i.code == "faded_page" for i in rf.issues):
+        if reads_nothing(rf.spec.kind, rf.raw) and not any(i.code == "faded_page" for i in rf.issues):
             rf.issues.append(
                 Issue(
                     "faded_page",
@@ -787,3 +787,15 @@ def hold_empty_on_faded_page(raws: list[RawField]) -> list[RawField]:
                 )
             )
     return raws
+
+
+OPTION_KINDS = frozenset({"choice", "multi_choice", "checkbox"})
+
+
+def reads_nothing(kind: str, raw: object) -> bool:
+    """An empty reading, or an option group with nothing marked: a ring or tick drawn with the
+    pen that faded out of the page's writing vanishes with it (on a faded claim page, the rings
+    round 同居 of two children were accepted as left blank)."""
+    if kind in OPTION_KINDS:
+        return raw is None or raw is False or raw == []
+    return is_empty_reading(kind, raw)

@@ -489,3 +489,37 @@ def test_the_classifier_leaning_to_another_digit_is_a_disagreement() -> None:
     assert not digits.disagrees("048", opinion({9: 0.35, 4: 0.1}), top=0.4, ratio=2.0)
     assert not digits.disagrees("048", opinion({4: 0.5, 9: 0.2}), top=0.4, ratio=2.0)
     assert not digits.disagrees("0480", leaning, top=0.4, ratio=2.0)  # another shape: no opinion
+
+
+def test_a_faded_page_holds_its_option_groups_read_unmarked_too():
+    from pipeline.fields.plan import RawField
+    from pipeline.fields.read import EMPTY_REQUIRED_PAGE_FIELDS, hold_empty_on_faded_page
+    from pipeline.forms.template import FieldSpec
+
+    def field(name: str, kind: str, raw, required: bool = False) -> RawField:
+        opts = [{"value": v, "box": (0.0, 0.0, 1.0, 1.0)} for v in ("男", "女")] if "choice" in kind else None
+        spec = FieldSpec(
+            name=name, label=name, kind=kind, box=(0.0, 0.0, 1.0, 1.0), required=required, options=opts
+        )
+        return RawField(spec, raw=raw)
+
+    def held(raws: list[RawField]) -> list[str]:
+        return [
+            rf.spec.name
+            for rf in hold_empty_on_faded_page(raws)
+            if any(i.code == "faded_page" for i in rf.issues)
+        ]
+
+    def options() -> list[RawField]:
+        return [
+            field("living", "choice", None),
+            field("reasons", "multi_choice", []),
+            field("consent", "checkbox", False),
+            field("sex", "choice", "女"),
+            field("ticked", "checkbox", True),
+        ]
+
+    faded = [field(f"r{i}", "text_ja", None, True) for i in range(EMPTY_REQUIRED_PAGE_FIELDS)]
+    assert held(faded + options())[EMPTY_REQUIRED_PAGE_FIELDS:] == ["living", "reasons", "consent"]
+    # On a page whose writing is there, an unmarked group is the writer's blank and stands.
+    assert held([field("name", "text_ja", "山田", True), *options()]) == []
