@@ -102,6 +102,19 @@ FALLBACK_FACILITIES: list[str] = [
 ]  # fmt: skip
 
 
+# A nursery is often named after its district (東平認定こども園 in 東松山市東平): on a form read
+# open, one applicant in two lists one such near home.
+DISTRICT_FACILITY_SHARE = 0.5
+DISTRICT_ENDINGS = ("保育園", "こども園", "認定こども園", "乳児保育園", "保育ルーム", "保育所")
+
+
+def district_facility(rng: np.random.Generator, town: str) -> str:
+    """A facility named after the first two or three characters of the applicant's town."""
+    stem = re.split(r"[0-9０-９]|[一二三四五六七八九十]+丁目", town)[0].removesuffix("町") or town
+    n = min(len(stem), int(rng.integers(2, 4)))
+    return stem[:n] + str(rng.choice(DISTRICT_ENDINGS)) if n >= 2 else str(rng.choice(FALLBACK_FACILITIES))
+
+
 def facility_names(template: Any) -> list[str]:
     """The city's facilities as the template lists them for its 希望施設 fields."""
     for f in template.fields:
@@ -515,6 +528,9 @@ def make_context(rng: np.random.Generator, violation: str | None, facilities: li
         reasons = [r for r in reasons if r != "就労"] or ["求職活動"]
     hours = int(rng.integers(20, 46))
     idx = rng.permutation(len(facilities))[:3]
+    chosen = [facilities[i] for i in idx]
+    if facilities is FALLBACK_FACILITIES and rng.random() < DISTRICT_FACILITY_SHARE:
+        chosen[int(rng.integers(len(chosen)))] = district_facility(rng, place.town)
     return Context(
         rng=rng,
         child=child,
@@ -526,7 +542,7 @@ def make_context(rng: np.random.Generator, violation: str | None, facilities: li
         postal=postal,
         address=address,
         hours=hours,
-        facilities=[facilities[i] for i in idx],
+        facilities=chosen,
         facility_names=facilities,
         reasons=reasons,
         violation=violation,

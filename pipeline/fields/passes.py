@@ -48,7 +48,7 @@ from pipeline.ocr import coverage, digits
 from pipeline.ocr.charsets import label_index
 from pipeline.ocr.ctc import log_likelihoods
 from pipeline.ocr.decode import matches
-from pipeline.ocr.lexicon import match_lexicon, match_suffix, match_words
+from pipeline.ocr.lexicon import match_lexicon, match_place, match_suffix, match_words, place_words
 from pipeline.ocr.spans import char_spans, digit_alternative, likeliest_of
 from pipeline.ocr.zoo import ModelSpec
 from pipeline.result import Char, Issue, Reading
@@ -535,6 +535,31 @@ def kana_from_name(
             flags["kana_from_name"].add(spec.name)
         else:
             by_field[spec.name]["text"] = [with_agreement(free, name)]
+
+
+def facility_from_address(
+    specs: list[FieldSpec], kept: dict[str, Kept], by_field: Readings, labels: Any
+) -> None:
+    """Facility names read open (no `vocabulary`) whose first characters the page's own address
+    spells better: a nursery is often named after its district (`lexicon.match_place`)."""
+    address = next((s.name for s in specs if s.charset == "address"), None)
+    words = place_words(_text_of(by_field, address)) if address else []
+    if not words:
+        return
+    for spec in specs:
+        name = spec.name.lower()
+        k = kept.get(spec.name)
+        if (
+            spec.vocabulary
+            or k is None
+            or k.kind != "text_ja"
+            or not ("facility" in name or "nursery" in name)
+        ):
+            continue
+        (free,) = by_field[spec.name]["text"]
+        fixed = match_place(k.probs, labels, free, words)
+        if fixed is not None:
+            by_field[spec.name]["text"] = [fixed]
 
 
 def apply_flags(rf: RawField, flags: Flags) -> RawField:

@@ -759,6 +759,7 @@ def read_page(
         by_field.setdefault(job.field, {}).setdefault(slot, []).append(reading)
     passes.postal_from_address(postal_address or {}, kept, by_field, labels, flags)
     passes.kana_from_name(specs, kept, by_field, labels, flags)
+    passes.facility_from_address(specs, kept, by_field, labels)
     raws = [passes.apply_flags(reader.finish(rf, by_field.get(rf.spec.name, {})), flags) for rf, _ in planned]
     if date_check is not None:
         daterepair.repair_page(raws, date_parts, labels, date_check, reader.today)

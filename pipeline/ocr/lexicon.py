@@ -9,6 +9,7 @@ the caller is told, so a facility outside the list goes to a person instead of b
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -226,3 +227,66 @@ def match_words(
         c if c.text == ch else Char(ch, min(c.prob, alone)) for c, ch in zip(free.chars, word, strict=True)
     ]
     return Reading(word, tuple(chars))
+
+
+# --------------------------------------------------------------------------- the page's own places
+
+# Nurseries are often named after the district they stand in (東平認定こども園 in 東松山市東平,
+# 大鶴本保育園 in 大鶴本町), so the applicant's own address offers words a facility name may start
+# with. Each is tried in place of the reading's first characters, scored by CTC likelihood with a
+# bonus of PLACE_BONUS_NATS: enough to mend a kanji the recogniser confused (武限 for 武隈) or
+# dropped (東 for 東平), far too little to turn another place's name into the applicant's.
+PLACE_BONUS_NATS = 4.0
+PLACE_WORD_LENGTHS = (2, 3, 4)
+_PREFECTURE = re.compile(r"^(東京都|北海道|京都府|大阪府|.{2,3}県)")
+_CITY = re.compile(r"^(.{1,4}?郡.{1,3}?[町村]|.{1,5}?市.{1,4}?区|.{1,5}?[市区町村])")
+_OWNED = re.compile(r"^([市町村区]立|私立|公立)")
+
+
+def place_words(address: str) -> list[str]:
+    """Words a local facility's name may start with, from an address as read: the town part (after
+    the prefecture and the city, before the house number) and the city's name without 市/町/村,
+    every run of 2–4 of their characters."""
+    head = re.split(r"[0-9０-９]", "".join(address.split()), maxsplit=1)[0]
+    head = _PREFECTURE.sub("", re.sub(r"[〇一二三四五六七八九十]+丁目.*$", "", head))
+    m = _CITY.match(head)
+    parts = [head[m.end() :], re.sub(r"[市区町村郡]$", "", m.group(0))] if m else [head]
+    words: list[str] = []
+    for part in parts:
+        for n in PLACE_WORD_LENGTHS:
+            words += [part[i : i + n] for i in range(len(part) - n + 1)]
+    return list(dict.fromkeys(w for w in words if len(w) >= 2))
+
+
+def match_place(
+    probs: np.ndarray, labels: Sequence[str], free: Reading, words: Sequence[str]
+) -> Reading | None:
+    """The free reading with its first characters (after 市立 and the like) replaced by the
+    likeliest of the page's place `words`, or None when the free reading stands. Changed
+    characters carry how sure the writing alone is of them, so a person confirms the repair."""
+    index = rescorable_index(probs, labels, free)
+    if index is None or not words:
+        return None
+    text = free.text
+    owned = _OWNED.match(text)
+    lead = owned.end() if owned else 0
+    body = text[lead:]
+    if any(body.startswith(w) for w in words):
+        return None
+    cands: list[str] = []
+    for w in words:
+        for k in range(max(1, len(w) - 1), len(w) + 2):
+            if k < len(body) - 1:  # keep at least two characters of the rest (the ending)
+                cands.append(text[:lead] + w + body[k:])
+    cands = [c for c in dict.fromkeys(cands) if c != text and all(ch in index for ch in c)]
+    if not cands:
+        return None
+    ll = log_likelihoods(probs, labels, [text, *cands])
+    scores = ll + np.r_[0.0, np.full(len(cands), PLACE_BONUS_NATS)]
+    best = int(scores.argmax())
+    if best == 0:
+        return None
+    word = cands[best - 1]
+    alone = float(1.0 / (1.0 + np.exp(min(ll[0] - ll[best], 50.0))))
+    k = next((i for i in range(min(len(word), len(text))) if word[i] != text[i]), min(len(word), len(text)))
+    return Reading(word, (*free.chars[:k], *(Char(ch, alone) for ch in word[k:])))

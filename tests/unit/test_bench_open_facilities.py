@@ -16,3 +16,24 @@ def test_open_facilities_drops_the_list_and_hides_the_bundled_form() -> None:
     assert facility_names(tpl) == FALLBACK_FACILITIES
     both = _with_bundled(folder)
     assert (both / "nursery_enrolment").resolve() == (folder / "nursery_enrolment").resolve()
+
+
+def test_open_facility_lists_name_a_nursery_after_the_applicants_district() -> None:
+    import numpy as np
+
+    from samples.profile import DISTRICT_ENDINGS, district_facility, make_context
+
+    rng = np.random.default_rng(3)
+    names = [district_facility(rng, "大鶴本町") for _ in range(20)]
+    assert all(n.startswith("大鶴") and n.endswith(DISTRICT_ENDINGS) for n in names)
+    assert not any("町" + e in n for n in names for e in DISTRICT_ENDINGS)
+    assert all(district_facility(rng, "新川町一丁目").startswith("新川") for _ in range(5))
+    # Only forms read open get them: a city's own list is what its applicants choose from.
+    own = ["第一保育園", "第二保育園", "第三保育園", "第四保育園"]
+    for seed in range(10):
+        assert set(make_context(np.random.default_rng(seed), None, own).facilities) <= set(own)
+    towns = []
+    for seed in range(20):
+        ctx = make_context(np.random.default_rng(seed), None, FALLBACK_FACILITIES)
+        towns += [f for f in ctx.facilities if f not in FALLBACK_FACILITIES]
+    assert towns  # about one applicant in two

@@ -21,7 +21,7 @@ from pipeline.jp.text import fold_variants
 from pipeline.ocr.charsets import MERGES, allowed_chars
 from pipeline.ocr.ctc import log_likelihoods
 from pipeline.ocr.decode import Constraint, decode
-from pipeline.ocr.lexicon import match_suffix, match_words
+from pipeline.ocr.lexicon import match_place, match_suffix, match_words, place_words
 from pipeline.result import Char, Reading
 
 
@@ -287,3 +287,42 @@ def test_the_postal_record_town_gives_ascii_digits() -> None:
     assert fixed == "三重県名張市つつじが丘北3番町12番地" and issue is None
     fixed, issue = snap_address_prefix("5180433", "三重県名張市つつじが丘此3番町12番地")
     assert fixed == "三重県名張市つつじが丘北3番町12番地" and issue is not None
+
+
+def test_place_words_come_from_the_town_and_the_city_of_the_address() -> None:
+    words = place_words("大分県日田市大鶴本町1488-20")
+    assert {"大鶴", "大鶴本", "鶴本町", "日田"} <= set(words)
+    assert not any(ch.isdigit() for w in words for ch in w)
+    # 丁目 and the house number are not place words; a town with a numeral in its name keeps it.
+    assert "一丁" not in place_words("東京都東久留米市新川町一丁目18-20")
+    assert "三田" in place_words("兵庫県三田市三田町2-1")
+    assert place_words("") == []
+
+
+def test_a_facility_named_after_the_district_is_read_with_the_address_words() -> None:
+    labels = ("", *"東平松認定こども園市立限隈武北保育")
+    # 東平認定こども園 with 平 written faintly and lost: 東認定こども園.
+    probs = _matrix(labels, [{"東": 0.99}, {"平": 0.15}] + [{c: 0.99} for c in "認定こども園"])
+    free = _reading(probs, labels, "name")
+    assert free.text == "東認定こども園"
+    fixed = match_place(probs, labels, free, place_words("埼玉県東松山市東平2071-2"))
+    assert fixed is not None and fixed.text == "東平認定こども園"
+    assert fixed.chars[0] == free.chars[0] and fixed.chars[1].prob < 0.9
+    # 武隈 read 武限 (隈 0.3 to 限 0.6), after 市立: the district mends it.
+    probs = _matrix(
+        labels, [{c: 0.99} for c in "市立武"] + [{"限": 0.6, "隈": 0.3}] + [{c: 0.99} for c in "北保育園"]
+    )
+    free = _reading(probs, labels, "name")
+    fixed = match_place(probs, labels, free, place_words("宮城県岩沼市武隈1028"))
+    assert fixed is not None and fixed.text == "市立武隈北保育園"
+    # A name plainly written otherwise stands, and so does one already starting with the district.
+    probs = _matrix(labels, [{c: 0.99} for c in "松北保育園"])
+    assert (
+        match_place(probs, labels, _reading(probs, labels, "name"), place_words("埼玉県東松山市東平1"))
+        is None
+    )
+    probs = _matrix(labels, [{c: 0.99} for c in "東平保育園"])
+    assert (
+        match_place(probs, labels, _reading(probs, labels, "name"), place_words("埼玉県東松山市東平1"))
+        is None
+    )
