@@ -86,6 +86,21 @@ def rescorable_index(probs: np.ndarray, labels: Sequence[str], free: Reading) ->
     return index if all(ch in index for ch in text) else None
 
 
+def best_candidate(
+    probs: np.ndarray, labels: Sequence[str], text: str, cands: Sequence[str], bonus: float
+) -> tuple[str, float] | None:
+    """The likeliest of `cands` on the crop, each given `bonus` nats over the free reading `text`,
+    with how sure the writing alone is of it over `text` (the logistic of their likelihood gap);
+    None when the free reading stands (or there is no candidate)."""
+    if not cands:
+        return None
+    ll = log_likelihoods(probs, labels, [text, *cands])
+    best = int((ll + np.r_[0.0, np.full(len(cands), bonus)]).argmax())
+    if best == 0:
+        return None
+    return cands[best - 1], float(1.0 / (1.0 + np.exp(min(ll[0] - ll[best], 50.0))))
+
+
 # --------------------------------------------------------------------------- built-in suffixes
 
 # Facility names are open (every city names its own), but they end in one of a few words. A
@@ -214,15 +229,10 @@ def match_words(
     if index is None:
         return None
     cands = [c for c in _word_candidates(text, words) if all(ch in index for ch in c)]
-    if not cands:
+    found = best_candidate(probs, labels, text, cands, WORD_BONUS_NATS)
+    if found is None:
         return None
-    ll = log_likelihoods(probs, labels, [text, *cands])
-    scores = ll + np.r_[0.0, np.full(len(cands), WORD_BONUS_NATS)]
-    best = int(scores.argmax())
-    if best == 0:
-        return None
-    word = cands[best - 1]
-    alone = float(1.0 / (1.0 + np.exp(min(ll[0] - ll[best], 50.0))))
+    word, alone = found
     chars = [
         c if c.text == ch else Char(ch, min(c.prob, alone)) for c, ch in zip(free.chars, word, strict=True)
     ]
@@ -279,14 +289,9 @@ def match_place(
             if k < len(body) - 1:  # keep at least two characters of the rest (the ending)
                 cands.append(text[:lead] + w + body[k:])
     cands = [c for c in dict.fromkeys(cands) if c != text and all(ch in index for ch in c)]
-    if not cands:
+    found = best_candidate(probs, labels, text, cands, PLACE_BONUS_NATS)
+    if found is None:
         return None
-    ll = log_likelihoods(probs, labels, [text, *cands])
-    scores = ll + np.r_[0.0, np.full(len(cands), PLACE_BONUS_NATS)]
-    best = int(scores.argmax())
-    if best == 0:
-        return None
-    word = cands[best - 1]
-    alone = float(1.0 / (1.0 + np.exp(min(ll[0] - ll[best], 50.0))))
+    word, alone = found
     k = next((i for i in range(min(len(word), len(text))) if word[i] != text[i]), min(len(word), len(text)))
     return Reading(word, (*free.chars[:k], *(Char(ch, alone) for ch in word[k:])))

@@ -380,7 +380,7 @@ def test_broken_share_tells_writing_in_dashes_from_whole_strokes_and_from_specks
 
 def test_a_page_with_writing_broken_in_several_fields_holds_its_empty_text_fields():
     from pipeline.fields.plan import RawField
-    from pipeline.fields.read import BROKEN_PAGE_FIELDS, hold_empty_on_faded_page
+    from pipeline.fields.read import BROKEN_PAGE_FIELDS
     from pipeline.forms.template import FieldSpec
     from pipeline.result import Issue
 
@@ -388,17 +388,10 @@ def test_a_page_with_writing_broken_in_several_fields_holds_its_empty_text_field
         spec = FieldSpec(name=name, label=name, kind="text_ja", box=(0.0, 0.0, 1.0, 1.0))
         return RawField(spec, raw=raw, issues=[Issue("broken_ink", "")] if broken else [])
 
-    def held(raws: list[RawField]) -> list[str]:
-        return [
-            rf.spec.name
-            for rf in hold_empty_on_faded_page(raws)
-            if any(i.code == "faded_page" for i in rf.issues)
-        ]
-
     few = [field(f"b{i}", "山", True) for i in range(BROKEN_PAGE_FIELDS - 1)]
-    assert held(few + [field("empty", None, False), field("read", "川", False)]) == []
+    assert _held_on_faded_page(few + [field("empty", None, False), field("read", "川", False)]) == []
     many = [field(f"b{i}", "山", True) for i in range(BROKEN_PAGE_FIELDS)]
-    assert held(
+    assert _held_on_faded_page(
         many + [field("empty", None, False), field("blank", "", False), field("read", "川", False)]
     ) == [
         "empty",
@@ -408,26 +401,19 @@ def test_a_page_with_writing_broken_in_several_fields_holds_its_empty_text_field
 
 def test_a_page_with_several_required_fields_read_empty_holds_its_empty_fields():
     from pipeline.fields.plan import RawField
-    from pipeline.fields.read import EMPTY_REQUIRED_PAGE_FIELDS, hold_empty_on_faded_page
+    from pipeline.fields.read import EMPTY_REQUIRED_PAGE_FIELDS
     from pipeline.forms.template import FieldSpec
 
     def field(name: str, raw, required: bool) -> RawField:
         spec = FieldSpec(name=name, label=name, kind="text_ja", box=(0.0, 0.0, 1.0, 1.0), required=required)
         return RawField(spec, raw=raw)
 
-    def held(raws: list[RawField]) -> list[str]:
-        return [
-            rf.spec.name
-            for rf in hold_empty_on_faded_page(raws)
-            if any(i.code == "faded_page" for i in rf.issues)
-        ]
-
     # One or two required boxes left blank: a writer's omission, the optional blanks stand.
     few = [field(f"r{i}", None, True) for i in range(EMPTY_REQUIRED_PAGE_FIELDS - 1)]
-    assert held(few + [field("optional", None, False), field("read", "川", True)]) == []
+    assert _held_on_faded_page(few + [field("optional", None, False), field("read", "川", True)]) == []
     # Three or more: the pen has likely vanished from the scan; every empty field is held.
     many = [field(f"r{i}", None, True) for i in range(EMPTY_REQUIRED_PAGE_FIELDS)]
-    got = held(many + [field("optional", "", False), field("read", "川", True)])
+    got = _held_on_faded_page(many + [field("optional", "", False), field("read", "川", True)])
     assert got == [f"r{i}" for i in range(EMPTY_REQUIRED_PAGE_FIELDS)] + ["optional"]
 
 
@@ -493,7 +479,7 @@ def test_the_classifier_leaning_to_another_digit_is_a_disagreement() -> None:
 
 def test_a_faded_page_holds_its_option_groups_read_unmarked_too():
     from pipeline.fields.plan import RawField
-    from pipeline.fields.read import EMPTY_REQUIRED_PAGE_FIELDS, hold_empty_on_faded_page
+    from pipeline.fields.read import EMPTY_REQUIRED_PAGE_FIELDS
     from pipeline.forms.template import FieldSpec
 
     def field(name: str, kind: str, raw, required: bool = False) -> RawField:
@@ -502,13 +488,6 @@ def test_a_faded_page_holds_its_option_groups_read_unmarked_too():
             name=name, label=name, kind=kind, box=(0.0, 0.0, 1.0, 1.0), required=required, options=opts
         )
         return RawField(spec, raw=raw)
-
-    def held(raws: list[RawField]) -> list[str]:
-        return [
-            rf.spec.name
-            for rf in hold_empty_on_faded_page(raws)
-            if any(i.code == "faded_page" for i in rf.issues)
-        ]
 
     def options() -> list[RawField]:
         return [
@@ -520,6 +499,21 @@ def test_a_faded_page_holds_its_option_groups_read_unmarked_too():
         ]
 
     faded = [field(f"r{i}", "text_ja", None, True) for i in range(EMPTY_REQUIRED_PAGE_FIELDS)]
-    assert held(faded + options())[EMPTY_REQUIRED_PAGE_FIELDS:] == ["living", "reasons", "consent"]
+    assert _held_on_faded_page(faded + options())[EMPTY_REQUIRED_PAGE_FIELDS:] == [
+        "living",
+        "reasons",
+        "consent",
+    ]
     # On a page whose writing is there, an unmarked group is the writer's blank and stands.
-    assert held([field("name", "text_ja", "山田", True), *options()]) == []
+    assert _held_on_faded_page([field("name", "text_ja", "山田", True), *options()]) == []
+
+
+def _held_on_faded_page(raws) -> list[str]:
+    """Names of the fields `hold_empty_on_faded_page` holds (reason faded_page)."""
+    from pipeline.fields.read import hold_empty_on_faded_page
+
+    return [
+        rf.spec.name
+        for rf in hold_empty_on_faded_page(raws)
+        if any(i.code == "faded_page" for i in rf.issues)
+    ]
