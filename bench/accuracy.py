@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import generate, is_filled, load_gt, page_options, same, work_dir  # noqa: E402
 from pipeline.errors import TemplateError  # noqa: E402
+from pipeline.fields.passes import is_facility_name  # noqa: E402
 from pipeline.forms.template import load_template  # noqa: E402
 from pipeline.result import Route  # noqa: E402
 from pipeline.route import blocking  # noqa: E402
@@ -195,7 +196,7 @@ def open_facilities(templates: Path, form: str) -> Path:
     path = out / form / "template.yaml"
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     for f in doc["fields"]:
-        if "facility" in f["name"] or "nursery" in f["name"]:
+        if is_facility_name(f["name"]):
             f.pop("vocabulary", None)
     path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return out

@@ -340,9 +340,7 @@ def _stain(out: np.ndarray, seed: int, opacity: float, colour: tuple[float, floa
     coarse = r.random((6, 5)).astype(np.float32)
     field = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_CUBIC)
     alpha = np.clip((field - 0.6) / 0.15, 0, 1) * opacity
-    tint = np.array(colour, np.float32)[None, None, :] / 255.0
-    stained = out.astype(np.float32) * (1 - alpha[..., None] + alpha[..., None] * tint)
-    return np.clip(stained, 0, 255).astype(np.uint8)
+    return _over(out, alpha, colour)
 
 
 def scan_page(

@@ -45,16 +45,10 @@ VARIANTS: dict[int, dict[str, float]] = {
 # shapes the classifier never saw, as with a new city's writers. (A classifier retrained on them
 # read them better, 71% -> 86% of closed-loop 3s, but accepted more wrong digits elsewhere.)
 TRAINED_VARIANTS: dict[int, dict[str, float]] = {
-    0: {"oval": 0.6, "open_top": 0.25, "narrow": 0.15},
-    1: {"plain": 0.4, "flag": 0.4, "flag_base": 0.2},
+    **VARIANTS,
     2: {"plain": 0.5, "loop": 0.35, "z": 0.15},
     3: {"round": 0.6, "flat_top": 0.4},
     4: {"closed": 0.45, "open": 0.45, "open_curved": 0.1},
-    5: {"detached": 0.7, "joined": 0.3},
-    6: {"round": 0.5, "open_top": 0.3, "straight": 0.2},
-    7: {"plain": 0.5, "hook": 0.25, "crossbar": 0.15, "curved": 0.1},
-    8: {"figure": 0.6, "two_circles": 0.3, "x_cross": 0.1},
-    9: {"curved": 0.4, "straight": 0.45, "open_loop": 0.15},
 }
 
 

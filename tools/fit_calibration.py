@@ -48,7 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import generate, load_gt, same  # noqa: E402
-from pipeline.fields import evidence  # noqa: E402
+from pipeline.fields import calibration, evidence  # noqa: E402
 from pipeline.fields.calibration import DATA_FILE, MARK_KINDS, Curve, from_dict, pav, shrunk  # noqa: E402
 from pipeline.forms.template import load_template  # noqa: E402
 from pipeline.route import blocking  # noqa: E402
@@ -216,7 +216,7 @@ def fit(
     for r in rows:
         if r["blocking"]:
             continue
-        nodes = evidence.path(r.get("group") or r["kind"])
+        nodes = calibration.path(r.get("group") or r["kind"])
         for node in dict.fromkeys([*nodes, r["kind"]]):
             by_node[node].append(r)
     kinds = {r["kind"] for r in rows}
@@ -227,7 +227,7 @@ def fit(
         if node in kinds:
             out[node] = fit_curve(rs, min_bin)
         elif sum(not r["empty"] for r in rs) >= min_group:
-            up = next(a for a in evidence.path(node)[1:] if a in out)
+            up = next(a for a in calibration.path(node)[1:] if a in out)
             parent = from_dict({"kinds": {up: out[up]}}).curves[up]
             out[node] = fit_curve(rs, min_bin, parent, prior)
     return dict(sorted(out.items()))

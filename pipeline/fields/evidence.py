@@ -25,7 +25,6 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from pipeline.fields.calibration import path  # noqa: F401  (a group's path, for the fit)
 from pipeline.fields.furigana import name_readings
 from pipeline.forms.template import Template
 from pipeline.jp import mynumber

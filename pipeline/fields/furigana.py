@@ -31,7 +31,6 @@ from pathlib import Path
 import jaconv
 import numpy as np
 
-from pipeline.ocr.charsets import label_index
 from pipeline.ocr.ctc import log_likelihoods
 from pipeline.ocr.lexicon import rescorable_index
 from pipeline.result import Char, Reading
@@ -180,11 +179,11 @@ def read_with_name(probs: np.ndarray, labels: Sequence[str], free: Reading, name
     """The kana reading after weighing the name's dictionary readings; None when the free
     reading stands."""
     readings = name_readings(name)
-    if not readings or not free.text or probs.shape[0] == 0:
+    index = rescorable_index(probs, labels, free) if readings else None
+    if index is None:
         return None
-    index = label_index(labels)
     cands = [c for c in candidates(free.text, readings) if all(ch in index for ch in c)]
-    if not cands or not all(ch in index for ch in free.text) or len(free.chars) != len(free.text):
+    if not cands:
         return None
     ll = log_likelihoods(probs, labels, [free.text, *cands])
     # A candidate that differs from the writing only in (han)dakuten or small kana, where the

@@ -322,8 +322,13 @@ def _choon_kana(job: Job, probs: np.ndarray, labels: Any, reading: Reading) -> t
 def is_facility_job(job: Job) -> bool:
     """A facility-name field (by its name: `facility…`, `…_facility`, `nursery…`) read without
     a closed list of its own (`vocabulary` in the template)."""
-    name = job.field.lower()
-    return not job.words and ("facility" in name or "nursery" in name)
+    return not job.words and is_facility_name(job.field)
+
+
+def is_facility_name(field: str) -> bool:
+    """A field named for a facility (`facility…`, `…_facility`, `nursery…`)."""
+    name = field.lower()
+    return "facility" in name or "nursery" in name
 
 
 def facility_suffix(
@@ -424,8 +429,9 @@ def opinion_of(
     job: Job, probs: np.ndarray, labels: Any, reading: Reading, op: digits.Opinion | None, spec: ModelSpec
 ) -> digits.Opinion | None:
     """The digit classifier's opinion on the digits of `reading` as it now stands (`op` when it
-    was given on this very text); None when the crop has no digits or no opinion can be given."""
-    if job.ink is None or not any(c.isdigit() for c in reading.text):
+    was given on this very text); None for a kind the classifier does not judge, a crop with no
+    digits, or where no opinion can be given."""
+    if job.kind not in DOUBT_KINDS or job.ink is None or not any(c.isdigit() for c in reading.text):
         return None
     if op is not None and op.text == reading.text:
         return op
@@ -440,11 +446,12 @@ def digit_agreement(
     digit of a kind the classifier judges, or it could give no opinion. Not a reason for review:
     evidence for calibration (`evidence.groups`), where two readers that agree on every digit
     are right far more often than the recogniser's score alone says."""
-    if job.kind not in DOUBT_KINDS:
-        return None
     op = opinion_of(job, probs, labels, reading, op, spec)
-    if op is None:
-        return None
+    return None if op is None else agreement_of(reading, op)
+
+
+def agreement_of(reading: Reading, op: digits.Opinion) -> float:
+    """The least probability the classifier's opinion `op` gives any digit of `reading` as read."""
     p = np.exp(op.logp)
     return float(min(p[k, int(reading.text[i])] for k, i in enumerate(op.positions)))
 
@@ -462,18 +469,19 @@ def digit_doubt(
     tell from a second digit: the field stays in review (`digits_uncertain`). Date parts, which
     the classifier does not fuse with (see `wants_digit_reader`), get its opinion here too, only
     as a doubt."""
-    if job.kind not in DOUBT_KINDS:
-        return
     op = opinion_of(job, probs, labels, reading, op, spec)
-    if op is None:
-        return
+    if op is not None and doubts(reading, op):
+        flags["digits_uncertain"].add(job.field)
+
+
+def doubts(reading: Reading, op: digits.Opinion) -> bool:
+    """Whether the classifier's opinion `op` doubts a digit of `reading` (see `digit_doubt`)."""
     torn = float(np.exp(op.logp).max(axis=1).min()) < DOUBT_TOP
-    if (
+    return (
         torn
         or digits.contradicts(reading.text, op, sure=DOUBT_SURE, min_prob=DOUBT_PROB)
         or digits.disagrees(reading.text, op, top=DISAGREE_TOP, ratio=DISAGREE_RATIO)
-    ):
-        flags["digits_uncertain"].add(job.field)
+    )
 
 
 def unread_ink(
@@ -547,14 +555,8 @@ def facility_from_address(
     if not words:
         return
     for spec in specs:
-        name = spec.name.lower()
         k = kept.get(spec.name)
-        if (
-            spec.vocabulary
-            or k is None
-            or k.kind != "text_ja"
-            or not ("facility" in name or "nursery" in name)
-        ):
+        if spec.vocabulary or k is None or k.kind != "text_ja" or not is_facility_name(spec.name):
             continue
         (free,) = by_field[spec.name]["text"]
         fixed = match_place(k.probs, labels, free, words)

@@ -21,7 +21,7 @@ import numpy as np
 from pipeline.fields import daterepair, dates, passes
 from pipeline.fields import ink as inkmod
 from pipeline.fields import options as optmod
-from pipeline.fields.calibration import is_empty_reading
+from pipeline.fields.calibration import MARK_KINDS, is_empty_reading
 from pipeline.fields.geometry import PxBox, grow, mm_box_to_px, shift
 from pipeline.fields.marks import (
     MARK_OFF,
@@ -748,11 +748,11 @@ def read_page(
         # The classifier's opinion on the digits as they now stand, found once for the doubt and
         # for the agreement (the fused reading, or a date part's, has none from the reader pass).
         judged = passes.opinion_of(job, probs, labels, reading, op, recognizer.spec)
-        passes.digit_doubt(job, probs, labels, reading, judged, recognizer.spec, flags)
+        if judged is not None and passes.doubts(reading, judged):
+            flags["digits_uncertain"].add(job.field)
         if any(c.isdigit() for c in reading.text):
-            agreement.setdefault(job.field, []).append(
-                passes.digit_agreement(job, probs, labels, reading, judged, recognizer.spec)
-            )
+            seen = None if judged is None else passes.agreement_of(reading, judged)
+            agreement.setdefault(job.field, []).append(seen)
         reading = passes.unread_ink(job, probs, labels, reading, recognizer.spec, flags)
         kept[job.field] = passes.Kept(job.kind, probs, reading, op, job.ink is not None)
         slot = job.slot.split("#")[0]
@@ -790,7 +790,7 @@ def hold_empty_on_faded_page(raws: list[RawField]) -> list[RawField]:
     return raws
 
 
-OPTION_KINDS = frozenset({"choice", "multi_choice", "checkbox"})
+OPTION_KINDS = MARK_KINDS - {"signature"}
 
 
 def reads_nothing(kind: str, raw: object) -> bool:

@@ -627,12 +627,12 @@ def load_template(path: Path) -> Template:
     return tpl
 
 
-@lru_cache(maxsize=8)
 def template_folders(templates_dir: Path) -> list[Path]:
     """The sub-folders of `templates_dir` that hold a template.yaml, by name."""
     return sorted(p.parent for p in Path(templates_dir).glob("*/template.yaml"))
 
 
+@lru_cache(maxsize=8)
 def load_all_templates(templates_dir: Path) -> tuple[Template, ...]:
     """Every form template under `templates_dir` (one sub-folder each). A broken one raises."""
     folders = template_folders(templates_dir)

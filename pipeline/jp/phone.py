@@ -12,16 +12,23 @@ import phonenumbers
 DIGITS = "0123456789"
 
 
+def parse(text: str, international: bool = False) -> phonenumbers.PhoneNumber | None:
+    """The number `text` spells when Japan's numbering plan allows it, else None: a domestic
+    number (leading 0, ten or eleven digits, hyphens or not), or with `international` one written
+    +81…."""
+    digits = re.sub(r"\D", "", text)
+    if not international and not (digits.startswith("0") and len(digits) in (10, 11)):
+        return None
+    try:
+        num = phonenumbers.parse(("+" if international else "") + digits, "JP")
+    except phonenumbers.NumberParseException:
+        return None
+    return num if num.country_code == 81 and phonenumbers.is_valid_number(num) else None
+
+
 def is_valid(text: str) -> bool:
     """A domestic number (leading 0, hyphens or not) that Japan's numbering plan allows."""
-    digits = re.sub(r"\D", "", text)
-    if not digits.startswith("0") or len(digits) not in (10, 11):
-        return False
-    try:
-        num = phonenumbers.parse(digits, "JP")
-    except phonenumbers.NumberParseException:
-        return False
-    return num.country_code == 81 and phonenumbers.is_valid_number(num)
+    return parse(text) is not None
 
 
 # Prefixes of numbers eleven digits long (mobile, IP phone, 0800 free dial); every other domestic

@@ -26,7 +26,8 @@ def edit_distance(a: str, b: str) -> int:
 # Old (旧字体) and variant forms the recogniser outputs for the common kanji (穗 for 穂, 豐 for 豊).
 # Handwriting rarely distinguishes them and forms are filled in with the common forms, so the
 # variant is folded into the common one. Forms that family names really use are NOT folded:
-# 髙 﨑 邊 邉 澤 濱 瀧 龍 國 廣 實 齋 齊 冨 嶋 嶌 櫻 榮 惠 壽 彌 眞 曉 晉 巖 寶 禮 龜 淺 團.
+# 髙 﨑 邊 邉 澤 濱 瀧 龍 國 廣 實 齋 齊 冨 嶋 嶌 櫻 榮 惠 壽 彌 眞 晉 巖 寶 禮 龜 淺 團 (曉 is folded:
+# the recogniser gives it for a handwritten 暁).
 VARIANT_FOLD: dict[str, str] = dict(
     zip(
         "穗來德豐縣區號會學晝舊圖驛鐵歸氣擧單兒壓圍營驗黨戰聲臺體關點當發變與將乘卷寢專擔據廳覺觀賣讀醫錢"

@@ -9,6 +9,7 @@ import phonenumbers
 
 from pipeline.forms.template import FieldSpec
 from pipeline.jp import mynumber
+from pipeline.jp import phone as jp_phone
 from pipeline.jp.address import PostalLookupError, lookup_postal
 from pipeline.jp.text import DASH_CLASS
 from pipeline.normalize.common import (
@@ -93,12 +94,7 @@ def phone(spec: FieldSpec, raw: Raw) -> Normalized:
     international = text.strip().startswith("+")
     digits = re.sub(r"\D", "", text)
     invalid = issue(spec, "phone_invalid", f"電話番号が正しくありません（{spec.label}）")
-    if not international and not (digits.startswith("0") and len(digits) in (10, 11)):
-        return Normalized(digits, (invalid,))
-    try:
-        num = phonenumbers.parse(("+" if international else "") + digits, "JP")
-    except phonenumbers.NumberParseException:
-        return Normalized(digits, (invalid,))
-    if num.country_code != 81 or not phonenumbers.is_valid_number(num):
+    num = jp_phone.parse(digits, international)
+    if num is None:
         return Normalized(digits, (invalid,))
     return Normalized(phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.NATIONAL))

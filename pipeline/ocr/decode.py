@@ -459,20 +459,20 @@ def _in_japanese_context(text: str, i: int, j: int) -> bool:
 
 
 _BRACKETS = {"(": ")", "（": "）", "「": "」", "『": "』", "[": "]", "［": "］", "【": "】"}
+_OPENING = {v: k for k, v in _BRACKETS.items()}
 
 
 def _paired(text: str, i: int, j: int) -> bool:
     """Whether text[i:j] is all brackets, each with its partner on the proper side and Japanese
     in between (年宏（山宮保育園）): written on purpose, not a misread kana."""
-    closing = {v: k for k, v in _BRACKETS.items()}
     for k in range(i, j):
         ch = text[k]
         if ch in _BRACKETS:
             end = text.find(_BRACKETS[ch], k + 2)
             if end < 0 or not any(map(is_japanese, text[k + 1 : end])):
                 return False
-        elif ch in closing:
-            start = text.rfind(closing[ch], 0, k - 1)
+        elif ch in _OPENING:
+            start = text.rfind(_OPENING[ch], 0, k - 1)
             if start < 0 or not any(map(is_japanese, text[start + 1 : k])):
                 return False
         else:
@@ -494,6 +494,7 @@ def script_prior(
     if len(runs) != len(text) or len(reading.chars) != len(text) or not any(map(is_japanese, text)):
         return reading
     foreign, _ = _script_columns(labels)
+    foreign = foreign & mask
     chars = list(reading.chars)
     i = 0
     while i < len(text):
@@ -505,7 +506,7 @@ def script_prior(
             j += 1
         if j - i <= SCRIPT_PRIOR_RUN and _in_japanese_context(text, i, j) and not _paired(text, i, j):
             for k in range(i, j):
-                chars[k] = _weigh(probs, labels, foreign & mask, mask, runs[k])
+                chars[k] = _weigh(probs, labels, foreign, mask, runs[k])
         i = j
     # A letter left alone between Japanese once its run was weighed (のUOび -> のびOび) is weighed
     # again as a lone one.
@@ -513,7 +514,7 @@ def script_prior(
     for k, c in enumerate(chars):
         lone = is_foreign(c.text) and is_foreign(text[k]) and not _paired(now, k, k + 1)
         if lone and _in_japanese_context(now, k, k + 1):
-            chars[k] = _weigh(probs, labels, foreign & mask, mask, runs[k], SCRIPT_PRIOR_LONE)
+            chars[k] = _weigh(probs, labels, foreign, mask, runs[k], SCRIPT_PRIOR_LONE)
     if chars == list(reading.chars):
         return reading
     return Reading("".join(c.text for c in chars), tuple(chars))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from pipeline.fields import evidence
+from pipeline.fields import calibration, evidence
 from pipeline.forms.template import load_template
 from tools.fit_calibration import fit
 
@@ -101,7 +101,7 @@ def test_the_digit_classifier_s_backing_is_the_last_part_for_digit_kinds_only() 
 
 
 def test_path_runs_from_the_group_to_its_kind() -> None:
-    assert evidence.path("text_ja/address/agree/l") == [
+    assert calibration.path("text_ja/address/agree/l") == [
         "text_ja/address/agree/l",
         "text_ja/address/agree",
         "text_ja/address",
