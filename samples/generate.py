@@ -128,7 +128,9 @@ def make_page(
     colour_name = "blue-black" if rng.random() < 0.35 else "black"
     ink = tuple(float(rng.uniform(*r)) for r in INK_COLOURS[colour_name])
     # Colour: a blue ballpoint and colour on the paper (`colourise`), from a stream of their own.
-    colour = np.random.default_rng([opts.seed, file_index, page, 7])
+    # Streams 8 and 9: colour and marks once shared stream 7 with the digits, so a blue pen went
+    # with stroke digits; each behaviour must be drawn independently of the others.
+    colour = np.random.default_rng([opts.seed, file_index, page, 8])
     blue_pen, blue = (
         colour.random() < P_BLUE_PEN,
         tuple(float(colour.uniform(*r)) for r in INK_COLOURS["blue"]),
@@ -163,7 +165,7 @@ def make_page(
         corr_rng=np.random.default_rng([opts.seed, file_index, page, 5]),
         p_extra_correction=float(force.get("p_extra_correction", P_EXTRA_CORRECTION)),
         p_seal=float(force.get("p_seal", P_SEAL)),
-        mark_rng=np.random.default_rng([opts.seed, file_index, page, 7]),
+        mark_rng=np.random.default_rng([opts.seed, file_index, page, 9]),
     )
     params = widen_params(sample_params(rng, profile_name, fax), extra)
     params = harden(params, own, float(force.get("p_jpeg_heavy", P_JPEG_HEAVY)))
