@@ -62,7 +62,10 @@ Parts = tuple[str, str, str]
 # restricted to the template's date rules.
 DateCheck = Callable[[Mapping[str, Any]], list[Issue]]
 
-_RAW = re.compile(r"^(?P<era>\D*?)(?P<y>元|\d*)年(?P<m>\d*)月(?P<d>\d*)日$")
+# What a year box, and a month or day box, may hold for the rules to judge the date (a part read
+# as something else, 元 in a month box, names no date: the field is left to validation as read).
+_YEAR = re.compile(r"元|\d*")
+_NUMBER = re.compile(r"\d*")
 
 
 @dataclass(frozen=True)
@@ -97,14 +100,10 @@ def word_scores(probs: np.ndarray, words: Sequence[str], labels: Sequence[str]) 
     return dict(zip(cands, log_likelihoods(probs, labels, cands).tolist(), strict=True))
 
 
-def split_raw(raw: Any) -> tuple[str | None, Parts] | None:
-    """A boxed date's raw reading (令和8年12月15日, 8年12月15日 with no era) as (era, parts)."""
-    if not isinstance(raw, str):
-        return None
-    m = _RAW.match(raw)
-    if m is None:
-        return None
-    return (m["era"] or None), (m["y"], m["m"], m["d"])
+def judgeable(parts: Parts) -> bool:
+    """Whether a boxed date's parts are numbers the date rules can judge (元 only as a year)."""
+    y, m, d = parts
+    return bool(_YEAR.fullmatch(y) and _NUMBER.fullmatch(m) and _NUMBER.fullmatch(d))
 
 
 def to_date(era: str | None, parts: Parts) -> dt.date | None:
@@ -200,6 +199,43 @@ def _own_problem(era: str | None, parts: Parts, within: tuple[dt.date, dt.date] 
     return None
 
 
+@dataclass(frozen=True)
+class Trouble:
+    """The page's date problems `repair` looks at: the dates involved (wrong by themselves, or in
+    a date rule's failure), each one's own problem, range and the fields it conflicts with."""
+
+    involved: tuple[str, ...]  # sorted
+    own: dict[str, str | None]  # per involved date, its problem by itself (see `_own_problem`)
+    within: dict[str, tuple[dt.date, dt.date] | None]  # per involved date, its date_range
+    partners: dict[str, set[str]]  # per involved date, the dates it broke a rule with
+
+
+def trouble(
+    boxed: Mapping[str, tuple[FieldSpec, str | None, Parts]],
+    values: Mapping[str, Any],
+    check: DateCheck,
+    today: dt.date,
+) -> Trouble | None:
+    """The problems of the dates read in parts (`boxed`: spec, era and parts per field), or None
+    when they have none. Cheap (no CTC scoring): the page's rules are checked once."""
+    within = {
+        n: dates.resolve(spec.date_range, today) if spec.date_range else None
+        for n, (spec, _, _) in boxed.items()
+    }
+    own = {n: _own_problem(era, parts, within[n]) for n, (_, era, parts) in boxed.items()}
+    involved = {n for n, p in own.items() if p is not None}
+    partners: dict[str, set[str]] = {}
+    for issue in check(values):
+        for n in issue.fields:
+            if n in boxed:
+                involved.add(n)
+                partners.setdefault(n, set()).update(f for f in issue.fields if f != n)
+    if not involved:
+        return None
+    names = tuple(sorted(involved))
+    return Trouble(names, {n: own[n] for n in names}, {n: within[n] for n in names}, partners)
+
+
 def repair(
     reads: Mapping[str, DateRead],
     values: Mapping[str, Any],
@@ -213,29 +249,29 @@ def repair(
 
     `values` are the page's normalised values (ISO dates); `check` runs the template's date rules;
     `margin` defaults to MARGIN_NATS."""
+    found = trouble({n: (r.spec, r.era, r.parts) for n, r in reads.items()}, values, check, today)
+    return None if found is None else mend(found, reads, values, check, margin)
+
+
+def mend(
+    found: Trouble,
+    reads: Mapping[str, DateRead],
+    values: Mapping[str, Any],
+    check: DateCheck,
+    margin: float | None = None,
+) -> Repair | None:
+    """`repair` for the problems `found`: `reads` must hold (at least) the dates involved."""
     margin = MARGIN_NATS if margin is None else margin
-    within = {
-        n: dates.resolve(r.spec.date_range, today) if r.spec.date_range else None for n, r in reads.items()
-    }
-    current = {n: to_date(r.era, r.parts) if all(r.parts) else None for n, r in reads.items()}
-    own = {n: _own_problem(r.era, r.parts, within[n]) for n, r in reads.items()}
-    conflicts = check(values)
-    involved = {n for n, p in own.items() if p is not None}
-    partners: dict[str, set[str]] = {}
-    for issue in conflicts:
-        for n in issue.fields:
-            if n in reads:
-                involved.add(n)
-                partners.setdefault(n, set()).update(f for f in issue.fields if f != n)
-    if not involved:
-        return None
-    names = sorted(involved)
+    names = found.involved
+    involved = set(names)
     per_field = max(2, int(MAX_COMBOS ** (1 / len(names))) - 1)
     choices: list[list[Option | None]] = []  # None: keep the field as read
     for n in names:
-        alts = [o for o in options(reads[n], within[n], margin) if o.day != current[n]][:per_field]
+        r = reads[n]
+        current = to_date(r.era, r.parts) if all(r.parts) else None
+        alts = [o for o in options(r, found.within[n], margin) if o.day != current][:per_field]
         # A date wrong by itself must change when it can; one that cannot stays as read.
-        keep: list[Option | None] = [] if own[n] is not None and alts else [None]
+        keep: list[Option | None] = [] if found.own[n] is not None and alts else [None]
         choices.append(keep + alts)
     best: tuple[float, int, tuple[Option | None, ...]] | None = None
     tied = False  # another change, as likely, also fits: no telling which was written
@@ -261,8 +297,8 @@ def repair(
     if best is None or tied:
         return None
     changed = {n: o for n, o in zip(names, best[2], strict=True) if o is not None}
-    was = {n: own[n] or "他の日付と合わない" for n in changed}
-    return Repair(changed, {n: tuple(sorted(partners.get(n, set()))) for n in changed}, was)
+    was = {n: found.own[n] or "他の日付と合わない" for n in changed}
+    return Repair(changed, {n: tuple(sorted(found.partners.get(n, set()))) for n in changed}, was)
 
 
 def wareki_words(era: str | None, parts: Parts) -> str:
@@ -322,57 +358,47 @@ def repair_page(
 ) -> None:
     """Repair the boxed dates of one page's finished `RawField`s in place (see `repair`).
 
-    `crops` holds, per date field read in parts, each part's (probability matrix, valid numbers)
-    by slot. The changed fields get their new raw reading and characters and `date_repaired`; the
-    fields they conflicted with get `date_repaired` too, as read."""
+    A boxed date is taken as its finisher read it (`RawField.wareki`). `crops` holds, per date
+    field read in parts, each part's (probability matrix, valid numbers) by slot; only the dates
+    involved in a problem are scored on them. The changed fields get their new raw reading and
+    characters and `date_repaired`; the fields they conflicted with get `date_repaired` too, as
+    read."""
     from pipeline.normalize import normalize_field  # a date's value as validation will see it
 
     dated = [rf for rf in raws if rf.spec.kind in ("date_wareki", "date")]
-    values = {rf.spec.name: normalize_field(rf.spec, rf.raw).value for rf in dated}
-    boxed: dict[str, tuple[str | None, Parts]] = {}
-    for rf in dated:
-        split = split_raw(rf.raw)
-        if split is None or rf.spec.parts is None or any(i.code == "unreadable_region" for i in rf.issues):
-            continue
-        boxed[rf.spec.name] = split
-    specs = {rf.spec.name: rf.spec for rf in dated}
-    by_name = {rf.spec.name: rf for rf in raws}
-    if not boxed or not _troubled(boxed, specs, values, check, today):
+    boxed = {
+        rf.spec.name: (rf.spec, *rf.wareki)
+        for rf in dated
+        if rf.wareki is not None and judgeable(rf.wareki[1])
+    }
+    if not boxed:
         return
+    values = {rf.spec.name: normalize_field(rf.spec, rf.raw).value for rf in dated}
+    found = trouble(boxed, values, check, today)
+    if found is None:
+        return
+    by_name = {rf.spec.name: rf for rf in raws}
     reads: dict[str, DateRead] = {}
-    for name, (era, parts) in boxed.items():
+    for name in found.involved:
+        spec, era, parts = boxed[name]
         part = crops.get(name, {})
         y, m, d = (word_scores(*part[s], labels) if s in part else {} for s in SLOTS)
         era_prob = by_name[name].chars[0].prob if by_name[name].chars else 0.0
-        reads[name] = DateRead(specs[name], era, parts, (y, m, d), era_prob)
-    found = repair(reads, values, check, today)
-    if found is None:
+        reads[name] = DateRead(spec, era, parts, (y, m, d), era_prob)
+    fixed = mend(found, reads, values, check)
+    if fixed is None:
         return
-    for name, opt in found.changed.items():
+    for name, opt in fixed.changed.items():
         rf, read = by_name[name], reads[name]
         before, after = wareki_words(read.era, read.parts), wareki_words(opt.era, opt.parts)
+        rf.wareki = (opt.era, opt.parts)
         rf.raw = f"{opt.era or ''}{opt.parts[0]}年{opt.parts[1]}月{opt.parts[2]}日"
         rf.chars = repaired_chars(rf.chars, opt.era, opt.parts, opt.cost)
         rf.confidence = min((c.prob for c in rf.chars), default=0.0)
-        rf.issues.append(repair_issue(rf.spec, before, after, found.was[name], found.partners[name]))
-        for other in found.partners[name]:
-            if other in found.changed or other not in by_name:
+        rf.issues.append(repair_issue(rf.spec, before, after, fixed.was[name], fixed.partners[name]))
+        for other in fixed.partners[name]:
+            if other in fixed.changed or other not in by_name:
                 continue
             partner = by_name[other]
             if not any(i.code == "date_repaired" for i in partner.issues):
                 partner.issues.append(partner_issue(partner.spec, rf.spec.label, name))
-
-
-def _troubled(
-    boxed: Mapping[str, tuple[str | None, Parts]],
-    specs: Mapping[str, FieldSpec],
-    values: Mapping[str, Any],
-    check: DateCheck,
-    today: dt.date,
-) -> bool:
-    """Whether a boxed date has a problem `repair` would look at (cheap: no CTC scoring)."""
-    for name, (era, parts) in boxed.items():
-        rng = specs[name].date_range
-        if _own_problem(era, parts, dates.resolve(rng, today) if rng else None) is not None:
-            return True
-    return any(set(i.fields) & set(boxed) for i in check(values))

@@ -53,6 +53,9 @@ class RawField:
     # Least probability the digit classifier gives any digit as read, over the field's crops
     # (passes.digit_agreement); None when it judged none or could not judge one of them.
     digit_agreement: float | None = None
+    # A boxed date as its parts were read (era or None, year, month, day), for the date repair,
+    # which would otherwise parse `raw` back into them; None for every other field.
+    wareki: tuple[str | None, tuple[str, str, str]] | None = None
 
 
 @dataclass(frozen=True)

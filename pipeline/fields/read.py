@@ -554,6 +554,7 @@ class PageReader:
                         (spec.name,),
                     )
                 )
+        rf.wareki = (era or None, (parts["year"].text, parts["month"].text, parts["day"].text))
         rf.raw = f"{era or ''}{parts['year'].text}年{parts['month'].text}月{parts['day'].text}日"
         chars = [Char(era or "?", era_conf)]
         for p, unit in ((parts["year"], "年"), (parts["month"], "月"), (parts["day"], "日")):

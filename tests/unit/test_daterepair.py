@@ -181,13 +181,20 @@ def test_repair_page_changes_the_field_and_holds_its_partners() -> None:
         "day": (crop([{"1": 0.97}]), DAY_WORDS),
     }
     child = RawField(
-        CHILD, raw="令和8年12月15日", chars=(Char("令和", 0.9), *(Char(c, 0.9) for c in "8年12月15日"))
+        CHILD,
+        raw="令和8年12月15日",
+        chars=(Char("令和", 0.9), *(Char(c, 0.9) for c in "8年12月15日")),
+        wareki=("令和", ("8", "12", "15")),
     )
     start = RawField(
-        START, raw="令和8年4月1日", chars=(Char("令和", 0.9), *(Char(c, 0.9) for c in "8年4月1日"))
+        START,
+        raw="令和8年4月1日",
+        chars=(Char("令和", 0.9), *(Char(c, 0.9) for c in "8年4月1日")),
+        wareki=("令和", ("8", "4", "1")),
     )
     dr.repair_page([child, start], {"child_birth": child_parts, "start": start_parts}, labels, CHECK, TODAY)
     assert child.raw == "令和3年12月15日"
+    assert child.wareki == ("令和", ("3", "12", "15"))
     assert [i.code for i in child.issues] == ["date_repaired"]
     assert "令和8年12月15日" in child.issues[0].message and "令和3年12月15日" in child.issues[0].message
     assert child.confidence <= dr.REPAIRED_PROB
@@ -196,7 +203,31 @@ def test_repair_page_changes_the_field_and_holds_its_partners() -> None:
     assert start.raw == "令和8年4月1日"
 
 
-def test_split_raw() -> None:
-    assert dr.split_raw("令和8年12月15日") == ("令和", ("8", "12", "15"))
-    assert dr.split_raw("8年月15日") == (None, ("8", "", "15"))
-    assert dr.split_raw(None) is None
+def test_only_dates_in_trouble_are_looked_at() -> None:
+    clean = {
+        "child_birth": read(CHILD, "令和", ("3", "12", "15")),
+        "start": read(START, "令和", ("8", "4", "1")),
+    }
+    boxed = {n: (r.spec, r.era, r.parts) for n, r in clean.items()}
+    assert dr.trouble(boxed, values(clean), CHECK, TODAY) is None
+    # The child's year read 8 breaks the minimum age at the start date: both dates are involved,
+    # the start date as its partner; a date with no problem (the application) is not.
+    bad = {**clean, "child_birth": read(CHILD, "令和", ("8", "12", "15"))}
+    bad["applied"] = read(APPLIED, "令和", ("8", "12", "20"))
+    boxed = {n: (r.spec, r.era, r.parts) for n, r in bad.items()}
+    found = dr.trouble(boxed, values(bad), CHECK, TODAY)
+    assert found is not None and found.involved == ("child_birth", "start")
+    assert found.own == {"child_birth": None, "start": None}
+    assert found.partners == {"child_birth": {"start"}, "start": {"child_birth"}}
+
+
+def test_repair_page_leaves_dates_it_cannot_judge_as_read() -> None:
+    # A month box read as 元 names no date the rules could judge: the page's rules are not run.
+    def no_check(_: object) -> list:
+        raise AssertionError("the rules were checked")
+
+    child = RawField(CHILD, raw="令和8年元月15日", chars=(), wareki=("令和", ("8", "元", "15")))
+    dr.repair_page([child], {}, ["<blank>"], no_check, TODAY)
+    assert child.raw == "令和8年元月15日" and not child.issues
+    assert dr.judgeable(("元", "4", "1")) and dr.judgeable(("8", "", "15"))
+    assert not dr.judgeable(("8", "元", "15"))
