@@ -180,7 +180,6 @@ def level_strokes(mask: np.ndarray, label: PxBox, square: PxBox | None, min_len:
 
 STRIKE_TOL_MM = 0.25  # how far above or below a candidate line its ink may lie (a hand's wobble)
 STRIKE_BAND_MM = 0.8  # where it meets the label's ends, a strike lies this near its rows
-STRIKE_BEFORE_MM = 1.0  # before a label without a square, a strike's start is looked for here
 STRIKE_PAST_MM = 1.5  # past the label's end, a strike's end is looked for here
 STRIKE_RUN_BEFORE_MM = 0.6  # the ink run along the line before the label
 STRIKE_RUN_PAST_MM = 0.4  # ... and past it (often cut short by the end of the stroke)
@@ -209,17 +208,18 @@ def run_from_label(hit: np.ndarray, seen: np.ndarray) -> np.ndarray:
 def strike_lines(
     mask: np.ndarray,
     label: PxBox,
-    square: PxBox | None,
+    square: PxBox,
     visible: np.ndarray | None,
     px_mm: float,
     ringed: bool = False,
 ) -> bool:
-    """A straight line drawn across the label: a strike (`ringed`: the option is circled).
+    """A straight line drawn across the label, printed right of its tick box `square`: a strike
+    (`ringed`: the option is circled).
 
     Inside a printed label a stroke cannot be told from the print, so a strike is seen at its two
     sides: a run of ink along one straight line before the label (across its square and the gap
-    after it, or just left of a label alone) and another just past the label's end; where the
-    line passes over paper between them (above or below a short word), ink covers that too.
+    after it) and another just past the label's end; where the line passes over paper between
+    them (above or below a short word), ink covers that too.
     Level lines pass through the label's central rows and meet both ends of the label within its
     rows (± `STRIKE_BAND_MM`); steeper ones, at every slope up to `STRIKE_MAX_DEG`, may cross the
     label's box anywhere, a corner included. Before the label the run counts only within the
@@ -230,11 +230,8 @@ def strike_lines(
     as an ×, one rising and one falling: a tick's long arm is one steep line."""
     lx, ly, lw, lh = label
     hgt, wid = mask.shape
-    before = lx - round(STRIKE_BEFORE_MM * px_mm)
-    if square is not None and square[0] + square[2] <= lx + 2:
-        before = square[0]
     spans = (
-        (max(0, before), max(0, lx)),
+        (max(0, square[0]), max(0, lx)),
         (min(wid, lx + lw), min(wid, lx + lw + round(STRIKE_PAST_MM * px_mm))),
     )
     if any(b - a < 2 for a, b in spans) or lh < 4:
@@ -247,11 +244,7 @@ def strike_lines(
     deg = np.rad2deg(angles)[None, :]
     step = max(1.0, 0.15 * px_mm)
     band = STRIKE_BAND_MM * px_mm
-    rows = (
-        (square[1], square[1] + square[3])
-        if square is not None and before == square[0]
-        else (ly - band, ly + lh + band)
-    )
+    rows = (square[1], square[1] + square[3])
 
     def drawn(ycs: np.ndarray, through: bool) -> np.ndarray:
         """Which lines (at height `ycs` over the label's centre, by angle) are drawn: ink runs
@@ -272,7 +265,7 @@ def strike_lines(
             yc = np.clip(ys, 0, hgt - 1)
             vis = seen[yc, xs] & (ys >= 0) & (ys < hgt)
             hit = ink[yc, xs] & vis
-            if order < 0:  # before the label a strike crosses the square (or the label's rows)
+            if order < 0:  # before the label a strike crosses the square
                 hit &= (ys >= rows[0]) & (ys < rows[1])
             if need is None:  # over the label: where paper shows (above or below the word), ink
                 ok &= (vis & ~hit).sum(-1) <= (1 - STRIKE_OVER) * np.maximum(vis.sum(-1), 1)
