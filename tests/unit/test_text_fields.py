@@ -91,16 +91,23 @@ def _address_job() -> Job:
     return Job("address", "text", np.zeros((1, 1)), Constraint("address"), kind="text_ja")
 
 
+def _address_joined(
+    labels: tuple[str, ...], frames: list[dict[str, float]], read_as: str
+) -> tuple[Reading, set[str]]:
+    """address_join on the reading of `frames` (which the recogniser reads as `read_as`): what it
+    makes of it, and the fields it flags."""
+    probs = _matrix(labels, frames)
+    reading = _reading(probs, labels, "address")
+    assert reading.text == read_as
+    flags = passes.new_flags()
+    return passes.address_join(_address_job(), probs, labels, reading, None, flags), flags["address_join"]
+
+
 def test_a_letter_at_the_room_number_becomes_the_digit_and_the_field_goes_to_review() -> None:
     labels = ("", "コ", "ー", "ポ", "L", "6", "0", "4", "1")
-    probs = _matrix(
-        labels, [{"コ": 0.99}, {"ー": 0.99}, {"ポ": 0.99}, {"L": 0.6, "6": 0.3}, {"0": 0.99}, {"4": 0.99}]
-    )
-    reading = _reading(probs, labels, "address")
-    assert reading.text == "コーポL04"
-    flags = passes.new_flags()
-    fixed = passes.address_join(_address_job(), probs, labels, reading, None, flags)
-    assert fixed.text == "コーポ604" and flags["address_join"] == {"address"}
+    frames = [{"コ": 0.99}, {"ー": 0.99}, {"ポ": 0.99}, {"L": 0.6, "6": 0.3}, {"0": 0.99}, {"4": 0.99}]
+    fixed, flagged = _address_joined(labels, frames, "コーポL04")
+    assert fixed.text == "コーポ604" and flagged == {"address"}
     assert fixed.confidence <= passes.DISAGREE_CONFIDENCE
 
 
@@ -270,14 +277,9 @@ def test_a_digit_before_a_long_vowel_mark_is_a_misread_katakana() -> None:
     assert choon_suspects("東平2071-2パークハイム608") == []
     assert choon_suspects("本町1-2ー3") == []  # a dash between digits
     labels = ("", "1", "パ", "ハ", "ー", "ク", "6", "0", "8")
-    probs = _matrix(
-        labels, [{"1": 0.6, "パ": 0.3, "ハ": 0.05}, {"ー": 0.99}, {"ク": 0.99}, {"6": 0.99}, {"0": 0.99}]
-    )
-    reading = _reading(probs, labels, "address")
-    assert reading.text == "1ーク60"
-    flags = passes.new_flags()
-    fixed = passes.address_join(_address_job(), probs, labels, reading, None, flags)
-    assert fixed.text == "パーク60" and flags["address_join"] == {"address"}
+    frames = [{"1": 0.6, "パ": 0.3, "ハ": 0.05}, {"ー": 0.99}, {"ク": 0.99}, {"6": 0.99}, {"0": 0.99}]
+    fixed, flagged = _address_joined(labels, frames, "1ーク60")
+    assert fixed.text == "パーク60" and flagged == {"address"}
     assert fixed.confidence <= passes.DISAGREE_CONFIDENCE
 
 
