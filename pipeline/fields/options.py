@@ -218,8 +218,8 @@ def strike_lines(
 
     Inside a printed label a stroke cannot be told from the print, so a strike is seen at its two
     sides: a run of ink along one straight line before the label (across its square and the gap
-    after it) and another just past the label's end; where the line passes over paper between
-    them (above or below a short word), ink covers that too.
+    after it) and another just past the label's end; where the
+    line passes over paper between them (above or below a short word), ink covers that too.
     Level lines pass through the label's central rows and meet both ends of the label within its
     rows (± `STRIKE_BAND_MM`); steeper ones, at every slope up to `STRIKE_MAX_DEG`, may cross the
     label's box anywhere, a corner included. Before the label the run counts only within the
@@ -240,18 +240,17 @@ def strike_lines(
     t = max(1, round(STRIKE_TOL_MM * px_mm))
     ink = cv2.dilate(mask.astype(np.uint8), np.ones((2 * t + 1, 1), np.uint8)) > 0
     seen = np.ones(mask.shape, bool) if visible is None else visible
-    angles = np.deg2rad(np.arange(-STRIKE_MAX_DEG, STRIKE_MAX_DEG + 1, 4))
-    deg = np.rad2deg(angles)[None, :]
+    every = np.arange(-STRIKE_MAX_DEG, STRIKE_MAX_DEG + 1, 4)
     step = max(1.0, 0.15 * px_mm)
     band = STRIKE_BAND_MM * px_mm
     rows = (square[1], square[1] + square[3])
 
-    def drawn(ycs: np.ndarray, through: bool) -> np.ndarray:
-        """Which lines (at height `ycs` over the label's centre, by angle) are drawn: ink runs
-        from the label's start back and from its end on, and covers the paper seen over it.
+    def drawn(ycs: np.ndarray, deg: np.ndarray, through: bool) -> np.ndarray:
+        """Which lines (at height `ycs` over the label's centre, by angle `deg`) are drawn: ink
+        runs from the label's start back and from its end on, and covers the paper seen over it.
         `through`: the line also meets both ends of the label within its rows."""
-        slopes, yv = np.tan(angles)[None, :], ycs[:, None]
-        ok = np.ones((ycs.size, angles.size), bool)
+        slopes, yv = np.tan(np.deg2rad(deg))[None, :], ycs[:, None]
+        ok = np.ones((ycs.size, deg.size), bool)
         y0, y1 = yv - slopes * lw / 2, yv + slopes * lw / 2  # at the label's two ends
         if through:
             for y_end in (y0, y1):
@@ -273,14 +272,16 @@ def strike_lines(
                 ok &= run_from_label(hit, vis) >= need * px_mm
         return ok
 
-    # Two lines or a scribble through the middle of the word.
-    level = drawn(np.arange(ly + 0.2 * lh, ly + 0.8 * lh + 1, step), True)
-    if (level & (np.abs(deg) <= STRIKE_LEVEL_DEG)).any():
+    # Two lines or a scribble through the middle of the word. Each test follows only the angles
+    # it judges: every line is followed on its own, so the others would change nothing.
+    level = every[np.abs(every) <= STRIKE_LEVEL_DEG]
+    if drawn(np.arange(ly + 0.2 * lh, ly + 0.8 * lh + 1, step), level, True).any():
         return True
     # An ×: its strokes cross the option's middle, and past a short word they may pass over its
     # corners, so they are followed wherever they cross the label's columns near it.
-    steep = drawn(np.arange(ly - lh, ly + 2 * lh + 1, step), False)
-    return bool((steep & (deg >= STRIKE_STEEP_DEG)).any() and (steep & (deg <= -STRIKE_STEEP_DEG)).any())
+    steep = every[np.abs(every) >= STRIKE_STEEP_DEG]
+    drawn_steep = drawn(np.arange(ly - lh, ly + 2 * lh + 1, step), steep, False)
+    return bool(drawn_steep[:, steep > 0].any() and drawn_steep[:, steep < 0].any())
 
 
 def look(
