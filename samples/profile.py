@@ -115,12 +115,19 @@ def district_facility(rng: np.random.Generator, town: str) -> str:
     return stem[:n] + str(rng.choice(DISTRICT_ENDINGS)) if n >= 2 else str(rng.choice(FALLBACK_FACILITIES))
 
 
-def facility_names(template: Any) -> list[str]:
-    """The city's facilities as the template lists them for its 希望施設 fields."""
+def listed_facilities(template: Any) -> list[str] | None:
+    """The city's facilities as the template lists them for its 希望施設 fields; None when it
+    lists none (the names are read open)."""
     for f in template.fields:
         if getattr(f, "vocabulary", None) and f.vocabulary in template.vocabularies:
             return list(template.vocabularies[f.vocabulary])
-    return FALLBACK_FACILITIES
+    return None
+
+
+def facility_names(template: Any) -> list[str]:
+    """The facilities an applicant chooses from: the template's list, or the generator's own."""
+    listed = listed_facilities(template)
+    return FALLBACK_FACILITIES if listed is None else listed
 
 
 EMPLOYERS: list[str] = [
@@ -455,7 +462,12 @@ def _pick(rng: np.random.Generator, items: list[Any]) -> Any:
     return items[int(rng.integers(len(items)))]
 
 
-def make_context(rng: np.random.Generator, violation: str | None, facilities: list[str]) -> Context:
+def make_context(
+    rng: np.random.Generator, violation: str | None, facilities: list[str], read_open: bool = False
+) -> Context:
+    """One applicant's circumstances. `facilities` are the names to choose from; `read_open`: the
+    form lists none of its own (they are the generator's), and one applicant in two names a
+    nursery after their district."""
     # Start: the 1st of a month in 令和8 or 令和9.
     start = dt.date(int(rng.choice([2026, 2027], p=[0.7, 0.3])), int(rng.integers(1, 13)), 1)
     fy = start.year if start.month >= 4 else start.year - 1
@@ -529,7 +541,7 @@ def make_context(rng: np.random.Generator, violation: str | None, facilities: li
     hours = int(rng.integers(20, 46))
     idx = rng.permutation(len(facilities))[:3]
     chosen = [facilities[i] for i in idx]
-    if facilities is FALLBACK_FACILITIES and rng.random() < DISTRICT_FACILITY_SHARE:
+    if read_open and rng.random() < DISTRICT_FACILITY_SHARE:
         chosen[int(rng.integers(len(chosen)))] = district_facility(rng, place.town)
     return Context(
         rng=rng,
@@ -866,7 +878,9 @@ def make_page_values(
         options = applicable_violations(template)
         violation = str(rng.choice(options)) if options else None
     violation = violation or None
-    ctx = make_context(rng, violation, facility_names(template))
+    listed = listed_facilities(template)
+    names = FALLBACK_FACILITIES if listed is None else listed
+    ctx = make_context(rng, violation, names, read_open=listed is None)
     blank = _household_blanks(template, ctx, _optional_blank(template, ctx))
     fills = {f.name: (blank_fill(f) if f.name in blank else fill_field(f, ctx)) for f in template.fields}
     fills = _honour_conditions(template, fills, ctx)

@@ -30,10 +30,12 @@ def test_open_facility_lists_name_a_nursery_after_the_applicants_district() -> N
     assert all(district_facility(rng, "新川町一丁目").startswith("新川") for _ in range(5))
     # Only forms read open get them: a city's own list is what its applicants choose from.
     own = ["第一保育園", "第二保育園", "第三保育園", "第四保育園"]
-    for seed in range(10):
-        assert set(make_context(np.random.default_rng(seed), None, own).facilities) <= set(own)
+    # Whether the form is read open is said, not told from which list is passed.
+    for names in (own, FALLBACK_FACILITIES):
+        for seed in range(10):
+            assert set(make_context(np.random.default_rng(seed), None, names).facilities) <= set(names)
     towns = []
     for seed in range(20):
-        ctx = make_context(np.random.default_rng(seed), None, FALLBACK_FACILITIES)
+        ctx = make_context(np.random.default_rng(seed), None, list(FALLBACK_FACILITIES), read_open=True)
         towns += [f for f in ctx.facilities if f not in FALLBACK_FACILITIES]
     assert towns  # about one applicant in two
