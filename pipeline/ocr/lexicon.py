@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pipeline.jp.address import split_city
 from pipeline.jp.text import edit_distance
-from pipeline.ocr.charsets import KANA_LOOKALIKES, label_index
+from pipeline.ocr.charsets import KANA_LOOKALIKE_SOURCES, label_index
 from pipeline.ocr.ctc import log_likelihoods
 from pipeline.result import Char, Reading
 
@@ -108,7 +109,7 @@ def best_candidate(
 # its last characters replaced by each ending is scored by CTC likelihood, the endings with a
 # bonus of SUFFIX_BONUS_NATS. That restores a lost dakuten (ことも園) or a look-alike kanji
 # (保斎園, 保育團), and is far too little to turn another word into an ending. A kana of an ending
-# also counts its look-alikes' probability (`charsets.KANA_LOOKALIKES`): written so, 保育ルーム is
+# also counts its look-alikes' probability (`charsets.KANA_LOOKALIKE_SOURCES`): written so, 保育ルーム is
 # often read 保育儿一人, where ル and ー alone score far too low for any bonus.
 FACILITY_SUFFIXES: tuple[str, ...] = (
     "保育園", "こども園", "認定こども園", "保育所", "保育ルーム", "乳児保育園", "幼稚園",
@@ -140,7 +141,7 @@ def match_suffix(
     cands = [c for c in dict.fromkeys(cands) if c != text and all(ch in index for ch in c)]
     if not cands:
         return None
-    ll = log_likelihoods(probs, labels, [text, *cands], KANA_LOOKALIKES)
+    ll = log_likelihoods(probs, labels, [text, *cands], KANA_LOOKALIKE_SOURCES)
     scores = ll + np.r_[0.0, np.full(len(cands), SUFFIX_BONUS_NATS)]
     best = int(scores.argmax())
     if best == 0:
@@ -256,11 +257,20 @@ _OWNED = re.compile(r"^([市町村区]立|私立|公立)")
 def place_words(address: str) -> list[str]:
     """Words a local facility's name may start with, from an address as read: the town part (after
     the prefecture and the city, before the house number) and the city's name without 市/町/村,
-    every run of 2–4 of their characters."""
+    every run of 2–4 of their characters. The city is found in Japan Post's list
+    (`address.split_city`), so 四日市市 is not cut at its first 市; a city read wrongly is cut at
+    its first 市/区/町/村."""
     head = re.split(r"[0-9０-９]", "".join(address.split()), maxsplit=1)[0]
-    head = _PREFECTURE.sub("", re.sub(r"[〇一二三四五六七八九十]+丁目.*$", "", head))
-    m = _CITY.match(head)
-    parts = [head[m.end() :], re.sub(r"[市区町村郡]$", "", m.group(0))] if m else [head]
+    head = re.sub(r"[〇一二三四五六七八九十]+丁目.*$", "", head)
+    known = split_city(head)
+    if known is not None:
+        city, town = known
+        city = _PREFECTURE.sub("", city)
+    else:
+        head = _PREFECTURE.sub("", head)
+        m = _CITY.match(head)
+        city, town = (m.group(0), head[m.end() :]) if m else ("", head)
+    parts = [town, re.sub(r"[市区町村郡]$", "", city)] if city else [town]
     words: list[str] = []
     for part in parts:
         for n in PLACE_WORD_LENGTHS:

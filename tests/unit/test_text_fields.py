@@ -9,6 +9,7 @@ from pipeline.fields import ink as inkmod
 from pipeline.fields import passes
 from pipeline.fields.furigana import fix_voicing, name_logprob, read_with_name
 from pipeline.fields.plan import Job
+from pipeline.fields.read import read_once
 from pipeline.jp.address import (
     broken_number_block,
     choon_suspects,
@@ -16,9 +17,10 @@ from pipeline.jp.address import (
     join_suspects,
     same_spelling,
     snap_address_prefix,
+    split_city,
 )
 from pipeline.jp.text import fold_variants
-from pipeline.ocr.charsets import MERGES, allowed_chars
+from pipeline.ocr.charsets import KANA_LOOKALIKE_SOURCES, KANA_LOOKALIKES, MERGES, allowed_chars
 from pipeline.ocr.ctc import log_likelihoods
 from pipeline.ocr.decode import Constraint, decode
 from pipeline.ocr.lexicon import match_place, match_suffix, match_words, place_words
@@ -297,6 +299,36 @@ def test_place_words_come_from_the_town_and_the_city_of_the_address() -> None:
     assert "一丁" not in place_words("東京都東久留米市新川町一丁目18-20")
     assert "三田" in place_words("兵庫県三田市三田町2-1")
     assert place_words("") == []
+
+
+def test_kana_look_alikes_are_one_table_for_merging_and_for_endings() -> None:
+    # A kana field merges every look-alike of ー; an ending credits each kana with its own.
+    longs = {src for src, kana in KANA_LOOKALIKES.items() if kana == "ー"}
+    assert {src for src, dst in MERGES["kana"].items() if dst == "ー"} == longs
+    assert set(KANA_LOOKALIKE_SOURCES["ー"]) == longs and {"一", "－", "—"} <= longs
+    assert KANA_LOOKALIKE_SOURCES["ル"] == "儿"
+
+
+def test_place_words_take_the_city_whole_from_the_postal_list() -> None:
+    # 四日市市 and 十日町市 hold 市 and 町 inside their names: cut at the first one, the city
+    # word was 四日 and the town started with 市.
+    words = place_words("三重県四日市市富田3-1")
+    assert "四日市" in words and "富田" in words and "市富" not in words
+    words = place_words("十日町市高田町5")
+    assert "十日町" in words and "高田町" in words and "市高" not in words
+    assert split_city("三重県四日市市富田") == ("三重県四日市市", "富田")
+    # A city not in the list (misread) is cut at its first 市.
+    assert split_city("架空県謎市ほげ町") is None
+    assert "ほげ町" in place_words("架空県謎市ほげ町1")
+
+
+def test_a_value_read_twice_is_offered_once() -> None:
+    chars = tuple(Char(c, 0.9) for c in "山山田花子")
+    once = read_once(Reading("山山田花子", chars))
+    assert once is not None and once.text == "山田花子" and len(once.chars) == 4
+    twice = read_once(Reading("青葉商事青葉商事株式会社", ()))
+    assert twice is not None and twice.text == "青葉商事株式会社"
+    assert read_once(Reading("すくすく保育園", ())) is None
 
 
 def test_a_facility_named_after_the_district_is_read_with_the_address_words() -> None:
