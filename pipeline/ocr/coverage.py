@@ -127,7 +127,8 @@ def restore_digits(
 
     Only for a reading that already holds digits (a number is being written), in two places:
     - a digit whose share of the ink is two digits side by side (`digits.crowded`): both, when the
-      classifier is sure of each and one of them is the digit read (1075 read as 075);
+      classifier is sure of each and one of them is the digit read (1075 read as 075), unless
+      the two are one digit written in two strokes that do not touch (`_one_digit_in_two_strokes`);
     - unread ink (as `unread_ink` finds it) beside a digit or a dash, split into stroke groups
       about as tall as the digits read: each group the classifier is sure of, inserted where it
       lies (1190番地 read as 119番地).

@@ -109,8 +109,8 @@ def best_candidate(
 # its last characters replaced by each ending is scored by CTC likelihood, the endings with a
 # bonus of SUFFIX_BONUS_NATS. That restores a lost dakuten (ことも園) or a look-alike kanji
 # (保斎園, 保育團), and is far too little to turn another word into an ending. A kana of an ending
-# also counts its look-alikes' probability (`charsets.KANA_LOOKALIKE_SOURCES`): written so, 保育ルーム is
-# often read 保育儿一人, where ル and ー alone score far too low for any bonus.
+# also counts its look-alikes' probability (`charsets.KANA_LOOKALIKE_SOURCES`): written so,
+# 保育ルーム is often read 保育儿一人, where ル and ー alone score far too low for any bonus.
 FACILITY_SUFFIXES: tuple[str, ...] = (
     "保育園", "こども園", "認定こども園", "保育所", "保育ルーム", "乳児保育園", "幼稚園",
     "保育室", "託児所", "子ども園",
@@ -205,8 +205,10 @@ def _hiragana_runs(text: str) -> list[tuple[int, int]]:
 
 
 def _word_candidates(text: str, words: Sequence[str]) -> list[str]:
-    """`text` with the start of a hiragana run replaced by a word of the same length that differs
-    from it in at most half its characters. A run that already starts with a word is left alone."""
+    """`text` with the start of a hiragana run replaced by a word: one of the same length that
+    differs from it in at most half its characters, or one a character longer or shorter that is a
+    single edit from it (a small kana the recogniser dropped, もじ for もみじ, or a kana it split in
+    two). A run that already starts with a word is left alone."""
     out: list[str] = []
     for i, j in _hiragana_runs(text):
         fits = [w for w in words if len(w) >= WORD_MIN_LEN and i + len(w) <= j]
@@ -216,6 +218,10 @@ def _word_candidates(text: str, words: Sequence[str]) -> list[str]:
         out += [
             text[:i] + w + text[i + len(w) :] for w, d in zip(fits, diffs, strict=True) if d <= len(w) // 2
         ]
+        for w in words:
+            for n in (len(w) - 1, len(w) + 1):
+                if len(w) >= WORD_MIN_LEN and i + n <= j and edit_distance(text[i : i + n], w) == 1:
+                    out.append(text[:i] + w + text[i + n :])
     return list(dict.fromkeys(out))
 
 
@@ -234,10 +240,22 @@ def match_words(
     if found is None:
         return None
     word, alone = found
-    chars = [
-        c if c.text == ch else Char(ch, min(c.prob, alone)) for c, ch in zip(free.chars, word, strict=True)
-    ]
-    return Reading(word, tuple(chars))
+    if len(word) == len(text):
+        chars = [
+            c if c.text == ch else Char(ch, min(c.prob, alone))
+            for c, ch in zip(free.chars, word, strict=True)
+        ]
+        return Reading(word, tuple(chars))
+    # A character put in or taken out: the kept ends keep theirs, what lies between is the repair's.
+    # (Where one was taken out, the character after it carries the repair's certainty instead.)
+    short = min(len(word), len(text))
+    k = next(i for i in range(short + 1) if i == short or word[i] != text[i])
+    tail = next(n for n in range(short - k + 1) if n == short - k or word[-1 - n] != text[-1 - n])
+    middle = [Char(ch, alone) for ch in word[k : len(word) - tail]]
+    kept = list(free.chars[len(text) - tail :])
+    if not middle and kept:
+        kept[0] = Char(kept[0].text, min(kept[0].prob, alone))
+    return Reading(word, (*free.chars[:k], *middle, *kept))
 
 
 # --------------------------------------------------------------------------- the page's own places
