@@ -309,8 +309,11 @@ def match_place(
     owned = _OWNED.match(text)
     lead = owned.end() if owned else 0
     body = text[lead:]
-    if any(body.startswith(w) for w in words):
-        return None
+    started = max((w for w in words if body.startswith(w)), key=len, default="")
+    if started:
+        # It starts with a place word: only a longer word it is the start of may be meant (the
+        # district's third kanji lost or misread after its first two were read).
+        words = [w for w in words if len(w) > len(started) and w.startswith(started)]
     cands: list[str] = []
     for w in words:
         for k in range(max(1, len(w) - 1), len(w) + 2):

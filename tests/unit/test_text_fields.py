@@ -375,3 +375,12 @@ def test_a_facility_named_after_the_district_is_read_with_the_address_words() ->
         match_place(probs, labels, _reading(probs, labels, "name"), place_words("埼玉県東松山市東平1"))
         is None
     )
+    # A district read only in part: its first two kanji, the third misread (台 as 乙).
+    labels = ("", *"高見台乙保育園")
+    probs = _matrix(
+        labels, [{"高": 0.99}, {"見": 0.99}, {"乙": 0.5, "台": 0.4}] + [{c: 0.99} for c in "保育園"]
+    )
+    free = _reading(probs, labels, "name")
+    assert free.text == "高見乙保育園"
+    fixed = match_place(probs, labels, free, place_words("千葉県船橋市高見台本町3-1"))
+    assert fixed is not None and fixed.text == "高見台保育園"
