@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.jp.address import split_city
+from pipeline.jp.address import same_spelling, split_city
 from pipeline.jp.text import edit_distance
 from pipeline.ocr.charsets import KANA_LOOKALIKE_SOURCES, label_index
 from pipeline.ocr.ctc import log_likelihoods
@@ -319,7 +319,8 @@ def match_place(
         for k in range(max(1, len(w) - 1), len(w) + 2):
             if k < len(body) - 1:  # keep at least two characters of the rest (the ending)
                 cands.append(text[:lead] + w + body[k:])
-    cands = [c for c in dict.fromkeys(cands) if c != text and all(ch in index for ch in c)]
+    # A word spelt as read but for ヶ/ケ or a variant kanji is no repair: the writer's own stands.
+    cands = [c for c in dict.fromkeys(cands) if not same_spelling(c, text) and all(ch in index for ch in c)]
     found = best_candidate(probs, labels, text, cands, PLACE_BONUS_NATS)
     if found is None:
         return None

@@ -384,3 +384,9 @@ def test_a_facility_named_after_the_district_is_read_with_the_address_words() ->
     assert free.text == "高見乙保育園"
     fixed = match_place(probs, labels, free, place_words("千葉県船橋市高見台本町3-1"))
     assert fixed is not None and fixed.text == "高見台保育園"
+    # The district spelt with ヶ where the writer wrote ケ is the same name: the writer's stands.
+    labels = ("", *"旭ケヶ丘保育園")
+    probs = _matrix(labels, [{"旭": 0.99}, {"ケ": 0.6, "ヶ": 0.35}] + [{c: 0.99} for c in "丘保育園"])
+    free = _reading(probs, labels, "name")
+    assert free.text == "旭ケ丘保育園"
+    assert match_place(probs, labels, free, place_words("千葉県船橋市旭ヶ丘3-1")) is None
