@@ -207,10 +207,15 @@ def _hiragana_runs(text: str) -> list[tuple[int, int]]:
 def _word_candidates(text: str, words: Sequence[str]) -> list[str]:
     """`text` with the start of a hiragana run replaced by a word: one of the same length that
     differs from it in at most half its characters, or one a character longer or shorter that is a
-    single edit from it (a small kana the recogniser dropped, もじ for もみじ, or a kana it split in
-    two). A run that already starts with a word is left alone."""
+    single edit from it (a small kana the recogniser dropped, もじ for もみじ, or a stray mark or
+    a kana split in two read as one more, なかよ比し for なかよし). A run that already starts with a
+    word is left alone."""
     out: list[str] = []
-    for i, j in _hiragana_runs(text):
+    runs = _hiragana_runs(text)
+    for r, (i, j) in enumerate(runs):
+        # A stray mark read inside a word splits its run in two (なかよ比し): a word one shorter
+        # than the span may reach across the one character between the runs.
+        across = runs[r + 1][1] if r + 1 < len(runs) and runs[r + 1][0] == j + 1 else j
         fits = [w for w in words if len(w) >= WORD_MIN_LEN and i + len(w) <= j]
         diffs = [sum(a != b for a, b in zip(text[i : i + len(w)], w, strict=True)) for w in fits]
         if 0 in diffs:
@@ -219,8 +224,8 @@ def _word_candidates(text: str, words: Sequence[str]) -> list[str]:
             text[:i] + w + text[i + len(w) :] for w, d in zip(fits, diffs, strict=True) if d <= len(w) // 2
         ]
         for w in words:
-            for n in (len(w) - 1, len(w) + 1):
-                if len(w) >= WORD_MIN_LEN and i + n <= j and edit_distance(text[i : i + n], w) == 1:
+            for n, end in ((len(w) - 1, j), (len(w) + 1, across)):
+                if len(w) >= WORD_MIN_LEN and i + n <= end and edit_distance(text[i : i + n], w) == 1:
                     out.append(text[:i] + w + text[i + n :])
     return list(dict.fromkeys(out))
 

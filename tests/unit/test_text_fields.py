@@ -200,6 +200,15 @@ def test_a_kana_dropped_from_a_facility_word_is_put_back_for_review() -> None:
     assert fixed is not None and fixed.text == "もみじ保育" and len(fixed.chars) == 5
     assert fixed.chars[0] == free.chars[0] and fixed.chars[2:] == free.chars[1:]
     assert fixed.chars[1].prob < 0.5
+    # A stray mark read between a word's kana (なかよ比し): the word without it, for review.
+    labels = ("", *"なかよし比保育")
+    rows = [{c: 0.99} for c in "なかよ"] + [{"比": 0.6}] + [{c: 0.99} for c in "し保育"]
+    probs = _matrix(labels, rows)
+    free = _reading(probs, labels, "name")
+    assert free.text == "なかよ比し保育"
+    fixed = match_words(probs, labels, free)
+    assert fixed is not None and fixed.text == "なかよし保育" and fixed.chars[3].prob < 0.9
+    labels = ("", *"もみじ保育")
     # With no trace of み at all, the reading stands.
     probs = _matrix(labels, [{"も": 0.99}, {"じ": 0.99}, {"保": 0.99}, {"育": 0.99}])
     assert match_words(probs, labels, _reading(probs, labels, "name")) is None
