@@ -36,7 +36,6 @@ from pipeline.fields.plan import Job, RawField
 from pipeline.forms.template import FieldSpec
 from pipeline.jp import mynumber, phone
 from pipeline.jp.address import (
-    KATAKANA,
     PostalLookupError,
     broken_number_block,
     choon_suspects,
@@ -45,7 +44,7 @@ from pipeline.jp.address import (
 )
 from pipeline.jp.text import edit_distance
 from pipeline.ocr import coverage, digits
-from pipeline.ocr.charsets import label_index
+from pipeline.ocr.charsets import KATAKANA_LETTERS, label_index
 from pipeline.ocr.ctc import log_likelihoods
 from pipeline.ocr.decode import matches
 from pipeline.ocr.lexicon import match_lexicon, match_place, match_suffix, match_words, place_words
@@ -313,7 +312,7 @@ def _choon_kana(job: Job, probs: np.ndarray, labels: Any, reading: Reading) -> t
         return reading, True
     chars = list(reading.chars)
     for i in found:
-        alt = likeliest_of(probs, labels, job.constraint.charset, spans[i], KATAKANA)
+        alt = likeliest_of(probs, labels, job.constraint.charset, spans[i], KATAKANA_LETTERS)
         if alt is not None:
             chars[i] = Char(alt[0], min(alt[1], DISAGREE_CONFIDENCE))
     return Reading("".join(c.text for c in chars), tuple(chars)), True

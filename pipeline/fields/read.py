@@ -508,7 +508,9 @@ class PageReader:
         if not r.text and readings.get("text") and rf.spec.kind in OVERFLOW_KINDS:
             # Writing was there to read, and nothing was read: no sure "left blank".
             rf.confidence = UNREAD_WRITING_CONFIDENCE
-        if rf.spec.kind in ("text_ja", "free_text") and looks_rewritten(r.text):
+        once = read_once(r) if rf.spec.kind in ("text_ja", "free_text") else None
+        if once is not None:
+            rf.raw, rf.chars = once.text, once.chars
             if not any(i.code == "correction" for i in rf.issues):
                 rf.issues.append(
                     Issue(
@@ -592,18 +594,36 @@ _DOUBLED_FIRST_KANJI = re.compile(r"^([\u4e00-\u9fff])\1")
 
 def looks_rewritten(text: str) -> bool:
     """A reading that repeats itself (清水化学株清水化学株式会社, 東東裕輔): the struck value and
-    the new one were both read, because the strike was not found. Only a repeated block holding a
-    kanji counts: kana repeat in real names (すくすく, のびのび) and digits in addresses (1-1-1),
-    while kanji repeat with 々, not twice; so a doubled kanji at the start is no name either."""
+    the new one were both read, because the strike was not found (see `repeated_block`)."""
+    return repeated_block(text) is not None
+
+
+def read_once(r: Reading) -> Reading | None:
+    """`r` with its repeated block (`repeated_block`) read once, or None when nothing repeats.
+    Both copies were read, so one is the struck value: the reviewer is offered the text once
+    (東東裕輔 → 東裕輔), and whichever copy was struck, both read the same."""
+    found = repeated_block(r.text)
+    if found is None:
+        return None
+    i, size = found
+    chars = r.chars[:i] + r.chars[i + size :] if len(r.chars) == len(r.text) else ()
+    return Reading(r.text[:i] + r.text[i + size :], chars)
+
+
+def repeated_block(text: str) -> tuple[int, int] | None:
+    """(start, size) of the first block read twice in a row, or None. Only a repeated block
+    holding a kanji counts: kana repeat in real names (すくすく, のびのび) and digits in addresses
+    (1-1-1), while kanji repeat with 々, not twice; so a doubled kanji at the start is no name
+    either."""
     if _DOUBLED_FIRST_KANJI.match(text):
-        return True
+        return 0, 1
     n = len(text)
     for size in range(2, n // 2 + 1):
         for i in range(n - 2 * size + 1):
             block = text[i : i + size]
             if block == text[i + size : i + 2 * size] and _KANJI.search(block):
-                return True
-    return False
+                return i, size
+    return None
 
 
 def _mark_unreadable(rf: RawField) -> None:

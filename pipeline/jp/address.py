@@ -157,6 +157,23 @@ def _longest_prefix(text: str, keys: Any) -> str | None:
     return best
 
 
+def split_city(address: str) -> tuple[str, str] | None:
+    """(prefecture and city, the rest) of an address that starts with a city Japan Post knows,
+    prefecture or not: 四日市市 and 十日町市 whole, where cutting at the first 市 or 町 would not
+    do. None when no known city starts it (a misread or unusual one)."""
+    index = _city_index()
+    key = _addr_key(address)
+    pref = _longest_prefix(key, index.prefectures) or ""
+    city = _longest_prefix(key[len(pref) :], index.cities)
+    if city is None:
+        return None
+    end = len(pref) + len(city)
+    # The key only folds what keeps a character a character (ヶ → ケ, full-width → ASCII) once
+    # spaces are gone; where it changed the length, the key is all there is to cut.
+    text = address if len(key) == len(address) else key
+    return text[:end], text[end:]
+
+
 def address_prefix_fix(postal: str, address: str) -> tuple[str, Issue | None]:
     """Check the address starts with the postal code's prefecture + city; add a missing prefecture.
 
@@ -354,7 +371,6 @@ def join_suspects(text: str) -> list[tuple[int, bool]]:
     return out
 
 
-KATAKANA = "".join(chr(c) for c in range(0x30A1, 0x30FB))
 _DIGIT_BEFORE_CHOON = re.compile(r"\d(?=ー[\u30a1-\u30fa])")
 
 

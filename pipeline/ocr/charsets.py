@@ -26,16 +26,34 @@ DIGITS = "0123456789"
 _FULLWIDTH_DIGITS = {chr(0xFF10 + i): str(i) for i in range(10)}
 _ZERO_LOOKALIKES = {"O": "0", "o": "0", "〇": "0"}
 _DASH_LOOKALIKES = {c: "-" for c in "ー−－‐―一〜~"}
-_LONG_VOWEL_LOOKALIKES = {c: "ー" for c in "一-―−－"}
-
 # Kana that handwriting makes indistinguishable from a kanji or a symbol (ル from 儿, ー from 一
-# or a dash, ロ from 口): the recogniser, with no context, often prefers the other. Used where
-# context says kana (a facility ending 保育ルーム), never to read kana by themselves.
+# or a dash, ロ from 口): the recogniser, with no context, often prefers the other. One table,
+# look-alike → the kana it is written for, read two ways: a kana field merges the long-vowel
+# mark's look-alikes into ー (`MERGES`: a writer of kana means no dash), and where context says
+# kana (a facility ending 保育ルーム) a kana is credited with all its look-alikes' probability
+# (`KANA_LOOKALIKE_SOURCES`), never to read kana by themselves.
 KANA_LOOKALIKES: dict[str, str] = {
-    "ル": "儿", "ー": "一—―－‐-", "ム": "厶", "ロ": "口", "エ": "工", "カ": "力", "タ": "夕",
-    "ニ": "二", "ハ": "八", "ト": "卜", "ヒ": "匕", "チ": "千", "オ": "才", "ホ": "木",
+    **{c: "ー" for c in "一-―−－—‐"},
+    "儿": "ル", "厶": "ム", "口": "ロ", "工": "エ", "力": "カ", "夕": "タ",
+    "二": "ニ", "八": "ハ", "卜": "ト", "匕": "ヒ", "千": "チ", "才": "オ", "木": "ホ",
 }  # fmt: skip
-KATAKANA = "".join(chr(c) for c in range(0x30A1, 0x30F7)) + "ー"  # ァ..ヶ (includes ヴ ヵ ヶ)
+_LONG_VOWEL_LOOKALIKES = {src: kana for src, kana in KANA_LOOKALIKES.items() if kana == "ー"}
+
+
+def _by_kana(table: dict[str, str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for src, kana in table.items():
+        out[kana] = out.get(kana, "") + src
+    return out
+
+
+# `KANA_LOOKALIKES` turned round for `ctc.log_likelihoods`: each kana → its look-alikes.
+KANA_LOOKALIKE_SOURCES: dict[str, str] = _by_kana(KANA_LOOKALIKES)
+
+
+# The katakana letters (ァ..ヶ, with ヴ ヵ ヶ), and as a field's charset with the long-vowel mark.
+KATAKANA_LETTERS = "".join(chr(c) for c in range(0x30A1, 0x30F7))
+KATAKANA = KATAKANA_LETTERS + "ー"
 HIRAGANA = "".join(chr(c) for c in range(0x3041, 0x3097)) + "ゝゞー"  # ぁ..ゖ
 
 # Charsets given as an explicit list of characters. Space is in none of them: furigana boxes are

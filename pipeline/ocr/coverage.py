@@ -48,6 +48,11 @@ DIGIT_HEIGHT_RANGE = (0.75, 1.5)
 # Unread ink narrower than UNREAD_MAX does not send a field to review by itself, but once a field
 # is in review, a stretch this wide is enough to hold a thin digit worth putting back.
 RESTORE_MIN_RUN = 0.1
+# Two stroke groups in one digit's share no wider than this many of the other digits' median
+# width may be one digit written in two strokes (`_one_digit_in_two_strokes`): a 1 next to a
+# digit, a stroke wide with a gap, is 1.3–1.6 digits wide; a 4 whose stem stands apart is about 1.
+ONE_DIGIT_WIDTH = 1.2
+ONE_DIGIT_SURE = 0.5  # the classifier's least probability for the two groups read as one digit
 
 
 def _unread_columns(centres: Sequence[float], ink: np.ndarray, height: float) -> np.ndarray:
@@ -122,7 +127,8 @@ def restore_digits(
 
     Only for a reading that already holds digits (a number is being written), in two places:
     - a digit whose share of the ink is two digits side by side (`digits.crowded`): both, when the
-      classifier is sure of each and one of them is the digit read (1075 read as 075);
+      classifier is sure of each and one of them is the digit read (1075 read as 075), unless
+      the two are one digit written in two strokes that do not touch (`_one_digit_in_two_strokes`);
     - unread ink (as `unread_ink` finds it) beside a digit or a dash, split into stroke groups
       about as tall as the digits read: each group the classifier is sure of, inserted where it
       lies (1190番地 read as 119番地).
@@ -166,6 +172,9 @@ def restore_digits(
         groups = side_by_side(cells[i] & ~taken, CROWD_LINE_HEIGHT * height)
         if len(groups) != 2 or not all(_digit_sized(g, digit_h) for g in groups):
             continue
+        others = [cells[j] for j, c in enumerate(text) if c.isdigit() and c != "1" and j != i]
+        if _one_digit_in_two_strokes(groups, ch, _typical_width(others)):
+            continue
         cls = classify([normalise(g) for g in groups])
         pair = [int(r.argmax()) for r in cls]
         # A 1 is often written in two strokes that do not touch (a flag, a foot), and both halves
@@ -190,6 +199,32 @@ def restore_digits(
     if valid is not None and not valid(out.text):
         return None
     return out
+
+
+def _width(ink: np.ndarray) -> int:
+    cols = np.flatnonzero(ink.any(axis=0))
+    return int(cols[-1] - cols[0] + 1) if len(cols) else 0
+
+
+def _typical_width(cells: Sequence[np.ndarray]) -> float | None:
+    """The median width of digits' `cells` (the caller leaves out 1s, a stroke wide, and the digit
+    judged); None when there are none."""
+    widths = [_width(c) for c in cells if c.any()]
+    return float(np.median(widths)) if widths else None
+
+
+def _one_digit_in_two_strokes(groups: Sequence[np.ndarray], ch: str, digit_w: float | None) -> bool:
+    """Whether two stroke groups side by side in one digit's share are that one digit written in
+    two strokes that do not touch (a 4 whose bar stops short of its stem, a 6 with a gap in its
+    loop): together no wider than the other digits read, and the classifier reads them together
+    as the digit read (`ONE_DIGIT_SURE`). Two digits side by side are wider than one, or not that digit."""
+    if digit_w is None:
+        return False
+    union = np.logical_or.reduce(groups)
+    if _width(union) > ONE_DIGIT_WIDTH * digit_w:
+        return False
+    whole = classify([normalise(union)])[0]
+    return int(whole.argmax()) == int(ch) and float(whole.max()) >= ONE_DIGIT_SURE
 
 
 def _centre_x(ink: np.ndarray) -> float:

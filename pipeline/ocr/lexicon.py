@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pipeline.jp.address import same_spelling, split_city
 from pipeline.jp.text import edit_distance
-from pipeline.ocr.charsets import KANA_LOOKALIKES, label_index
+from pipeline.ocr.charsets import KANA_LOOKALIKE_SOURCES, label_index
 from pipeline.ocr.ctc import log_likelihoods
 from pipeline.result import Char, Reading
 
@@ -108,8 +109,8 @@ def best_candidate(
 # its last characters replaced by each ending is scored by CTC likelihood, the endings with a
 # bonus of SUFFIX_BONUS_NATS. That restores a lost dakuten (ことも園) or a look-alike kanji
 # (保斎園, 保育團), and is far too little to turn another word into an ending. A kana of an ending
-# also counts its look-alikes' probability (`charsets.KANA_LOOKALIKES`): written so, 保育ルーム is
-# often read 保育儿一人, where ル and ー alone score far too low for any bonus.
+# also counts its look-alikes' probability (`charsets.KANA_LOOKALIKE_SOURCES`): written so,
+# 保育ルーム is often read 保育儿一人, where ル and ー alone score far too low for any bonus.
 FACILITY_SUFFIXES: tuple[str, ...] = (
     "保育園", "こども園", "認定こども園", "保育所", "保育ルーム", "乳児保育園", "幼稚園",
     "保育室", "託児所", "子ども園",
@@ -140,7 +141,7 @@ def match_suffix(
     cands = [c for c in dict.fromkeys(cands) if c != text and all(ch in index for ch in c)]
     if not cands:
         return None
-    ll = log_likelihoods(probs, labels, [text, *cands], KANA_LOOKALIKES)
+    ll = log_likelihoods(probs, labels, [text, *cands], KANA_LOOKALIKE_SOURCES)
     scores = ll + np.r_[0.0, np.full(len(cands), SUFFIX_BONUS_NATS)]
     best = int(scores.argmax())
     if best == 0:
@@ -204,10 +205,17 @@ def _hiragana_runs(text: str) -> list[tuple[int, int]]:
 
 
 def _word_candidates(text: str, words: Sequence[str]) -> list[str]:
-    """`text` with the start of a hiragana run replaced by a word of the same length that differs
-    from it in at most half its characters. A run that already starts with a word is left alone."""
+    """`text` with the start of a hiragana run replaced by a word: one of the same length that
+    differs from it in at most half its characters, or one a character longer or shorter that is a
+    single edit from it (a small kana the recogniser dropped, もじ for もみじ, or a stray mark or
+    a kana split in two read as one more, なかよ比し for なかよし). A run that already starts with a
+    word is left alone."""
     out: list[str] = []
-    for i, j in _hiragana_runs(text):
+    runs = _hiragana_runs(text)
+    for r, (i, j) in enumerate(runs):
+        # A stray mark read inside a word splits its run in two (なかよ比し): a word one shorter
+        # than the span may reach across the one character between the runs.
+        across = runs[r + 1][1] if r + 1 < len(runs) and runs[r + 1][0] == j + 1 else j
         fits = [w for w in words if len(w) >= WORD_MIN_LEN and i + len(w) <= j]
         diffs = [sum(a != b for a, b in zip(text[i : i + len(w)], w, strict=True)) for w in fits]
         if 0 in diffs:
@@ -215,6 +223,10 @@ def _word_candidates(text: str, words: Sequence[str]) -> list[str]:
         out += [
             text[:i] + w + text[i + len(w) :] for w, d in zip(fits, diffs, strict=True) if d <= len(w) // 2
         ]
+        for w in words:
+            for n, end in ((len(w) - 1, j), (len(w) + 1, across)):
+                if len(w) >= WORD_MIN_LEN and i + n <= end and edit_distance(text[i : i + n], w) == 1:
+                    out.append(text[:i] + w + text[i + n :])
     return list(dict.fromkeys(out))
 
 
@@ -233,10 +245,22 @@ def match_words(
     if found is None:
         return None
     word, alone = found
-    chars = [
-        c if c.text == ch else Char(ch, min(c.prob, alone)) for c, ch in zip(free.chars, word, strict=True)
-    ]
-    return Reading(word, tuple(chars))
+    if len(word) == len(text):
+        chars = [
+            c if c.text == ch else Char(ch, min(c.prob, alone))
+            for c, ch in zip(free.chars, word, strict=True)
+        ]
+        return Reading(word, tuple(chars))
+    # A character put in or taken out: the kept ends keep theirs, what lies between is the repair's.
+    # (Where one was taken out, the character after it carries the repair's certainty instead.)
+    short = min(len(word), len(text))
+    k = next(i for i in range(short + 1) if i == short or word[i] != text[i])
+    tail = next(n for n in range(short - k + 1) if n == short - k or word[-1 - n] != text[-1 - n])
+    middle = [Char(ch, alone) for ch in word[k : len(word) - tail]]
+    kept = list(free.chars[len(text) - tail :])
+    if not middle and kept:
+        kept[0] = Char(kept[0].text, min(kept[0].prob, alone))
+    return Reading(word, (*free.chars[:k], *middle, *kept))
 
 
 # --------------------------------------------------------------------------- the page's own places
@@ -256,11 +280,20 @@ _OWNED = re.compile(r"^([市町村区]立|私立|公立)")
 def place_words(address: str) -> list[str]:
     """Words a local facility's name may start with, from an address as read: the town part (after
     the prefecture and the city, before the house number) and the city's name without 市/町/村,
-    every run of 2–4 of their characters."""
+    every run of 2–4 of their characters. The city is found in Japan Post's list
+    (`address.split_city`), so 四日市市 is not cut at its first 市; a city read wrongly is cut at
+    its first 市/区/町/村."""
     head = re.split(r"[0-9０-９]", "".join(address.split()), maxsplit=1)[0]
-    head = _PREFECTURE.sub("", re.sub(r"[〇一二三四五六七八九十]+丁目.*$", "", head))
-    m = _CITY.match(head)
-    parts = [head[m.end() :], re.sub(r"[市区町村郡]$", "", m.group(0))] if m else [head]
+    head = re.sub(r"[〇一二三四五六七八九十]+丁目.*$", "", head)
+    known = split_city(head)
+    if known is not None:
+        city, town = known
+        city = _PREFECTURE.sub("", city)
+    else:
+        head = _PREFECTURE.sub("", head)
+        m = _CITY.match(head)
+        city, town = (m.group(0), head[m.end() :]) if m else ("", head)
+    parts = [town, re.sub(r"[市区町村郡]$", "", city)] if city else [town]
     words: list[str] = []
     for part in parts:
         for n in PLACE_WORD_LENGTHS:
@@ -281,14 +314,18 @@ def match_place(
     owned = _OWNED.match(text)
     lead = owned.end() if owned else 0
     body = text[lead:]
-    if any(body.startswith(w) for w in words):
-        return None
+    started = max((w for w in words if body.startswith(w)), key=len, default="")
+    if started:
+        # It starts with a place word: only a longer word it is the start of may be meant (the
+        # district's third kanji lost or misread after its first two were read).
+        words = [w for w in words if len(w) > len(started) and w.startswith(started)]
     cands: list[str] = []
     for w in words:
         for k in range(max(1, len(w) - 1), len(w) + 2):
             if k < len(body) - 1:  # keep at least two characters of the rest (the ending)
                 cands.append(text[:lead] + w + body[k:])
-    cands = [c for c in dict.fromkeys(cands) if c != text and all(ch in index for ch in c)]
+    # A word spelt as read but for ヶ/ケ or a variant kanji is no repair: the writer's own stands.
+    cands = [c for c in dict.fromkeys(cands) if not same_spelling(c, text) and all(ch in index for ch in c)]
     found = best_candidate(probs, labels, text, cands, PLACE_BONUS_NATS)
     if found is None:
         return None

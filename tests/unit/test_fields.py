@@ -271,6 +271,35 @@ def test_a_digit_crowded_into_its_neighbours_share_is_put_back() -> None:
     assert both is not None and both.text == "11"
 
 
+def test_one_digit_written_in_two_strokes_is_not_two_digits() -> None:
+    # "248" with a 4 whose stem stands apart from its slant and bar: the 4's share of the ink is
+    # two groups side by side, the left one a 4 to the classifier, the stem a 1. Together they
+    # are one digit wide and surely a 4, so no 1 is put back (1488 became 14188).
+    arr = np.load(ROOT / "samples" / "assets" / "mnist_digits_0-399.npz")["digits"]
+    four = arr[4, 350] > 100
+    rows = np.flatnonzero(four.any(axis=1))
+    stem = np.zeros_like(four)
+    cols = np.flatnonzero(four.any(axis=0))
+    right = cols[-1] - 4
+    stem[rows[0] : rows[-1] + 1, right : right + 3] = True
+    body = four.copy()
+    body[:, right - 2 :] = False
+    split4 = body | stem
+    assert len(digits.side_by_side(np.pad(split4, ((4, 4), (6, 6))), 10)) == 2
+    line = np.hstack([np.pad(m, ((4, 4), (6, 6))) for m in (arr[2, 350] > 100, split4, arr[8, 350] > 100)])
+    centres = [20.0, 60.0, 100.0]
+    cells = digits.cells_at(line, centres)
+    groups = digits.side_by_side(cells[1], 10)
+    assert coverage._one_digit_in_two_strokes(groups, "4", coverage._typical_width([cells[0], cells[2]]))
+    assert not coverage._one_digit_in_two_strokes(groups, "4", None)
+    # Two digits side by side are wider than one: a 1 crowded against a 3 is still put back.
+    one, three = (np.pad(arr[d, 360] > 100, ((4, 4), (1, 1))) for d in (1, 3))
+    thirteen = np.hstack([one[:, 6:-6], three])
+    wide = digits.side_by_side(thirteen, 10)
+    assert len(wide) == 2
+    assert not coverage._one_digit_in_two_strokes(wide, "3", coverage._width(three))
+
+
 def test_a_date_box_read_by_the_digit_classifier_alone() -> None:
     arr = np.load(ROOT / "samples" / "assets" / "mnist_digits_0-399.npz")["digits"]
     box = np.hstack([np.pad(arr[d, 360] > 100, ((6, 6), (4, 4))) for d in (1, 9)])

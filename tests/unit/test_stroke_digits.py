@@ -99,6 +99,14 @@ def test_an_open_tick_4_keeps_its_bar_left_of_the_stem() -> None:
     assert m[: h // 4, : w // 4].any()  # the tick's top, at the upper left
 
 
+def test_a_4_apart_is_two_strokes_side_by_side() -> None:
+    # Its slant and bar stop short of the stem: the ink is two pieces that share no column.
+    style = stroke_digits.DigitStyle({4: "apart"}, jitter=0.0)
+    m = stroke_digits.draw(4, style, 60.0, 4.0, np.random.default_rng(0)) > 128
+    cols = np.flatnonzero(m.any(axis=0))
+    assert (np.diff(cols) > 1).sum() == 1
+
+
 def test_the_classifier_s_writers_keep_to_the_trained_variants_and_pages_use_them_all() -> None:
     # The recipe's writers draw from TRAINED_VARIANTS, so the committed weights stay what the
     # recipe makes; the pages' writers also write the shapes left out of training.
@@ -108,7 +116,7 @@ def test_the_classifier_s_writers_keep_to_the_trained_variants_and_pages_use_the
         for v in table
         if v not in stroke_digits.TRAINED_VARIANTS[d]
     }
-    assert unseen == {(2, "big_loop"), (3, "flat_closed"), (3, "curl"), (4, "open_tick")}
+    assert unseen == {(2, "big_loop"), (3, "flat_closed"), (3, "curl"), (4, "open_tick"), (4, "apart")}
     trained = [
         stroke_digits.writer(np.random.default_rng([9, k]), stroke_digits.TRAINED_VARIANTS) for k in range(60)
     ]

@@ -9,6 +9,7 @@ from pipeline.fields import ink as inkmod
 from pipeline.fields import passes
 from pipeline.fields.furigana import fix_voicing, name_logprob, read_with_name
 from pipeline.fields.plan import Job
+from pipeline.fields.read import read_once
 from pipeline.jp.address import (
     broken_number_block,
     choon_suspects,
@@ -16,9 +17,10 @@ from pipeline.jp.address import (
     join_suspects,
     same_spelling,
     snap_address_prefix,
+    split_city,
 )
 from pipeline.jp.text import fold_variants
-from pipeline.ocr.charsets import MERGES, allowed_chars
+from pipeline.ocr.charsets import KANA_LOOKALIKE_SOURCES, KANA_LOOKALIKES, MERGES, allowed_chars
 from pipeline.ocr.ctc import log_likelihoods
 from pipeline.ocr.decode import Constraint, decode
 from pipeline.ocr.lexicon import match_place, match_suffix, match_words, place_words
@@ -193,6 +195,32 @@ def test_a_doubtful_dakuten_in_a_facility_word_is_read_against_common_words() ->
 # --------------------------------------------------------------------------- kana
 
 
+def test_a_kana_dropped_from_a_facility_word_is_put_back_for_review() -> None:
+    labels = ("", *"もみじ保育")
+    # もみじ read もじ: み is a faint blip the best path skips. The word with it is likelier with
+    # the bonus; what was put back carries how sure the writing alone is of it.
+    rows = [{"も": 0.99}, {"み": 0.3}, {"じ": 0.99}, {"保": 0.99}, {"育": 0.99}]
+    probs = _matrix(labels, rows)
+    free = _reading(probs, labels, "name")
+    assert free.text == "もじ保育"
+    fixed = match_words(probs, labels, free)
+    assert fixed is not None and fixed.text == "もみじ保育" and len(fixed.chars) == 5
+    assert fixed.chars[0] == free.chars[0] and fixed.chars[2:] == free.chars[1:]
+    assert fixed.chars[1].prob < 0.5
+    # A stray mark read between a word's kana (なかよ比し): the word without it, for review.
+    labels = ("", *"なかよし比保育")
+    rows = [{c: 0.99} for c in "なかよ"] + [{"比": 0.6}] + [{c: 0.99} for c in "し保育"]
+    probs = _matrix(labels, rows)
+    free = _reading(probs, labels, "name")
+    assert free.text == "なかよ比し保育"
+    fixed = match_words(probs, labels, free)
+    assert fixed is not None and fixed.text == "なかよし保育" and fixed.chars[3].prob < 0.9
+    labels = ("", *"もみじ保育")
+    # With no trace of み at all, the reading stands.
+    probs = _matrix(labels, [{"も": 0.99}, {"じ": 0.99}, {"保": 0.99}, {"育": 0.99}])
+    assert match_words(probs, labels, _reading(probs, labels, "name")) is None
+
+
 def test_a_doubtful_dakuten_is_chosen_by_the_crop_and_the_name_model() -> None:
     labels = ("", *"スズキサチエ")
     # ズ read as ス, with ズ close behind: names spell スズ far more often than スス.
@@ -301,6 +329,36 @@ def test_place_words_come_from_the_town_and_the_city_of_the_address() -> None:
     assert place_words("") == []
 
 
+def test_kana_look_alikes_are_one_table_for_merging_and_for_endings() -> None:
+    # A kana field merges every look-alike of ー; an ending credits each kana with its own.
+    longs = {src for src, kana in KANA_LOOKALIKES.items() if kana == "ー"}
+    assert {src for src, dst in MERGES["kana"].items() if dst == "ー"} == longs
+    assert set(KANA_LOOKALIKE_SOURCES["ー"]) == longs and {"一", "－", "—"} <= longs
+    assert KANA_LOOKALIKE_SOURCES["ル"] == "儿"
+
+
+def test_place_words_take_the_city_whole_from_the_postal_list() -> None:
+    # 四日市市 and 十日町市 hold 市 and 町 inside their names: cut at the first one, the city
+    # word was 四日 and the town started with 市.
+    words = place_words("三重県四日市市富田3-1")
+    assert "四日市" in words and "富田" in words and "市富" not in words
+    words = place_words("十日町市高田町5")
+    assert "十日町" in words and "高田町" in words and "市高" not in words
+    assert split_city("三重県四日市市富田") == ("三重県四日市市", "富田")
+    # A city not in the list (misread) is cut at its first 市.
+    assert split_city("架空県謎市ほげ町") is None
+    assert "ほげ町" in place_words("架空県謎市ほげ町1")
+
+
+def test_a_value_read_twice_is_offered_once() -> None:
+    chars = tuple(Char(c, 0.9) for c in "山山田花子")
+    once = read_once(Reading("山山田花子", chars))
+    assert once is not None and once.text == "山田花子" and len(once.chars) == 4
+    twice = read_once(Reading("青葉商事青葉商事株式会社", ()))
+    assert twice is not None and twice.text == "青葉商事株式会社"
+    assert read_once(Reading("すくすく保育園", ())) is None
+
+
 def test_a_facility_named_after_the_district_is_read_with_the_address_words() -> None:
     labels = ("", *"東平松認定こども園市立限隈武北保育")
     # 東平認定こども園 with 平 written faintly and lost: 東認定こども園.
@@ -328,3 +386,18 @@ def test_a_facility_named_after_the_district_is_read_with_the_address_words() ->
         match_place(probs, labels, _reading(probs, labels, "name"), place_words("埼玉県東松山市東平1"))
         is None
     )
+    # A district read only in part: its first two kanji, the third misread (台 as 乙).
+    labels = ("", *"高見台乙保育園")
+    probs = _matrix(
+        labels, [{"高": 0.99}, {"見": 0.99}, {"乙": 0.5, "台": 0.4}] + [{c: 0.99} for c in "保育園"]
+    )
+    free = _reading(probs, labels, "name")
+    assert free.text == "高見乙保育園"
+    fixed = match_place(probs, labels, free, place_words("千葉県船橋市高見台本町3-1"))
+    assert fixed is not None and fixed.text == "高見台保育園"
+    # The district spelt with ヶ where the writer wrote ケ is the same name: the writer's stands.
+    labels = ("", *"旭ケヶ丘保育園")
+    probs = _matrix(labels, [{"旭": 0.99}, {"ケ": 0.6, "ヶ": 0.35}] + [{c: 0.99} for c in "丘保育園"])
+    free = _reading(probs, labels, "name")
+    assert free.text == "旭ケ丘保育園"
+    assert match_place(probs, labels, free, place_words("千葉県船橋市旭ヶ丘3-1")) is None
