@@ -41,7 +41,7 @@ VARIANTS: dict[int, dict[str, float]] = {
 # whose tail curls back across its diagonal (a closed lower loop under a flag) or into a small
 # loop, a 2 with a loop a third of its height (all read as 8), an open 4 drawn as a tick and a
 # stem (read as 1 once a fax loses the tick). They are kept out of training on purpose: the pages
-# carry them so the benchmarks measure how the readers and the doubt (`digits.disagrees`) do on
+# carry them so the benchmarks measure how the readers and the doubt (`passes.doubts`) do on
 # shapes the classifier never saw, as with a new city's writers. (A classifier retrained on them
 # read them better, 71% -> 86% of closed-loop 3s, but accepted more wrong digits elsewhere.)
 TRAINED_VARIANTS: dict[int, dict[str, float]] = {

@@ -39,6 +39,7 @@ import numpy as np
 
 from pipeline.ocr.digits import MODEL, classify_with, normalise
 from samples import stroke_digits
+from samples.handwriting import shear
 
 ASSET = Path(__file__).resolve().parents[1] / "samples" / "assets" / "mnist_digits_0-399.npz"
 AUGMENTED = 12  # drawings per original sample
@@ -96,11 +97,7 @@ def stroke_drawing(digit: int, style: stroke_digits.DigitStyle, rng: np.random.G
     centred in an 84×84 white-on-black canvas (the frame `scan_like` takes)."""
     h = float(rng.uniform(50, 64))
     mask = stroke_digits.draw(digit, style, h, h * float(rng.uniform(0.08, 0.16)), rng)
-    k = np.tan(np.radians(rng.uniform(-8, 16)))  # slant: most writers lean right
-    mh, mw = mask.shape
-    extra = int(np.ceil(abs(k) * mh)) + 1
-    m = np.float32([[1, -k, extra / 2 + k * mh / 2], [0, 1, 0]])
-    mask = cv2.warpAffine(mask, m, (mw + extra, mh))
+    mask, _ = shear(mask, float(rng.uniform(-8, 16)))  # slant: most writers lean right
     ys, xs = np.nonzero(mask)
     mask = mask[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
     mh, mw = mask.shape
