@@ -411,8 +411,8 @@ DOUBT_KINDS = frozenset({"number", "date_wareki", "date", "phone", "postal_code"
 # backing under 0.25 (a sure contradiction, under 0.15 against 0.6 or more; another digit three
 # times likelier, at least 0.4) and holds what they let through (0.45 on a 2, 0.25 on the 8 read).
 # Set on our generator's pages (seed 20261126, nursery and allowance, 40 each, 401 digit fields
-# accepted under the old rules, 4 of them wrong): 0.25 holds 3 of the 4 wrong and 8 right ones,
-# 0.3 the same 3 and 14 right, 0.35 the same 3 and 23 right (docs/benchmarks.md, "Branch digits3").
+# accepted under the old rules, 3 of them wrong): 0.25 holds 2 of the 3 wrong and 7 right ones,
+# 0.3 the same 2 and 12 right, 0.35 the same 2 and 21 right (docs/benchmarks.md, "Branch digits3").
 DOUBT_BACKING = 0.25
 # ... or when it gives no digit at least DOUBT_TOP: the written shape lies between two digits
 # (a 4 with a closed top, a 3 half a 5), where the recogniser's certainty means little. Fitted
