@@ -320,12 +320,21 @@ class Hand:
                 break
             rad -= 1
         mask = np.clip((r.astype(np.float32) - 30) * 1.25, 0, 255).astype(np.uint8)
+        return self._placed_digit(mask, size, h, w, angle, f"mnist:{idx}")
+
+    def _placed_digit(
+        self, mask: np.ndarray, size: float, h: float, w: float | None, angle: float, source: str
+    ) -> Glyph:
+        """A digit `h` tall, rotated by `angle`, as a glyph of a line written at `size`: its gap to
+        the next character and its drop below the baseline drawn per digit. It advances by `w`
+        plus the gap (None: the rotated mask's width)."""
         dx = dy = 0.0
         if angle:
             mask, dx, dy = self._rotate(mask, angle)
         gap = size * self.rng.uniform(0.1, 0.25)
         bottom = size * self.rng.uniform(0.3, 0.4)
-        return Glyph(mask, gap / 2 + dx, bottom - h + dy, w + gap, f"mnist:{idx}")
+        adv = (mask.shape[1] if w is None else w) + gap
+        return Glyph(mask, gap / 2 + dx, bottom - h + dy, adv, source)
 
     def stroke_glyph(self, digit: int, size: float, angle: float) -> Glyph:
         """A digit drawn as pen strokes in the writer's habits (`Style.digits`). Takes the same
@@ -336,14 +345,7 @@ class Hand:
         self.rng.integers(lo, hi)  # the MNIST sample it replaces
         h = max(6.0, size * self.style.digit_scale * self.rng.uniform(0.92, 1.08))
         mask = stroke_digits.draw(digit, style, h, self.style.pen_px, self.digit_rng)
-        dx = dy = 0.0
-        if angle:
-            mask, dx, dy = self._rotate(mask, angle)
-        gap = size * self.rng.uniform(0.1, 0.25)
-        bottom = size * self.rng.uniform(0.3, 0.4)
-        return Glyph(
-            mask, gap / 2 + dx, bottom - h + dy, mask.shape[1] + gap, f"stroke:{style.variants[digit]}"
-        )
+        return self._placed_digit(mask, size, h, None, angle, f"stroke:{style.variants[digit]}")
 
     def dash_glyph(self, size: float, angle: float) -> Glyph:
         length = size * self.rng.uniform(0.3, 0.45)

@@ -316,32 +316,16 @@ def fuse(
     return Reading(best, tuple(out))
 
 
+def read_rows(text: str, op: Opinion) -> list[tuple[int, np.ndarray]]:
+    """Per digit of `text` (same shape as the opinion's reading; else none): the digit read and
+    the classifier's probabilities over 0–9 there."""
+    if len(text) != len(op.text):
+        return []
+    return [(int(text[i]), np.exp(op.logp[k])) for k, i in enumerate(op.positions) if text[i].isdigit()]
+
+
 def contradicts(text: str, op: Opinion, sure: float = 0.9, min_prob: float = 0.02) -> bool:
     """Whether the classifier is sure of another digit somewhere in `text` (same shape as the
     opinion's reading): only a confident contradiction counts, as the classifier alone is the
     weaker reader."""
-    if len(text) != len(op.text):
-        return False
-    for k, i in enumerate(op.positions):
-        row = np.exp(op.logp[k])
-        if text[i].isdigit() and row.max() >= sure and row[int(text[i])] < min_prob:
-            return True
-    return False
-
-
-def disagrees(text: str, op: Opinion, top: float, ratio: float) -> bool:
-    """Whether the classifier's own best digit somewhere in `text` is another one, given at least
-    `top` and at least `ratio` times what it gives the digit read: the two readers read the
-    shape differently, though the classifier is not sure enough to `contradicts` it. A 3 written
-    with a closed lower loop, a looped 2 or an open 4 is where the line recogniser is sure of the
-    wrong digit (8, 8, 1) and this is the only sign of it."""
-    if len(text) != len(op.text):
-        return False
-    for k, i in enumerate(op.positions):
-        if not text[i].isdigit():
-            continue
-        row = np.exp(op.logp[k])
-        best = int(row.argmax())
-        if best != int(text[i]) and row[best] >= top and row[best] >= ratio * row[int(text[i])]:
-            return True
-    return False
+    return any(row.max() >= sure and row[d] < min_prob for d, row in read_rows(text, op))

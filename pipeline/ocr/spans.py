@@ -46,20 +46,15 @@ def char_spans(probs: np.ndarray, labels: Sequence[str], charset: str) -> tuple[
     return "".join(text), spans
 
 
-def digit_alternative(
-    probs: np.ndarray, labels: Sequence[str], charset: str, span: tuple[int, int], char: str
-) -> Alternative | None:
-    """The likeliest digit over `span` (maximum over its timesteps), beside `char`'s own
-    probability there; None when the charset allows no digits."""
+def _span_probs(
+    probs: np.ndarray, labels: Sequence[str], charset: str, span: tuple[int, int]
+) -> tuple[dict[str, int], np.ndarray]:
+    """The charset's columns by label, and its probabilities over `span`, renormalised per step."""
     c = compact(charset, labels)
-    cols = {lab: i for i, lab in enumerate(c.labels) if i}
-    digit_cols = [(d, cols[d]) for d in DIGITS if d in cols]
-    if not digit_cols or char not in cols:
-        return None
     sub = c.take(probs[span[0] : span[1]])
-    sub = sub / np.maximum(sub.sum(axis=1, keepdims=True), _EPS)
-    best = max(digit_cols, key=lambda dc: float(sub[:, dc[1]].max()))
-    return Alternative(best[0], float(sub[:, best[1]].max()), float(sub[:, cols[char]].max()))
+    return {lab: i for i, lab in enumerate(c.labels) if i}, sub / np.maximum(
+        sub.sum(axis=1, keepdims=True), _EPS
+    )
 
 
 def likeliest_of(
@@ -67,11 +62,18 @@ def likeliest_of(
 ) -> tuple[str, float] | None:
     """The likeliest of `chars` over `span` (maximum over its timesteps) and its probability
     there; None when the charset allows none of them."""
-    c = compact(charset, labels)
-    cols = {lab: i for i, lab in enumerate(c.labels) if i and lab in chars}
-    if not cols:
+    cols, sub = _span_probs(probs, labels, charset, span)
+    best = max((ch for ch in cols if ch in chars), key=lambda ch: float(sub[:, cols[ch]].max()), default=None)
+    return None if best is None else (best, float(sub[:, cols[best]].max()))
+
+
+def digit_alternative(
+    probs: np.ndarray, labels: Sequence[str], charset: str, span: tuple[int, int], char: str
+) -> Alternative | None:
+    """The likeliest digit over `span` (maximum over its timesteps, `likeliest_of`), beside
+    `char`'s own probability there; None when the charset allows no digits."""
+    cols, sub = _span_probs(probs, labels, charset, span)
+    best = likeliest_of(probs, labels, charset, span, DIGITS)
+    if best is None or char not in cols:
         return None
-    sub = c.take(probs[span[0] : span[1]])
-    sub = sub / np.maximum(sub.sum(axis=1, keepdims=True), _EPS)
-    best = max(cols, key=lambda ch: float(sub[:, cols[ch]].max()))
-    return best, float(sub[:, cols[best]].max())
+    return Alternative(best[0], best[1], float(sub[:, cols[char]].max()))

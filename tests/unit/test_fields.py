@@ -486,7 +486,9 @@ def test_long_straight_lines_are_dropped_and_a_digit_touching_one_stays() -> Non
     assert not out[5, :20].any() and out[10:30, 30:33].all()
 
 
-def test_the_classifier_leaning_to_another_digit_is_a_disagreement() -> None:
+def test_the_classifier_doubts_a_digit_it_backs_too_little_wherever_the_rest_goes() -> None:
+    from pipeline.fields.passes import DOUBT_BACKING, doubts
+
     def opinion(row_of_second: dict[int, float]) -> digits.Opinion:
         rows = np.full((3, 10), 0.01)
         rows[0, 0] = rows[2, 8] = 0.91
@@ -494,16 +496,18 @@ def test_the_classifier_leaning_to_another_digit_is_a_disagreement() -> None:
             rows[1, d] = p
         return digits.Opinion("048", (0, 1, 2), np.log(rows))
 
-    # The recogniser read 4; the classifier leans to 9 (0.5 against 0.2): too little for
-    # `contradicts`, enough for `disagrees`.
-    leaning = opinion({9: 0.5, 4: 0.2})
+    read = Reading("048", tuple(Char(c, 0.99) for c in "048"))
+    # The recogniser read 4. The classifier sure of a 9, leaning to it (0.45 against 0.24, too
+    # little for `contradicts`), or torn between the two (0.28 / 0.27): doubted.
+    leaning = opinion({9: 0.45, 4: 0.24})
     assert not digits.contradicts("048", leaning, sure=0.6, min_prob=0.15)
-    assert digits.disagrees("048", leaning, top=0.4, ratio=2.0)
-    # Torn between the two (0.45 / 0.3), unsure of anything (0.35 / 0.1), or agreeing: no.
-    assert not digits.disagrees("048", opinion({9: 0.45, 4: 0.3}), top=0.4, ratio=2.0)
-    assert not digits.disagrees("048", opinion({9: 0.35, 4: 0.1}), top=0.4, ratio=2.0)
-    assert not digits.disagrees("048", opinion({4: 0.5, 9: 0.2}), top=0.4, ratio=2.0)
-    assert not digits.disagrees("0480", leaning, top=0.4, ratio=2.0)  # another shape: no opinion
+    for row in ({9: 0.9, 4: 0.02}, {9: 0.45, 4: 0.24}, {9: 0.28, 4: 0.27}):
+        assert doubts(read, opinion(row)), row
+    # Backing the 4 with DOUBT_BACKING or more, even while leaning elsewhere, or agreeing: no.
+    assert not doubts(read, opinion({9: 0.5, 4: DOUBT_BACKING + 0.01}))
+    assert not doubts(read, opinion({4: 0.5, 9: 0.2}))
+    other = Reading("0480", tuple(Char(c, 0.99) for c in "0480"))
+    assert not doubts(other, leaning)  # another shape: no opinion on it
 
 
 def test_a_faded_page_holds_its_option_groups_read_unmarked_too():

@@ -107,6 +107,29 @@ def test_a_4_apart_is_two_strokes_side_by_side() -> None:
     assert (np.diff(cols) > 1).sum() == 1
 
 
+def test_a_lifted_6_is_a_stroke_beside_a_ring_and_a_small_loop_9_a_knot_on_a_stem() -> None:
+    # The pen lifted between the 6's stem and its loop: two pieces of ink side by side, the right
+    # one enclosing a loop (read as 10). A 9 whose loop is a small knot high on its stem.
+    def draw(digit: int, variant: str) -> np.ndarray:
+        style = stroke_digits.DigitStyle({digit: variant}, jitter=0.0)
+        return stroke_digits.draw(digit, style, 60.0, 4.0, np.random.default_rng(0))
+
+    six = draw(6, "lifted") > 128
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(six.astype(np.uint8), connectivity=8)
+    assert n == 3
+    left, right = sorted(range(1, 3), key=lambda i: stats[i, cv2.CC_STAT_LEFT])
+    assert stats[left, cv2.CC_STAT_LEFT] + stats[left, cv2.CC_STAT_WIDTH] < stats[right, cv2.CC_STAT_LEFT]
+    assert _holes(np.where(labels == right, 255, 0)) == 1 and _holes(np.where(labels == left, 255, 0)) == 0
+
+    def loop_area(mask: np.ndarray) -> int:
+        padded = np.pad(mask <= 128, 1, constant_values=True).astype(np.uint8)
+        _, lab = cv2.connectedComponents(padded, connectivity=4)
+        return int((lab > 1).sum())  # the background inside loops
+
+    knot, plain = draw(9, "small_loop"), draw(9, "straight")
+    assert _holes(knot) == 1 and loop_area(knot) < 0.5 * loop_area(plain)
+
+
 def test_the_classifier_s_writers_keep_to_the_trained_variants_and_pages_use_them_all() -> None:
     # The recipe's writers draw from TRAINED_VARIANTS, so the committed weights stay what the
     # recipe makes; the pages' writers also write the shapes left out of training.
@@ -116,7 +139,15 @@ def test_the_classifier_s_writers_keep_to_the_trained_variants_and_pages_use_the
         for v in table
         if v not in stroke_digits.TRAINED_VARIANTS[d]
     }
-    assert unseen == {(2, "big_loop"), (3, "flat_closed"), (3, "curl"), (4, "open_tick"), (4, "apart")}
+    assert unseen == {
+        (2, "big_loop"),
+        (3, "flat_closed"),
+        (3, "curl"),
+        (4, "open_tick"),
+        (4, "apart"),
+        (6, "lifted"),
+        (9, "small_loop"),
+    }
     trained = [
         stroke_digits.writer(np.random.default_rng([9, k]), stroke_digits.TRAINED_VARIANTS) for k in range(60)
     ]
