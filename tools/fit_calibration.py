@@ -55,29 +55,34 @@ from pipeline.route import blocking  # noqa: E402
 from pipeline.run import Engine, process_file  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
 
-# The pages fitted on: (name, share of --n, profile, fonts, form, templates folder); set i uses
+# The pages fitted on: (name, share of --n, profile, fonts, form id in FORMS); set i uses
 # seed --seed + i. The 'hard' profile and the held-out fonts are in so the maps are not fitted to
 # the easy pages alone, and other forms so a group is not one form's quirk. Never the dev set's
 # form (bench/forms/sakura_nursery), never its pages.
 BUNDLED = ROOT / "templates_forms"
-STATUS_FORM = ROOT / "bench" / "forms" / "childcare_status"
-ALLOWANCE_FORM = ROOT / "bench" / "forms" / "child_allowance"
-SETS: tuple[tuple[str, float, str, str, str, Path], ...] = (
-    ("nursery-mixed-train", 0.4, "mixed", "train", "nursery_enrolment", BUNDLED),
-    ("nursery-hard-holdout", 0.2, "hard", "holdout", "nursery_enrolment", BUNDLED),
-    ("status-mixed-train", 0.2, "mixed", "train", "childcare_status", ROOT / "bench" / "forms"),
+# Every form fitted on, by form id: its template folder. The sets below, the engine that reads
+# them and the evidence groups' templates all come from this one list.
+FORMS: dict[str, Path] = {
+    "nursery_enrolment": BUNDLED / "nursery_enrolment",
+    "childcare_status": ROOT / "bench" / "forms" / "childcare_status",
     # A claim form unlike the nursery ones (landscape, printed words to circle, a table of
     # children, a bank account), so a map is not the application forms' quirk.
-    ("allowance-mixed-train", 0.2, "mixed", "train", "child_allowance", ROOT / "bench" / "forms"),
+    "child_allowance": ROOT / "bench" / "forms" / "child_allowance",
+}
+SETS: tuple[tuple[str, float, str, str, str], ...] = (
+    ("nursery-mixed-train", 0.4, "mixed", "train", "nursery_enrolment"),
+    ("nursery-hard-holdout", 0.2, "hard", "holdout", "nursery_enrolment"),
+    ("status-mixed-train", 0.2, "mixed", "train", "childcare_status"),
+    ("allowance-mixed-train", 0.2, "mixed", "train", "child_allowance"),
 )
 
 
 def _engine(folder: Path) -> Engine:
-    """The pipeline with the bundled forms and, when `folder` is another, its forms too."""
+    """The pipeline with the bundled forms and, when `folder` is another, every form of FORMS."""
     templates = BUNDLED
     if folder.resolve() != BUNDLED.resolve():
         templates = Path(tempfile.mkdtemp(prefix="shinsei-fitcal-forms-"))
-        for src in (BUNDLED / "nursery_enrolment", STATUS_FORM, ALLOWANCE_FORM):
+        for src in FORMS.values():
             (templates / src.name).symlink_to(src.resolve())
     return Engine.load(Settings(reference_date=dt.date(2026, 11, 26), templates_dir=templates))
 
@@ -144,14 +149,7 @@ def collect(files: list[Path], engine: Engine, first_doc: int = 1) -> list[dict[
 def regroup(rows: list[dict[str, Any]]) -> None:
     """Each row's evidence group computed again from the facts kept with it, so a change to
     pipeline/fields/evidence.py refits from the cached rows without reading the pages again."""
-    tpls = {
-        t.form_id: t
-        for t in (
-            load_template(BUNDLED / "nursery_enrolment"),
-            load_template(STATUS_FORM),
-            load_template(ALLOWANCE_FORM),
-        )
-    }
+    tpls = {t.form_id: t for t in map(load_template, FORMS.values())}
     cache: dict[tuple[int, int], dict[str, str]] = {}
     for r in rows:
         key = (r["doc"], r["page_no"])
@@ -270,7 +268,8 @@ def main() -> int:
     t0 = time.monotonic()
     work = args.dir or Path(f"/tmp/shinsei-fitcal-{args.seed}-{args.n}")
     rows, t_gen, t_read, n_files, first_doc = [], 0.0, 0.0, 0, 1
-    for i, (name, share, profile, fonts, form, folder) in enumerate(SETS):
+    for i, (name, share, profile, fonts, form) in enumerate(SETS):
+        folder = FORMS[form].parent
         t1 = time.monotonic()
         n = max(1, round(args.n * share))
         files = generate(
