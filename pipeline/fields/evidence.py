@@ -12,8 +12,7 @@ pass had to doubt. `groups` names each field's group as a path, most general fir
 
 The digits part says whether the second digit reader (the classifier of ocr/digits.py) backs
 every digit the line recogniser read: two readers that agree are right far more often than
-either's score says. An address has it too (text_ja/address/agree/l/digits-sure: the postal code
-names its prefecture, city and town, and both readers read its house number alike).
+either's score says.
 
 Calibration keeps a map for each group it saw enough of and falls back along the path
 (text_ja/address/agree/l → text_ja/address/agree → text_ja/address → text_ja). Everything here
@@ -157,12 +156,11 @@ def _read_as_written(fact: Fact) -> bool:
     return fact[1] not in (None, "") and "date_repaired" not in fact[2]
 
 
-def digit_backing(kind: str, fact: Fact, role: str = "") -> str:
+def digit_backing(kind: str, fact: Fact) -> str:
     """digits-sure: the digit classifier reads every digit the same, surely; digits-unsure: it
-    doubts one; empty for other kinds (an address's house and room numbers are judged too), or
-    where it gave no opinion."""
+    doubts one; empty for other kinds, or where it gave no opinion."""
     agreement = fact[3] if len(fact) > 3 else None
-    if (kind not in DIGIT_KINDS and role != "address") or agreement is None:
+    if kind not in DIGIT_KINDS or agreement is None:
         return ""
     return "digits-sure" if agreement >= DIGITS_SURE else "digits-unsure"
 
@@ -179,6 +177,6 @@ def groups(tpl: Template, facts: Mapping[str, Fact]) -> dict[str, str]:
         parts = [kind, role, _evidence(kind, role, other, name, facts, dated.get(name, []))]
         if kind in ("text_ja", "free_text", "kana") and facts[name][0]:
             parts.append(length_bucket(facts[name][0]))
-        parts.append(digit_backing(kind, facts[name], role))
+        parts.append(digit_backing(kind, facts[name]))
         out[name] = "/".join(p for p in parts if p)
     return out

@@ -450,19 +450,6 @@ def digit_agreement(
     return None if op is None else agreement_of(reading, op)
 
 
-def address_opinion(
-    job: Job, probs: np.ndarray, labels: Any, reading: Reading, spec: ModelSpec
-) -> digits.Opinion | None:
-    """The digit classifier's opinion on the house and room numbers of an address crop. Evidence
-    only (`digit_agreement`, then `evidence.digit_backing`), never a doubt: a misread house number
-    is what makes an address whose postal code names its town wrong, and two readers that agree
-    on its digits are right far more often than the recogniser's score alone says; but the
-    classifier was not set to hold addresses, so it does not flag them."""
-    if job.constraint.charset != "address" or job.ink is None or not any(c.isdigit() for c in reading.text):
-        return None
-    return digits.opinion(probs, labels, reading, job.ink, spec)
-
-
 def agreement_of(reading: Reading, op: digits.Opinion) -> float:
     """The least probability the classifier's opinion `op` gives any digit of `reading` as read."""
     p = np.exp(op.logp)

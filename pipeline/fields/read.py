@@ -751,7 +751,6 @@ def read_page(
         if judged is not None and passes.doubts(reading, judged):
             flags["digits_uncertain"].add(job.field)
         if any(c.isdigit() for c in reading.text):
-            judged = judged or passes.address_opinion(job, probs, labels, reading, recognizer.spec)
             seen = None if judged is None else passes.agreement_of(reading, judged)
             agreement.setdefault(job.field, []).append(seen)
         reading = passes.unread_ink(job, probs, labels, reading, recognizer.spec, flags)

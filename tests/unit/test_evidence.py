@@ -100,21 +100,6 @@ def test_the_digit_classifier_s_backing_is_the_last_part_for_digit_kinds_only() 
     assert not mine["child_my_number"].endswith("digits-sure")
 
 
-def test_an_address_whose_town_the_code_names_is_split_by_the_backing_of_its_house_number() -> None:
-    addr = "新潟県魚沼市長松269番地19"
-    code = ("946-0053", "946-0053", set())
-    sure = evidence.groups(TPL, facts(postal_code=code, address=(addr, addr, set(), 0.97)))
-    assert sure["address"] == "text_ja/address/agree/l/digits-sure"
-    unsure = evidence.groups(TPL, facts(postal_code=code, address=(addr, addr, set(), 0.4)))
-    assert unsure["address"] == "text_ja/address/agree/l/digits-unsure"
-    # No opinion (a two-line address, say): the group stops where it did.
-    assert evidence.groups(TPL, facts(postal_code=code, address=(addr, addr, set(), None)))["address"] == (
-        "text_ja/address/agree/l"
-    )
-    # The fallback runs through the address group to text_ja.
-    assert calibration.path(sure["address"])[1] == "text_ja/address/agree/l"
-
-
 def test_path_runs_from_the_group_to_its_kind() -> None:
     assert calibration.path("text_ja/address/agree/l") == [
         "text_ja/address/agree/l",

@@ -517,30 +517,3 @@ def _held_on_faded_page(raws) -> list[str]:
         for rf in hold_empty_on_faded_page(raws)
         if any(i.code == "faded_page" for i in rf.issues)
     ]
-
-
-def test_an_address_s_house_number_gets_the_digit_classifier_s_opinion_but_no_doubt() -> None:
-    from pipeline.fields.passes import address_opinion, agreement_of, digit_doubt, new_flags
-    from pipeline.fields.plan import Constraint, Job
-
-    line, probs, labels = _line_and_probs("0422", {1: {"7": 0.99}})
-    address = Constraint("address")
-    job = Job("address", "text", line.astype(np.uint8) * 255, address, ink=line, kind="text_ja")
-    misread = Reading("0722", tuple(Char(c, 0.99) for c in "0722"))
-    right = Reading("0422", tuple(Char(c, 0.99) for c in "0422"))
-    _, probs_right, _ = _line_and_probs("0422", {})
-    low, high = (
-        address_opinion(job, probs, labels, misread, SPEC),
-        address_opinion(job, probs_right, labels, right, SPEC),
-    )
-    assert low is not None and high is not None
-    assert agreement_of(misread, low) < 0.5 < agreement_of(right, high)
-    # Evidence only: the misread is not held for the classifier's doubt.
-    flags = new_flags()
-    digit_doubt(job, probs, labels, misread, None, SPEC, flags)
-    assert not flags["digits_uncertain"]
-    # A name, or an address crop with no ink mask (two lines), has no opinion.
-    name = Job("guardian_name", "text", job.crop, Constraint("name"), ink=line, kind="text_ja")
-    assert address_opinion(name, probs_right, labels, right, SPEC) is None
-    two_lines = Job("address", "text#0", job.crop, address, kind="text_ja")
-    assert address_opinion(two_lines, probs_right, labels, right, SPEC) is None
