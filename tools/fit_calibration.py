@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import subprocess
 import sys
 import tempfile
@@ -249,6 +250,13 @@ def choose(
     return best
 
 
+def stored_cut(cut: float | None) -> float:
+    """The threshold as written to the file: rounded down, never up, since a cut rounded above
+    the probability it was chosen at would refuse the very fields (a map's top knot, shared by
+    many) it was chosen to accept; 1.0 (nothing) where no cut was found."""
+    return 1.0 if cut is None else math.floor(cut * 1e5) / 1e5
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=350, help="generated files in all (shared out as SETS says)")
@@ -259,7 +267,10 @@ def main() -> int:
         "--min-group", type=int, default=None, help="fewest read fields for a group's own map (3 x --min-bin)"
     )
     ap.add_argument("--target", type=float, default=0.005, help="share wrong allowed among accepted")
-    ap.add_argument("--floor", type=float, default=0.9, help="no threshold below this calibrated value")
+    # A guard against a freak held-out third, not the rule: at 0.9 it was what chose the cut
+    # (0.9006, with the held-out fields 0.41% wrong, under --target), so it held back fields the
+    # 0.5% target allows. A field its map gives under 85% is never accepted, whatever the share.
+    ap.add_argument("--floor", type=float, default=0.85, help="no threshold below this calibrated value")
     ap.add_argument("--out", type=Path, default=DATA_FILE)
     args = ap.parse_args()
     if 20261126 - len(SETS) < args.seed <= 20261126:
@@ -305,7 +316,7 @@ def main() -> int:
         if not r["blocking"] and not r.get("double", r["kind"] == "my_number")
     ]
     cut, share, err = choose(judged, args.target, args.floor, args.min_bin)
-    cut = round(cut if cut is not None else 1.0, 4)
+    cut = stored_cut(cut)
     print(f"threshold {cut} on held-out fields: accepts {share:.1%} of unblocked fields, {err:.2%} wrong")
     print(f"{'kind':<14}{'knots':>6}{'held n':>8}{'accepts':>9}{'wrong|acc':>10}")
     thresholds: dict[str, float] = {}
