@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pipeline.fields import calibration, evidence
 from pipeline.forms.template import load_template
-from tools.fit_calibration import fit
+from tools.fit_calibration import choose, fit, stored_cut
 
 ROOT = Path(__file__).resolve().parents[2]
 TPL = load_template(ROOT / "templates_forms" / "nursery_enrolment")
@@ -145,3 +145,15 @@ def test_a_group_leans_on_its_parent_and_deeper_levels_do_not_creep_up_to_one() 
     assert top == sorted(top) and top[-1] <= 300.5 / 301
     # A group that reads worse than its parent shows it.
     assert max(maps["text_ja/text/m"]["y"]) < max(maps["text_ja"]["y"])
+
+
+def test_the_stored_cut_still_accepts_the_fields_it_was_chosen_at() -> None:
+    # 40 fields at a map's top knot 0.86926, all right, under 300 surer ones with one wrong: the
+    # cut is chosen at 0.86926, and 4 digits would have stored 0.8693, over all 40 of them.
+    probs = [(0.99, i != 0) for i in range(300)] + [(0.86926, True)] * 40
+    cut, share, _ = choose(probs, 0.005, 0.85, 40)
+    assert cut == 0.86926 and share == 1.0
+    stored = stored_cut(cut)
+    assert stored <= cut and sum(p >= stored for p, _ in probs) == 340
+    assert round(cut, 4) > cut  # the old rounding
+    assert stored_cut(None) == 1.0
