@@ -68,6 +68,19 @@ def name_readings(name: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*(f + g for f in fam for g in giv), *fam]))
 
 
+def _is_hiragana(ch: str) -> bool:
+    return "\u3041" <= ch <= "\u309f"
+
+
+def in_script_of(text: str, readings: Sequence[str]) -> tuple[str, ...]:
+    """`readings` (katakana) in hiragana when `text` is written mostly in hiragana (ふりがな),
+    as they are otherwise."""
+    kana = [ch for ch in text if _is_hiragana(ch) or "\u30a1" <= ch <= "\u30fa"]
+    if 2 * sum(map(_is_hiragana, kana)) > len(kana):
+        return tuple(jaconv.kata2hira(r) for r in readings)
+    return tuple(readings)
+
+
 def candidates(free: str, readings: Sequence[str]) -> list[str]:
     """Dictionary candidates: each reading as it is, and each followed by the rest of the free
     reading from every cut point (`タカ|アヤカ` → `タカダアヤカ`)."""
@@ -158,6 +171,52 @@ def with_agreement(free: Reading, name: str) -> Reading:
     )
 
 
+def _gap_in(short: str, full: str) -> int | None:
+    """Where `short` is `full` with one kana left out: the position of the gap, else None."""
+    if len(full) != len(short) + 1:
+        return None
+    i = next((k for k, (a, b) in enumerate(zip(short, full, strict=False)) if a != b), len(short))
+    return i if short[i:] == full[i + 1 :] else None
+
+
+MIN_FAMILY_GAP = 3  # a family reading this long or longer may be matched with a kana left out
+
+
+def dropped_kana(text: str, name: str) -> int | None:
+    """Where the furigana `text` reads as a dictionary reading of the written `name` with one kana
+    left out (ヨシダ|ウマ beside 吉田悠真: ユウマ; マモト… beside 松本: マツモト): the position of the
+    gap in `text`, else None. Small handwriting loses a kana to the recogniser (a repeated or a
+    narrow kana merged into its neighbour) far more often than a writer leaves one out, and what
+    is left still starts like the name's reading, so it looks vouched for. Nothing is said when
+    the text spells a reading whole, or when the table does not know the family name."""
+    kata = jaconv.hira2kata("".join(text.split()))
+    name = "".join(name.split())
+    family, given = _table()
+    for k in range(min(len(name), 4), 0, -1):
+        fams = family.get(name[:k])
+        if fams:
+            break
+    else:
+        return None
+    givs = given.get(name[k:], [])
+    starts = [f for f in fams if kata.startswith(f)]
+    for f in starts:  # the family reading whole: a given reading with a kana left out
+        rest = kata[len(f) :]
+        if rest in givs:
+            return None
+        gaps = [g for g in (_gap_in(rest, r) for r in givs) if g is not None]
+        if gaps:
+            return len(f) + gaps[0]
+    if starts:
+        return None
+    for f in fams:  # the family reading itself with a kana left out
+        if len(f) >= MIN_FAMILY_GAP:
+            gap = _gap_in(kata[: len(f) - 1], f)
+            if gap is not None:
+                return gap
+    return None
+
+
 def _raise_odds(p: float) -> float:
     odds = AGREE_ODDS * p / max(1.0 - p, 1e-12)
     return odds / (1.0 + odds)
@@ -178,7 +237,8 @@ def _dictionary_split(free: str, cand: str, readings: Sequence[str]) -> bool:
 def read_with_name(probs: np.ndarray, labels: Sequence[str], free: Reading, name: str) -> Reading | None:
     """The kana reading after weighing the name's dictionary readings; None when the free
     reading stands."""
-    readings = name_readings(name)
+    # Candidates are scored on the crop, so they are spelt in the writing's own script.
+    readings = in_script_of(free.text, name_readings(name))
     index = rescorable_index(probs, labels, free) if readings else None
     if index is None:
         return None
@@ -249,6 +309,11 @@ def _sibling_table() -> dict[str, tuple[str, ...]]:
     # as small is rare, and turning イツキ into イッキ makes another name.
     for small, large in _SMALL_LARGE.items():
         table.setdefault(small, set()).add(large)
+    # The same families in hiragana: ふりがな are often written so (ことう for ごとう).
+    for ch, others in list(table.items()):
+        hira = jaconv.kata2hira(ch)
+        if hira != ch:
+            table.setdefault(hira, set()).update(jaconv.kata2hira(o) for o in others)
     return {k: tuple(sorted(v)) for k, v in table.items() if v}
 
 
@@ -261,8 +326,9 @@ def _voicing_table() -> dict[str, tuple[str, ...]]:
     for ch, others in _sibling_table().items():
         marked = unicodedata.normalize("NFD", ch)[1:]
         keep = [o for o in others if not marked or unicodedata.normalize("NFD", o)[1:]]
-        if ch in _SMALL_LARGE:
-            keep = [_SMALL_LARGE[ch]]
+        large = _SMALL_LARGE.get(jaconv.hira2kata(ch))
+        if large is not None:
+            keep = [large if ch in _SMALL_LARGE else jaconv.kata2hira(large)]
         if keep:
             table[ch] = tuple(keep)
     return table
@@ -287,9 +353,10 @@ def _bigram_model() -> tuple[dict[tuple[str, str], float], dict[str, float], flo
 
 
 def name_logprob(text: str) -> float:
-    """log P(text) under the name readings' bigram model (add-half smoothing)."""
+    """log P(text) under the name readings' bigram model (add-half smoothing); hiragana are
+    scored as their katakana."""
     pairs, firsts, v = _bigram_model()
-    seq = ["^", *text, "$"]
+    seq = ["^", *jaconv.hira2kata(text), "$"]
     return float(
         sum(
             np.log((pairs.get((a, b), 0.0) + 0.5) / (firsts.get(a, 0.0) + 0.5 * v))
