@@ -179,13 +179,32 @@ def _gap_in(short: str, full: str) -> int | None:
     return i if short[i:] == full[i + 1 :] else None
 
 
+def _first_gap(short: str, full: str) -> int | None:
+    """Where `short` is `full` with one or more kana left out (a subsequence of it, shorter):
+    the position in `short` of the first gap, else None."""
+    if len(short) >= len(full):
+        return None
+    gap, j = None, 0
+    for ch in full:
+        if j < len(short) and short[j] == ch:
+            j += 1
+        elif gap is None:
+            gap = j
+    return gap if j == len(short) else None
+
+
+def _kanji_count(text: str) -> int:
+    return sum(1 for ch in text if unicodedata.name(ch, "").startswith("CJK UNIFIED IDEOGRAPH"))
+
+
 MIN_FAMILY_GAP = 3  # a family reading this long or longer may be matched with a kana left out
 
 
 def dropped_kana(text: str, name: str) -> int | None:
-    """Where the furigana `text` reads as a dictionary reading of the written `name` with one kana
-    left out (ヨシダ|ウマ beside 吉田悠真: ユウマ; マモト… beside 松本: マツモト): the position of the
-    gap in `text`, else None. Small handwriting loses a kana to the recogniser (a repeated or a
+    """Where the furigana `text` reads as a dictionary reading of the written `name` with kana
+    left out (ヤマダ|ウコ beside 山田優子: ユウコ; マエダ|ル beside 前田千鶴: チヅル; マモト… beside
+    松本: マツモト, one kana only there), or with fewer kana after the family name's reading than
+    the given name has kanji: the position of the (first) gap in `text`, else None. Small handwriting loses a kana to the recogniser (a repeated or a
     narrow kana merged into its neighbour) far more often than a writer leaves one out, and what
     is left still starts like the name's reading, so it looks vouched for. Nothing is said when
     the text spells a reading whole, or when the table does not know the family name."""
@@ -200,13 +219,15 @@ def dropped_kana(text: str, name: str) -> int | None:
         return None
     givs = given.get(name[k:], [])
     starts = [f for f in fams if kata.startswith(f)]
-    for f in starts:  # the family reading whole: a given reading with a kana left out
+    for f in starts:  # the family reading whole: a given reading with kana left out
         rest = kata[len(f) :]
         if rest in givs:
             return None
-        gaps = [g for g in (_gap_in(rest, r) for r in givs) if g is not None]
+        gaps = [g for g in (_first_gap(rest, r) for r in givs) if g is not None]
         if gaps:
             return len(f) + gaps[0]
+        if len(rest) < _kanji_count(name[k:]):  # every kanji of a name is read with a kana at least
+            return len(f)
     if starts:
         return None
     for f in fams:  # the family reading itself with a kana left out

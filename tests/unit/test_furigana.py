@@ -120,3 +120,12 @@ def test_furigana_written_in_hiragana_get_the_same_help() -> None:
     free = Reading("すすき", (Char("す", 0.99), Char("す", 0.55), Char("き", 0.99)))
     fixed = fix_voicing(probs, LABELS, free)
     assert fixed is not None and fixed.text == "すずき" and fixed.chars[1].prob < 0.9
+
+
+def test_a_furigana_several_kana_short_or_shorter_than_its_kanji_is_noticed() -> None:
+    from pipeline.fields.furigana import dropped_kana
+
+    assert dropped_kana("マエダル", "前田千鶴") == 3  # チヅル, two kana lost
+    # a given name the table does not know: fewer kana than its kanji
+    assert dropped_kana("ホッタア", "堀田朝陽") == 3
+    assert dropped_kana("ホッタアサヒ", "堀田朝陽") is None
