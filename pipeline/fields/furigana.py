@@ -171,40 +171,41 @@ def with_agreement(free: Reading, name: str) -> Reading:
     )
 
 
-def _gap_in(short: str, full: str) -> int | None:
-    """Where `short` is `full` with one kana left out: the position of the gap, else None."""
-    if len(full) != len(short) + 1:
-        return None
-    i = next((k for k, (a, b) in enumerate(zip(short, full, strict=False)) if a != b), len(short))
-    return i if short[i:] == full[i + 1 :] else None
+# Kana by vowel, for the long vowels a name may leave unwritten (玲 レイ read レ, 優 ユウ read ユ).
+_I_OR_E = set("イキシチニヒミリギジヂビピィエケセテネヘメレゲゼデベペェ")
+_U_OR_O = set("ウクスツヌフムユルグズヅブプュゥオコソトノホモヨロゴゾドボポョォ")
+
+
+def _long_vowel(prev: str, ch: str) -> bool:
+    """Whether `ch` after `prev` only lengthens its vowel (レイ, ユウ, コウ, ソー)."""
+    return ch == "ー" or (ch == "イ" and prev in _I_OR_E) or (ch == "ウ" and prev in _U_OR_O)
 
 
 def _first_gap(short: str, full: str) -> int | None:
     """Where `short` is `full` with one or more kana left out (a subsequence of it, shorter):
-    the position in `short` of the first gap, else None."""
+    the position in `short` of the first gap, else None. Kana that only lengthen a vowel do not
+    count as left out (レリ for レイリ is how 玲里 may be read), unless others are missing too."""
     if len(short) >= len(full):
         return None
-    gap, j = None, 0
-    for ch in full:
+    gap, j, real = None, 0, False
+    for i, ch in enumerate(full):
         if j < len(short) and short[j] == ch:
             j += 1
-        elif gap is None:
-            gap = j
-    return gap if j == len(short) else None
+            continue
+        gap = j if gap is None else gap
+        real = real or not (i > 0 and _long_vowel(full[i - 1], ch))
+    return gap if j == len(short) and real else None
 
 
 def _kanji_count(text: str) -> int:
     return sum(1 for ch in text if unicodedata.name(ch, "").startswith("CJK UNIFIED IDEOGRAPH"))
 
 
-MIN_FAMILY_GAP = 3  # a family reading this long or longer may be matched with a kana left out
-
-
 def dropped_kana(text: str, name: str) -> int | None:
     """Where the furigana `text` reads as a dictionary reading of the written `name` with kana
-    left out (ヤマダ|ウコ beside 山田優子: ユウコ; マエダ|ル beside 前田千鶴: チヅル; マモト… beside
-    松本: マツモト, one kana only there), or with fewer kana after the family name's reading than
-    the given name has kanji: the position of the (first) gap in `text`, else None. Small handwriting loses a kana to the recogniser (a repeated or a
+    left out after the family name's reading (ヤマダ|ウコ beside 山田優子: ユウコ; マエダ|ル beside
+    前田千鶴: チヅル), or with fewer kana there than the given name has kanji: the position of the
+    (first) gap in `text`, else None. Small handwriting loses a kana to the recogniser (a repeated or a
     narrow kana merged into its neighbour) far more often than a writer leaves one out, and what
     is left still starts like the name's reading, so it looks vouched for. Nothing is said when
     the text spells a reading whole, or when the table does not know the family name."""
@@ -228,13 +229,8 @@ def dropped_kana(text: str, name: str) -> int | None:
             return len(f) + gaps[0]
         if len(rest) < _kanji_count(name[k:]):  # every kanji of a name is read with a kana at least
             return len(f)
-    if starts:
-        return None
-    for f in fams:  # the family reading itself with a kana left out
-        if len(f) >= MIN_FAMILY_GAP:
-            gap = _gap_in(kata[: len(f) - 1], f)
-            if gap is not None:
-                return gap
+    # A family name the writing does not start with is left alone: family names have readings
+    # the table lacks (川原 is カワラ as often as カワハラ).
     return None
 
 
