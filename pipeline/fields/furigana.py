@@ -50,21 +50,28 @@ def _table() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     return data["family"], data["given"]
 
 
-@lru_cache(maxsize=4096)
-def name_readings(name: str) -> tuple[str, ...]:
-    """Dictionary readings (katakana) of a written name: family + given name together, then the
-    family name alone. The family name is the longest leading part the table knows; empty when
-    it knows none."""
+def split_name(name: str) -> tuple[list[str], list[str], str] | None:
+    """(family readings, given readings, given name) of a written name (spaces ignored): the
+    family name is its longest leading part (up to 4 characters) the table knows, the given name
+    the rest (its readings may be none); None when the table knows no family name at its start."""
     text = "".join(name.split())
     family, given = _table()
     for k in range(min(len(text), 4), 0, -1):
         fam = family.get(text[:k])
         if fam:
-            break
-    else:
+            return fam, given.get(text[k:], []), text[k:]
+    return None
+
+
+@lru_cache(maxsize=4096)
+def name_readings(name: str) -> tuple[str, ...]:
+    """Dictionary readings (katakana) of a written name: family + given name together, then the
+    family name alone. The family name is the longest leading part the table knows; empty when
+    it knows none."""
+    split = split_name(name)
+    if split is None:
         return ()
-    fam = fam[:FAMILY_READINGS]
-    giv = given.get(text[k:], [])[:GIVEN_READINGS]
+    fam, giv = split[0][:FAMILY_READINGS], split[1][:GIVEN_READINGS]
     return tuple(dict.fromkeys([*(f + g for f in fam for g in giv), *fam]))
 
 
@@ -120,21 +127,17 @@ def vouched(text: str, name: str) -> tuple[bool, ...]:
 def _agreement(text: str, name: str) -> tuple[int, tuple[bool, ...]]:
     """(length of the family name's reading that starts `text`, 0 when none; `vouched`)."""
     out = [False] * len(text)
-    name = "".join(name.split())
-    family, given = _table()
-    for k in range(min(len(name), 4), 0, -1):
-        fam = family.get(name[:k])
-        if fam:
-            break
-    else:
+    split = split_name(name)
+    if split is None:
         return 0, tuple(out)
+    fam, given_readings, _ = split
     n, sure = _vouched_part(text, fam)
     if n == 0:
         return 0, tuple(out)
     for i in sure:
         out[i] = True
     rest = text[n:]
-    giv = [g for g in given.get(name[k:], []) if len(g) == len(rest)]
+    giv = [g for g in given_readings if len(g) == len(rest)]
     if rest and rest in giv:
         _, sure_given = _vouched_part(rest, giv)
         for i in sure_given:
@@ -210,15 +213,10 @@ def dropped_kana(text: str, name: str) -> int | None:
     is left still starts like the name's reading, so it looks vouched for. Nothing is said when
     the text spells a reading whole, or when the table does not know the family name."""
     kata = jaconv.hira2kata("".join(text.split()))
-    name = "".join(name.split())
-    family, given = _table()
-    for k in range(min(len(name), 4), 0, -1):
-        fams = family.get(name[:k])
-        if fams:
-            break
-    else:
+    split = split_name(name)
+    if split is None:
         return None
-    givs = given.get(name[k:], [])
+    fams, givs, given_name = split
     starts = [f for f in fams if kata.startswith(f)]
     for f in starts:  # the family reading whole: a given reading with kana left out
         rest = kata[len(f) :]
@@ -227,7 +225,7 @@ def dropped_kana(text: str, name: str) -> int | None:
         gaps = [g for g in (_first_gap(rest, r) for r in givs) if g is not None]
         if gaps:
             return len(f) + gaps[0]
-        if len(rest) < _kanji_count(name[k:]):  # every kanji of a name is read with a kana at least
+        if len(rest) < _kanji_count(given_name):  # every kanji of a name is read with a kana at least
             return len(f)
     # A family name the writing does not start with is left alone: family names have readings
     # the table lacks (川原 is カワラ as often as カワハラ).
