@@ -28,7 +28,7 @@ from pipeline.fields.read import PageReader, RawField, read_page
 from pipeline.forms.align import TemplateFeatures, prepare_template, refine
 from pipeline.forms.identify import MIN_INLIERS, Identification, identify
 from pipeline.forms.template import Template, load_all_templates
-from pipeline.imaging.prepare import relative_ink_ratio, to_gray, to_gray_for_identify
+from pipeline.imaging.prepare import print_only, relative_ink_ratio, to_gray, to_gray_for_identify
 from pipeline.normalize import normalize_field
 from pipeline.ocr.recognizer import Recognizer
 from pipeline.result import DocumentResult, FieldResult, Issue, PageResult, Route
@@ -145,7 +145,13 @@ def process_page(image: np.ndarray, index: int, engine: Engine, crops: CropSink 
     # Ink relative to the page's own paper, so a low-contrast scan is not taken for a blank; and
     # a page is called blank only when no form is found on it either.
     looks_blank = relative_ink_ratio(small) < BLANK_PAGE_INK
-    ident = identify(to_gray_for_identify(image), engine.templates)
+    ident_gray = to_gray_for_identify(image)
+    ident = identify(ident_gray, engine.templates)
+    if not ident.matched and not looks_blank:
+        # A patterned or tinted background can hide the form from the matcher: look again at
+        # the dark print alone. Pages found the first time are not looked at again.
+        again = identify(print_only(ident_gray), engine.templates)
+        ident = again if again.matched else ident
     if not ident.matched and looks_blank:
         issue = Issue("blank_page", "白紙のページです。裏面や差し込みの紙でないか確認してください。")
         return PageResult(index, None, None, Route.unknown_form, issues=(issue,))

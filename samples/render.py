@@ -9,6 +9,8 @@ inspections of the blank decide how to write:
   separate rectangles with a printed "－" between them gets its cells right); without clear lines it
   falls back to even cells with one separator gap of 0.8 cell between groups.
 * `is_square_option` tells a printed □ (ticked) from a printed label (circled).
+* `part_cells` finds the printed digit cells inside a date part (令和□□年□□月□□日): the digits
+  are then written one to a cell, right-aligned (a plain part box is written in as a whole).
 
 Some writers leave a printed era uncircled (昭和・平成 printed, neither circled, the year written):
 with probability `p_era_unmarked` the era options are left as printed and `marks` records
@@ -148,6 +150,25 @@ def cell_boxes(blank: np.ndarray, f: Any, ppm: float) -> list[Box]:
     return cells
 
 
+def part_cells(blank: np.ndarray, box_px: Box) -> list[Box] | None:
+    """The printed digit cells inside a date part's box (令和□□年: two cells in one part), or None
+    for a plain box or a line: dividers are dark columns over most of the box's height, away from
+    its own edges."""
+    x, y, w, h = box_px
+    xi, yi, wi, hi = (int(round(v)) for v in box_px)
+    band = blank[yi + hi // 5 : yi + hi - hi // 5, xi : xi + wi] < 128
+    if band.size == 0:
+        return None
+    cols = np.nonzero(band.mean(axis=0) > 0.8)[0]
+    edge = max(2, wi // 6)
+    cols = cols[(cols > edge) & (cols < wi - edge)]
+    if not len(cols):
+        return None
+    runs = np.split(cols, np.nonzero(np.diff(cols) > 1)[0] + 1)
+    cuts = [x, *(x + float(np.mean(r)) for r in runs), x + w]
+    return [(a, y, b - a, h) for a, b in zip(cuts, cuts[1:], strict=False)]
+
+
 def is_square_option(blank: np.ndarray, box_px: Box) -> bool:
     """A printed checkbox has long dark runs both across and down its option box."""
     cols, rows = _dark_runs(blank, box_px)
@@ -179,15 +200,27 @@ def label_box(blank: np.ndarray, box_px: Box, ppm: float) -> Box | None:
     return (float(x0 + start), float(y0 + rows[0]), float(end - start + 1), float(rows[-1] - rows[0] + 1))
 
 
-def ring_box(label: Box, ppm: float, left_limit: float | None = None) -> Box:
+def ring_box(
+    label: Box, ppm: float, left_limit: float | None = None, right_limit: float | None = None
+) -> Box:
     """Where to aim `Hand.circle` so that its ring (72-92% of the box) clears a printed label; the
-    ring stays right of `left_limit` (the option's square: ink there would be a tick)."""
+    ring stays right of `left_limit` or left of `right_limit` (the option's square, after or before
+    the word: ink there would be a tick)."""
     x, y, w, h = label
     x0 = x - 0.35 * w - 1.0 * ppm
     if left_limit is not None:
         x0 = max(x0, left_limit)
     x1 = x + 1.35 * w + 1.0 * ppm
+    if right_limit is not None:
+        x1 = min(x1, right_limit)
     return (x0, y - 0.5 * h - 0.8 * ppm, x1 - x0, 2.0 * h + 1.6 * ppm)
+
+
+def label_ring(label: Box, square: Box, ppm: float) -> Box:
+    """`ring_box` for a label beside its square, kept off the square on whichever side it is."""
+    if label[0] >= square[0]:  # □ 男: the word after its square
+        return ring_box(label, ppm, left_limit=square[0] + square[2] + 0.2 * ppm)
+    return ring_box(label, ppm, right_limit=square[0] - 0.2 * ppm)  # 男 □
 
 
 def _struck_mark(
@@ -207,21 +240,21 @@ def _struck_mark(
     try:
         square = is_square_option(blank, obox)
         x, y, w, h = obox
-        x1 = x + w
+        x0, x1 = x, x + w
         if label is None:
             label = label_box(blank, obox, ppm) if square else None
-        if label is not None:
-            x1 = label[0] + label[2]
+        if label is not None:  # the label may be printed before the square (男 □) or after it
+            x0, x1 = min(x, label[0]), max(x1, label[0] + label[2])
         # The withdrawn mark is made as the writer marks (dev set A: a struck ring beside a
         # ring, a struck fill beside a fill): a ring round the label now and then.
         if square and label is not None and rng.random() < P_LABEL_CIRCLE:
-            hand.circle(ink, ring_box(label, ppm, x + w + 0.2 * ppm))
+            hand.circle(ink, label_ring(label, obox, ppm))
         elif square:
             hand.tick(ink, obox, reach=float(rng.uniform(0.0, 0.4)))
         else:
             hand.circle(ink, obox)
         # Strikes run on past the option by 0.3-1.5 mm each side (dev set A).
-        x0s, x1s = x - rng.uniform(0.3, 1.5) * ppm, x1 + rng.uniform(0.3, 1.5) * ppm
+        x0s, x1s = x0 - rng.uniform(0.3, 1.5) * ppm, x1 + rng.uniform(0.3, 1.5) * ppm
         bbox = (x0s, y + 0.15 * h, x1s, y + 0.85 * h)
         r = rng.random()
         how = (
@@ -239,13 +272,13 @@ def _struck_mark(
             over = rng.uniform(1.0, 2.0) * ppm
             th = hand._thick()
             for a, b in (
-                ((x - over, y - over / 2), (x1 + over, y + h + over / 2)),
-                ((x - over, y + h + over / 2), (x1 + over, y - over / 2)),
+                ((x0 - over, y - over / 2), (x1 + over, y + h + over / 2)),
+                ((x0 - over, y + h + over / 2), (x1 + over, y - over / 2)),
             ):
                 hand._polyline(ink, np.array([a, b]), th)
     finally:
         hand.rng = saved
-    return how, (x - ppm, y - ppm, x1 + ppm, y + h + ppm)
+    return how, (x0 - ppm, y - ppm, x1 + ppm, y + h + ppm)
 
 
 @dataclass
@@ -559,7 +592,7 @@ def render_page(
             return "fill_full"
         # Hand.circle's ring spans 72-92% of its box: grow the label so the ring clears the text,
         # but not into the square (ink there would be a tick).
-        ring = ring_box(label, ppm, box_px[0] + box_px[2] + 0.2 * ppm)
+        ring = label_ring(label, box_px, ppm)
         with _Using(hand, extra_rng):  # the ring's wobble from the extra stream
             hand.circle(ink, ring)
         return "circle_label"
@@ -631,6 +664,9 @@ def render_page(
                         wrong, where, bb = _write_corrected(hand, ink, draw[part], pbox, corr_rng)
                     record(f.name, wrong, "double", where, bb, part=part)
                     corrected.append(f.name)
+                elif (digit_cells := part_cells(blank, pbox)) and len(digit_cells) >= len(draw[part]):
+                    # one digit to a printed cell, the last cells when fewer digits than cells
+                    hand.write_cells(ink, draw[part], digit_cells[-len(draw[part]) :])
                 else:
                     hand.write(ink, draw[part], pbox, hfrac=(0.5, 0.75), align="center")
         elif "marks" in draw:

@@ -50,22 +50,42 @@ def _table() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     return data["family"], data["given"]
 
 
-@lru_cache(maxsize=4096)
-def name_readings(name: str) -> tuple[str, ...]:
-    """Dictionary readings (katakana) of a written name: family + given name together, then the
-    family name alone. The family name is the longest leading part the table knows; empty when
-    it knows none."""
+def split_name(name: str) -> tuple[list[str], list[str], str] | None:
+    """(family readings, given readings, given name) of a written name (spaces ignored): the
+    family name is its longest leading part (up to 4 characters) the table knows, the given name
+    the rest (its readings may be none); None when the table knows no family name at its start."""
     text = "".join(name.split())
     family, given = _table()
     for k in range(min(len(text), 4), 0, -1):
         fam = family.get(text[:k])
         if fam:
-            break
-    else:
+            return fam, given.get(text[k:], []), text[k:]
+    return None
+
+
+@lru_cache(maxsize=4096)
+def name_readings(name: str) -> tuple[str, ...]:
+    """Dictionary readings (katakana) of a written name: family + given name together, then the
+    family name alone. The family name is the longest leading part the table knows; empty when
+    it knows none."""
+    split = split_name(name)
+    if split is None:
         return ()
-    fam = fam[:FAMILY_READINGS]
-    giv = given.get(text[k:], [])[:GIVEN_READINGS]
+    fam, giv = split[0][:FAMILY_READINGS], split[1][:GIVEN_READINGS]
     return tuple(dict.fromkeys([*(f + g for f in fam for g in giv), *fam]))
+
+
+def _is_hiragana(ch: str) -> bool:
+    return "\u3041" <= ch <= "\u309f"
+
+
+def in_script_of(text: str, readings: Sequence[str]) -> tuple[str, ...]:
+    """`readings` (katakana) in hiragana when `text` is written mostly in hiragana (ふりがな),
+    as they are otherwise."""
+    kana = [ch for ch in text if _is_hiragana(ch) or "\u30a1" <= ch <= "\u30fa"]
+    if 2 * sum(map(_is_hiragana, kana)) > len(kana):
+        return tuple(jaconv.kata2hira(r) for r in readings)
+    return tuple(readings)
 
 
 def candidates(free: str, readings: Sequence[str]) -> list[str]:
@@ -107,21 +127,17 @@ def vouched(text: str, name: str) -> tuple[bool, ...]:
 def _agreement(text: str, name: str) -> tuple[int, tuple[bool, ...]]:
     """(length of the family name's reading that starts `text`, 0 when none; `vouched`)."""
     out = [False] * len(text)
-    name = "".join(name.split())
-    family, given = _table()
-    for k in range(min(len(name), 4), 0, -1):
-        fam = family.get(name[:k])
-        if fam:
-            break
-    else:
+    split = split_name(name)
+    if split is None:
         return 0, tuple(out)
+    fam, given_readings, _ = split
     n, sure = _vouched_part(text, fam)
     if n == 0:
         return 0, tuple(out)
     for i in sure:
         out[i] = True
     rest = text[n:]
-    giv = [g for g in given.get(name[k:], []) if len(g) == len(rest)]
+    giv = [g for g in given_readings if len(g) == len(rest)]
     if rest and rest in giv:
         _, sure_given = _vouched_part(rest, giv)
         for i in sure_given:
@@ -158,6 +174,64 @@ def with_agreement(free: Reading, name: str) -> Reading:
     )
 
 
+# Kana by vowel, for the long vowels a name may leave unwritten (玲 レイ read レ, 優 ユウ read ユ).
+_I_OR_E = set("イキシチニヒミリギジヂビピィエケセテネヘメレゲゼデベペェ")
+_U_OR_O = set("ウクスツヌフムユルグズヅブプュゥオコソトノホモヨロゴゾドボポョォ")
+
+
+def _long_vowel(prev: str, ch: str) -> bool:
+    """Whether `ch` after `prev` only lengthens its vowel (レイ, ユウ, コウ, ソー)."""
+    return ch == "ー" or (ch == "イ" and prev in _I_OR_E) or (ch == "ウ" and prev in _U_OR_O)
+
+
+def _first_gap(short: str, full: str) -> int | None:
+    """Where `short` is `full` with one or more kana left out (a subsequence of it, shorter):
+    the position in `short` of the first gap, else None. Kana that only lengthen a vowel do not
+    count as left out (レリ for レイリ is how 玲里 may be read), unless others are missing too."""
+    if len(short) >= len(full):
+        return None
+    gap, j, real = None, 0, False
+    for i, ch in enumerate(full):
+        if j < len(short) and short[j] == ch:
+            j += 1
+            continue
+        gap = j if gap is None else gap
+        real = real or not (i > 0 and _long_vowel(full[i - 1], ch))
+    return gap if j == len(short) and real else None
+
+
+def _kanji_count(text: str) -> int:
+    return sum(1 for ch in text if unicodedata.name(ch, "").startswith("CJK UNIFIED IDEOGRAPH"))
+
+
+def dropped_kana(text: str, name: str) -> int | None:
+    """Where the furigana `text` reads as a dictionary reading of the written `name` with kana
+    left out after the family name's reading (ヤマダ|ウコ beside 山田優子: ユウコ; マエダ|ル beside
+    前田千鶴: チヅル), or with fewer kana there than the given name has kanji: the position of the
+    (first) gap in `text`, else None. Small handwriting loses a kana to the recogniser (a repeated or a
+    narrow kana merged into its neighbour) far more often than a writer leaves one out, and what
+    is left still starts like the name's reading, so it looks vouched for. Nothing is said when
+    the text spells a reading whole, or when the table does not know the family name."""
+    kata = jaconv.hira2kata("".join(text.split()))
+    split = split_name(name)
+    if split is None:
+        return None
+    fams, givs, given_name = split
+    starts = [f for f in fams if kata.startswith(f)]
+    for f in starts:  # the family reading whole: a given reading with kana left out
+        rest = kata[len(f) :]
+        if rest in givs:
+            return None
+        gaps = [g for g in (_first_gap(rest, r) for r in givs) if g is not None]
+        if gaps:
+            return len(f) + gaps[0]
+        if len(rest) < _kanji_count(given_name):  # every kanji of a name is read with a kana at least
+            return len(f)
+    # A family name the writing does not start with is left alone: family names have readings
+    # the table lacks (川原 is カワラ as often as カワハラ).
+    return None
+
+
 def _raise_odds(p: float) -> float:
     odds = AGREE_ODDS * p / max(1.0 - p, 1e-12)
     return odds / (1.0 + odds)
@@ -178,7 +252,8 @@ def _dictionary_split(free: str, cand: str, readings: Sequence[str]) -> bool:
 def read_with_name(probs: np.ndarray, labels: Sequence[str], free: Reading, name: str) -> Reading | None:
     """The kana reading after weighing the name's dictionary readings; None when the free
     reading stands."""
-    readings = name_readings(name)
+    # Candidates are scored on the crop, so they are spelt in the writing's own script.
+    readings = in_script_of(free.text, name_readings(name))
     index = rescorable_index(probs, labels, free) if readings else None
     if index is None:
         return None
@@ -249,6 +324,11 @@ def _sibling_table() -> dict[str, tuple[str, ...]]:
     # as small is rare, and turning イツキ into イッキ makes another name.
     for small, large in _SMALL_LARGE.items():
         table.setdefault(small, set()).add(large)
+    # The same families in hiragana: ふりがな are often written so (ことう for ごとう).
+    for ch, others in list(table.items()):
+        hira = jaconv.kata2hira(ch)
+        if hira != ch:
+            table.setdefault(hira, set()).update(jaconv.kata2hira(o) for o in others)
     return {k: tuple(sorted(v)) for k, v in table.items() if v}
 
 
@@ -261,8 +341,9 @@ def _voicing_table() -> dict[str, tuple[str, ...]]:
     for ch, others in _sibling_table().items():
         marked = unicodedata.normalize("NFD", ch)[1:]
         keep = [o for o in others if not marked or unicodedata.normalize("NFD", o)[1:]]
-        if ch in _SMALL_LARGE:
-            keep = [_SMALL_LARGE[ch]]
+        large = _SMALL_LARGE.get(jaconv.hira2kata(ch))
+        if large is not None:
+            keep = [large if ch in _SMALL_LARGE else jaconv.kata2hira(large)]
         if keep:
             table[ch] = tuple(keep)
     return table
@@ -287,9 +368,10 @@ def _bigram_model() -> tuple[dict[tuple[str, str], float], dict[str, float], flo
 
 
 def name_logprob(text: str) -> float:
-    """log P(text) under the name readings' bigram model (add-half smoothing)."""
+    """log P(text) under the name readings' bigram model (add-half smoothing); hiragana are
+    scored as their katakana."""
     pairs, firsts, v = _bigram_model()
-    seq = ["^", *text, "$"]
+    seq = ["^", *jaconv.hira2kata(text), "$"]
     return float(
         sum(
             np.log((pairs.get((a, b), 0.0) + 0.5) / (firsts.get(a, 0.0) + 0.5 * v))

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.fields.furigana import fix_voicing, read_with_name, with_agreement
+from pipeline.fields.furigana import dropped_kana, fix_voicing, read_with_name, with_agreement
 from pipeline.fields.plan import Job, RawField
 from pipeline.forms.template import FieldSpec
 from pipeline.jp import mynumber, phone
@@ -98,12 +98,21 @@ READING_FLAGS: dict[str, tuple[str, str]] = {
         "電話番号の桁数や先頭が電話番号の形に合わないため、1桁直して最も確からしい番号にしました。原本と照合してください。",
         "error",
     ),
+    # The furigana reads as the name's reading with one kana left out (furigana.dropped_kana).
+    "kana_short": (
+        "フリガナが氏名の読みより1字少なく読めました（字の読み落とし）。本人の記入と照合してください。",
+        "warning",
+    ),
     # A house or room number running into the building name was read with a letter or kana in it.
     "address_join": (
         "住所の番地・部屋番号と建物名の境目の読み取りが不確かです。原本と照合してください。",
         "warning",
     ),
 }
+
+
+# Flags that cap the field's confidence (DISAGREE_CONFIDENCE): the pass doubts the reading itself.
+CAPPING_FLAGS = ("digits_uncertain", "unread_ink", "address_join", "kana_short")
 
 
 def new_flags() -> Flags:
@@ -535,6 +544,8 @@ def kana_from_name(
             flags["kana_from_name"].add(spec.name)
         else:
             by_field[spec.name]["text"] = [with_agreement(free, name)]
+        if dropped_kana(by_field[spec.name]["text"][0].text, name) is not None:
+            flags["kana_short"].add(spec.name)
 
 
 def facility_from_address(
@@ -562,6 +573,6 @@ def apply_flags(rf: RawField, flags: Flags) -> RawField:
     for code, (message, severity) in READING_FLAGS.items():
         if name in flags[code] and (code != "not_in_list" or rf.raw):
             rf.issues.append(Issue(code, message.format(label=rf.spec.label), (name,), severity))
-    if name in flags["digits_uncertain"] or name in flags["unread_ink"] or name in flags["address_join"]:
+    if any(name in flags[code] for code in CAPPING_FLAGS):
         rf.confidence = min(rf.confidence, DISAGREE_CONFIDENCE)
     return rf

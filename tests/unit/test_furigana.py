@@ -8,7 +8,7 @@ import pytest
 from pipeline.fields.furigana import candidates, name_readings, read_with_name
 from pipeline.result import Char, Reading
 
-LABELS = ("", *"タカダアヤヒロコユウ")
+LABELS = ("", *"タカダアヤヒロコユウ", *"たかだあやすずき")
 
 
 def _probs(frames: list[dict[str, float]]) -> np.ndarray:
@@ -92,3 +92,43 @@ def test_a_given_name_cannot_start_with_a_small_kana() -> None:
     n = Reading("ハヤシンゴ", tuple(Char(c, 0.99) for c in "ハヤシンゴ"))
     r = with_agreement(n, "林慎吾")
     assert r.text == "ハヤシンゴ" and r.chars[3].prob == 0.5
+
+
+def test_a_furigana_one_kana_short_of_the_names_reading_is_noticed() -> None:
+    from pipeline.fields.furigana import dropped_kana
+
+    # the given name's reading with a kana lost (ユウコ → ウコ)
+    assert dropped_kana("ヤマダウコ", "山田優子") == 3
+    # a vowel left short is a reading names have (ユウコ → ユコ); a family name the writing does
+    # not start with may be a reading the table lacks (川原: カワラ beside カワハラ)
+    assert dropped_kana("ヤマダユコ", "山田優子") is None
+    assert dropped_kana("カワラトモミ", "川原朋見") is None
+    assert dropped_kana("ささきゆうこ", "佐々木優子") is None  # hiragana, whole
+    # whole readings, another reading the table knows, a name it does not know: nothing said
+    assert dropped_kana("ヤマダユウコ", "山田優子") is None
+    assert dropped_kana("ヤマダヨシミ", "山田由美") is None
+    assert dropped_kana("ヤマダユミ", "山田由美") is None
+    assert dropped_kana("ホゲ", "鐚鐚") is None
+
+
+def test_furigana_written_in_hiragana_get_the_same_help() -> None:
+    from pipeline.fields.furigana import fix_voicing
+
+    # ふりがな in hiragana: ダ written faintly is restored as だ, in the writing's own script.
+    probs = _probs([{"た": 0.99}, {"か": 0.99}, {"だ": 0.3}, {"あ": 0.99}, {"や": 0.99}, {"か": 0.99}])
+    helped = read_with_name(probs, LABELS, _free("たかあやか"), "高田彩香")
+    assert helped is not None and helped.text == "たかだあやか"
+    # a doubtful す of すずき is tried with its mark, as ス is
+    probs = _probs([{"す": 0.99}, {"す": 0.55, "ず": 0.4}, {"き": 0.99}])
+    free = Reading("すすき", (Char("す", 0.99), Char("す", 0.55), Char("き", 0.99)))
+    fixed = fix_voicing(probs, LABELS, free)
+    assert fixed is not None and fixed.text == "すずき" and fixed.chars[1].prob < 0.9
+
+
+def test_a_furigana_several_kana_short_or_shorter_than_its_kanji_is_noticed() -> None:
+    from pipeline.fields.furigana import dropped_kana
+
+    assert dropped_kana("マエダル", "前田千鶴") == 3  # チヅル, two kana lost
+    # a given name the table does not know: fewer kana than its kanji
+    assert dropped_kana("ホッタア", "堀田朝陽") == 3
+    assert dropped_kana("ホッタアサヒ", "堀田朝陽") is None

@@ -112,6 +112,14 @@ def test_apply_flags_turns_notes_into_issues_and_caps_confidence() -> None:
     assert empty.issues == [] and empty.confidence == 1.0
 
 
+def test_a_furigana_short_of_its_names_reading_is_held() -> None:
+    kana = FieldSpec(name="kana", label="フリガナ", kind="kana", box=(0.0, 0.0, 10.0, 5.0), reading_of="name")
+    rf = RawField(kana, raw="ヤマダウコ", confidence=0.99)
+    out = passes.apply_flags(rf, {**passes.new_flags(), "kana_short": {"kana"}})
+    assert [i.code for i in out.issues] == ["kana_short"]
+    assert out.confidence == passes.DISAGREE_CONFIDENCE
+
+
 def test_the_fake_refuses_text_it_has_no_label_for() -> None:
     with pytest.raises(ValueError, match="no label"):
         FakeRecognizer(["Ω"]).probs([np.zeros((48, 100), np.uint8)])

@@ -382,3 +382,40 @@ def test_a_big_tick_across_a_square_without_a_label_is_not_a_strike() -> None:
     big_tick(page)
     rf, _ = PageReader(page, blank, print_mask(blank), DPI).plan(spec_of(no_labels))
     assert rf.raw == ["転居"] and not rf.issues
+
+
+def _guilloche(shape: tuple[int, int], level: int) -> np.ndarray:
+    """Dense crossing wavy grey lines over the whole page, as on security paper."""
+    h, w = shape
+    out = np.full(shape, 255, np.uint8)
+    xs = np.arange(w)
+    for k, y0 in enumerate(range(-40, h + 40, 9)):
+        for phase in (0.0, np.pi):
+            ys = (y0 + 14 * np.sin(xs / 37.0 + phase + k * 0.3)).astype(np.int32)
+            pts = np.stack([xs, ys], axis=1).reshape(-1, 1, 2)
+            cv2.polylines(out, [pts], False, level, 2)
+    return out
+
+
+def test_a_form_hidden_under_a_light_pattern_is_found_on_its_print_alone() -> None:
+    from pathlib import Path
+
+    from pipeline.forms.align import prepare_template
+    from pipeline.forms.identify import identify
+    from pipeline.forms.template import load_template
+    from pipeline.imaging.prepare import print_only
+
+    root = Path(__file__).resolve().parents[2]
+    feats = [
+        prepare_template(load_template(root / "bench" / "forms" / name), 150)
+        for name in ("child_allowance", "change_of_address")
+    ]
+    blank = cv2.imread(str(root / "bench" / "forms" / "child_allowance" / "blank.png"), cv2.IMREAD_GRAYSCALE)
+    page = cv2.resize(blank, None, fx=2 / 3, fy=2 / 3, interpolation=cv2.INTER_AREA)  # a 200 dpi scan
+    page = np.minimum(page, _guilloche(page.shape, 185))
+    clean = print_only(page)
+    assert clean[page == 185].mean() > 250  # the pattern is gone, the print stays
+    assert clean[page < 60].mean() < 60
+    found = identify(clean, feats)
+    assert found.matched and found.features is not None
+    assert found.features.template.form_id == "child_allowance"
