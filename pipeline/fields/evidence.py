@@ -35,7 +35,7 @@ from pipeline.validate import DATE_RULES
 # least probability the digit classifier gives any of its digits as read (None: not judged).
 Fact = tuple[str, Any, Collection[str]] | tuple[str, Any, Collection[str], float | None]
 # Issue codes (warnings) that say a pass itself doubted or changed the reading.
-DOUBT_CODES = frozenset({"digits_uncertain", "unread_ink", "address_join", "digit_reader_only"})
+DOUBT_CODES = frozenset({"digits_uncertain", "unread_ink", "address_join", "digit_reader_only", "kana_short"})
 POSTAL_RULE = "postal_matches_address"
 # Kinds whose digits the classifier judges (passes.DOUBT_KINDS less 個人番号, which two people
 # key anyway): a last part says whether it backs every digit read.

@@ -46,6 +46,18 @@ def test_furigana_the_name_pass_changed_is_no_evidence_of_itself() -> None:
     assert g["child_name_kana"] == "kana/furigana/helped/m"
 
 
+def test_furigana_short_of_the_name_s_reading_is_a_doubt_of_its_own() -> None:
+    # kana_short (a known reading with kana lost) caps the field like the other doubts, so the
+    # calibration fits its own map rather than the furigana's agreeing one.
+    g = evidence.groups(
+        TPL,
+        facts(
+            child_name=("鈴木彩", "鈴木彩", set()), child_name_kana=("スズキア", "スズキア", {"kana_short"})
+        ),
+    )
+    assert g["child_name_kana"] == "kana/furigana/doubt/s"
+
+
 def test_postal_code_and_address_agree_on_the_town_or_differ() -> None:
     addr = "新潟県魚沼市長松269番地19"
     g = evidence.groups(TPL, facts(postal_code=("946-0053", "946-0053", set()), address=(addr, addr, set())))
