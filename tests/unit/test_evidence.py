@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pipeline.fields import calibration, evidence
 from pipeline.forms.template import load_template
-from tools.fit_calibration import choose, fit, stored_cut
+from tools.fit_calibration import choose, fit, kind_cut, stored_cut
 
 ROOT = Path(__file__).resolve().parents[2]
 TPL = load_template(ROOT / "templates_forms" / "nursery_enrolment")
@@ -169,3 +169,12 @@ def test_the_stored_cut_still_accepts_the_fields_it_was_chosen_at() -> None:
     assert stored <= cut and sum(p >= stored for p, _ in probs) == 340
     assert round(cut, 4) > cut  # the old rounding
     assert stored_cut(None) == 1.0
+
+
+def test_a_kind_more_wrong_than_its_limit_at_the_common_cut_gets_a_higher_cut_of_its_own() -> None:
+    # 100 fields at 0.95 all right, 100 at 0.90 of which 3 wrong: at the common cut 0.88 the kind
+    # is 1.5% wrong, over a 1% limit; its own cut leaves out the 0.90 block.
+    probs = [(0.95, True)] * 100 + [(0.90, i >= 3) for i in range(100)]
+    assert kind_cut(probs, 0.88, 0.01, 40) == 0.95
+    assert kind_cut(probs, 0.88, 0.02, 40) == 0.88  # within its limit: the common cut stands
+    assert kind_cut([(0.5, False)] * 50, 0.88, 0.01, 40) == 0.88  # nothing accepted at the cut
