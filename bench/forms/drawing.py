@@ -39,3 +39,15 @@ class Sheet:
     def rect(self, x: float, y: float, w: float, h: float, lw: float | None = None) -> None:
         width = max(1, round((lw or self.rule_mm) * PX))
         self.d.rectangle([x * PX, y * PX, (x + w) * PX, (y + h) * PX], outline=0, width=width)
+
+    def head(self, x: float, y: float, w: float, h: float, s: str, size: float) -> None:
+        """A label cell: ruled, its text centred (lines split on '\\n')."""
+        self.rect(x, y, w, h)
+        lines = s.split("\n")
+        for i, line in enumerate(lines):
+            self.text(x + w / 2, y + h / 2 + (i - (len(lines) - 1) / 2) * (size + 0.6), line, size, "mm")
+
+    def cells(self, x: float, y: float, n: int, w: float, h: float, lw: float) -> None:
+        """`n` boxes side by side, one per written character (digit cells)."""
+        for i in range(n):
+            self.rect(x + w * i, y, w, h, lw)

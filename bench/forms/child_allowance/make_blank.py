@@ -39,15 +39,10 @@ def draw_blank() -> Image.Image:
         LABELS.append((s, *sheet.text_box(x, y, s, size)))
 
     def head(x: float, y: float, w: float, h: float, s: str, size: float = 2.9) -> None:
-        """A grey-free label cell: ruled, text centred (one or two lines split on '\\n')."""
-        rect(x, y, w, h)
-        lines = s.split("\n")
-        for i, line in enumerate(lines):
-            text(x + w / 2, y + h / 2 + (i - (len(lines) - 1) / 2) * (size + 0.6), line, size, "mm")
+        sheet.head(x, y, w, h, s, size)
 
     def cells(x: float, y: float, n: int, w: float, h: float) -> None:
-        for i in range(n):
-            rect(x + w * i, y, w, h, 0.18)
+        sheet.cells(x, y, n, w, h, 0.18)
 
     def parts(x: float, y: float, step: float = 13.0) -> None:
         """Year, month and day boxes (7.5 × 6.5 mm), each followed by its printed unit."""

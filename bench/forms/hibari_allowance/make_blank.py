@@ -57,14 +57,10 @@ def draw_blank() -> Image.Image:
         return LABELS[-1][1] + LABELS[-1][3]
 
     def head(x: float, y: float, w: float, h: float, s: str, size: float = 3.0) -> None:
-        rect(x, y, w, h)
-        lines = s.split("\n")
-        for i, line in enumerate(lines):
-            text(x + w / 2, y + h / 2 + (i - (len(lines) - 1) / 2) * (size + 0.6), line, size, "mm")
+        sheet.head(x, y, w, h, s, size)
 
     def cells(x: float, y: float, n: int, w: float, h: float) -> None:
-        for i in range(n):
-            rect(x + w * i, y, w, h, 0.2)
+        sheet.cells(x, y, n, w, h, 0.2)
 
     def digit_date(x: float, y: float, w: float, h: float, size: float = 3.0) -> None:
         """□□年□□月□□日: two cells per part, the unit printed after each pair."""
