@@ -319,7 +319,7 @@ def _outcome(
     settings: Settings,
 ) -> dict[str, Any]:
     spec = tpl.field(name)
-    threshold = threshold_for(spec, settings)
+    threshold = threshold_for(spec, settings, f.evidence)
     return {
         "doc": doc,
         "field": name,

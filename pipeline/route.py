@@ -16,16 +16,23 @@ from pipeline.settings import Settings
 
 # Thresholds on the calibrated confidence, the probability that a field's reading is right
 # (pipeline/fields/calibration.py). `tools/fit_calibration.py` chooses them per kind on held-out
-# generated pages for at most 0.5% wrong among the fields they accept, and writes them beside the
-# maps in calibration.json; a template's `threshold` or SHINSEI_CONFIDENCE_BY_KIND still wins.
+# generated pages for at most 0.5% wrong among the fields they accept, with no kind and no role
+# (kind/role, e.g. text_ja/address) over 1% wrong among its own, and writes them beside the maps
+# in calibration.json; a template's `threshold` or SHINSEI_CONFIDENCE_BY_KIND still wins.
 DEFAULT_THRESHOLDS: dict[str, float] = dict(calibration.load().thresholds)
 
 
-def threshold_for(spec: FieldSpec, settings: Settings) -> float:
+def threshold_for(spec: FieldSpec, settings: Settings, group: str = "") -> float:
+    """The template's threshold, else the settings' for the kind, else the fitted one: a role's own
+    (kind/role, e.g. text_ja/address, on the field's evidence `group`) where one was fitted, else
+    the kind's."""
     if spec.threshold is not None:
         return spec.threshold
     if spec.kind in settings.confidence_by_kind:
         return settings.confidence_by_kind[spec.kind]
+    for node in calibration.path(group) if group else []:
+        if node in DEFAULT_THRESHOLDS:
+            return DEFAULT_THRESHOLDS[node]
     return DEFAULT_THRESHOLDS.get(spec.kind, settings.confidence_default)
 
 
@@ -33,10 +40,12 @@ def blocking(issues: Iterable[Issue]) -> bool:
     return any(i.severity == "error" for i in issues)
 
 
-def accept_field(spec: FieldSpec, confidence: float, issues: Iterable[Issue], settings: Settings) -> bool:
+def accept_field(
+    spec: FieldSpec, confidence: float, issues: Iterable[Issue], settings: Settings, group: str = ""
+) -> bool:
     if spec.review in ("always", "double"):  # double: two clerks key it, whatever the machine read
         return False
-    return confidence >= threshold_for(spec, settings) and not blocking(issues)
+    return confidence >= threshold_for(spec, settings, group) and not blocking(issues)
 
 
 def route_page(fields: Iterable[FieldResult], page_issues: Iterable[Issue]) -> Route:

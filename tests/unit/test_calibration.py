@@ -167,3 +167,21 @@ def test_every_committed_group_map_is_a_monotone_probability_under_a_known_kind(
     ps = [cal.probability(group.split("/")[0], i / 200, group=group) for i in range(201)]
     assert all(0.0 <= p <= 1.0 for p in ps)
     assert all(b >= a for a, b in zip(ps, ps[1:], strict=False))
+
+
+def test_a_role_s_own_cut_is_found_on_the_field_s_evidence_group() -> None:
+    # fit_calibration gives a role (kind/role) its own cut when its fields are more than 1% wrong
+    # at the kind's: on our pages addresses are, so the fitted file refuses them above the kind.
+    address = spec("text_ja", charset="address")
+    kind_cut = threshold_for(address, Settings())
+    assert DEFAULT_THRESHOLDS["text_ja/address"] > kind_cut
+    assert (
+        threshold_for(address, Settings(), "text_ja/address/agree/l") == DEFAULT_THRESHOLDS["text_ja/address"]
+    )
+    assert threshold_for(address, Settings(), "text_ja/name/agree/s") == kind_cut
+    assert not accept_field(address, 0.99, (), Settings(), "text_ja/address/agree/l")
+    assert accept_field(address, 0.99, (), Settings(), "text_ja/name/agree/s")
+    # A template's own threshold still wins over the role's.
+    assert accept_field(
+        spec("text_ja", charset="address", threshold=0.9), 0.95, (), Settings(), "text_ja/address"
+    )
