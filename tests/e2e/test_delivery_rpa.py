@@ -94,14 +94,16 @@ def test_legacy_validation_error_and_unencodable_go_to_review(tmp_path: Path, si
 
 
 def test_session_timeout_logs_in_again(tmp_path: Path) -> None:
-    sim = SimProcess(tmp_path / "legacy.sqlite3", free_port(*PORTS), "--session-timeout", "1").start()
+    # 3 s idle ends a session: long enough for one screen to be keyed on a slow shared machine
+    # (at 1 s a loaded runner expired every screen, three restarts running), short enough to wait out.
+    sim = SimProcess(tmp_path / "legacy.sqlite3", free_port(*PORTS), "--session-timeout", "3").start()
     try:
         settings = _settings(tmp_path, sim.url)
         store = open_store(settings)
         accept(store, sample_values()[0][1])
         relay = Relay(store, settings)
         assert relay.drain().verified == 1
-        time.sleep(1.5)  # the session the browser holds has expired
+        time.sleep(3.5)  # the session the browser holds has expired
         accept(store, sample_values()[1][1])
         assert relay.drain().verified == 1
         relay.close()
