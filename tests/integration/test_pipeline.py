@@ -82,7 +82,7 @@ def test_review_items_carry_reasons_for_every_unaccepted_field(results, engine) 
                 unaccepted += 1
                 spec = specs[(page.form_id, f.name)]
                 reasons = [i for i in f.issues if i.severity == "error"]
-                low = f.confidence < threshold_for(spec, engine.settings)
+                low = f.confidence < threshold_for(spec, engine.settings, f.evidence)
                 assert reasons or low or spec.review in ("always", "double"), (
                     doc.source_name,
                     f.name,
