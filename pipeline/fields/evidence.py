@@ -26,6 +26,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from pipeline.fields.furigana import name_readings
+from pipeline.fields.passes import CAPPING_FLAGS
 from pipeline.forms.template import Template
 from pipeline.jp import mynumber
 from pipeline.jp.address import PostalLookupError, address_prefix_fix, lookup_postal, postal_town_issue
@@ -35,7 +36,8 @@ from pipeline.validate import DATE_RULES
 # least probability the digit classifier gives any of its digits as read (None: not judged).
 Fact = tuple[str, Any, Collection[str]] | tuple[str, Any, Collection[str], float | None]
 # Issue codes (warnings) that say a pass itself doubted or changed the reading.
-DOUBT_CODES = frozenset({"digits_uncertain", "unread_ink", "address_join", "digit_reader_only", "kana_short"})
+# The flags that cap a reading (passes.CAPPING_FLAGS), and a digit only one reader saw.
+DOUBT_CODES = frozenset(CAPPING_FLAGS) | {"digit_reader_only"}
 POSTAL_RULE = "postal_matches_address"
 # Kinds whose digits the classifier judges (passes.DOUBT_KINDS less 個人番号, which two people
 # key anyway): a last part says whether it backs every digit read.
