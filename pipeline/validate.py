@@ -27,6 +27,17 @@ def _blank(v: Any) -> bool:
     return v is None or v == "" or v == []
 
 
+def _as_int(v: Any) -> int | None:
+    """A whole number as normalised (int, or its digits as text); None for blanks and the rest."""
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int):
+        return v
+    if isinstance(v, str) and v.strip().isdigit():
+        return int(v.strip())
+    return None
+
+
 def _as_date(v: Any) -> dt.date | None:
     if isinstance(v, dt.datetime):
         return v.date()
@@ -107,13 +118,27 @@ def _class_age(c: _Ctx) -> list[Issue]:
     lo = int(c.rule.params.get("min", 0))
     hi = int(c.rule.params.get("max", c.settings.max_class_age))
     age = class_age(birth, start)
-    if lo <= age <= hi:
-        return []
     ref = dt.date(fiscal_year(start), 4, 1)
+    if not lo <= age <= hi:
+        return [
+            c.issue(
+                "class_age_out_of_range",
+                f"クラス年齢（{ref.year}年4月1日時点の満年齢）が{age}歳で、対象（{lo}〜{hi}歳）外です",
+            )
+        ]
+    # The class the applicant wrote (入所時 N 歳児クラス) must be the one the dates give: when
+    # they differ, a digit of the birth year or of the class was misread (or mis-written).
+    written = c.rule.params.get("written")
+    said = _as_int(c.values.get(written)) if written else None
+    # A class outside the range is the class field's own problem (its min/max), not the dates'.
+    if said is None or said == age or not lo <= said <= hi:
+        return []
     return [
         c.issue(
-            "class_age_out_of_range",
-            f"クラス年齢（{ref.year}年4月1日時点の満年齢）が{age}歳で、対象（{lo}〜{hi}歳）外です",
+            "class_age_mismatch",
+            f"{c.label(written)}が{said}歳児クラスですが、{c.label(c.rule.fields[0])}と"
+            f"{c.label(c.rule.fields[1])}からは{age}歳児クラス（{ref.year}年4月1日時点の満年齢）です",
+            fields=(*c.rule.fields[:2], written),
         )
     ]
 

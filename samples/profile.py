@@ -884,7 +884,23 @@ def make_page_values(
     blank = _household_blanks(template, ctx, _optional_blank(template, ctx))
     fills = {f.name: (blank_fill(f) if f.name in blank else fill_field(f, ctx)) for f in template.fields}
     fills = _honour_conditions(template, fills, ctx)
+    fills = _written_classes(template, fills)
     return fills, check_rules(template, {k: v.value for k, v in fills.items()})
+
+
+def _written_classes(template: Any, fills: dict[str, Fill]) -> dict[str, Fill]:
+    """Applicants write the class their child joins (入所時 N 歳児クラス, a `class_age` rule's
+    `written` field) as the dates give it, not a number at random."""
+    out = dict(fills)
+    for r in template.rules:
+        written = r.params.get("written") if r.rule == "class_age" else None
+        if written not in out or out[written].value in (None, ""):  # 0 is a class: not _filled
+            continue
+        b, s = (_iso(out[n].value) if n in out else None for n in r.fields[:2])
+        if b and s:
+            age = class_age(b, s)
+            out[written] = Fill(age, str(age), {"text": str(age)})
+    return out
 
 
 def _filled(v: Any) -> bool:
@@ -953,6 +969,9 @@ def check_rules(template: Any, values: dict[str, Any]) -> list[str]:
             if b and s:
                 lo, hi = r.params.get("min", 0), r.params.get("max", 5)
                 ok = lo <= class_age(b, s) <= hi
+                said = values.get(r.params.get("written", ""))
+                if ok and said not in (None, ""):
+                    ok = int(said) == class_age(b, s)
         elif r.rule == "min_age_days":
             b, s = _iso(vals[0]), _iso(vals[1])
             if b and s:

@@ -161,10 +161,16 @@ add(
     kind="date_wareki",
     box=box(X0 + LABEL_W + 1, y + 1, 100, 10),
     era_options=era_opts,
+    infer_when_unmarked=True,
     parts=parts,
     date_range=["-7y", "+1y"],
     required=True,
 )
+# 入所時 [ ] 歳児クラス: the class the applicant expects, checked against the dates (class_age).
+text(146, y + 6, "入所時", 3.4)
+rect(157.5, y + 1.5, 11, 9, 0.2)
+text(170, y + 6, "歳児クラス", 3.4)
+add(name="child_class", label="入所時 歳児クラス", kind="number", box=box(158, y + 2, 10, 8), min=0, max=5)
 y = 76
 label_cell(X0, y, LABEL_W, 12, "個人番号")
 rect(X0 + LABEL_W, y, X1 - X0 - LABEL_W, 12)
@@ -378,7 +384,11 @@ template = {
     "fields": fields,
     "vocabularies": {"facilities": FACILITIES},
     "rules": [
-        {"rule": "class_age", "fields": ["child_birth_date", "start_date"], "params": {"min": 0, "max": 5}},
+        {
+            "rule": "class_age",
+            "fields": ["child_birth_date", "start_date"],
+            "params": {"min": 0, "max": 5, "written": "child_class"},
+        },
         {"rule": "min_age_days", "fields": ["child_birth_date", "start_date"]},
         {"rule": "dates_in_order", "fields": ["child_birth_date", "application_date", "start_date"]},
         {

@@ -57,6 +57,7 @@ TIE_NATS = 0.05
 REPAIRED_PROB = 0.5
 
 SLOTS = ("year", "month", "day")
+DATE_KINDS = ("date_wareki", "date")
 Parts = tuple[str, str, str]
 # Date-rule failures of the page's date values (field name -> ISO date or None): validate_cross
 # restricted to the template's date rules.
@@ -365,7 +366,7 @@ def repair_page(
     read."""
     from pipeline.normalize import normalize_field  # a date's value as validation will see it
 
-    dated = [rf for rf in raws if rf.spec.kind in ("date_wareki", "date")]
+    dated = [rf for rf in raws if rf.spec.kind in DATE_KINDS]
     boxed = {
         rf.spec.name: (rf.spec, *rf.wareki)
         for rf in dated
@@ -373,7 +374,12 @@ def repair_page(
     }
     if not boxed:
         return
-    values = {rf.spec.name: normalize_field(rf.spec, rf.raw).value for rf in dated}
+    # Numbers too: a class the applicant wrote (`class_age`'s `written`) is judged with the dates.
+    values = {
+        rf.spec.name: normalize_field(rf.spec, rf.raw).value
+        for rf in raws
+        if rf.spec.kind in ("date_wareki", "date", "number")
+    }
     found = trouble(boxed, values, check, today)
     if found is None:
         return
@@ -397,7 +403,8 @@ def repair_page(
         rf.confidence = min((c.prob for c in rf.chars), default=0.0)
         rf.issues.append(repair_issue(rf.spec, before, after, fixed.was[name], fixed.partners[name]))
         for other in fixed.partners[name]:
-            if other in fixed.changed or other not in by_name:
+            # A written class the repaired date now agrees with backs the repair: it is not held.
+            if other in fixed.changed or other not in by_name or by_name[other].spec.kind not in DATE_KINDS:
                 continue
             partner = by_name[other]
             if not any(i.code == "date_repaired" for i in partner.issues):

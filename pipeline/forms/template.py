@@ -497,6 +497,15 @@ class Template(_Strict):
                 problems += [
                     (("rules", i, *where), f"{r.rule}: {p}") for where, p in _conditional_problems(r, by_name)
                 ]
+            written = r.params.get("written") if r.rule == "class_age" else None
+            if written is not None and (written not in by_name or by_name[written].kind != "number"):
+                problems.append(
+                    (
+                        ("rules", i, "params", "written"),
+                        f"class_age: params.written must name a number field (the class the applicant "
+                        f"wrote); {written!r} is not one" + _hint(str(written), names),
+                    )
+                )
         if problems:
             raise _Located(problems)
         return self

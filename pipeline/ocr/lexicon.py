@@ -227,7 +227,34 @@ def _word_candidates(text: str, words: Sequence[str]) -> list[str]:
             for n, end in ((len(w) - 1, j), (len(w) + 1, across)):
                 if len(w) >= WORD_MIN_LEN and i + n <= end and edit_distance(text[i : i + n], w) == 1:
                     out.append(text[:i] + w + text[i + n :])
-    return list(dict.fromkeys(out))
+    return list(dict.fromkeys(out + _misread_start(text, words)))
+
+
+# A name's own word (こばと, ひかり) misread as kanji, digits or other kana (二と, ひい, さく51):
+# the stretch between an owner prefix (市立) and the ending may be replaced by a word this many
+# edits from it at most, rounded up from half the word.
+
+
+def _misread_start(text: str, words: Sequence[str]) -> list[str]:
+    """`text` with the stretch its name begins with (after 市立 and the like, before a built-in
+    ending) replaced by a word at most half of whose characters it gets wrong: the recogniser read
+    a word's kana as look-alike kanji or digits (二と for こばと, さく51 for さくら) or lost one
+    (ひい for ひかり). None where the name already begins with a word."""
+    owner = _OWNED.match(text)
+    i = owner.end() if owner else 0
+    if any(text.startswith(w, i) for w in words):
+        return []
+    ending = max((len(sfx) for sfx in FACILITY_SUFFIXES if text.endswith(sfx)), default=0)
+    end = len(text) - ending
+    out: list[str] = []
+    for w in words:
+        if len(w) < WORD_MIN_LEN:
+            continue
+        most = (len(w) + 1) // 2
+        for k in range(max(i + 1, i + len(w) - most), min(end, i + len(w) + most) + 1):
+            if edit_distance(text[i:k], w) <= most:
+                out.append(text[:i] + w + text[k:])
+    return out
 
 
 def match_words(

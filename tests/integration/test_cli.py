@@ -143,7 +143,7 @@ def test_unknown_document_and_missing_path_are_reported(ran) -> None:
 def test_template_check_writes_the_overlay(tmp_path) -> None:
     out = tmp_path / "check.png"
     res = shinsei(["template", "check", "nursery_enrolment", "--out", str(out)], tmp_path)
-    assert "OK, 25 fields" in res.stdout and out.stat().st_size > 10_000
+    assert "OK, 26 fields" in res.stdout and out.stat().st_size > 10_000
 
 
 @pytest.mark.model

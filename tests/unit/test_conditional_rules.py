@@ -437,3 +437,19 @@ def test_the_review_page_names_each_conditional_rule() -> None:
     from web.review import RULE_NAMES
 
     assert all(RULE_NAMES.get(r) for r in CONDITIONAL_RULES)  # shown as 規則「…」: message
+
+
+def test_template_check_names_a_written_class_that_is_no_number_field() -> None:
+    text = (ROOT / "bench" / "forms" / "sakura_nursery" / "template.yaml").read_text(encoding="utf-8")
+    good = "params: {written: child_age_class}"
+    assert good in text
+    sakura = parse_template(text)
+    assert any(r.rule == "class_age" and r.params.get("written") == "child_age_class" for r in sakura.rules)
+    for bad, says in (
+        ("params: {written: child_age_clas}", "(did you mean 'child_age_class'?)"),
+        ("params: {written: child_name}", "'child_name' is not one"),
+    ):
+        with pytest.raises(TemplateError) as exc:
+            parse_template(text.replace(good, bad), "sakura/template.yaml")
+        assert "class_age: params.written must name a number field" in str(exc.value)
+        assert says in str(exc.value), str(exc.value)

@@ -231,3 +231,23 @@ def test_repair_page_leaves_dates_it_cannot_judge_as_read() -> None:
     assert child.raw == "令和8年元月15日" and not child.issues
     assert dr.judgeable(("元", "4", "1")) and dr.judgeable(("8", "", "15"))
     assert not dr.judgeable(("8", "元", "15"))
+
+
+def test_written_class_repairs_a_birth_year_the_other_rules_allow() -> None:
+    # 入所時 4 歳児クラス, start 令和8年4月 (年度 2026): a child born 令和3年6月 is in the 4歳児
+    # class. The year read 6 (2024, the 1歳児 class) breaks no order or minimum age, only the
+    # written class; the class picks 3 over the likelier 4 (2022, the 3歳児 class).
+    rules = [
+        *RULES,
+        CrossRule(rule="class_age", fields=["child_birth", "start"], params={"written": "age_class"}),
+    ]
+    check = date_rule_check(rules, Settings(), TODAY)
+    reads = {
+        "child_birth": read(CHILD, "令和", ("6", "6", "10"), {0: {"4": -2.0, "3": -3.0}}),
+        "start": read(START, "令和", ("8", "4", "1")),
+    }
+    fix = dr.repair(reads, {**values(reads), "age_class": 4}, check, TODAY)
+    assert fix is not None and fix.changed["child_birth"].parts == ("3", "6", "10")
+    # Without the written class (or with it blank) the same reading stands.
+    assert dr.repair(reads, {**values(reads), "age_class": None}, check, TODAY) is None
+    assert dr.repair(reads, values(reads), CHECK, TODAY) is None

@@ -36,7 +36,7 @@ def blank() -> np.ndarray:
 
 
 def test_bundled_template_loads_with_25_fields_of_every_needed_kind(tpl) -> None:
-    assert len(tpl.fields) == 25
+    assert len(tpl.fields) == 26
     kinds = {f.kind for f in tpl.fields}
     assert {
         "text_ja",

@@ -314,3 +314,23 @@ def test_most_buildings_are_written_after_a_gap_and_the_value_has_none():
         wide += "\u3000\u3000" in written
     assert buildings >= 40
     assert spaced >= 0.55 * buildings and 0 < wide < spaced
+
+
+def test_the_written_class_is_the_one_the_dates_give(template):
+    # 入所時 N 歳児クラス (a class_age rule's `written` field): applicants write the class the child's
+    # birth date and start date give, so a page breaks the rule only when it means to.
+    seen = set()
+    for seed in range(40):
+        fills, broken = profile.make_page_values(template, np.random.default_rng([seed, 5]))
+        birth, start = (fills[n].value for n in ("child_birth_date", "start_date"))
+        klass = fills["child_class"].value
+        if birth and start and klass is not None:
+            d = [profile.dt.date.fromisoformat(v) for v in (birth, start)]
+            if "class_age" not in broken:
+                assert klass == profile.class_age(*d)
+                seen.add(klass)
+                values = {n: f.value for n, f in fills.items()}
+    assert len(seen) >= 3  # not one number written everywhere
+    assert profile.check_rules(template, values) == []
+    values["child_class"] = (values["child_class"] + 1) % 6
+    assert "class_age" in profile.check_rules(template, values)

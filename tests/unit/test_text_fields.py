@@ -221,6 +221,31 @@ def test_a_kana_dropped_from_a_facility_word_is_put_back_for_review() -> None:
     assert match_words(probs, labels, _reading(probs, labels, "name")) is None
 
 
+def test_a_name_word_misread_as_kanji_or_digits_is_read_against_the_words() -> None:
+    # こばと written so that こば reads as 二 (0.6, こ 0.2, ば 0.15): the word the name begins with
+    # is two edits from the reading, beyond the hiragana-run repairs, and is put back for review.
+    labels = ("", *"二こばと乳児保育園市立さく51ら")
+    rows = [{"二": 0.6, "こ": 0.2}, {"ば": 0.15}, {"と": 0.99}] + [{c: 0.99} for c in "乳児保育園"]
+    probs = _matrix(labels, rows)
+    free = _reading(probs, labels, "name")
+    assert free.text == "二と乳児保育園"
+    fixed = match_words(probs, labels, free)
+    assert fixed is not None and fixed.text == "こばと乳児保育園"
+    assert fixed.chars[-5:] == free.chars[-5:] and min(c.prob for c in fixed.chars[:2]) < 0.5
+    # After an owner prefix: ひかり read ひい (か faint, り read い), two edits away.
+    labels = ("", *"市立ひかりい乳児保育園")
+    rows = [{c: 0.99} for c in "市立ひ"] + [{"か": 0.3}, {"い": 0.6, "り": 0.3}]
+    probs = _matrix(labels, rows + [{c: 0.99} for c in "保育園"])
+    free = _reading(probs, labels, "name")
+    assert free.text == "市立ひい保育園"
+    fixed = match_words(probs, labels, free)
+    assert fixed is not None and fixed.text == "市立ひかり保育園"
+    labels = ("", *"二こばと乳児保育園")
+    # Plainly written, another name stands: 二と is not こばと without any trace of こ or ば.
+    probs = _matrix(labels, [{"二": 0.99}, {"と": 0.99}] + [{c: 0.99} for c in "乳児保育園"])
+    assert match_words(probs, labels, _reading(probs, labels, "name")) is None
+
+
 def test_a_doubtful_dakuten_is_chosen_by_the_crop_and_the_name_model() -> None:
     labels = ("", *"スズキサチエ")
     # ズ read as ス, with ズ close behind: names spell スズ far more often than スス.

@@ -56,6 +56,20 @@ def test_class_age_rule_in_and_out_of_range():
     assert validate_cross(r, {"birth": "2020-04-02", "start": "2026-04-01"}, SETTINGS) == []
 
 
+def test_class_age_against_the_class_the_applicant_wrote():
+    r = [rule("class_age", "birth", "start", written="klass")]
+    values = {"birth": "2021-04-02", "start": "2026-04-01"}  # class age 4
+    assert validate_cross(r, {**values, "klass": 4}, SETTINGS) == []
+    assert validate_cross(r, {**values, "klass": "4"}, SETTINGS) == []
+    assert validate_cross(r, {**values, "klass": None}, SETTINGS) == []  # not written: dates only
+    out = validate_cross(r, {**values, "klass": 2}, SETTINGS, labels={"klass": "入所時クラス"})
+    assert codes(out) == ["class_age_mismatch"]
+    assert out[0].fields == ("birth", "start", "klass")
+    assert "入所時クラスが2歳児クラス" in out[0].message and "4歳児クラス" in out[0].message
+    # A class no child can be in (read 6 for 0) is the class field's own problem, not the dates'.
+    assert validate_cross(r, {**values, "klass": 6}, SETTINGS) == []
+
+
 def test_class_age_defaults_from_settings():
     r = [rule("class_age", "birth", "start")]
     values = {"birth": "2021-04-02", "start": "2026-04-01"}  # class age 4
