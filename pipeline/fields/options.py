@@ -32,6 +32,7 @@ from pipeline.fields.geometry import PxBox
 RING_MM = 2.5  # how far outside the extent a ring is looked for
 RING_GAP_MM = 0.2  # the ring is what lies beyond this margin round the extent
 SECTORS = 8
+RING_PAST_MM = 0.3  # past a big box's sides, ink on both is a strike's (a ring stays inside)
 RING_ON = 6  # sectors of 8 with ink: a closed or nearly closed ring
 RING_OFF = 4  # at most this many: no ring; in between the reading is unsure
 STRIKE_COVER = 0.75  # share of the extent's columns a strike crosses in its central rows
@@ -139,6 +140,18 @@ def struck_through(mask: np.ndarray, extent: PxBox, bridge: int, visible: np.nda
         if seen.mean() < 0.4:  # too little paper to say
             return False
     return float(cols[0, : len(seen)][seen].mean()) >= STRIKE_COVER
+
+
+def printed_within(visible: np.ndarray, box: PxBox | None) -> PxBox | None:
+    """The bounding box of the print inside `box` (where the blank is not paper): the word a box
+    big enough to hold its own label holds. None when nothing is printed there."""
+    if box is None:
+        return None
+    x, y, w, h = box
+    ys, xs = np.nonzero(~visible[max(0, y) : y + h, max(0, x) : x + w])
+    if len(xs) == 0:
+        return None
+    return max(0, x) + int(xs.min()), max(0, y) + int(ys.min()), int(np.ptp(xs)) + 1, int(np.ptp(ys)) + 1
 
 
 def protrudes_both_sides(mask: np.ndarray, extent: PxBox, near: int, far: int) -> bool:
@@ -331,6 +344,13 @@ def look(
         # circles) is tested for a line through it.
         big = square is not None and max(square[2], square[3]) > LABEL_SQUARE_MAX_MM * px_mm
         struck = big and struck_through(region_mask, extent, max(2, round(px_mm)), visible)
+        word = printed_within(visible, square) if big and visible is not None else None
+        if struck and word is not None and ring_sectors(region_mask, word, gap, min_px) >= RING_ON:
+            # A ring round the word inside the box crosses the box's middle rows as a strike
+            # does; a strike through it (two lines, an ×) runs on out of the box on both sides.
+            struck = protrudes_both_sides(
+                region_mask, extent, round(RING_PAST_MM * px_mm), round(RING_MM * px_mm)
+            )
     return OptionLook(sq, ring, lab, struck)
 
 
