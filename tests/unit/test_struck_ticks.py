@@ -119,3 +119,37 @@ def test_strike_lines_need_ink_on_both_sides_of_the_label() -> None:
         pen(img, [(1.5, 4.7), (7.0, 4.7)])
 
     assert not option(half).struck
+
+
+def big_box_option(draw: Callable[[np.ndarray], None]) -> optmod.OptionLook:
+    """The nursery form's 男: a 13 × 10 mm option box that holds its printed word (4 × 3.5 mm in
+    its middle), no square, no label, in a 2.5 mm margin."""
+    g = px(optmod.RING_MM)
+    box = (g, g, px(13), px(10))
+    img = np.zeros((box[3] + 2 * g, box[2] + 2 * g), np.uint8)
+    draw(img)
+    mask = img > 0
+    visible = np.ones(mask.shape, bool)
+    visible[g + px(3.25) : g + px(6.75), g + px(4.5) : g + px(8.5)] = False  # the printed 男
+    return optmod.look(
+        mask, box, box, None, mask[box[1] : box[1] + box[3], box[0] : box[0] + box[2]], DPI, visible
+    )
+
+
+def flat_ring(img: np.ndarray) -> None:
+    """A wide, flat ring round the word, inside the box: its top and bottom run through the box's
+    middle rows, where the old column test took them for a strike."""
+    cv2.ellipse(img, (px(9), px(7.5)), (px(5.5), px(2.2)), 0, 0, 360, 1, max(2, px(0.35)))
+
+
+def flat_ring_struck(img: np.ndarray) -> None:
+    flat_ring(img)
+    pen(img, [(0.8, 7.1), (17.2, 7.0)])
+    pen(img, [(0.8, 7.9), (17.2, 7.8)])
+
+
+def test_a_ring_inside_a_big_box_is_not_struck_but_lines_through_it_are() -> None:
+    assert optmod.printed_within(np.ones((5, 5), bool), (0, 0, 5, 5)) is None
+    lk = big_box_option(flat_ring)
+    assert optmod.is_marked(lk, 0.018) and not lk.struck
+    assert big_box_option(flat_ring_struck).struck
