@@ -378,7 +378,7 @@ def repair_page(
     values = {
         rf.spec.name: normalize_field(rf.spec, rf.raw).value
         for rf in raws
-        if rf.spec.kind in ("date_wareki", "date", "number")
+        if rf.spec.kind in (*DATE_KINDS, "number")
     }
     found = trouble(boxed, values, check, today)
     if found is None:

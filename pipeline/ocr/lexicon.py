@@ -230,16 +230,12 @@ def _word_candidates(text: str, words: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(out + _misread_start(text, words)))
 
 
-# A name's own word (こばと, ひかり) misread as kanji, digits or other kana (二と, ひい, さく51):
-# the stretch between an owner prefix (市立) and the ending may be replaced by a word this many
-# edits from it at most, rounded up from half the word.
-
-
 def _misread_start(text: str, words: Sequence[str]) -> list[str]:
     """`text` with the stretch its name begins with (after 市立 and the like, before a built-in
     ending) replaced by a word at most half of whose characters it gets wrong: the recogniser read
     a word's kana as look-alike kanji or digits (二と for こばと, さく51 for さくら) or lost one
-    (ひい for ひかり). None where the name already begins with a word."""
+    (ひい for ひかり). The stretch may be up to half the word (rounded up) longer or shorter than
+    it. Nothing where the name already begins with a word."""
     owner = _OWNED.match(text)
     i = owner.end() if owner else 0
     if any(text.startswith(w, i) for w in words):
