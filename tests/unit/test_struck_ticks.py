@@ -148,8 +148,32 @@ def flat_ring_struck(img: np.ndarray) -> None:
     pen(img, [(0.8, 7.9), (17.2, 7.8)])
 
 
+def ring_crossed(img: np.ndarray) -> None:
+    """A round ring struck with an × whose arms leave the box on both sides."""
+    cv2.ellipse(img, (px(9), px(7.5)), (px(5.0), px(3.1)), 0, 0, 360, 1, max(2, px(0.35)))
+    pen(img, [(1.2, 1.0), (16.8, 14.0)])
+    pen(img, [(1.2, 14.0), (16.8, 1.0)])
+
+
+def ring_beside(img: np.ndarray) -> None:
+    """A ring, and on the left the end of the next option's ring or strike."""
+    flat_ring(img)
+    pen(img, [(0.5, 5.0), (1.8, 10.0)])
+
+
 def test_a_ring_inside_a_big_box_is_not_struck_but_lines_through_it_are() -> None:
     assert optmod.printed_within(np.ones((5, 5), bool), (0, 0, 5, 5)) is None
-    lk = big_box_option(flat_ring)
-    assert optmod.is_marked(lk, 0.018) and not lk.struck
+    for drawn in (flat_ring, ring_beside):
+        lk = big_box_option(drawn)
+        assert optmod.is_marked(lk, 0.018) and not lk.struck, drawn.__name__
     assert big_box_option(flat_ring_struck).struck
+    assert big_box_option(ring_crossed).struck
+
+
+def test_a_ringed_word_in_a_big_box_is_struck_by_what_leaves_the_box(monkeypatch) -> None:
+    # On scans an × through a ring often covers too few of the box's columns in its middle rows
+    # for the column test (our nursery pages: about 9 in 100): for a ringed word the strokes that
+    # leave the box on both sides decide, whatever the column test says.
+    monkeypatch.setattr(optmod, "struck_through", lambda *a, **k: False)
+    assert big_box_option(ring_crossed).struck
+    assert not big_box_option(flat_ring).struck
