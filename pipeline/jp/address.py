@@ -367,7 +367,8 @@ def join_suspects(text: str) -> list[tuple[int, bool]]:
             # start of a room number after the building's name: コーポ ク08
             or (nxt.isdigit() and not prev.isdigit() and prev not in ("", "-"))
         ):
-            out.append((i, False))
+            # No room or house number starts with 0: a kana before 08 is its first digit (ク08号室).
+            out.append((i, nxt == "0" and not prev.isdigit()))
     return out
 
 

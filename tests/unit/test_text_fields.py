@@ -72,6 +72,9 @@ def test_join_suspects_find_letters_and_doubtful_kana_at_the_number() -> None:
     assert join_suspects("瀬戸町38ノレジデンス") == [(5, False)]
     assert join_suspects("中畑945ヴィラ60>") == [(10, True)]
     assert join_suspects("東平2071-2パーク101") == [(10, False)]  # a real ク: the recogniser decides
+    # No room number starts with 0: ク before 08 is the room's first digit (7), whatever it thinks.
+    assert join_suspects("1796番地サンハイツつつク08号室") == [(13, True)]
+    assert join_suspects("瀬戸町380レジデンス瀬ク02") == [(6, False), (12, True)]
     assert join_suspects("東平2071-2A棟101") == []  # a building's letter before 棟
     assert join_suspects("本町3-S") == []  # S is folded to 5 by normalisation
     assert broken_number_block("東平2071-21-クハイム608") and not broken_number_block(
