@@ -967,11 +967,9 @@ def check_rules(template: Any, values: dict[str, Any]) -> list[str]:
         if r.rule == "class_age":
             b, s = _iso(vals[0]), _iso(vals[1])
             if b and s:
-                lo, hi = r.params.get("min", 0), r.params.get("max", 5)
-                ok = lo <= class_age(b, s) <= hi
+                lo, hi, age = r.params.get("min", 0), r.params.get("max", 5), class_age(b, s)
                 said = values.get(r.params.get("written", ""))
-                if ok and said not in (None, ""):
-                    ok = int(said) == class_age(b, s)
+                ok = lo <= age <= hi and (said in (None, "") or int(said) == age)
         elif r.rule == "min_age_days":
             b, s = _iso(vals[0]), _iso(vals[1])
             if b and s:

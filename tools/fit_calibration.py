@@ -252,11 +252,16 @@ def choose(
     return best
 
 
+def at_cut(probs: list[tuple[float, bool]], cut: float) -> tuple[float, float]:
+    """(share of `probs` a cut accepts, share wrong among those it accepts)."""
+    acc = [ok for p, ok in probs if p >= cut]
+    return len(acc) / max(1, len(probs)), (len(acc) - sum(acc)) / max(1, len(acc))
+
+
 def kind_cut(probs: list[tuple[float, bool]], cut: float, limit: float, min_n: int) -> float:
     """A kind's own threshold: the common `cut`, unless the kind's fields it accepts are more than
     `limit` wrong, then the lowest cut above it that keeps them within (1.0: none does)."""
-    accepted = [ok for p, ok in probs if p >= cut]
-    if not accepted or (len(accepted) - sum(accepted)) / len(accepted) <= limit:
+    if at_cut(probs, cut)[1] <= limit:
         return cut
     return stored_cut(choose(probs, limit, cut, min_n)[0])
 
@@ -334,12 +339,21 @@ def main() -> int:
     print(f"threshold {cut} on held-out fields: accepts {share:.1%} of unblocked fields, {err:.2%} wrong")
     print(f"{'kind':<14}{'knots':>6}{'held n':>8}{'cut':>9}{'accepts':>9}{'wrong|acc':>10}")
     thresholds: dict[str, float] = {}
-    for kind in sorted(set(FALLBACK) | {r["kind"] for r in rows}):
-        probs = [
+
+    def held_probs(node: str) -> list[tuple[float, bool]]:
+        """Probability right and truth of the held-out unblocked fields of a kind, or of a role
+        (kind/role) by its fields' evidence groups."""
+        kind = node.split("/")[0]
+        return [
             (cal.probability(kind, r["raw"], r["empty"], r["group"]), r["right"])
             for r in held
-            if r["kind"] == kind and not r["blocking"]
+            if r["kind"] == kind
+            and not r["blocking"]
+            and (node == kind or (r["group"] + "/").startswith(node + "/"))
         ]
+
+    for kind in sorted(set(FALLBACK) | {r["kind"] for r in rows}):
+        probs = held_probs(kind)
         if kind not in kinds or len(probs) < args.min_bin:
             thresholds[kind] = FALLBACK.get(kind, 0.9)
             print(f"{kind:<14}{'':>6}{len(probs):>8}{'':>9}  (too few: kept {thresholds[kind]})")
@@ -349,11 +363,9 @@ def main() -> int:
         # own record, so a kind over --kind-limit gets the lowest cut above the common one that
         # keeps it there.
         thresholds[kind] = kind_cut(probs, cut, args.kind_limit, args.min_bin)
-        acc = [ok for p, ok in probs if p >= thresholds[kind]]
-        wrong = (len(acc) - sum(acc)) / max(1, len(acc))
+        share, wrong = at_cut(probs, thresholds[kind])
         print(
-            f"{kind:<14}{len(kinds[kind]['x']):>6}{len(probs):>8}{thresholds[kind]:>9.5f}"
-            f"{len(acc) / len(probs):>9.1%}{wrong:>10.2%}"
+            f"{kind:<14}{len(kinds[kind]['x']):>6}{len(probs):>8}{thresholds[kind]:>9.5f}{share:>9.1%}{wrong:>10.2%}"
         )
 
     # Within a kind a role can pay for the others the same way (addresses, whose best maps say
@@ -364,19 +376,14 @@ def main() -> int:
         kind = node.split("/")[0]
         if kind not in kinds or kind not in thresholds:
             continue
-        probs = [
-            (cal.probability(kind, r["raw"], r["empty"], r["group"]), r["right"])
-            for r in held
-            if r["kind"] == kind and not r["blocking"] and (r["group"] + "/").startswith(node + "/")
-        ]
+        probs = held_probs(node)
         if len(probs) < args.min_bin:
             continue
         own = kind_cut(probs, thresholds[kind], args.kind_limit, args.min_bin)
         if own > thresholds[kind]:
             thresholds[node] = own
-            acc = [ok for p, ok in probs if p >= own]
-            wrong = (len(acc) - sum(acc)) / max(1, len(acc))
-            print(f"{node:<20}{len(probs):>8}{own:>9.5f}{len(acc) / len(probs):>9.1%}{wrong:>10.2%}")
+            share, wrong = at_cut(probs, own)
+            print(f"{node:<20}{len(probs):>8}{own:>9.5f}{share:>9.1%}{wrong:>10.2%}")
 
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     data = {

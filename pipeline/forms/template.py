@@ -290,6 +290,21 @@ class _Located(ValueError):
         self.problems = problems
 
 
+def _class_age_problems(rule: CrossRule, fields: dict[str, FieldSpec]) -> Located:
+    """What is wrong with a class_age rule's `written`: it must name a number field (the class the
+    applicant wrote)."""
+    written = rule.params.get("written")
+    if written is None or (written in fields and fields[written].kind == "number"):
+        return []
+    return [
+        (
+            ("params", "written"),
+            f"class_age: params.written must name a number field (the class the applicant wrote); "
+            f"{written!r} is not one" + _hint(str(written), fields),
+        )
+    ]
+
+
 def _conditional_problems(rule: CrossRule, fields: dict[str, FieldSpec]) -> Located:
     """What is wrong with a required_if / blank_unless / equals_count rule's params: unknown keys,
     an unknown field, an option value the field does not print; each with where it is in the rule."""
@@ -497,15 +512,8 @@ class Template(_Strict):
                 problems += [
                     (("rules", i, *where), f"{r.rule}: {p}") for where, p in _conditional_problems(r, by_name)
                 ]
-            written = r.params.get("written") if r.rule == "class_age" else None
-            if written is not None and (written not in by_name or by_name[written].kind != "number"):
-                problems.append(
-                    (
-                        ("rules", i, "params", "written"),
-                        f"class_age: params.written must name a number field (the class the applicant "
-                        f"wrote); {written!r} is not one" + _hint(str(written), names),
-                    )
-                )
+            if r.rule == "class_age":
+                problems += [(("rules", i, *where), p) for where, p in _class_age_problems(r, by_name)]
         if problems:
             raise _Located(problems)
         return self
