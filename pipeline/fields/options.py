@@ -164,14 +164,19 @@ def protrudes_both_sides(mask: np.ndarray, extent: PxBox, near: int, far: int) -
     return bool(left.size and right.size and left.any() and right.any())
 
 
-def level_strokes(mask: np.ndarray, label: PxBox, square: PxBox | None, min_len: int) -> bool:
+def level_strokes(
+    mask: np.ndarray, label: PxBox, square: PxBox | None, min_len: int, ringed: bool = False
+) -> bool:
     """A near-horizontal stroke at least `min_len` long through the middle rows of the label,
     outside the square: a strike line, seen even inside a ring round the option (whose sides are
     steep there, and whose top and bottom pass above and below the label).
 
     The stroke must reach the label's columns (within `min_len // 3`): a strike goes through the
-    word, whereas a tilted ring round a wide printed word (厚生年金) may run level beside it. The
-    region's edge is not ink: a ring's side cut by the edge is no long stroke."""
+    word, whereas a tilted ring round a wide printed word (厚生年金) may run level beside it. Round
+    a `ringed` label, the ring's pointed end runs level too, just past the word's end (a tilted
+    ellipse): there the stroke must run into the word's columns by half its length, or strokes
+    must stand level on both sides of the word (a strike's ends, the print hiding its middle).
+    The region's edge is not ink: a ring's side cut by the edge is no long stroke."""
     lx, y, lw, bh = label
     y0, y1 = y + bh // 4, y + bh - bh // 4
     band = mask[max(0, y0) : y1].astype(np.uint8).copy()
@@ -184,11 +189,19 @@ def level_strokes(mask: np.ndarray, label: PxBox, square: PxBox | None, min_len:
     runs = cv2.morphologyEx(band, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
     n, _, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
     near = min_len // 3
-    return any(
-        stats[i, cv2.CC_STAT_LEFT] <= lx + lw + near
-        and stats[i, cv2.CC_STAT_LEFT] + stats[i, cv2.CC_STAT_WIDTH] >= lx - near
-        for i in range(1, n)
-    )
+    spans = [
+        (x, x + w, yy + h / 2)
+        for x, yy, w, h in (stats[i, :4].tolist() for i in range(1, n))
+        if x <= lx + lw + near and x + w >= lx - near
+    ]
+    if not ringed:
+        return bool(spans)
+    if any(min(b, lx + lw) - max(a, lx) >= min_len // 2 for a, b, _ in spans):
+        return True
+    # A strike's two ends lie on one line; a tilted ring's two tips, one high and one low.
+    lefts = [c for a, b, c in spans if a < lx]
+    rights = [c for a, b, c in spans if b > lx + lw]
+    return any(abs(cl - cr) <= bh / 4 for cl in lefts for cr in rights)
 
 
 STRIKE_TOL_MM = 0.25  # how far above or below a candidate line its ink may lie (a hand's wobble)
@@ -337,7 +350,9 @@ def look(
             struck = struck or protrudes_both_sides(
                 region_mask, extent, max(1, round(0.5 * px_mm)), max(2, round(2.2 * px_mm))
             )
-        struck = struck or level_strokes(region_mask, label, square, max(4, round(1.5 * px_mm)))
+        struck = struck or level_strokes(
+            region_mask, label, square, max(4, round(1.5 * px_mm)), ringed=ring >= RING_ON
+        )
     else:
         # Without a label the extent is the square alone, and a big tick crosses a small square
         # from side to side: only a box that holds its own label (the nursery form's 13 mm

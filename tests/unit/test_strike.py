@@ -114,6 +114,20 @@ def test_level_strokes_of_neighbours_joined_are_no_strike() -> None:
     assert inkmod.find_strikes(m) == []
 
 
+def test_level_strokes_along_the_foot_of_the_writing_are_no_strike() -> None:
+    """A long run along the writing's foot, crossed by strokes that hang down a little (the bases
+    of 北海道空 joined up): a strike would have the writing on both sides of it."""
+    m = np.zeros((50, 200), bool)
+    for x in range(20, 170, 24):
+        m[8:44, x : x + 3] = True  # uprights, reaching just past the foot line
+        m[20:22, x - 6 : x + 10] = True
+    m[38:40, 14:176] = True  # the run, 4 line heights long, low in the line
+    assert inkmod.find_strikes(m) == []
+    m[38:40] = False
+    m[24:26, 14:176] = True  # the same line through the middle is a strike
+    assert len(inkmod.find_strikes(m)) == 1
+
+
 def _kept(crop: np.ndarray, digits: bool = False) -> np.ndarray:
     mask = inkmod.binarize(crop)
     strikes = inkmod.find_strikes(mask, 3, digits)

@@ -419,3 +419,32 @@ def test_a_form_hidden_under_a_light_pattern_is_found_on_its_print_alone() -> No
     found = identify(clean, feats)
     assert found.matched and found.features is not None
     assert found.features.template.form_id == "child_allowance"
+
+
+def _tilted_ring(img, e, deg: float = 6.0) -> None:
+    """A sloppy ellipse round the word; the print hides whatever crosses the word itself (the
+    worst case: nothing of the ring shows between its characters)."""
+    x, y, w, h = e
+    cv2.ellipse(img, (x + w // 2, y + h // 2), (w // 2 + px(1.5), h // 2 + px(0.9)), -deg, 0, 360, 1, 3)
+    img[y : y + h, x : x + w] = 0
+
+
+def test_a_tilted_ring_round_a_wide_word_is_a_mark_not_a_strike() -> None:
+    """A sloppy ellipse round 厚生年金: its pointed ends run level in the word's middle rows just
+    past the word's ends, one high and one low. It is a ring, and nothing is struck."""
+    m, label = wide_word(_tilted_ring)
+    lk = optmod.look(m, label, None, label, None, DPI)
+    assert lk.ring >= optmod.RING_ON
+    assert not lk.struck
+
+
+def test_a_line_through_a_ringed_wide_word_is_a_strike() -> None:
+    """Its two ends stand level either side of the word (the print hides its middle)."""
+
+    def ring_and_strike(img, e):
+        x, y, w, h = e
+        cv2.line(img, (x - px(2.0), y + h // 2), (x + w + px(2.0), y + h // 2), 1, 2)
+        _tilted_ring(img, e)
+
+    m, label = wide_word(ring_and_strike)
+    assert optmod.look(m, label, None, label, None, DPI).struck
