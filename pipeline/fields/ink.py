@@ -255,6 +255,10 @@ STRIKE_REACH = 0.22  # of the line height: how far above and below a crossing st
 STRIKE_LONE = 2.0
 STRIKE_LONE_DIGITS = 1.5
 STRIKE_CROSSINGS_LONE = 2
+# A line this many line heights long is a strike with one stroke crossing it from the lighter
+# side: through small writing (a furigana row) two pen lines swallow most of what they strike.
+# An underline has nothing below it, a dash between words nothing on either side.
+STRIKE_LONG = 4.0
 STRIKE_PIECE = 0.4  # of the line height: the shortest straight piece that continues a strike
 STRIKE_EXTEND = 1.5  # of the line height: the most a strike is continued to the left
 STRIKE_GAP = 0.3  # of the line height: how far a piece may lie from the strike's end and line
@@ -264,6 +268,10 @@ STRIKE_THROUGH = 2  # strokes crossing both lines of a pair (one character struc
 STRIKE_THROUGH_DIGITS = 1
 STRIKE_THIN = 0.5  # share of a strike's length where it is a lone thin line, not strokes massed
 STRIKE_THICK = 0.5  # of the line height: the most ink a strike (two pen lines and their gap) puts in a column
+# ... but never less than this many pixels (1.5 mm at the working 150 dpi): two pen lines and their
+# gap merge into one bar that thick through small writing (a 2.5 mm furigana row), wider than half
+# its height.
+STRIKE_THICK_MIN_PX = 9.0
 STRIKE_END = 0.12  # share of a line's length at either end where a touching stroke is no crossing
 # A strike runs through the struck writing, so it has about as much of it above as below; a run
 # of level strokes along the writing's foot or head (the bases of 北海道空, the tops of 館市古)
@@ -374,7 +382,7 @@ def find_strikes(mask: np.ndarray, max_lines: int = 4, digits: bool = False) -> 
             continue
         line = labels == i
         cols = line[:, x : x + w].sum(axis=0)
-        if float(np.median(cols[cols > 0])) > max(5.0, STRIKE_THICK * height):
+        if float(np.median(cols[cols > 0])) > max(STRIKE_THICK_MIN_PX, STRIKE_THICK * height):
             continue  # a blot or massed strokes, not one or two pen lines
         if _thin_share(mask, line, x, x + w, height) < STRIKE_THIN:
             continue
@@ -382,14 +390,17 @@ def find_strikes(mask: np.ndarray, max_lines: int = 4, digits: bool = False) -> 
         end = max(2, int(w * STRIKE_END))
         up, down = _crossings(glyphs, line, x + end, x + w - end, max(2, int(height * STRIKE_REACH)))
         cands.append(_Candidate(Strike(x, x + w, cy, line, height), up, down))
-    found = [
-        c.strike
-        for c in cands
-        if c.strike.x1 - c.strike.x0 >= lone * c.strike.height and min(c.up, c.down) >= STRIKE_CROSSINGS_LONE
-    ]
+    found = [c.strike for c in cands if _lone_strike(c, lone)]
     found += [s for a, b in _pairs(mask, cands, digits) for s in (a.strike, b.strike)]
     strikes = [_extend_left(mask, s) for s in _merge_strikes(found)]
     return [s for s in strikes if balance(mask, s, bands) >= STRIKE_BALANCE]
+
+
+def _lone_strike(c: _Candidate, lone: float) -> bool:
+    """Whether one line alone is a strike: long enough, and crossed from above and below."""
+    length = (c.strike.x1 - c.strike.x0) / max(1, c.strike.height)
+    need = 1 if length >= STRIKE_LONG else STRIKE_CROSSINGS_LONE
+    return length >= lone and min(c.up, c.down) >= need
 
 
 def balance(mask: np.ndarray, s: Strike, bands: list[tuple[int, int]] | None = None) -> float:

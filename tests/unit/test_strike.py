@@ -128,6 +128,23 @@ def test_level_strokes_along_the_foot_of_the_writing_are_no_strike() -> None:
     assert len(inkmod.find_strikes(m)) == 1
 
 
+def test_two_lines_merged_into_a_bar_through_a_furigana_row_are_a_strike() -> None:
+    """Through 2.5 mm kana (15 px at 150 dpi) the customary two lines merge into one bar 8 px
+    thick, more than half the row, that swallows nearly all of the struck kana: a few strokes
+    show above it and one below. The new reading follows it."""
+    m = np.zeros((22, 300), bool)
+    m[9:17, 12:118] = True  # the bar
+    for x in (22, 34, 52, 70, 88, 104):
+        m[5:9, x : x + 3] = True  # kana strokes above it
+    m[17:20, 40:43] = True  # one below
+    for x in range(140, 290, 30):  # the new kana, 13 px tall
+        m[5:18, x : x + 3] = True
+        m[8:10, x - 4 : x + 8] = True
+    found = inkmod.find_strikes(m, 2)
+    assert len(found) == 1
+    assert found[0].x0 <= 14 and 110 <= found[0].x1 <= 125
+
+
 def _kept(crop: np.ndarray, digits: bool = False) -> np.ndarray:
     mask = inkmod.binarize(crop)
     strikes = inkmod.find_strikes(mask, 3, digits)
