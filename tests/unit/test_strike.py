@@ -145,6 +145,26 @@ def test_two_lines_merged_into_a_bar_through_a_furigana_row_are_a_strike() -> No
     assert found[0].x0 <= 14 and 110 <= found[0].x1 <= 125
 
 
+def _furigana_row(run: int) -> np.ndarray:
+    """A 15 px kana row (2.5 mm at 150 dpi) with one level run `run` px long through its middle,
+    crossed by a kana's strokes every 12 px, and more kana after it."""
+    m = np.zeros((22, 300), bool)
+    m[11:13, 10 : 10 + run] = True
+    for x in range(14, 10 + run - 4, 12):
+        m[4:19, x : x + 2] = True
+    for x in range(150, 280, 18):
+        m[4:19, x : x + 2] = True
+        m[7:9, x - 3 : x + 6] = True
+    return m
+
+
+def test_joined_level_strokes_of_small_kana_are_no_strike() -> None:
+    """The bars of ササキ written close in a furigana row join into a run 2.5 row heights long,
+    crossed from above and below: in writing that small a single line must be longer."""
+    assert inkmod.find_strikes(_furigana_row(38), 2) == []
+    assert len(inkmod.find_strikes(_furigana_row(60), 2)) == 1
+
+
 def _kept(crop: np.ndarray, digits: bool = False) -> np.ndarray:
     mask = inkmod.binarize(crop)
     strikes = inkmod.find_strikes(mask, 3, digits)
