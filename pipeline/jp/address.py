@@ -406,3 +406,13 @@ def close_building_gap(text: str) -> str:
     """No space between the house number and the building (37 コーポ604 → 37コーポ604): people
     leave a gap or not, and the recogniser reads one or not, so the value is written without."""
     return _GAP_AFTER_NUMBER.sub("", text)
+
+
+_VU_VOWEL = str.maketrans("アイエオ", "ァィェォ")
+_VU_LARGE = re.compile(r"ヴ[アイエオ]")
+
+
+def small_after_vu(text: str) -> str:
+    """ヴ's vowel small (カーサヴイラ → カーサヴィラ): a building name spells ヴィ, ヴァ, ヴェ,
+    ヴォ with the small kana, which the recogniser often reads large at working resolution."""
+    return _VU_LARGE.sub(lambda m: "ヴ" + m.group(0)[1].translate(_VU_VOWEL), text)

@@ -16,6 +16,7 @@ from pipeline.jp.address import (
     close_building_gap,
     join_suspects,
     same_spelling,
+    small_after_vu,
     snap_address_prefix,
     split_city,
 )
@@ -90,6 +91,13 @@ def test_building_gap_is_closed_and_postal_spelling_taken() -> None:
     # 〒190-1221: 東京都西多摩郡瑞穂町 箱根ケ崎. ヶ and 穗 give way to the record's spelling.
     fixed, issue = snap_address_prefix("1901221", "西多摩郡瑞穗町箱根ヶ崎2473")
     assert fixed == "西多摩郡瑞穂町箱根ケ崎2473" and issue is None
+
+
+def test_vu_takes_its_small_vowel_in_an_address() -> None:
+    assert small_after_vu("堺市南区別所2473-4カーサヴイラ404") == "堺市南区別所2473-4カーサヴィラ404"
+    assert small_after_vu("ヴアンヴエールヴオーグ") == "ヴァンヴェールヴォーグ"
+    assert small_after_vu("シャトーヴィラ505") == "シャトーヴィラ505"  # already small
+    assert small_after_vu("ハイツウイング") == "ハイツウイング"  # only after ヴ
 
 
 def _address_job() -> Job:
