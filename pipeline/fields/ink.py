@@ -258,7 +258,8 @@ STRIKE_LONE_DIGITS = 1.5
 # is a large part of a character, and the level strokes of neighbouring kana (the bars of ササキ,
 # タニグチ) join into runs over two line heights long: there a single line must be this long.
 # A struck name there runs the whole name: on our generator's claim pages 4 runs of 2.2-2.9 line
-# heights in such rows were no strike, the struck names' lines 5.6 or more.
+# heights in such rows were no strike, the struck names' lines 5.6 or more. Digits are not kana:
+# a date's number box is as small, and one struck digit as short as ever.
 STRIKE_SMALL_PX = 20
 STRIKE_LONE_SMALL = 3.0
 STRIKE_CROSSINGS_LONE = 2
@@ -397,17 +398,17 @@ def find_strikes(mask: np.ndarray, max_lines: int = 4, digits: bool = False) -> 
         end = max(2, int(w * STRIKE_END))
         up, down = _crossings(glyphs, line, x + end, x + w - end, max(2, int(height * STRIKE_REACH)))
         cands.append(_Candidate(Strike(x, x + w, cy, line, height), up, down))
-    found = [c.strike for c in cands if _lone_strike(c, lone)]
+    found = [c.strike for c in cands if _lone_strike(c, lone, digits)]
     found += [s for a, b in _pairs(mask, cands, digits) for s in (a.strike, b.strike)]
     strikes = [_extend_left(mask, s) for s in _merge_strikes(found)]
     return [s for s in strikes if balance(mask, s, bands) >= STRIKE_BALANCE]
 
 
-def _lone_strike(c: _Candidate, lone: float) -> bool:
+def _lone_strike(c: _Candidate, lone: float, digits: bool) -> bool:
     """Whether one line alone is a strike: long enough, and crossed from above and below."""
     length = (c.strike.x1 - c.strike.x0) / max(1, c.strike.height)
     need = 1 if length >= STRIKE_LONG else STRIKE_CROSSINGS_LONE
-    if c.strike.height < STRIKE_SMALL_PX:
+    if not digits and c.strike.height < STRIKE_SMALL_PX:
         lone = max(lone, STRIKE_LONE_SMALL)
     return length >= lone and min(c.up, c.down) >= need
 
