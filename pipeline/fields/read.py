@@ -113,8 +113,8 @@ class PageReader:
     def written_above(self, r: Region, mm: float) -> np.ndarray | None:
         """The page over the box `r`, up to `mm` above it and `STRUCK_ABOVE_SIDE_MM` wider each
         side (as a hand writes there), cut to the writing's columns, when it holds writing of its
-        own; else None. The crop keeps the print: the new value is often written on the row's border, and
-        dropping the border out would cut away the strokes along it (the foot of a 2)."""
+        own; else None. The crop keeps the print: the new value is often written on the row's
+        border, and dropping the border out would cut away the strokes along it (a 2's foot)."""
         g, side = round(mm * self.dpi / 25.4), round(STRUCK_ABOVE_SIDE_MM * self.dpi / 25.4)
 
         def over(box: PxBox) -> PxBox:
@@ -184,9 +184,9 @@ class PageReader:
     def text_jobs(
         self, rf: RawField, slot: str, b: Region, constraint: Constraint, above_mm: float = 0.0
     ) -> list[Job]:
-        """The OCR jobs of one box. With `above_mm`, a box whose writing is struck with no new
-        value beside it is read again grown that far upward, where the new value is written
-        over the box (a date's number, corrected in the margin above the row)."""
+        """The OCR jobs of one box. With `above_mm`, a box whose writing is all struck, with no new
+        value beside it, is read from the strip that far above it instead, where the new value is
+        written over the box (a date's number, corrected in the margin over the row)."""
         faint = rf.spec.kind not in DENSE_KINDS
         if rf.spec.kind in OVERFLOW_KINDS:
             crop, mask = self.overflowing(rf, b)
@@ -215,14 +215,10 @@ class PageReader:
         if not strikes and above_mm > 0 and any(_struck_alone(seen, s) for s in found):
             over = self.written_above(b, above_mm)
             if over is not None:
-                rf.issues.append(
-                    Issue("correction", "訂正線があります。正しい値を確認してください。", (rf.spec.name,))
-                )
+                rf.issues.append(_correction(rf.spec.name))
                 return [Job(rf.spec.name, slot, over, constraint, kind=rf.spec.kind)]
         if strikes:
-            rf.issues.append(
-                Issue("correction", "訂正線があります。正しい値を確認してください。", (rf.spec.name,))
-            )
+            rf.issues.append(_correction(rf.spec.name))
             crop, mask = _drop_struck(crop, mask, seen, strikes, digits)
             paper = inkmod.paper_level(crop)
             bb = inkmod.bbox(mask)
@@ -738,31 +734,35 @@ def _drop_struck(
     return crop, mask
 
 
+def _correction(field: str) -> Issue:
+    return Issue("correction", "訂正線があります。正しい値を確認してください。", (field,))
+
+
+def _ink_round(mask: np.ndarray, s: inkmod.Strike) -> tuple[int, int, int, int]:
+    """Ink beside a strike in its line (before it, after it) and in the lines above it, and the
+    least of it that is writing, not a speck or a stray tail: (before, after, above, least)."""
+    h = max(1, s.height)
+    pad = int(STRUCK_PAD * h)
+    top, bottom = max(0, int(s.y - STRUCK_REACH * h)), int(s.y + STRUCK_REACH * h) + 1
+    before = int(mask[top:bottom, : max(0, s.x0 - pad)].sum())
+    after = int(mask[top:bottom, s.x1 + pad :].sum())
+    above = int(mask[: max(0, top - pad)].sum())
+    return before, after, above, 2 * h
+
+
 def _struck_first(mask: np.ndarray, s: inkmod.Strike) -> bool:
     """Whether a strike lies where a correction is written: the struck value is what was written
     first, so nothing stands left of it in its line, and the new value follows it (to its right,
     or in a line above). Level strokes of neighbouring characters joined into a long run (井琴,
     北斗印刷) lie in the middle of the writing, with writing on both sides."""
-    h = max(1, s.height)
-    pad = int(STRUCK_PAD * h)
-    top, bottom = max(0, int(s.y - STRUCK_REACH * h)), int(s.y + STRUCK_REACH * h) + 1
-    least = 2 * h  # pixels of ink that are writing, not a speck or a stray tail
-    before = int(mask[top:bottom, : max(0, s.x0 - pad)].sum())
-    after = int(mask[top:bottom, s.x1 + pad :].sum())
-    above = int(mask[: max(0, top - pad)].sum())
+    before, after, above, least = _ink_round(mask, s)
     return before < least and (after >= least or above >= least)
 
 
 def _struck_alone(mask: np.ndarray, s: inkmod.Strike) -> bool:
     """Whether a strike runs through all there is in its crop: nothing written before it, after
     it or above it (the new value is outside the box)."""
-    h = max(1, s.height)
-    pad = int(STRUCK_PAD * h)
-    top, bottom = max(0, int(s.y - STRUCK_REACH * h)), int(s.y + STRUCK_REACH * h) + 1
-    least = 2 * h
-    before = int(mask[top:bottom, : max(0, s.x0 - pad)].sum())
-    after = int(mask[top:bottom, s.x1 + pad :].sum())
-    above = int(mask[: max(0, top - pad)].sum())
+    before, after, above, least = _ink_round(mask, s)
     return max(before, after, above) < least
 
 
