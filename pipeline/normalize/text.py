@@ -7,7 +7,7 @@ import re
 import jaconv
 
 from pipeline.forms.template import FieldSpec
-from pipeline.jp.address import close_building_gap, fold_address_digits, small_after_vu
+from pipeline.jp.address import close_building_gap, fold_address_digits
 from pipeline.jp.kana import fix_small_kana
 from pipeline.jp.text import DASH_CLASS, SPACES_RE
 from pipeline.normalize.common import (
@@ -62,7 +62,7 @@ def text_ja(spec: FieldSpec, raw: Raw) -> Normalized:
     value = _TRAILING_RULE.sub("", value)
     if is_address_field(spec):
         # An address never ends in punctuation: a full stop there is a speck or the pen lifting.
-        value = small_after_vu(close_building_gap(fold_address_digits(value))).rstrip("。、．，.,")
+        value = close_building_gap(fold_address_digits(value)).rstrip("。、．，.,")
     else:
         value = fold_facility_suffix(value.translate(_BRACKETS))
     issues = charset_issues(spec, value) + length_issue(spec, value)

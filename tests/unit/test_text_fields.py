@@ -14,12 +14,13 @@ from pipeline.jp.address import (
     broken_number_block,
     choon_suspects,
     close_building_gap,
+    fold_address_digits,
     join_suspects,
     same_spelling,
-    small_after_vu,
     snap_address_prefix,
     split_city,
 )
+from pipeline.jp.kana import small_after_vu
 from pipeline.jp.text import fold_variants
 from pipeline.ocr.charsets import KANA_LOOKALIKE_SOURCES, KANA_LOOKALIKES, MERGES, allowed_chars
 from pipeline.ocr.ctc import log_likelihoods
@@ -98,6 +99,8 @@ def test_vu_takes_its_small_vowel_in_an_address() -> None:
     assert small_after_vu("ヴアンヴエールヴオーグ") == "ヴァンヴェールヴォーグ"
     assert small_after_vu("シャトーヴィラ505") == "シャトーヴィラ505"  # already small
     assert small_after_vu("ハイツウイング") == "ハイツウイング"  # only after ヴ
+    # In an address, the katakana runs (the building) get it with the other small-kana rules.
+    assert fold_address_digits("別所2473-4カーサヴイラ404") == "別所2473-4カーサヴィラ404"
 
 
 def _address_job() -> Job:
