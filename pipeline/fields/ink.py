@@ -208,18 +208,26 @@ def remove_rules(mask: np.ndarray, min_len: int, band: float = 0.2) -> np.ndarra
 
     After dropout, printed rules survive only where registration was off, which is at the box
     edges; a long stroke in the middle is the applicant's (a correction line, a dash) and stays.
+    "Near" is `band` of the crop's smaller side from an edge, both ways: a box's side rule lies as
+    close to its end as its top rule to its top, and a fifth of a wide box's width holds the first
+    characters' downstrokes (平, 認 in big writing that fills the box's height).
     """
     m = mask.astype(np.uint8)
     out = m.copy()
     h, w = m.shape
-    for k, horizontal in (((min_len, 1), True), ((1, min_len), False)):
+    edge = band * min(w, h)
+    odd = min_len | 1  # a centred kernel: the opening then gives back a line's end pixels too
+    for k, horizontal in (((odd, 1), True), ((1, odd), False)):
         kernel = cv2.getStructuringElement(cv2.MORPH_RECT, k)
-        lines = cv2.morphologyEx(m, cv2.MORPH_OPEN, kernel)
+        # Outside the crop is no ink: with OpenCV's default border a stroke that touches the
+        # crop's edge would count as running on past it, so a 27 px downstroke in a 37 px box
+        # would pass for a 33 px rule.
+        lines = cv2.morphologyEx(m, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
         n, labels, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
         for i in range(1, n):
             x, y, bw, bh, _ = stats[i]
             c, size = (y + bh / 2, h) if horizontal else (x + bw / 2, w)
-            if c < band * size or c > (1 - band) * size:
+            if c < edge or c > size - edge:
                 out[labels == i] = 0
     return out.astype(bool)
 

@@ -70,6 +70,19 @@ def test_rules_near_the_edge_are_removed_but_a_stroke_in_the_middle_stays() -> N
     assert out[30:32, 20:280].all()
 
 
+def test_a_downstroke_touching_the_box_foot_is_writing_not_a_rule() -> None:
+    # Big writing in a 37 px tall, 896 px wide box: 平's downstroke runs 27 px to the crop's
+    # foot, 60 px from its left end. It is shorter than a rule (33 px) and far from the side.
+    m = np.zeros((37, 896), bool)
+    m[10:37, 60:63] = True  # the downstroke, touching the foot
+    m[0:37, 1:3] = True  # a left-over side rule, the crop's whole height
+    m[35:37, 100:800] = True  # a left-over foot rule
+    out = inkmod.remove_rules(m, 33)
+    assert out[10:35, 60:63].all()
+    assert not out[:, 1:3].any()
+    assert not out[35:37, 100:800].any()
+
+
 def test_lines_of_writing_are_split() -> None:
     two = inkmod.binarize(render("みどり", above="山田"))
     assert len(inkmod.split_lines(two, 2)) == 2
