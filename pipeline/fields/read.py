@@ -11,6 +11,7 @@ recogniser's output are the named passes of passes.py.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from datetime import date
@@ -74,6 +75,9 @@ OVERFLOW_LINE = 0.4
 # looked for this far above the number's box.
 STRUCK_ABOVE_MM = 6.0
 STRUCK_ABOVE_SIDE_MM = 2.0
+# A number field whose min..max allows this many values or fewer (an age class, hours in a week) is
+# read against them as a closed list; a wider range is read free and checked after.
+NUMBER_WORDS_MAX = 200
 UNREAD_WRITING_CONFIDENCE = 0.3  # a number box with writing in it that was read as nothing
 
 
@@ -496,6 +500,8 @@ class PageReader:
         jobs = self.text_jobs(rf, "text", b, constraint)
         if spec.vocabulary and len(jobs) == 1:
             jobs[0].words = self.vocabularies.get(spec.vocabulary)
+        elif len(jobs) == 1 and (words := number_words(spec)) is not None:
+            jobs[0].words = words
         return jobs
 
     def _part_words(self, spec: FieldSpec) -> dict[str, tuple[str, ...] | None]:
@@ -629,6 +635,17 @@ FINISHERS: dict[str, Finisher] = {
 
 _KANJI = re.compile(r"[\u4e00-\u9fff]")
 _DOUBLED_FIRST_KANJI = re.compile(r"^([\u4e00-\u9fff])\1")
+
+
+def number_words(spec: FieldSpec) -> tuple[str, ...] | None:
+    """The whole numbers a `number` field's `min`..`max` allow, as the closed list its crop is
+    read against (as a date's parts are), when they are few; None otherwise."""
+    if spec.kind != "number" or spec.min is None or spec.max is None:
+        return None
+    lo, hi = math.ceil(spec.min), math.floor(spec.max)
+    if lo < 0 or hi - lo > NUMBER_WORDS_MAX:
+        return None
+    return tuple(str(n) for n in range(lo, hi + 1))
 
 
 def looks_rewritten(text: str) -> bool:
