@@ -47,7 +47,14 @@ from pipeline.ocr import coverage, digits
 from pipeline.ocr.charsets import KATAKANA_LETTERS, label_index
 from pipeline.ocr.ctc import log_likelihoods
 from pipeline.ocr.decode import matches
-from pipeline.ocr.lexicon import match_lexicon, match_place, match_suffix, match_words, place_words
+from pipeline.ocr.lexicon import (
+    FACILITY_SUFFIXES,
+    match_lexicon,
+    match_place,
+    match_suffix,
+    match_words,
+    place_words,
+)
 from pipeline.ocr.spans import char_spans, digit_alternative, likeliest_of
 from pipeline.ocr.zoo import ModelSpec
 from pipeline.result import Char, Issue, Reading
@@ -337,6 +344,11 @@ def is_facility_name(field: str) -> bool:
     """A field named for a facility (`facility…`, `…_facility`, `nursery…`)."""
     name = field.lower()
     return "facility" in name or "nursery" in name
+
+
+def only_facility_ending(text: str) -> bool:
+    """Whether `text` is nothing but a facility's ending (保育園, こども園...)."""
+    return "".join(text.split()) in FACILITY_SUFFIXES
 
 
 def facility_suffix(

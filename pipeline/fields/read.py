@@ -75,6 +75,9 @@ OVERFLOW_LINE = 0.4
 # looked for this far above the number's box.
 STRUCK_ABOVE_MM = 6.0
 STRUCK_ABOVE_SIDE_MM = 2.0
+# The job slot of a struck facility name read as written, beside the reading with the strike
+# dropped (`text_jobs`).
+UNSTRUCK = "unstruck"
 # A number field whose min..max allows this many values or fewer (an age class, hours in a week) is
 # read against them as a closed list; a wider range is read free and checked after.
 NUMBER_WORDS_MAX = 200
@@ -221,23 +224,22 @@ class PageReader:
             if over is not None:
                 rf.issues.append(_correction(rf.spec.name))
                 return [Job(rf.spec.name, slot, over, constraint, kind=rf.spec.kind)]
+        unstruck: list[Job] = []
         if strikes:
             rf.issues.append(_correction(rf.spec.name))
+            if passes.is_facility_name(rf.spec.name) and not digits:
+                # Read as written too: a "strike" that leaves only the ending (保育ルーム) was the
+                # name's own level strokes (子安台's bars) or a crease (`_unstrike`).
+                sub, ink = _ink_crop(crop, mask, paper, bb)
+                unstruck = [Job(rf.spec.name, UNSTRUCK, sub, constraint, ink=ink, kind=rf.spec.kind)]
             crop, mask = _drop_struck(crop, mask, seen, strikes, digits)
             paper = inkmod.paper_level(crop)
             bb = inkmod.bbox(mask)
             if bb is None:
                 return []
-        pad = max(3, bb[3] // 8)
-        x0, y0 = max(0, bb[0] - pad), max(0, bb[1] - pad)
-        x1, y1 = min(crop.shape[1], bb[0] + bb[2] + pad), min(crop.shape[0], bb[1] + bb[3] + pad)
-        # Paint everything but the ink (and its soft edges) white, so specks and left-over print
-        # cannot be read as characters while anti-aliased strokes keep their shape.
-        keep = cv2.dilate(mask[y0:y1, x0:x1].astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
-        sub = np.where(keep, inkmod.whiten(crop[y0:y1, x0:x1], paper), 255).astype(np.uint8)
-        bands = inkmod.split_lines(mask[y0:y1, x0:x1], rf.spec.lines)
+        sub, ink = _ink_crop(crop, mask, paper, bb)
+        bands = inkmod.split_lines(ink, rf.spec.lines)
         if len(bands) <= 1:
-            ink = mask[y0:y1, x0:x1]
             cut = inkmod.segment_gap(ink) if constraint.charset == "address" else None
             if cut is not None:
                 # Town and number, then the building: each segment read on its own (segment_gap).
@@ -252,7 +254,7 @@ class PageReader:
                     )
                     for i, (a, b) in enumerate(((0, cut), (cut, ink.shape[1])))
                 ]
-            return [Job(rf.spec.name, slot, sub, constraint, ink=ink, kind=rf.spec.kind)]
+            return [Job(rf.spec.name, slot, sub, constraint, ink=ink, kind=rf.spec.kind), *unstruck]
         return [
             Job(rf.spec.name, f"{slot}#{i}", sub[max(0, a - 2) : b2 + 2], constraint)
             for i, (a, b2) in enumerate(bands)
@@ -751,6 +753,20 @@ def _drop_struck(
     return crop, mask
 
 
+def _ink_crop(
+    crop: np.ndarray, mask: np.ndarray, paper: float, bb: tuple[int, int, int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The recogniser's crop of the writing in `bb` (padded), and its ink mask. Everything but the
+    ink (and its soft edges) is painted white, so specks and left-over print cannot be read as
+    characters while anti-aliased strokes keep their shape."""
+    pad = max(3, bb[3] // 8)
+    x0, y0 = max(0, bb[0] - pad), max(0, bb[1] - pad)
+    x1, y1 = min(crop.shape[1], bb[0] + bb[2] + pad), min(crop.shape[0], bb[1] + bb[3] + pad)
+    ink = mask[y0:y1, x0:x1]
+    keep = cv2.dilate(ink.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    return np.where(keep, inkmod.whiten(crop[y0:y1, x0:x1], paper), 255).astype(np.uint8), ink
+
+
 def _correction(field: str) -> Issue:
     return Issue("correction", "訂正線があります。正しい値を確認してください。", (field,))
 
@@ -830,27 +846,36 @@ def read_page(
     kept: dict[str, passes.Kept] = {}
     agreement: dict[str, list[float | None]] = {}
     date_parts: dict[str, dict[str, tuple[np.ndarray, tuple[str, ...]]]] = {}
+    unstruck: dict[str, passes.Flags] = {}
+    kept_aside: dict[str, passes.Kept] = {}
     for job, probs in zip(jobs, matrices, strict=True):
+        aside = job.slot == UNSTRUCK  # read aside: its flags count only if its reading is taken
+        job_flags = unstruck.setdefault(job.field, passes.new_flags()) if aside else flags
         if job.slot in daterepair.SLOTS and job.words:
             date_parts.setdefault(job.field, {})[job.slot] = (probs, job.words)
         reading = decode(probs, labels, job.constraint)
-        reading = passes.closed_list(job, probs, labels, reading, flags)
+        reading = passes.closed_list(job, probs, labels, reading, job_flags)
         reading, op = passes.second_digit_reader(job, probs, labels, reading, recognizer.spec)
         for kind_pass in passes.KIND_PASSES.get(job.kind, ()):
-            reading = kind_pass(job, probs, labels, reading, op, flags)
-        passes.flag_disagreement(job, reading, op, flags)
+            reading = kind_pass(job, probs, labels, reading, op, job_flags)
+        passes.flag_disagreement(job, reading, op, job_flags)
         # The classifier's opinion on the digits as they now stand, found once for the doubt and
         # for the agreement (the fused reading, or a date part's, has none from the reader pass).
         judged = passes.opinion_of(job, probs, labels, reading, op, recognizer.spec)
         if judged is not None and passes.doubts(reading, judged):
-            flags["digits_uncertain"].add(job.field)
-        if any(c.isdigit() for c in reading.text):
+            job_flags["digits_uncertain"].add(job.field)
+        if any(c.isdigit() for c in reading.text) and not aside:
             seen = None if judged is None else passes.agreement_of(reading, judged)
             agreement.setdefault(job.field, []).append(seen)
-        reading = passes.unread_ink(job, probs, labels, reading, recognizer.spec, flags)
-        kept[job.field] = passes.Kept(job.kind, probs, reading, op, job.ink is not None)
+        reading = passes.unread_ink(job, probs, labels, reading, recognizer.spec, job_flags)
         slot = job.slot.split("#")[0]
         by_field.setdefault(job.field, {}).setdefault(slot, []).append(reading)
+        (kept_aside if aside else kept)[job.field] = passes.Kept(
+            job.kind, probs, reading, op, job.ink is not None
+        )
+    for rf, _ in planned:
+        if _unstrike(rf, by_field, unstruck.get(rf.spec.name), flags):
+            kept[rf.spec.name] = kept_aside[rf.spec.name]
     passes.postal_from_address(postal_address or {}, kept, by_field, labels, flags)
     passes.kana_from_name(specs, kept, by_field, labels, flags)
     passes.facility_from_address(specs, kept, by_field, labels)
@@ -861,6 +886,30 @@ def read_page(
         seen = agreement.get(rf.spec.name, [])
         rf.digit_agreement = None if not seen or None in seen else min(a for a in seen if a is not None)
     return hold_empty_on_faded_page(raws)
+
+
+def _unstrike(
+    rf: RawField, by_field: passes.Readings, aside: passes.Flags | None, flags: passes.Flags
+) -> bool:
+    """A struck facility name whose writing beside the strike reads as the ending alone (保育ルーム)
+    takes its reading as written (`text_jobs` read both): nobody corrects a name to its ending, so
+    what looked struck was the name's own level strokes (子安台's bars in a row) or a crease. The
+    correction issue goes, and the flags of that reading replace the other's. True when taken."""
+    readings = by_field.get(rf.spec.name, {})
+    whole = readings.pop(UNSTRUCK, None)
+    if (
+        not whole
+        or not whole[0].text
+        or not passes.only_facility_ending(_join(readings.get("text", [])).text)
+    ):
+        return False
+    readings["text"] = whole
+    rf.issues = [i for i in rf.issues if i.code != "correction"]
+    for code, fields in flags.items():
+        fields.discard(rf.spec.name)
+        if aside is not None and rf.spec.name in aside[code]:
+            fields.add(rf.spec.name)
+    return True
 
 
 def hold_empty_on_faded_page(raws: list[RawField]) -> list[RawField]:
