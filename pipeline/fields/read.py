@@ -75,6 +75,8 @@ OVERFLOW_LINE = 0.4
 # looked for this far above the number's box.
 STRUCK_ABOVE_MM = 6.0
 STRUCK_ABOVE_SIDE_MM = 2.0
+# A strike through one digit of a digit box may run past its cell by this share of the cell's width.
+CELL_STRIKE_SLACK = 0.3
 # The job slot of a struck facility name read as written, beside the reading with the strike
 # dropped (`text_jobs`).
 UNSTRUCK = "unstruck"
@@ -122,15 +124,8 @@ class PageReader:
         side (as a hand writes there), cut to the writing's columns, when it holds writing of its
         own; else None. The crop keeps the print: the new value is often written on the row's
         border, and dropping the border out would cut away the strokes along it (a 2's foot)."""
-        g, side = round(mm * self.dpi / 25.4), round(STRUCK_ABOVE_SIDE_MM * self.dpi / 25.4)
-
-        def over(box: PxBox) -> PxBox:
-            x, y, w, _ = box
-            top, left = max(0, y - g), max(0, x - side)
-            return (left, top, w + x - left + side, y - top)
-
-        strip = Region(over(r.blank), over(r.page))
-        if strip.page[3] < 4:
+        strip = self._strip_above(r, mm)
+        if strip is None:
             return None
         mask = self.ink_mask(strip, faint=True)
         rows = np.flatnonzero(mask.any(axis=1))
@@ -142,6 +137,80 @@ class PageReader:
         pad = max(3, h // 8)
         x0, x1 = max(0, int(cols[0]) - pad), min(w, int(cols[-1]) + 1 + pad)
         return self.aligned[y : y + h, x + x0 : x + x1].copy()
+
+    def _cell_corrected(
+        self,
+        spec: FieldSpec,
+        b: Region,
+        crop: np.ndarray,
+        mask: np.ndarray,
+        found: list[inkmod.Strike],
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """A digit box's crop and ink with one cell's struck digit replaced by the digit written
+        over that cell (the dev set's writers strike a digit of a 〒 or 個人番号 in its cell and
+        write the new one above it, between the rows), so the row reads as the applicant meant;
+        None when no strike lies within one cell, or nothing is written over it."""
+        cells = [self.px(c) for c in cell_boxes(spec)]
+        x_in = b.page[0]
+        hits = []
+        for st in found:
+            mid = (st.x0 + st.x1) / 2 + x_in
+            for i, c in enumerate(cells):
+                cx, _, cw, _ = c.page
+                slack = CELL_STRIKE_SLACK * cw
+                if cx <= mid < cx + cw and st.x0 + x_in >= cx - slack and st.x1 + x_in <= cx + cw + slack:
+                    hits.append(i)
+        if len(set(hits)) != 1:
+            return None
+        cell = cells[hits[0]]
+        new = self._digit_above(cell, STRUCK_ABOVE_MM)
+        if new is None:
+            return None
+        gray, ink = new
+        x0 = max(0, cell.page[0] - x_in)
+        x1 = min(crop.shape[1], cell.page[0] + cell.page[2] - x_in)
+        crop, mask = crop.copy(), mask.copy()
+        crop[:, x0:x1] = 255
+        mask[:, x0:x1] = False
+        rows = np.flatnonzero(mask.any(axis=1))
+        top, height = (int(rows[0]), int(rows[-1] - rows[0] + 1)) if rows.size else (0, crop.shape[0])
+        scale = min(height / ink.shape[0], 0.9 * (x1 - x0) / ink.shape[1])
+        w, h = max(1, round(ink.shape[1] * scale)), max(1, round(ink.shape[0] * scale))
+        g = cv2.resize(gray, (w, h), interpolation=cv2.INTER_AREA)
+        m = cv2.resize(ink.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).astype(bool)
+        px, py = x0 + max(0, (x1 - x0 - w) // 2), min(top, crop.shape[0] - h)
+        h, w = min(h, crop.shape[0] - py), min(w, crop.shape[1] - px)
+        crop[py : py + h, px : px + w] = np.where(m[:h, :w], g[:h, :w], crop[py : py + h, px : px + w])
+        mask[py : py + h, px : px + w] |= m[:h, :w]
+        return crop, mask
+
+    def _digit_above(self, r: Region, mm: float) -> tuple[np.ndarray, np.ndarray] | None:
+        """The writing over the cell `r` (up to `mm` above it, `STRUCK_ABOVE_SIDE_MM` wider each
+        side), as its grey crop with the form dropped out and its ink mask, cut to the writing;
+        None when there is none, or it runs on out of the strip's top (the row above's own)."""
+        strip = self._strip_above(r, mm)
+        if strip is None:
+            return None
+        gray = self.crop(strip)
+        mask = self.ink_mask(strip, gray, faint=True)
+        bb = inkmod.bbox(mask)
+        if bb is None or mask.sum() < self.min_area * 6 or bb[1] <= 1:
+            return None
+        x, y, w, h = bb
+        return gray[y : y + h, x : x + w], mask[y : y + h, x : x + w]
+
+    def _strip_above(self, r: Region, mm: float) -> Region | None:
+        """The page over the box `r`, up to `mm` above it and `STRUCK_ABOVE_SIDE_MM` wider each
+        side (as a hand writes there); None when the page leaves no room."""
+        g, side = round(mm * self.dpi / 25.4), round(STRUCK_ABOVE_SIDE_MM * self.dpi / 25.4)
+
+        def over(box: PxBox) -> PxBox:
+            x, y, w, _ = box
+            top, left = max(0, y - g), max(0, x - side)
+            return (left, top, w + x - left + side, y - top)
+
+        strip = Region(over(r.blank), over(r.page))
+        return None if strip.page[3] < 4 else strip
 
     def crop(self, r: Region) -> np.ndarray:
         """Grey page crop with the printed form dropped out, registered locally."""
@@ -224,6 +293,12 @@ class PageReader:
             if over is not None:
                 rf.issues.append(_correction(rf.spec.name))
                 return [Job(rf.spec.name, slot, over, constraint, kind=rf.spec.kind)]
+        if not strikes and rf.spec.cells is not None:
+            mended = self._cell_corrected(rf.spec, b, crop, mask, found)
+            if mended is not None:
+                rf.issues.append(_correction(rf.spec.name))
+                crop, mask = mended
+                bb = inkmod.bbox(mask) or bb
         unstruck: list[Job] = []
         if strikes:
             rf.issues.append(_correction(rf.spec.name))
@@ -637,6 +712,17 @@ FINISHERS: dict[str, Finisher] = {
 
 _KANJI = re.compile(r"[\u4e00-\u9fff]")
 _DOUBLED_FIRST_KANJI = re.compile(r"^([\u4e00-\u9fff])\1")
+
+
+def cell_boxes(spec: FieldSpec) -> list[tuple[float, float, float, float]]:
+    """The printed cells of a digit-box field (mm): listed, or its box cut evenly."""
+    cells = spec.cells
+    if cells is None:
+        return []
+    if cells.boxes:
+        return [tuple(c) for c in cells.boxes]  # type: ignore[misc]
+    x, y, w, h = spec.box
+    return [(x + i * w / cells.count, y, w / cells.count, h) for i in range(cells.count)]
 
 
 def number_words(spec: FieldSpec) -> tuple[str, ...] | None:
