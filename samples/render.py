@@ -31,7 +31,8 @@ choice on the page as it was.
 
 More corrections (G3) come from `corr_rng`, a stream of their own: `P_EXTRA_CORRECTION` of the fields
 that the main stream left uncorrected, of every written kind: a digit struck in one cell of a
-`cells` field (an × or two lines) with the new digit above it or beside it in the same cell, a
+`cells` field (an × or two lines) with the new digit above it or beside it in the same cell, or
+small over the cell on the box's top border, a
 struck date part or text with the new value beside or above it. The field is first written as
 usual on a scratch layer, so the hand's own stream is unchanged. Each correction (these, the main
 stream's and the struck marks) gets a 訂正印 (a 6–8 mm red ring seal holding the writer's surname)
@@ -290,7 +291,7 @@ class Rendered:
     marks: dict[str, str] = field(
         default_factory=dict
     )  # field/option -> "circle" | "check" | "cross" | "fill"
-    # field -> {"struck_value", "mark" (double | cross | scribble), "where" (beside | above), "seal" (bool)}
+    # field -> {"struck_value", "mark" (double | cross | scribble), "where" (beside | above | over), "seal" (bool)}
     corrections: dict[str, dict[str, Any]] = field(default_factory=dict)
     seal: np.ndarray | None = None  # red 訂正印 alpha
 
@@ -347,17 +348,19 @@ def _write_corrected(
 def _write_struck_cells(
     hand: Hand, ink: Ink, text: str, cells: list[Box], rng: np.random.Generator, ppm: float
 ) -> tuple[str, str, str, tuple[float, float, float, float]]:
-    """Digits one per cell, one of them written wrong, struck (an × or two lines) and rewritten in
-    the same cell, as on dev set A's 〒 and date cells: either the wrong digit low in the cell and
-    the new one above it ("above"), or the wrong digit full size and the new one squeezed into the
-    cell's upper right corner ("beside"). Draws from `hand.rng`. Returns (struck value, mark,
-    where, struck bbox)."""
+    """Digits one per cell, one of them written wrong, struck (an × or two lines) and rewritten, as
+    on dev set A's 〒, 個人番号 and date cells: the wrong digit low in the cell and the new one
+    above it ("above"), the wrong digit full size and the new one squeezed into the cell's upper
+    right corner ("beside"), or the wrong digit full size and the new one small over the cell,
+    outside the box on its top border ("over"). Draws from `hand.rng`. Returns (struck value,
+    mark, where, struck bbox)."""
     n = min(len(text), len(cells))
     k = int(rng.integers(n))
     ch = text[k]
     wrong_ch = str((int(ch) + int(rng.integers(1, 10))) % 10) if ch.isdigit() else ch
     first = text[:k] + wrong_ch + text[k + 1 :]
-    where = "above" if rng.random() < 0.5 else "beside"
+    pick = rng.random()
+    where = "above" if pick < 0.35 else "beside" if pick < 0.7 else "over"
     cx, cy, cw, chh = cells[k]
     low = (cx, cy + 0.45 * chh, cw, 0.55 * chh) if where == "above" else cells[k]
     hand.write_cells(ink, first, [*cells[:k], low, *cells[k + 1 :]])  # the wrong digit included
@@ -374,6 +377,8 @@ def _write_struck_cells(
         hand.strike(ink, (sx + 0.1 * sw, sy + 0.3 * sh, sx + 0.9 * sw, sy + 0.7 * sh))
     if where == "above":
         nb = (cx, cy + 0.02 * chh, cw, 0.43 * chh)
+    elif where == "over":
+        nb = (cx - 0.1 * cw, cy - 0.6 * chh, 1.2 * cw, 0.62 * chh)
     else:
         nb = (cx + 0.45 * cw, cy + 0.02 * chh, 0.55 * cw, 0.45 * chh)
     hand.write(ink, ch, nb, hfrac=(0.8, 0.95), align="center")
