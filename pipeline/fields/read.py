@@ -150,7 +150,7 @@ class PageReader:
         over that cell (the dev set's writers strike a digit of a 〒 or 個人番号 in its cell and
         write the new one above it, between the rows), so the row reads as the applicant meant;
         None when no strike lies within one cell, or nothing is written over it."""
-        cells = [self.px(c) for c in cell_boxes(spec)]
+        cells = [self.px(c) for c in spec.cell_boxes()]
         x_in = b.page[0]
         hits = []
         for st in found:
@@ -293,7 +293,7 @@ class PageReader:
             if over is not None:
                 rf.issues.append(_correction(rf.spec.name))
                 return [Job(rf.spec.name, slot, over, constraint, kind=rf.spec.kind)]
-        if not strikes and rf.spec.cells is not None:
+        if found and not strikes and rf.spec.cells is not None:
             mended = self._cell_corrected(rf.spec, b, crop, mask, found)
             if mended is not None:
                 rf.issues.append(_correction(rf.spec.name))
@@ -712,17 +712,6 @@ FINISHERS: dict[str, Finisher] = {
 
 _KANJI = re.compile(r"[\u4e00-\u9fff]")
 _DOUBLED_FIRST_KANJI = re.compile(r"^([\u4e00-\u9fff])\1")
-
-
-def cell_boxes(spec: FieldSpec) -> list[tuple[float, float, float, float]]:
-    """The printed cells of a digit-box field (mm): listed, or its box cut evenly."""
-    cells = spec.cells
-    if cells is None:
-        return []
-    if cells.boxes:
-        return [tuple(c) for c in cells.boxes]  # type: ignore[misc]
-    x, y, w, h = spec.box
-    return [(x + i * w / cells.count, y, w / cells.count, h) for i in range(cells.count)]
 
 
 def number_words(spec: FieldSpec) -> tuple[str, ...] | None:

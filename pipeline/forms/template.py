@@ -251,6 +251,16 @@ class FieldSpec(_Strict):
             raise ValueError("`infer_when_unmarked` needs `era_options`")
         return self
 
+    def cell_boxes(self) -> list[tuple[float, float, float, float]]:
+        """The printed cells of a digit-box field (mm): its listed `boxes`, or its box cut evenly."""
+        if self.cells is None:
+            return []
+        if self.cells.boxes:
+            return [tuple(c) for c in self.cells.boxes]  # type: ignore[misc]
+        x, y, w, h = self.box
+        n = self.cells.count
+        return [(x + i * w / n, y, w / n, h) for i in range(n)]
+
     def all_boxes(self) -> list[tuple[str, tuple[float, float, float, float]]]:
         """Every rectangle this field reads, for drawing and bounds checks."""
         boxes: list[tuple[str, tuple[float, float, float, float]]] = [("box", self.box)]

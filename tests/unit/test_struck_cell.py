@@ -7,19 +7,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from pipeline.fields.read import PageReader, cell_boxes
-from pipeline.forms.template import parse_template
-from pipeline.imaging.dropout import print_mask
+from tests.unit.synthetic import Sheet, form
 
-DPI = 150
-MM = DPI / 25.4
+SHEET = Sheet(150)
+px = SHEET.px
 
-TEMPLATE = """
-form_id: f
-version: '1'
-title: t
-page: {width_mm: 80, height_mm: 40}
-fields:
+FIELDS = """
 - name: postal
   label: 郵便番号
   kind: postal_code
@@ -29,12 +22,8 @@ fields:
 CELL = 7.0  # mm
 
 
-def px(v: float) -> int:
-    return round(v * MM)
-
-
 def page_with(strike: bool, over: bool) -> tuple[np.ndarray, np.ndarray]:
-    blank = np.full((px(40), px(80)), 255, np.uint8)
+    blank = SHEET.blank(80, 40)
     for i in range(8):
         cv2.line(blank, (px(10 + i * CELL), px(20)), (px(10 + i * CELL), px(27)), 0, 1)
     for y in (20, 27):
@@ -55,14 +44,13 @@ def page_with(strike: bool, over: bool) -> tuple[np.ndarray, np.ndarray]:
 
 
 def plan(page: np.ndarray, blank: np.ndarray):
-    reader = PageReader(page, blank, print_mask(blank), DPI)
-    return reader.plan(parse_template(TEMPLATE).fields[0])
+    return SHEET.reader(page, blank).plan(form(80, 40, FIELDS).fields[0])
 
 
 def ink_in_fourth_cell(job) -> np.ndarray:
     """The job's ink in the fourth cell's columns (the crop starts a little before the first)."""
     cols = np.flatnonzero(job.ink.any(axis=0))
-    x0 = cols[0] + round(3 * CELL * MM) - px(1.5)
+    x0 = cols[0] + px(3 * CELL) - px(1.5)
     return job.ink[:, x0 : x0 + px(CELL)]
 
 
@@ -87,6 +75,5 @@ def test_writing_over_a_cell_that_is_not_struck_changes_nothing() -> None:
 
 
 def test_cells_are_the_box_cut_evenly_unless_listed() -> None:
-    spec = parse_template(TEMPLATE).fields[0]
-    cells = cell_boxes(spec)
+    cells = form(80, 40, FIELDS).fields[0].cell_boxes()
     assert len(cells) == 7 and cells[3] == (10 + 3 * CELL, 20, CELL, 7)

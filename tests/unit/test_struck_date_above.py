@@ -7,19 +7,13 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from pipeline.fields.read import STRUCK_ABOVE_MM, PageReader
-from pipeline.forms.template import parse_template
-from pipeline.imaging.dropout import print_mask
+from pipeline.fields.read import STRUCK_ABOVE_MM
+from tests.unit.synthetic import Sheet, form
 
-DPI = 150
-MM = DPI / 25.4
+SHEET = Sheet(150)
+px = SHEET.px
 
-TEMPLATE = """
-form_id: f
-version: '1'
-title: t
-page: {width_mm: 80, height_mm: 40}
-fields:
+FIELDS = """
 - name: born
   label: 生年月日
   kind: date_wareki
@@ -32,16 +26,12 @@ fields:
 """
 
 
-def px(v: float) -> int:
-    return round(v * MM)
-
-
 def write(page: np.ndarray, text: str, x_mm: float, base_mm: float) -> None:
     cv2.putText(page, text, (px(x_mm), px(base_mm)), cv2.FONT_HERSHEY_SIMPLEX, 0.9, 30, 2, cv2.LINE_AA)
 
 
 def page_with(above: str | None = None, tall_above: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    blank = np.full((px(40), px(80)), 255, np.uint8)
+    blank = SHEET.blank(80, 40)
     for y in (20, 29):  # the row's borders
         cv2.line(blank, (px(5), px(y)), (px(75), px(y)), 0, 2)
     page = blank.copy()
@@ -58,8 +48,7 @@ def page_with(above: str | None = None, tall_above: bool = False) -> tuple[np.nd
 
 
 def plan(page: np.ndarray, blank: np.ndarray):
-    reader = PageReader(page, blank, print_mask(blank), DPI)
-    rf, jobs = reader.plan(parse_template(TEMPLATE).fields[0])
+    rf, jobs = SHEET.reader(page, blank).plan(form(80, 40, FIELDS).fields[0])
     return rf, {j.slot: j for j in jobs}
 
 

@@ -6,33 +6,23 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from pipeline.fields.read import PageReader, read_page
-from pipeline.forms.template import parse_template
-from pipeline.imaging.dropout import print_mask
+from pipeline.fields.read import read_page
 from pipeline.ocr.fake import DEFAULT_LABELS, FakeRecognizer
+from tests.unit.synthetic import Sheet, form
 
-DPI = 150
-MM = DPI / 25.4
+SHEET = Sheet(150)
+px = SHEET.px
 
-TEMPLATE = """
-form_id: f
-version: '1'
-title: t
-page: {width_mm: 120, height_mm: 40}
-fields:
+FIELDS = """
 - {name: facility_1, label: 第1希望, kind: text_ja, box: [10, 20, 100, 9]}
 - {name: employer, label: 勤務先, kind: text_ja, box: [10, 20, 100, 9]}
 """
 LABELS = DEFAULT_LABELS + "ひまわりあおば保育園ルーム"
 
 
-def px(v: float) -> int:
-    return round(v * MM)
-
-
 def struck_page() -> tuple[np.ndarray, np.ndarray]:
     """Writing with the customary two lines through its first part, more writing after it."""
-    blank = np.full((px(40), px(120)), 255, np.uint8)
+    blank = SHEET.blank(120, 40)
     cv2.rectangle(blank, (px(10), px(20)), (px(110), px(29)), 0, 2)
     page = blank.copy()
     for x, text in ((12, "HHHH"), (45, "NNNN")):
@@ -44,8 +34,8 @@ def struck_page() -> tuple[np.ndarray, np.ndarray]:
 
 def read(field: int, beside: str) -> tuple[str, list[str]]:
     page, blank = struck_page()
-    reader = PageReader(page, blank, print_mask(blank), DPI)
-    spec = parse_template(TEMPLATE).fields[field]
+    reader = SHEET.reader(page, blank)
+    spec = form(120, 40, FIELDS).fields[field]
     wide = px(30)  # the crop with the struck part in it is wider than what is beside the strike
     fake = FakeRecognizer(lambda crop: "ひまわり保育ルーム" if crop.shape[1] > wide else beside, LABELS)
     (rf,) = read_page(reader, [spec], fake)
