@@ -102,4 +102,10 @@ def login(browser: Any, url: str, name: str) -> Any:
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
     page.wait_for_url(url + "/")
+    # the same for the queue's 次の書類を開く: a test that presses Enter at once must not press
+    # it into a page whose autofocus has not been applied yet (seen in CI on a busy machine)
+    page.wait_for_function(
+        "() => { const a = document.querySelector('[autofocus]');"
+        " return !a || document.activeElement === a; }"
+    )
     return page
