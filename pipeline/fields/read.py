@@ -43,7 +43,8 @@ from pipeline.result import Char, Issue, Reading
 MARK_RING_MM = 2.5  # paper round a single mark box, to measure its paper level against
 STRAY_INK = 0.002  # ink share of a choice field's box that is writing, not noise
 # Kinds written mostly in kanji: their strokes lie close together, and the faint halo between
-# them would join strokes into blots, so only sure ink is kept (ink.with_faint_strokes).
+# them would join strokes into blots, so only sure ink is kept (ink.with_faint_strokes), unless
+# the writing is broken (`note_broken`): then its light parts are all there is of it.
 DENSE_KINDS = frozenset({"text_ja", "free_text"})
 # Crops of digits only (a date part, a number, a row of digit cells): a strike through one digit
 # is shorter than a character's height (inkmod.STRIKE_MIN_LEN_DIGITS).
@@ -272,8 +273,10 @@ class PageReader:
             paper = inkmod.paper_level(crop)
             mask = self.ink_mask(b, crop, paper, faint=faint, specks=True)
             if self.note_broken(rf, mask):
+                # Broken writing has no close strokes to blot together: its light parts are
+                # what is left of it, in kanji fields too.
                 crop = inkmod.mend_strokes(crop)
-                mask = self.ink_mask(b, crop, paper, faint=faint, specks=True)
+                mask = self.ink_mask(b, crop, paper, faint=True, specks=True)
             mask = inkmod.clean(mask, self.min_area)
         if mask.sum() < self.min_area * 6 and not (
             rf.spec.kind in OVERFLOW_KINDS and inkmod.written_stroke(mask, b.page[3])
