@@ -8,18 +8,12 @@ import numpy as np
 import pytest
 
 from pipeline.fields.marks import read_mark_box
-from pipeline.fields.read import PageReader
-from pipeline.forms.template import parse_template
-from pipeline.imaging.dropout import print_mask
+from tests.unit.synthetic import Sheet, form
 
-DPI = 300
-MM = DPI / 25.4
+SHEET = Sheet(300)
+px = SHEET.px
 PAPER = 232  # a grey scan's paper
 BRIGHT = 240
-
-
-def px(v: float) -> int:
-    return round(v * MM)
 
 
 def surround(draw=None, ground: int = PAPER) -> tuple[np.ndarray, tuple[int, int, int, int]]:
@@ -82,18 +76,11 @@ def test_a_square_on_the_edge_of_a_black_band_is_unreadable() -> None:
 
 # -- through the page reader -------------------------------------------------------------------
 
-TEMPLATE = """
-form_id: f
-version: '1'
-title: t
-page: {width_mm: 60, height_mm: 30}
-fields:
-- {name: ok, label: 同意, kind: checkbox, box: [10, 10, 3.6, 3.6]}
-"""
+FORM = form(60, 30, "- {name: ok, label: 同意, kind: checkbox, box: [10, 10, 3.6, 3.6]}")
 
 
 def page_with(marks) -> tuple[np.ndarray, np.ndarray]:
-    blank = np.full((px(30), px(60)), 255, np.uint8)
+    blank = SHEET.blank(60, 30)
     cv2.rectangle(blank, (px(10), px(10)), (px(13.6), px(13.6)), 0, 2)
     cv2.putText(blank, "OK", (px(15), px(13.4)), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 0, 2)
     page = (blank.astype(np.float32) * 0.85 + 15).astype(np.uint8)  # paper 232, print 15
@@ -103,8 +90,8 @@ def page_with(marks) -> tuple[np.ndarray, np.ndarray]:
 
 def read_checkbox(marks):
     page, blank = page_with(marks)
-    reader = PageReader(page, blank, print_mask(blank), DPI)
-    rf, jobs = reader.plan(parse_template(TEMPLATE).fields[0])
+    reader = SHEET.reader(page, blank)
+    rf, jobs = reader.plan(FORM.fields[0])
     assert jobs == []
     return reader.finish(rf, {})
 

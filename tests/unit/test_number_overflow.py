@@ -5,31 +5,23 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from pipeline.fields.read import PageReader
-from pipeline.forms.template import parse_template
-from pipeline.imaging.dropout import print_mask
 from pipeline.result import Reading
+from tests.unit.synthetic import Sheet, form
 
-DPI = 200
-MM = DPI / 25.4
-
-TEMPLATE = """
-form_id: f
-version: '1'
-title: t
-page: {width_mm: 60, height_mm: 30}
-fields:
+SHEET = Sheet(200)
+px = SHEET.px
+FORM = form(
+    60,
+    30,
+    """
 - {name: hours, label: 時間, kind: number, box: [20, 10, 10, 8]}
 - {name: other, label: 他, kind: text_ja, box: [20, 10, 10, 8]}
-"""
-
-
-def px(v: float) -> int:
-    return round(v * MM)
+""",
+)
 
 
 def page_with(draw) -> tuple[np.ndarray, np.ndarray]:
-    blank = np.full((px(30), px(60)), 255, np.uint8)
+    blank = SHEET.blank(60, 30)
     cv2.rectangle(blank, (px(20), px(10)), (px(30), px(18)), 0, 2)
     page = blank.copy()
     draw(page)
@@ -44,9 +36,7 @@ def three_over_the_top(page: np.ndarray) -> None:
 
 
 def plan(page: np.ndarray, blank: np.ndarray, index: int):
-    reader = PageReader(page, blank, print_mask(blank), DPI)
-    spec = parse_template(TEMPLATE).fields[index]
-    return reader.plan(spec)
+    return SHEET.reader(page, blank).plan(FORM.fields[index])
 
 
 def test_a_number_running_over_its_box_is_read_whole_and_text_is_not_followed() -> None:
@@ -95,8 +85,8 @@ def test_a_number_box_with_writing_read_as_nothing_is_no_sure_blank() -> None:
         cv2.line(page, (px(24), px(14.5)), (px(24), px(15.5)), 20, 1)
 
     page, blank = page_with(draw)
-    reader = PageReader(page, blank, print_mask(blank), DPI)
-    rf, jobs = reader.plan(parse_template(TEMPLATE).fields[0])
+    reader = SHEET.reader(page, blank)
+    rf, jobs = reader.plan(FORM.fields[0])
     assert len(jobs) == 1  # little ink, but the height of writing: read, not skipped
     read_nothing = reader.finish(rf, {"text": [Reading("", ())]})
     assert read_nothing.raw == "" and read_nothing.confidence < 0.5

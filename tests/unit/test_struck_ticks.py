@@ -14,14 +14,12 @@ import numpy as np
 import pytest
 
 from pipeline.fields import options as optmod
+from tests.unit.synthetic import Sheet
 
-DPI = 200
-MM = DPI / 25.4
+SHEET = Sheet(200)
+DPI = SHEET.dpi
+px = SHEET.px
 Box = tuple[int, int, int, int]
-
-
-def px(v: float) -> int:
-    return round(v * MM)
 
 
 def option(draw: Callable[[np.ndarray, Box, Box], None]) -> optmod.OptionLook:

@@ -12,29 +12,15 @@ import pytest
 from pipeline.errors import TemplateError
 from pipeline.fields import dates
 from pipeline.fields import options as optmod
-from pipeline.fields.read import PageReader
 from pipeline.forms.align import page_features
 from pipeline.forms.identify import Identification
-from pipeline.forms.template import parse_template
-from pipeline.imaging.dropout import print_mask
 from pipeline.imaging.prepare import relative_ink_ratio, to_gray, to_gray_for_identify
 from pipeline.run import _unmatched_issue
+from tests.unit.synthetic import Sheet, form
 
-DPI = 150
-MM = DPI / 25.4
-
-
-def px(v: float) -> int:
-    return round(v * MM)
-
-
-HEAD = """
-form_id: f
-version: '1'
-title: t
-page: {width_mm: 100, height_mm: 60}
-fields:
-"""
+SHEET = Sheet(150)
+DPI = SHEET.dpi
+px = SHEET.px
 
 CHOICE = """
 - name: who
@@ -49,7 +35,7 @@ CHOICE = """
 
 
 def spec_of(body: str):
-    return parse_template(HEAD + body).fields[0]
+    return form(100, 60, body).fields[0]
 
 
 def test_options_take_a_label_box_and_era_options_a_mapping_with_infer_flag() -> None:
@@ -77,16 +63,16 @@ def test_options_take_a_label_box_and_era_options_a_mapping_with_infer_flag() ->
 
 def test_option_without_box_or_label_and_bad_cells_are_refused() -> None:
     with pytest.raises(TemplateError, match="needs `box`, `label` or both"):
-        parse_template(HEAD + CHOICE.replace(", box: [50, 10, 3.6, 3.6], label: [54.6, 10.1, 3.4, 3.4]", ""))
+        form(100, 60, CHOICE.replace(", box: [50, 10, 3.6, 3.6], label: [54.6, 10.1, 3.4, 3.4]", ""))
     with pytest.raises(TemplateError, match="needs `era_options`"):
-        parse_template(
-            HEAD + "- {name: d, label: d, kind: date_wareki, box: [5, 5, 30, 8], infer_when_unmarked: true}"
+        form(
+            100, 60, "- {name: d, label: d, kind: date_wareki, box: [5, 5, 30, 8], infer_when_unmarked: true}"
         )
     cells = "- {name: z, label: z, kind: postal_code, box: [5, 5, 40, 8], cells: {groups: [3, 4], boxes: %s}}"
-    ok = parse_template(HEAD + cells % [[5 + 5 * i, 5, 4, 8] for i in range(7)]).fields[0]
+    ok = form(100, 60, cells % [[5 + 5 * i, 5, 4, 8] for i in range(7)]).fields[0]
     assert ok.cells.count == 7 and len([b for b in ok.all_boxes() if b[0].startswith("cell")]) == 7
     with pytest.raises(TemplateError, match="add up to"):
-        parse_template(HEAD + cells % [[5 + 5 * i, 5, 4, 8] for i in range(6)])
+        form(100, 60, cells % [[5 + 5 * i, 5, 4, 8] for i in range(6)])
 
 
 def test_infer_era_from_the_year_and_the_field_range() -> None:
@@ -175,7 +161,7 @@ def test_a_ring_running_level_beside_a_wide_word_is_no_strike() -> None:
         cv2.line(img, (x + w + px(1.2), y + h // 2), (x + w + px(3.4), y + h // 2 - 1), 1, 3)
 
     m, label = wide_word(arc)
-    assert not optmod.level_strokes(m, label, None, max(4, round(1.5 * MM)))
+    assert not optmod.level_strokes(m, label, None, max(4, px(1.5)))
 
 
 def test_a_ring_cut_by_the_crops_edge_is_no_strike() -> None:
@@ -186,7 +172,7 @@ def test_a_ring_cut_by_the_crops_edge_is_no_strike() -> None:
         cv2.ellipse(img, (x + w // 2, y + h // 2), (w // 2 + x - 1, h // 2 + px(1.4)), 0, 0, 360, 1, 3)
 
     m, label = wide_word(ring, word_mm=3.2)
-    assert not optmod.level_strokes(m, label, None, max(4, round(1.5 * MM)))
+    assert not optmod.level_strokes(m, label, None, max(4, px(1.5)))
 
 
 def test_a_line_through_a_wide_word_is_still_a_strike() -> None:
@@ -215,7 +201,7 @@ def page_pair(marks) -> tuple[np.ndarray, np.ndarray]:
 
 def read_choice(marks, body: str = CHOICE):
     page, blank = page_pair(marks)
-    reader = PageReader(page, blank, print_mask(blank), DPI)
+    reader = SHEET.reader(page, blank)
     rf, jobs = reader.plan(spec_of(body))
     assert jobs == []
     return rf
@@ -262,7 +248,7 @@ def test_ink_outside_every_option_is_never_accepted_as_empty() -> None:
 @pytest.mark.parametrize("black_to_mm", [22, 45])  # 45: most of the page, so its median is black
 def test_a_blacked_out_field_is_unreadable_not_empty(black_to_mm: int) -> None:
     page, blank = page_pair(lambda p: cv2.rectangle(p, (0, px(4)), (p.shape[1] - 1, px(black_to_mm)), 25, -1))
-    reader = PageReader(page, blank, print_mask(blank), DPI)
+    reader = SHEET.reader(page, blank)
     for body in (CHOICE, "- {name: nm, label: 氏名, kind: text_ja, box: [5, 5, 80, 14]}"):
         rf, jobs = reader.plan(spec_of(body))
         rf = reader.finish(rf, {})
@@ -380,7 +366,7 @@ def test_a_big_tick_across_a_square_without_a_label_is_not_a_strike() -> None:
     cv2.rectangle(blank, (px(10), px(8)), (px(16.6), px(14.6)), 0, 1)
     page = (blank.astype(np.float32) * 0.8 + 20).astype(np.uint8)
     big_tick(page)
-    rf, _ = PageReader(page, blank, print_mask(blank), DPI).plan(spec_of(no_labels))
+    rf, _ = SHEET.reader(page, blank).plan(spec_of(no_labels))
     assert rf.raw == ["転居"] and not rf.issues
 
 
