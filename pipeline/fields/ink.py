@@ -262,13 +262,13 @@ STRIKE_REACH = 0.22  # of the line height: how far above and below a crossing st
 # narrow), crossed by this many strokes from above and from below.
 STRIKE_LONE = 2.0
 STRIKE_LONE_DIGITS = 1.5
-# In small writing (a furigana row under 20 px tall at the working 150 dpi, 3.4 mm) a pen's width
+# In small writing (a furigana row under 3.4 mm tall, 20 px at the working 150 dpi) a pen's width
 # is a large part of a character, and the level strokes of neighbouring kana (the bars of ササキ,
 # タニグチ) join into runs over two line heights long: there a single line must be this long.
 # A struck name there runs the whole name: on our generator's claim pages 4 runs of 2.2-2.9 line
 # heights in such rows were no strike, the struck names' lines 5.6 or more. Digits are not kana:
 # a date's number box is as small, and one struck digit as short as ever.
-STRIKE_SMALL_PX = 20
+STRIKE_SMALL_MM = 3.4
 STRIKE_LONE_SMALL = 3.0
 STRIKE_CROSSINGS_LONE = 2
 # A line this many line heights long is a strike with one stroke crossing it from the lighter
@@ -284,10 +284,10 @@ STRIKE_THROUGH = 2  # strokes crossing both lines of a pair (one character struc
 STRIKE_THROUGH_DIGITS = 1
 STRIKE_THIN = 0.5  # share of a strike's length where it is a lone thin line, not strokes massed
 STRIKE_THICK = 0.5  # of the line height: the most ink a strike (two pen lines and their gap) puts in a column
-# ... but never less than this many pixels (1.5 mm at the working 150 dpi): two pen lines and their
+# ... but never less than this (9 px at the working 150 dpi): two pen lines and their
 # gap merge into one bar that thick through small writing (a 2.5 mm furigana row), wider than half
 # its height.
-STRIKE_THICK_MIN_PX = 9.0
+STRIKE_THICK_MIN_MM = 1.5
 STRIKE_END = 0.12  # share of a line's length at either end where a touching stroke is no crossing
 # A strike runs through the struck writing, so it has about as much of it above as below; a run
 # of level strokes along the writing's foot or head (the bases of 北海道空, the tops of 館市古)
@@ -365,7 +365,7 @@ class _Candidate:
     down: int  # ... and from below
 
 
-def find_strikes(mask: np.ndarray, max_lines: int = 4, digits: bool = False) -> list[Strike]:
+def find_strikes(mask: np.ndarray, max_lines: int = 4, digits: bool = False, dpi: int = 150) -> list[Strike]:
     """Lines drawn through the writing: the line(s) of a 訂正 (correction), each with the struck
     span it covers.
 
@@ -377,13 +377,15 @@ def find_strikes(mask: np.ndarray, max_lines: int = 4, digits: bool = False) -> 
     crossed by the struck strokes, `_pairs`), or one line `STRIKE_LONE`
     line heights long crossed by at least `STRIKE_CROSSINGS_LONE` strokes from above and as many
     from below. An underline, a dash or a long 一 has nothing crossing it. Form rules near the
-    box edges are already gone (`remove_rules`)."""
+    box edges are already gone (`remove_rules`). `dpi` is the crop's: the rules given in
+    millimetres (small writing, a strike's thickness) are measured at it."""
     bands = split_lines(mask, max_lines)
     if not bands:
         return []
     min_len = STRIKE_MIN_LEN_DIGITS if digits else STRIKE_MIN_LEN
     lone = STRIKE_LONE_DIGITS if digits else STRIKE_LONE
     shortest = max(8, int(min(b1 - b0 for b0, b1 in bands) * min_len))
+    thick_min = _mm_px(STRIKE_THICK_MIN_MM, dpi)
     runs = straight_strokes(mask, shortest)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(runs.astype(np.uint8), connectivity=8)
     cands: list[_Candidate] = []
@@ -398,7 +400,7 @@ def find_strikes(mask: np.ndarray, max_lines: int = 4, digits: bool = False) -> 
             continue
         line = labels == i
         cols = line[:, x : x + w].sum(axis=0)
-        if float(np.median(cols[cols > 0])) > max(STRIKE_THICK_MIN_PX, STRIKE_THICK * height):
+        if float(np.median(cols[cols > 0])) > max(thick_min, STRIKE_THICK * height):
             continue  # a blot or massed strokes, not one or two pen lines
         if _thin_share(mask, line, x, x + w, height) < STRIKE_THIN:
             continue
@@ -406,17 +408,23 @@ def find_strikes(mask: np.ndarray, max_lines: int = 4, digits: bool = False) -> 
         end = max(2, int(w * STRIKE_END))
         up, down = _crossings(glyphs, line, x + end, x + w - end, max(2, int(height * STRIKE_REACH)))
         cands.append(_Candidate(Strike(x, x + w, cy, line, height), up, down))
-    found = [c.strike for c in cands if _lone_strike(c, lone, digits)]
+    small = None if digits else _mm_px(STRIKE_SMALL_MM, dpi)
+    found = [c.strike for c in cands if _lone_strike(c, lone, small)]
     found += [s for a, b in _pairs(mask, cands, digits) for s in (a.strike, b.strike)]
     strikes = [_extend_left(mask, s) for s in _merge_strikes(found)]
     return [s for s in strikes if balance(mask, s, bands) >= STRIKE_BALANCE]
 
 
-def _lone_strike(c: _Candidate, lone: float, digits: bool) -> bool:
-    """Whether one line alone is a strike: long enough, and crossed from above and below."""
+def _mm_px(mm: float, dpi: int) -> int:
+    return round(mm * dpi / 25.4)
+
+
+def _lone_strike(c: _Candidate, lone: float, small: int | None) -> bool:
+    """Whether one line alone is a strike: long enough, and crossed from above and below. In a
+    line of writing under `small` pixels tall (None: no such rule), it must be longer."""
     length = (c.strike.x1 - c.strike.x0) / max(1, c.strike.height)
     need = 1 if length >= STRIKE_LONG else STRIKE_CROSSINGS_LONE
-    if not digits and c.strike.height < STRIKE_SMALL_PX:
+    if small is not None and c.strike.height < small:
         lone = max(lone, STRIKE_LONE_SMALL)
     return length >= lone and min(c.up, c.down) >= need
 

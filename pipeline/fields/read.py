@@ -289,7 +289,7 @@ class PageReader:
         # or faster than the writing it cancels.
         seen = mask if rf.spec.kind not in DENSE_KINDS else self.ink_mask(b, crop, paper, faint=True)
         digits = constraint == DATE_PART or constraint.charset in DIGIT_CHARSETS
-        found = inkmod.find_strikes(seen, max(2, rf.spec.lines + 1), digits)
+        found = inkmod.find_strikes(seen, max(2, rf.spec.lines + 1), digits, self.dpi)
         strikes = [s for s in found if _struck_first(seen, s)]
         if not strikes and above_mm > 0 and any(_struck_alone(seen, s) for s in found):
             over = self.written_above(b, above_mm)

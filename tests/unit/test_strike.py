@@ -165,6 +165,14 @@ def test_joined_level_strokes_of_small_kana_are_no_strike() -> None:
     assert len(inkmod.find_strikes(_furigana_row(60), 2)) == 1
 
 
+def test_the_small_writing_rule_is_in_millimetres() -> None:
+    """The same furigana row scanned at 300 dpi is 30 px tall, still a 2.5 mm row: its joined
+    bars are no strike there either."""
+    row = np.kron(_furigana_row(38), np.ones((2, 2), bool))
+    assert inkmod.find_strikes(row, 2, dpi=300) == []
+    assert len(inkmod.find_strikes(np.kron(_furigana_row(60), np.ones((2, 2), bool)), 2, dpi=300)) == 1
+
+
 def _kept(crop: np.ndarray, digits: bool = False) -> np.ndarray:
     mask = inkmod.binarize(crop)
     strikes = inkmod.find_strikes(mask, 3, digits)
