@@ -119,6 +119,11 @@ SUFFIX_BONUS_NATS = 4.0
 SUFFIX_SLACK = 2  # the ending may replace this many characters more or fewer than its length
 
 
+def ending_of(text: str, suffixes: Sequence[str] = FACILITY_SUFFIXES) -> str:
+    """The longest of `suffixes` that `text` ends with ("" for none)."""
+    return max((s for s in suffixes if text.endswith(s)), key=len, default="")
+
+
 def match_suffix(
     probs: np.ndarray, labels: Sequence[str], free: Reading, suffixes: Sequence[str] = FACILITY_SUFFIXES
 ) -> Reading | None:
@@ -127,7 +132,7 @@ def match_suffix(
     changed carry how sure the writing alone is of them, so a person confirms a repair the
     recogniser did not itself favour."""
     text = free.text
-    if any(text.endswith(s) for s in suffixes):
+    if ending_of(text, suffixes):
         return None
     index = rescorable_index(probs, labels, free)
     if index is None:
@@ -240,8 +245,7 @@ def _misread_start(text: str, words: Sequence[str]) -> list[str]:
     i = owner.end() if owner else 0
     if any(text.startswith(w, i) for w in words):
         return []
-    ending = max((len(sfx) for sfx in FACILITY_SUFFIXES if text.endswith(sfx)), default=0)
-    end = len(text) - ending
+    end = len(text) - len(ending_of(text))
     out: list[str] = []
     for w in words:
         if len(w) < WORD_MIN_LEN:

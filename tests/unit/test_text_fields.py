@@ -25,7 +25,7 @@ from pipeline.jp.text import fold_variants
 from pipeline.ocr.charsets import KANA_LOOKALIKE_SOURCES, KANA_LOOKALIKES, MERGES, allowed_chars
 from pipeline.ocr.ctc import log_likelihoods
 from pipeline.ocr.decode import Constraint, decode
-from pipeline.ocr.lexicon import match_place, match_suffix, match_words, place_words
+from pipeline.ocr.lexicon import ending_of, match_place, match_suffix, match_words, place_words
 from pipeline.result import Char, Reading
 
 
@@ -440,3 +440,9 @@ def test_a_facility_named_after_the_district_is_read_with_the_address_words() ->
     free = _reading(probs, labels, "name")
     assert free.text == "旭ケ丘保育園"
     assert match_place(probs, labels, free, place_words("千葉県船橋市旭ヶ丘3-1")) is None
+
+
+def test_a_facility_names_ending_is_its_longest_built_in_one() -> None:
+    assert ending_of("市立さくら認定こども園") == "認定こども園"  # not こども園 alone
+    assert ending_of("ひかり乳児保育園") == "乳児保育園"
+    assert ending_of("ひかり学園") == ""
