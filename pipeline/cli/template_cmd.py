@@ -36,5 +36,11 @@ def check(args: argparse.Namespace, settings: Settings) -> int:
         kinds[f.kind] = kinds.get(f.kind, 0) + 1
     print(f"{tpl.form_id} {tpl.version}: OK, {len(tpl.fields)} fields, {len(tpl.rules)} cross-field rules")
     print("  kinds: " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))
+    if tpl.inferred:
+        # Hints the template leaves out, assumed from labels and boxes (docs/templates.md): the
+        # city writes them down to keep them, or writes otherwise.
+        print(f"  assumed where the template says nothing ({len(tpl.inferred)}):")
+        for line in tpl.inferred:
+            print(f"    {line}")
     print(f"  wrote {out}")
     return 0

@@ -17,9 +17,18 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from pipeline.errors import TemplateError
+from pipeline.forms import defaults
 
 FieldKind = Literal[
     "text_ja",
@@ -450,6 +459,8 @@ class Template(_Strict):
 
     # Set by the loader, not the YAML.
     folder: Path | None = Field(default=None, exclude=True)
+    # The hints the template leaves out and `_infer_hints` fills in, as `field: hint value`.
+    _inferred: tuple[str, ...] = PrivateAttr(default=())
 
     @field_validator("fields")
     @classmethod
@@ -527,6 +538,44 @@ class Template(_Strict):
         if problems:
             raise _Located(problems)
         return self
+
+    @model_validator(mode="after")
+    def _infer_hints(self) -> Template:
+        """The hints a template leaves unsaid, where its labels and boxes make them plain
+        (pipeline/forms/defaults.py); what the template says itself is never changed."""
+        said: list[str] = []
+        names = [(f.name, f.box) for f in self.fields if defaults.is_name(f.name, f.label, f.kind)]
+        for i, f in enumerate(self.fields):
+            update: dict[str, Any] = {}
+            if f.charset is None and defaults.is_address(f.name, f.label, f.kind):
+                update["charset"] = "address"
+            if f.kind == "kana" and f.reading_of is None:
+                spelled = defaults.spelled_name(f.box, [n for n in names if n[0] != f.name])
+                if spelled is not None:
+                    update["reading_of"] = spelled
+            if f.kind in ("date_wareki", "date") and f.date_range is None:
+                update["date_range"] = defaults.date_range_for(f.name, f.label)
+            if f.kind == "my_number" and "review" not in f.model_fields_set:
+                update["review"] = defaults.MY_NUMBER_REVIEW
+            if update:
+                self.fields[i] = f.model_copy(update=update)
+                said += [f"{f.name}: {k} {list(v) if isinstance(v, tuple) else v}" for k, v in update.items()]
+        postal = [f.name for f in self.fields if f.kind == "postal_code"]
+        address = [f.name for f in self.fields if f.charset == "address"]
+        if (
+            len(postal) == 1
+            and len(address) == 1
+            and not any(r.rule == "postal_matches_address" for r in self.rules)
+        ):
+            self.rules.append(CrossRule(rule="postal_matches_address", fields=[postal[0], address[0]]))
+            said.append(f"{postal[0]}, {address[0]}: rule postal_matches_address")
+        self._inferred = tuple(said)
+        return self
+
+    @property
+    def inferred(self) -> tuple[str, ...]:
+        """The hints this template was given by `_infer_hints`, not by its author."""
+        return self._inferred
 
     def field(self, name: str) -> FieldSpec:
         for f in self.fields:

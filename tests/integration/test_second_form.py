@@ -75,6 +75,9 @@ def test_the_template_alone_passes_the_check(templates: Path, tmp_path: Path) ->
     )
     assert res.returncode == 0, res.stdout + res.stderr
     assert (tmp_path / "o.png").is_file()
+    # its birth date has no date_range: the check says what is assumed in its place
+    assert "assumed where the template says nothing (1):" in res.stdout
+    assert "birth_date: date_range ['-120y', '+0d']" in res.stdout
 
 
 @pytest.mark.model

@@ -1,0 +1,97 @@
+"""Hints a template leaves out are inferred from its labels and boxes, listed, and never override
+what the template says (pipeline/forms/defaults.py)."""
+
+from __future__ import annotations
+
+from tests.unit.synthetic import form
+
+FIELDS = """
+- {name: kana, label: 保護者フリガナ, kind: kana, box: [20, 20, 90, 6]}
+- {name: guardian, label: 保護者氏名, kind: text_ja, box: [20, 26.5, 90, 11]}
+- {name: birth, label: 生年月日, kind: date_wareki, box: [20, 40, 80, 8], era: 令和}
+- {name: applied, label: 申込日, kind: date_wareki, box: [120, 10, 70, 8], era: 令和}
+- {name: zip, label: 郵便番号, kind: postal_code, box: [20, 50, 40, 7]}
+- {name: home, label: 住所, kind: text_ja, box: [20, 58, 170, 10]}
+- {name: employer, label: 勤務先名称, kind: text_ja, box: [20, 70, 170, 10]}
+"""
+
+
+def test_plain_hints_are_inferred_and_listed() -> None:
+    tpl = form(210, 297, FIELDS)
+    assert tpl.field("kana").reading_of == "guardian"  # the name box right under the row
+    assert tpl.field("home").charset == "address"  # 住所
+    assert tpl.field("employer").charset is None  # a company's name is no address
+    assert tpl.field("birth").date_range == ("-120y", "+0d")
+    assert tpl.field("applied").date_range == ("-3y", "+1y")  # the day the form was filled in
+    assert [(r.rule, r.fields) for r in tpl.rules] == [("postal_matches_address", ["zip", "home"])]
+    assert tpl.inferred == (
+        "kana: reading_of guardian",
+        "birth: date_range ['-120y', '+0d']",
+        "applied: date_range ['-3y', '+1y']",
+        "home: charset address",
+        "zip, home: rule postal_matches_address",
+    )
+
+
+def test_what_the_template_says_wins() -> None:
+    said = (
+        FIELDS.replace("kind: kana,", "kind: kana, reading_of: employer,")
+        .replace("label: 住所, kind: text_ja,", "label: 住所, kind: text_ja, charset: free,")
+        .replace(
+            "label: 生年月日, kind: date_wareki,",
+            "label: 生年月日, kind: date_wareki, date_range: [-80y, -13y],",
+        )
+    )
+    tpl = form(
+        210, 297, said + "- {name: office, label: 事業所所在地, kind: text_ja, box: [20, 82, 170, 10]}\n"
+    )
+    assert tpl.field("kana").reading_of == "employer"
+    assert tpl.field("home").charset == "free"
+    assert tpl.field("birth").date_range == ("-80y", "-13y")
+    # the one address the template leaves unsaid is inferred; the 〒 rule needs the one address
+    assert tpl.field("office").charset == "address"
+    assert [r.rule for r in tpl.rules] == ["postal_matches_address"]
+    assert "kana: reading_of guardian" not in tpl.inferred
+
+
+def test_a_kana_row_between_two_names_spells_neither() -> None:
+    two = """
+- {name: kana, label: フリガナ, kind: kana, box: [20, 20, 90, 6]}
+- {name: left_name, label: 氏名, kind: text_ja, box: [20, 26.5, 60, 11]}
+- {name: right_name, label: 氏名, kind: text_ja, box: [60, 26.6, 60, 11]}
+"""
+    assert form(210, 297, two).field("kana").reading_of is None
+    far = """
+- {name: kana, label: フリガナ, kind: kana, box: [20, 20, 90, 6]}
+- {name: person_name, label: 氏名, kind: text_ja, box: [20, 40, 90, 11]}
+"""
+    assert form(210, 297, far).field("kana").reading_of is None  # 14 mm lower: another row
+
+
+def test_a_template_that_says_everything_has_nothing_inferred() -> None:
+    full = """
+- {name: kana, label: フリガナ, kind: kana, box: [20, 20, 90, 6], reading_of: guardian}
+- {name: guardian, label: 氏名, kind: text_ja, box: [20, 26.5, 90, 11]}
+"""
+    assert form(210, 297, full).inferred == ()
+
+
+def test_whose_birth_date_sets_its_range() -> None:
+    dates = """
+- {name: child_birth, label: 児童生年月日, kind: date_wareki, box: [20, 10, 80, 8], era: 令和}
+- {name: claimant_birth, label: 請求者 生年月日, kind: date_wareki, box: [20, 20, 80, 8], era: 平成}
+- {name: start, label: 利用開始希望日, kind: date_wareki, box: [20, 30, 80, 8], era: 令和}
+"""
+    tpl = form(210, 297, dates)
+    assert tpl.field("child_birth").date_range == ("-19y", "+0d")
+    assert tpl.field("claimant_birth").date_range == ("-100y", "-13y")
+    assert tpl.field("start").date_range == ("-100y", "+10y")
+
+
+def test_a_my_number_is_keyed_twice_unless_the_template_says_otherwise() -> None:
+    box = "box: [20, 10, 80, 8], cells: {count: 12}"
+    tpl = form(210, 297, f"- {{name: mn, label: 個人番号, kind: my_number, {box}}}\n")
+    assert tpl.field("mn").review == "double"
+    assert tpl.inferred == ("mn: review double",)
+    said = form(210, 297, f"- {{name: mn, label: 個人番号, kind: my_number, review: auto, {box}}}\n")
+    assert said.field("mn").review == "auto" and said.inferred == ()
