@@ -25,7 +25,7 @@ from collections.abc import Sequence
 Box = tuple[float, float, float, float]
 
 ADDRESS_LABELS = ("住所", "所在地")
-NAME_LABELS = ("氏名", "名前")
+NAME_LABELS = ("氏名", "名前", "名義")
 BIRTH_LABELS = ("生年月日", "誕生")
 CHILD_WORDS = ("児童", "child")
 ADULT_WORDS = (
@@ -71,9 +71,10 @@ def is_address(name: str, label: str, kind: str) -> bool:
     return kind == "text_ja" and (any(w in label for w in ADDRESS_LABELS) or _named(name, "address"))
 
 
-def is_name(name: str, label: str, kind: str) -> bool:
-    """A text field for a person's name: 氏名 or 名前 in its label, or `name` in its name."""
-    return kind == "text_ja" and (any(w in label for w in NAME_LABELS) or _named(name, "name"))
+def is_name(label: str, kind: str) -> bool:
+    """A text field for a person's name: 氏名, 名前 or 名義 in its label (not its field name:
+    employer_name and bank_name are names of no person)."""
+    return kind == "text_ja" and any(w in label for w in NAME_LABELS)
 
 
 def date_range_for(name: str, label: str) -> tuple[str, str]:

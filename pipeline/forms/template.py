@@ -544,7 +544,7 @@ class Template(_Strict):
         """The hints a template leaves unsaid, where its labels and boxes make them plain
         (pipeline/forms/defaults.py); what the template says itself is never changed."""
         said: list[str] = []
-        names = [(f.name, f.box) for f in self.fields if defaults.is_name(f.name, f.label, f.kind)]
+        names = [(f.name, f.box) for f in self.fields if defaults.is_name(f.label, f.kind)]
         for i, f in enumerate(self.fields):
             update: dict[str, Any] = {}
             if f.charset is None and defaults.is_address(f.name, f.label, f.kind):

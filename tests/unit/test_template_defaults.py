@@ -66,6 +66,11 @@ def test_a_kana_row_between_two_names_spells_neither() -> None:
 - {name: person_name, label: 氏名, kind: text_ja, box: [20, 40, 90, 11]}
 """
     assert form(210, 297, far).field("kana").reading_of is None  # 14 mm lower: another row
+    company = """
+- {name: employer_kana, label: フリガナ, kind: kana, box: [20, 20, 90, 6]}
+- {name: employer_name, label: 勤務先名称, kind: text_ja, box: [20, 26.5, 90, 11]}
+"""
+    assert form(210, 297, company).field("employer_kana").reading_of is None  # no person's name
 
 
 def test_a_template_that_says_everything_has_nothing_inferred() -> None:
