@@ -30,7 +30,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import generate, is_filled, load_gt, page_options, same, work_dir  # noqa: E402
+from bench.common import generate, is_filled, load_gt, page_options, same, strip_hints, work_dir  # noqa: E402
 from pipeline.errors import TemplateError  # noqa: E402
 from pipeline.fields.passes import is_facility_name  # noqa: E402
 from pipeline.forms.template import load_template  # noqa: E402
@@ -56,6 +56,12 @@ def main() -> int:
         help="drop the form's facility list, so facility names are written from the generator's own"
         " (samples.profile.FALLBACK_FACILITIES) and read open, as on a city's form without a list",
     )
+    ap.add_argument(
+        "--strip-hints",
+        action="store_true",
+        help="read with the form's template stripped of its reading hints and rules (bench.common."
+        "strip_hints), as a template written by someone else might be; pages are drawn from the full one",
+    )
     args = ap.parse_args()
     if args.open_facilities:
         args.templates = open_facilities(args.templates, args.form)
@@ -71,7 +77,8 @@ def main() -> int:
         templates=args.templates,
     )
     # The generator writes applications for 令和8〜9年; measure date ranges from its calendar.
-    settings = Settings(reference_date=dt.date(2026, 11, 26), templates_dir=_with_bundled(args.templates))
+    reading = stripped_copy(args.templates, args.form) if args.strip_hints else args.templates
+    settings = Settings(reference_date=dt.date(2026, 11, 26), templates_dir=_with_bundled(reading))
     engine = Engine.load(settings)
     forms = {t.template.form_id: t.template for t in engine.templates}
     stats = defaultdict(lambda: defaultdict(int))
@@ -199,6 +206,15 @@ def open_facilities(templates: Path, form: str) -> Path:
         if is_facility_name(f["name"]):
             f.pop("vocabulary", None)
     path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return out
+
+
+def stripped_copy(templates: Path, form: str) -> Path:
+    """A folder holding a copy of `form` (from `templates`) with its template stripped of hints."""
+    out = Path(tempfile.mkdtemp(prefix="shinsei-stripped-"))
+    shutil.copytree(templates / form, out / form)
+    path = out / form / "template.yaml"
+    path.write_text(strip_hints(path.read_text(encoding="utf-8")), encoding="utf-8")
     return out
 
 

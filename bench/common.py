@@ -90,3 +90,22 @@ def same(got: Any, want: Any) -> bool:
     if want in (None, "", []) and got in (None, "", []):
         return True
     return got == want
+
+
+# What `--strip-hints` takes out of a template: every hint that only helps reading, and every
+# cross-field rule, as a template written in haste by someone else might leave them out (the
+# boxes, kinds, cells, options, eras and date parts stay: without them nothing can be read).
+HINT_KEYS = ("charset", "reading_of", "date_range", "vocabulary", "max_length", "min", "max", "review")
+
+
+def strip_hints(text: str) -> str:
+    """A template's YAML without the hints of HINT_KEYS and without its `rules`: what shinsei
+    assumes where a template says nothing (pipeline/forms/defaults.py) is measured on it."""
+    import yaml
+
+    doc = yaml.safe_load(text)
+    for f in doc["fields"]:
+        for k in HINT_KEYS:
+            f.pop(k, None)
+    doc.pop("rules", None)
+    return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)

@@ -44,6 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import pipeline.run as run  # noqa: E402
+from bench.common import strip_hints  # noqa: E402
 from pipeline.result import FieldResult, Route  # noqa: E402
 from pipeline.route import blocking, threshold_for  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
@@ -56,16 +57,17 @@ OFFICE_KINDS = ("office", "office_stamp")
 PHONE_DASHES = "-‐‑‒–—―−ー－"
 
 
-def templates_dir(devset: Path) -> Path:
+def templates_dir(devset: Path, stripped: bool = False) -> Path:
     """A temporary templates folder: the bundled forms (linked) and sakura_nursery with the city's
-    blank copied beside its template."""
+    blank copied beside its template (`stripped`: of its hints and rules, `strip_hints`)."""
     out = Path(tempfile.mkdtemp(prefix="shinsei-devset-forms-"))
     for form in BUNDLED.iterdir():
         if (form / "template.yaml").is_file():
             (out / form.name).symlink_to(form.resolve())
     mine = out / FORM_ID
     mine.mkdir()
-    shutil.copy(FORM_DIR / "template.yaml", mine / "template.yaml")
+    text = (FORM_DIR / "template.yaml").read_text(encoding="utf-8")
+    (mine / "template.yaml").write_text(strip_hints(text) if stripped else text, encoding="utf-8")
     shutil.copy(devset / BLANK, mine / "blank.png")
     return out
 
@@ -231,6 +233,11 @@ def main() -> int:
         default=None,
         help="the processing day date ranges are measured from (default: today, as a clerk runs it)",
     )
+    ap.add_argument(
+        "--strip-hints",
+        action="store_true",
+        help="read with the template stripped of its reading hints and rules (bench.common.strip_hints)",
+    )
     ap.add_argument("--errors", type=int, default=0, help="print this many wrong fields")
     ap.add_argument("--only", default=None, help="comma-separated scan ids (scan_0001,...) to read")
     ap.add_argument("--json", type=Path, default=None, help="also write every field's outcome as JSON")
@@ -246,7 +253,9 @@ def main() -> int:
         cmd = [str(Path(sys.executable).parent / "shinsei"), "template", "check", FORM_ID]
         return subprocess.run([*cmd, "--out", str(forms / "check.png")], env=env).returncode
 
-    settings = Settings(reference_date=args.reference_date, templates_dir=templates_dir(args.devset))
+    settings = Settings(
+        reference_date=args.reference_date, templates_dir=templates_dir(args.devset, args.strip_hints)
+    )
     engine = run.Engine.load(settings)
     specs = {t.template.form_id: t.template for t in engine.templates}[FORM_ID]
     idents: list[tuple[tuple[str, int], ...]] = []
