@@ -5,10 +5,11 @@ a field read better are easy to leave out: that a 住所 box holds an address (`
 which reads house numbers and building names as such), which name a フリガナ row spells
 (`reading_of`), which dates are plausible (`date_range`: a year is then read from the era years
 that can be meant, not as free digits), that the 〒 must agree with the address
-(`postal_matches_address`), and that a 個人番号 is keyed twice (`review: double`). With every
-hint taken out of the development set's template, 90.5% of its fields read exactly and 1.49% of
-accepted values were wrong; with these assumed, 93.7% and 0.87% (docs/benchmarks.md, tenth
-session).
+(`postal_matches_address`), that everyone on the form was born before it was filled in
+(`dates_in_order`), that a 個人番号 or an account number is keyed twice (`review: double`),
+and that an account's holder (口座名義) is the claimant. With every hint taken out of the
+development set's template, 90.5% of its fields read exactly and 1.49% of accepted values were
+wrong; with these assumed, 93.7% and 0.79% (docs/benchmarks.md, tenth session).
 
 `Template` (template.py) fills in each hint a template does not give where these rules find it
 plain from the field's label, name and box; whatever a template says itself always wins. Each
@@ -51,10 +52,23 @@ ADULT_BIRTH_RANGE = ("-100y", "-13y")
 BIRTH_RANGE = ("-120y", "+0d")
 FILED_RANGE = ("-3y", "+1y")
 OTHER_DATE_RANGE = ("-100y", "+10y")
+DATE_RANGES = {
+    "child_birth": CHILD_BIRTH_RANGE,
+    "adult_birth": ADULT_BIRTH_RANGE,
+    "birth": BIRTH_RANGE,
+    "filed": FILED_RANGE,
+    "other": OTHER_DATE_RANGE,
+}
 
 # A 個人番号 is keyed again by a second person unless the template says how it is reviewed: a
 # misread one that passes its check digit must not reach the back office unseen.
-MY_NUMBER_REVIEW = "double"
+KEYED_TWICE_REVIEW = "double"
+# So is a bank account number (口座番号): a misread digit pays someone else.
+ACCOUNT_LABELS = ("口座番号",)
+# An account's holder (口座名義) on a claim is the claimant: allowances are paid into the
+# claimant's own account. A 名義 kana row with no name box under it spells the claimant's name.
+HOLDER_LABELS = ("名義",)
+CLAIMANT_WORDS = ("請求者", "申請者", "申込者", "受給者")
 # A name box under a フリガナ row: its top at most this far below the row's foot (mm), or inside
 # the row, and the two sharing at least this share of the narrower box's width.
 READING_GAP_MM = 4.0
@@ -77,18 +91,37 @@ def is_name(label: str, kind: str) -> bool:
     return kind == "text_ja" and any(w in label for w in NAME_LABELS)
 
 
-def date_range_for(name: str, label: str) -> tuple[str, str]:
-    """The plausible range of a date the template gives none for, by whose date its label and
-    name say it is (see the ranges above)."""
+def keyed_twice(label: str, kind: str) -> bool:
+    """A 個人番号 or a bank account number: keyed again by a second person unless said otherwise."""
+    return kind == "my_number" or (kind in ("digits", "number") and any(w in label for w in ACCOUNT_LABELS))
+
+
+def holders_name(label: str, names: Sequence[tuple[str, str]]) -> str | None:
+    """For a 口座名義 kana row (`label`) with no name box under it: the claimant's name field,
+    when exactly one of `names` (field name and label) is labelled as the claimant's."""
+    if not any(w in label for w in HOLDER_LABELS):
+        return None
+    claimant = [n for n, lab in names if any(w in lab for w in CLAIMANT_WORDS)]
+    return claimant[0] if len(claimant) == 1 else None
+
+
+def date_role(name: str, label: str) -> str:
+    """Whose date a date field holds, as its label and name say: `child_birth`, `adult_birth`,
+    `birth` (anyone's), `filed` (the day the form was filled in) or `other`."""
 
     def says(words: tuple[str, ...]) -> bool:
         return any(w in label or w in name for w in words)
 
     if any(w in label for w in BIRTH_LABELS) or "birth" in name:
         if says(CHILD_WORDS):
-            return CHILD_BIRTH_RANGE
-        return ADULT_BIRTH_RANGE if says(ADULT_WORDS) else BIRTH_RANGE
-    return FILED_RANGE if any(w in label for w in FILED_LABELS) else OTHER_DATE_RANGE
+            return "child_birth"
+        return "adult_birth" if says(ADULT_WORDS) else "birth"
+    return "filed" if any(w in label for w in FILED_LABELS) else "other"
+
+
+def date_range_for(name: str, label: str) -> tuple[str, str]:
+    """The plausible range of a date the template gives none for, by whose date it is."""
+    return DATE_RANGES[date_role(name, label)]
 
 
 def _shared_width(a: Box, b: Box) -> float:

@@ -544,19 +544,22 @@ class Template(_Strict):
         """The hints a template leaves unsaid, where its labels and boxes make them plain
         (pipeline/forms/defaults.py); what the template says itself is never changed."""
         said: list[str] = []
-        names = [(f.name, f.box) for f in self.fields if defaults.is_name(f.label, f.kind)]
+        people = [f for f in self.fields if defaults.is_name(f.label, f.kind)]
+        names = [(f.name, f.box) for f in people]
         for i, f in enumerate(self.fields):
             update: dict[str, Any] = {}
             if f.charset is None and defaults.is_address(f.name, f.label, f.kind):
                 update["charset"] = "address"
             if f.kind == "kana" and f.reading_of is None:
                 spelled = defaults.spelled_name(f.box, [n for n in names if n[0] != f.name])
+                if spelled is None:
+                    spelled = defaults.holders_name(f.label, [(p.name, p.label) for p in people])
                 if spelled is not None:
                     update["reading_of"] = spelled
             if f.kind in ("date_wareki", "date") and f.date_range is None:
                 update["date_range"] = defaults.date_range_for(f.name, f.label)
-            if f.kind == "my_number" and "review" not in f.model_fields_set:
-                update["review"] = defaults.MY_NUMBER_REVIEW
+            if defaults.keyed_twice(f.label, f.kind) and "review" not in f.model_fields_set:
+                update["review"] = defaults.KEYED_TWICE_REVIEW
             if update:
                 self.fields[i] = f.model_copy(update=update)
                 said += [f"{f.name}: {k} {list(v) if isinstance(v, tuple) else v}" for k, v in update.items()]
@@ -569,6 +572,19 @@ class Template(_Strict):
         ):
             self.rules.append(CrossRule(rule="postal_matches_address", fields=[postal[0], address[0]]))
             said.append(f"{postal[0]}, {address[0]}: rule postal_matches_address")
+        # Everyone on a form was born before the day it was filled in: said when the template
+        # orders none of its dates itself.
+        dated = [
+            (f.name, defaults.date_role(f.name, f.label))
+            for f in self.fields
+            if f.kind in ("date_wareki", "date")
+        ]
+        filed = [n for n, role in dated if role == "filed"]
+        if len(filed) == 1 and not any(r.rule == "dates_in_order" for r in self.rules):
+            for n, role in dated:
+                if role.endswith("birth"):
+                    self.rules.append(CrossRule(rule="dates_in_order", fields=[n, filed[0]]))
+                    said.append(f"{n}, {filed[0]}: rule dates_in_order")
         self._inferred = tuple(said)
         return self
 

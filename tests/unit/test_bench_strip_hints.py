@@ -18,7 +18,7 @@ def test_a_stripped_template_keeps_its_boxes_and_has_the_plain_hints_assumed() -
     assert [(f.name, f.box, f.kind) for f in bare.fields] == [(f.name, f.box, f.kind) for f in full.fields]
     assert full.inferred == ()
     # every rule but the one assumed is gone, and no field keeps a hint it was not given again
-    assert [r.rule for r in bare.rules] == ["postal_matches_address"]
+    assert {r.rule for r in bare.rules} == {"postal_matches_address", "dates_in_order"}
     assumed = {line.split(": ")[1].split(" ")[0] for line in bare.inferred}
     assert assumed == {"date_range", "reading_of", "charset", "review", "rule"}
     for f in bare.fields:

@@ -23,13 +23,17 @@ def test_plain_hints_are_inferred_and_listed() -> None:
     assert tpl.field("employer").charset is None  # a company's name is no address
     assert tpl.field("birth").date_range == ("-120y", "+0d")
     assert tpl.field("applied").date_range == ("-3y", "+1y")  # the day the form was filled in
-    assert [(r.rule, r.fields) for r in tpl.rules] == [("postal_matches_address", ["zip", "home"])]
+    assert [(r.rule, r.fields) for r in tpl.rules] == [
+        ("postal_matches_address", ["zip", "home"]),
+        ("dates_in_order", ["birth", "applied"]),  # born before the form was filled in
+    ]
     assert tpl.inferred == (
         "kana: reading_of guardian",
         "birth: date_range ['-120y', '+0d']",
         "applied: date_range ['-3y', '+1y']",
         "home: charset address",
         "zip, home: rule postal_matches_address",
+        "birth, applied: rule dates_in_order",
     )
 
 
@@ -50,8 +54,13 @@ def test_what_the_template_says_wins() -> None:
     assert tpl.field("birth").date_range == ("-80y", "-13y")
     # the one address the template leaves unsaid is inferred; the 〒 rule needs the one address
     assert tpl.field("office").charset == "address"
-    assert [r.rule for r in tpl.rules] == ["postal_matches_address"]
+    assert [r.rule for r in tpl.rules] == ["postal_matches_address", "dates_in_order"]
     assert "kana: reading_of guardian" not in tpl.inferred
+    ordered = said + "rules:\n- {rule: dates_in_order, fields: [birth, applied], params: {strict: true}}\n"
+    # a template that orders its dates itself is left to it
+    assert [r.params for r in form(210, 297, ordered).rules if r.rule == "dates_in_order"] == [
+        {"strict": True}
+    ]
 
 
 def test_a_kana_row_between_two_names_spells_neither() -> None:
@@ -100,3 +109,17 @@ def test_a_my_number_is_keyed_twice_unless_the_template_says_otherwise() -> None
     assert tpl.inferred == ("mn: review double",)
     said = form(210, 297, f"- {{name: mn, label: 個人番号, kind: my_number, review: auto, {box}}}\n")
     assert said.field("mn").review == "auto" and said.inferred == ()
+
+
+def test_an_account_number_is_keyed_twice_and_its_holder_is_the_claimant() -> None:
+    claim = """
+- {name: claimant_name, label: 請求者 氏名, kind: text_ja, box: [20, 20, 90, 10]}
+- {name: spouse_name, label: 配偶者 氏名, kind: text_ja, box: [20, 40, 90, 10]}
+- {name: account_number, label: 口座番号, kind: digits, box: [120, 60, 40, 7], cells: {count: 7}}
+- {name: holder_kana, label: 口座名義（カタカナ）, kind: kana, box: [120, 80, 80, 10]}
+"""
+    tpl = form(297, 210, claim)
+    assert tpl.field("account_number").review == "double"
+    assert tpl.field("holder_kana").reading_of == "claimant_name"
+    two = claim.replace("配偶者 氏名", "申請者 氏名")  # two claimants: not plain whose account
+    assert form(297, 210, two).field("holder_kana").reading_of is None
