@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -194,28 +195,34 @@ def _scan_tags(gpage: dict) -> list[str]:
     return tags
 
 
+def _rewritten_copy(templates: Path, form: str, rewrite: Callable[[str], str]) -> Path:
+    """A folder holding a copy of `form` (from `templates`) whose template.yaml is `rewrite` of
+    the original's text."""
+    out = Path(tempfile.mkdtemp(prefix="shinsei-bench-forms-"))
+    shutil.copytree(templates / form, out / form)
+    path = out / form / "template.yaml"
+    path.write_text(rewrite(path.read_text(encoding="utf-8")), encoding="utf-8")
+    return out
+
+
 def open_facilities(templates: Path, form: str) -> Path:
     """A folder holding a copy of `form` (from `templates`) whose facility fields have no
     `vocabulary`: the generator then writes its own facility names and the pipeline reads them
     open (ending and common-word repairs instead of the city's list)."""
-    out = Path(tempfile.mkdtemp(prefix="shinsei-open-"))
-    shutil.copytree(templates / form, out / form)
-    path = out / form / "template.yaml"
-    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    for f in doc["fields"]:
-        if is_facility_name(f["name"]):
-            f.pop("vocabulary", None)
-    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return out
+
+    def without_lists(text: str) -> str:
+        doc = yaml.safe_load(text)
+        for f in doc["fields"]:
+            if is_facility_name(f["name"]):
+                f.pop("vocabulary", None)
+        return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
+
+    return _rewritten_copy(templates, form, without_lists)
 
 
 def stripped_copy(templates: Path, form: str) -> Path:
     """A folder holding a copy of `form` (from `templates`) with its template stripped of hints."""
-    out = Path(tempfile.mkdtemp(prefix="shinsei-stripped-"))
-    shutil.copytree(templates / form, out / form)
-    path = out / form / "template.yaml"
-    path.write_text(strip_hints(path.read_text(encoding="utf-8")), encoding="utf-8")
-    return out
+    return _rewritten_copy(templates, form, strip_hints)
 
 
 def _with_bundled(templates: Path) -> Path:

@@ -13,6 +13,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -101,8 +103,6 @@ HINT_KEYS = ("charset", "reading_of", "date_range", "vocabulary", "max_length", 
 def strip_hints(text: str) -> str:
     """A template's YAML without the hints of HINT_KEYS and without its `rules`: what shinsei
     assumes where a template says nothing (pipeline/forms/defaults.py) is measured on it."""
-    import yaml
-
     doc = yaml.safe_load(text)
     for f in doc["fields"]:
         for k in HINT_KEYS:

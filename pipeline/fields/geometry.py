@@ -5,6 +5,11 @@ from __future__ import annotations
 PxBox = tuple[int, int, int, int]  # x, y, w, h
 
 
+def mm_to_px(mm: float, dpi: float) -> int:
+    """A length in millimetres as whole pixels at `dpi`."""
+    return round(mm * dpi / 25.4)
+
+
 def mm_box_to_px(box: tuple[float, float, float, float], dpi: float, inset_mm: float = 0.0) -> PxBox:
     s = dpi / 25.4
     x, y, w, h = box

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from pipeline.fields.geometry import PxBox, grow
+from pipeline.fields.geometry import PxBox, grow, mm_to_px
 
 INK_THRESHOLD_MAX = 200
 INK_CONTRAST = 45
@@ -385,7 +385,7 @@ def find_strikes(mask: np.ndarray, max_lines: int = 4, digits: bool = False, dpi
     min_len = STRIKE_MIN_LEN_DIGITS if digits else STRIKE_MIN_LEN
     lone = STRIKE_LONE_DIGITS if digits else STRIKE_LONE
     shortest = max(8, int(min(b1 - b0 for b0, b1 in bands) * min_len))
-    thick_min = _mm_px(STRIKE_THICK_MIN_MM, dpi)
+    thick_min = mm_to_px(STRIKE_THICK_MIN_MM, dpi)
     runs = straight_strokes(mask, shortest)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(runs.astype(np.uint8), connectivity=8)
     cands: list[_Candidate] = []
@@ -408,15 +408,11 @@ def find_strikes(mask: np.ndarray, max_lines: int = 4, digits: bool = False, dpi
         end = max(2, int(w * STRIKE_END))
         up, down = _crossings(glyphs, line, x + end, x + w - end, max(2, int(height * STRIKE_REACH)))
         cands.append(_Candidate(Strike(x, x + w, cy, line, height), up, down))
-    small = None if digits else _mm_px(STRIKE_SMALL_MM, dpi)
+    small = None if digits else mm_to_px(STRIKE_SMALL_MM, dpi)
     found = [c.strike for c in cands if _lone_strike(c, lone, small)]
     found += [s for a, b in _pairs(mask, cands, digits) for s in (a.strike, b.strike)]
     strikes = [_extend_left(mask, s) for s in _merge_strikes(found)]
     return [s for s in strikes if balance(mask, s, bands) >= STRIKE_BALANCE]
-
-
-def _mm_px(mm: float, dpi: int) -> int:
-    return round(mm * dpi / 25.4)
 
 
 def _lone_strike(c: _Candidate, lone: float, small: int | None) -> bool:

@@ -23,7 +23,7 @@ from pipeline.fields import daterepair, dates, passes
 from pipeline.fields import ink as inkmod
 from pipeline.fields import options as optmod
 from pipeline.fields.calibration import MARK_KINDS, is_empty_reading
-from pipeline.fields.geometry import PxBox, grow, mm_box_to_px, shift
+from pipeline.fields.geometry import PxBox, grow, mm_box_to_px, mm_to_px, shift
 from pipeline.fields.marks import (
     MARK_OFF,
     MARK_ON,
@@ -203,7 +203,7 @@ class PageReader:
     def _strip_above(self, r: Region, mm: float) -> Region | None:
         """The page over the box `r`, up to `mm` above it and `STRUCK_ABOVE_SIDE_MM` wider each
         side (as a hand writes there); None when the page leaves no room."""
-        g, side = round(mm * self.dpi / 25.4), round(STRUCK_ABOVE_SIDE_MM * self.dpi / 25.4)
+        g, side = mm_to_px(mm, self.dpi), mm_to_px(STRUCK_ABOVE_SIDE_MM, self.dpi)
 
         def over(box: PxBox) -> PxBox:
             x, y, w, _ = box
@@ -351,7 +351,7 @@ class PageReader:
         inside = self.ink_mask(b, crop_in, inkmod.paper_level(crop_in), faint=True, specks=True)
         self.note_broken(rf, inside)
         inside = inkmod.clean(inside, self.min_area)
-        g = max(1, round(OVERFLOW_MM * self.dpi / 25.4))
+        g = max(1, mm_to_px(OVERFLOW_MM, self.dpi))
         big = Region(grow(b.blank, g, self.size), grow(b.page, g, self.size))
         crop = self.crop(big)
         paper = inkmod.paper_level(crop)
@@ -371,7 +371,7 @@ class PageReader:
         mask = np.zeros(crop.shape, bool)
         mask[y0 : y0 + ih, x0 : x0 + iw] = inside
         # Dropout paints a printed line and PRINT_GROW_PX either side of it: that gap, bridged.
-        bridge = 2 * PRINT_GROW_PX + 1 + round(OVERFLOW_BRIDGE_MM * self.dpi / 25.4)
+        bridge = 2 * PRINT_GROW_PX + 1 + mm_to_px(OVERFLOW_BRIDGE_MM, self.dpi)
         # Ink in the box is kept whatever it joins (a 1 written half over the box's left edge).
         mask |= inkmod.mostly_inside(mask | margin, inner, OVERFLOW_INSIDE, bridge) & margin
         mask = inkmod.clean(mask, self.min_area)
@@ -399,8 +399,7 @@ class PageReader:
 
     def around(self, r: Region, mm: float) -> tuple[Region, PxBox]:
         """`r` grown by `mm` on every side (clipped to the page), and where `r` lies inside it."""
-        g = round(mm * self.dpi / 25.4)
-        page = grow(r.page, g, self.size)
+        page = grow(r.page, mm_to_px(mm, self.dpi), self.size)
         dx, dy = r.page[0] - r.blank[0], r.page[1] - r.blank[1]
         blank = shift(page, -dx, -dy)
         if blank[0] < 0 or blank[1] < 0:  # keep the blank box on the blank: trim both alike

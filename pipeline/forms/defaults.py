@@ -27,6 +27,7 @@ Box = tuple[float, float, float, float]
 
 ADDRESS_LABELS = ("住所", "所在地")
 NAME_LABELS = ("氏名", "名前", "名義")
+DATE_KINDS = ("date_wareki", "date")
 BIRTH_LABELS = ("生年月日", "誕生")
 CHILD_WORDS = ("児童", "child")
 ADULT_WORDS = (
@@ -117,11 +118,6 @@ def date_role(name: str, label: str) -> str:
             return "child_birth"
         return "adult_birth" if says(ADULT_WORDS) else "birth"
     return "filed" if any(w in label for w in FILED_LABELS) else "other"
-
-
-def date_range_for(name: str, label: str) -> tuple[str, str]:
-    """The plausible range of a date the template gives none for, by whose date it is."""
-    return DATE_RANGES[date_role(name, label)]
 
 
 def _shared_width(a: Box, b: Box) -> float:

@@ -546,6 +546,9 @@ class Template(_Strict):
         said: list[str] = []
         people = [f for f in self.fields if defaults.is_name(f.label, f.kind)]
         names = [(f.name, f.box) for f in people]
+        roles = {
+            f.name: defaults.date_role(f.name, f.label) for f in self.fields if f.kind in defaults.DATE_KINDS
+        }
         for i, f in enumerate(self.fields):
             update: dict[str, Any] = {}
             if f.charset is None and defaults.is_address(f.name, f.label, f.kind):
@@ -556,8 +559,8 @@ class Template(_Strict):
                     spelled = defaults.holders_name(f.label, [(p.name, p.label) for p in people])
                 if spelled is not None:
                     update["reading_of"] = spelled
-            if f.kind in ("date_wareki", "date") and f.date_range is None:
-                update["date_range"] = defaults.date_range_for(f.name, f.label)
+            if f.name in roles and f.date_range is None:
+                update["date_range"] = defaults.DATE_RANGES[roles[f.name]]
             if defaults.keyed_twice(f.label, f.kind) and "review" not in f.model_fields_set:
                 update["review"] = defaults.KEYED_TWICE_REVIEW
             if update:
@@ -574,14 +577,9 @@ class Template(_Strict):
             said.append(f"{postal[0]}, {address[0]}: rule postal_matches_address")
         # Everyone on a form was born before the day it was filled in: said when the template
         # orders none of its dates itself.
-        dated = [
-            (f.name, defaults.date_role(f.name, f.label))
-            for f in self.fields
-            if f.kind in ("date_wareki", "date")
-        ]
-        filed = [n for n, role in dated if role == "filed"]
+        filed = [n for n, role in roles.items() if role == "filed"]
         if len(filed) == 1 and not any(r.rule == "dates_in_order" for r in self.rules):
-            for n, role in dated:
+            for n, role in roles.items():
                 if role.endswith("birth"):
                     self.rules.append(CrossRule(rule="dates_in_order", fields=[n, filed[0]]))
                     said.append(f"{n}, {filed[0]}: rule dates_in_order")
