@@ -282,6 +282,14 @@ STRIKE_PAIR_GAP = (0.08, 0.45)  # of the line height: how far apart the two line
 STRIKE_PAIR_ENDS = 0.2  # of the longer line: how far the two lines' ends may lie apart
 STRIKE_THROUGH = 2  # strokes crossing both lines of a pair (one character struck has two or more)
 STRIKE_THROUGH_DIGITS = 1
+# Two pen lines drawn close (a 二重線 at 150 dpi: 2 px lines, a 1–2 px gap) touch along most of
+# their length and are found as one run, not as the pair `_pairs` looks for. A run whose ink is
+# this many times as deep as the writing's strokes (`pen_depth`: two touching 2 px lines are
+# about twice as deep as one) is taken as the two lines, and is a strike with less length and
+# fewer crossing strokes than one line needs, as a pair is.
+STRIKE_DOUBLE_PENS = 1.4
+STRIKE_LONE_DOUBLE = 1.5
+STRIKE_CROSSINGS_DOUBLE = 1
 STRIKE_THIN = 0.5  # share of a strike's length where it is a lone thin line, not strokes massed
 STRIKE_THICK = 0.5  # of the line height: the most ink a strike (two pen lines and their gap) puts in a column
 # ... but never less than this (9 px at the working 150 dpi): two pen lines and their
@@ -358,11 +366,20 @@ def _thin_share(mask: np.ndarray, line: np.ndarray, x0: int, x1: int, height: in
     return n_thin / n if n else 0.0
 
 
+def pen_depth(mask: np.ndarray) -> tuple[np.ndarray, float]:
+    """Each ink pixel's distance to the paper, and the writing's half pen width: the median of
+    that distance along the strokes' middles (its local maxima)."""
+    dist = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 3)
+    ridge = mask.astype(bool) & (dist >= cv2.dilate(dist, np.ones((3, 3), np.uint8)))
+    return dist, float(np.median(dist[ridge])) if ridge.any() else 1.0
+
+
 @dataclass(frozen=True)
 class _Candidate:
     strike: Strike
     up: int  # strokes reaching the line from above
     down: int  # ... and from below
+    double: bool = False  # as thick as two pen lines: a 二重線 whose lines touch
 
 
 def find_strikes(mask: np.ndarray, max_lines: int = 4, digits: bool = False, dpi: int = 150) -> list[Strike]:
@@ -374,7 +391,8 @@ def find_strikes(mask: np.ndarray, max_lines: int = 4, digits: bool = False, dpi
     character's strokes (一 ー 二 三) are too short. Handwriting joins the level strokes of
     neighbouring characters (大村, 玲里) into runs as long, so a candidate is a strike only with
     more evidence: the customary two lines (二重線: a candidate close under it, alike, the pair
-    crossed by the struck strokes, `_pairs`), or one line `STRIKE_LONE`
+    crossed by the struck strokes, `_pairs`; or the two drawn so close that they are one run
+    twice as deep as the pen, `STRIKE_LONE_DOUBLE`), or one line `STRIKE_LONE`
     line heights long crossed by at least `STRIKE_CROSSINGS_LONE` strokes from above and as many
     from below. An underline, a dash or a long 一 has nothing crossing it. Form rules near the
     box edges are already gone (`remove_rules`). `dpi` is the crop's: the rules given in
@@ -388,6 +406,7 @@ def find_strikes(mask: np.ndarray, max_lines: int = 4, digits: bool = False, dpi
     thick_min = mm_to_px(STRIKE_THICK_MIN_MM, dpi)
     runs = straight_strokes(mask, shortest)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(runs.astype(np.uint8), connectivity=8)
+    dist, pen = pen_depth(mask)
     cands: list[_Candidate] = []
     for i in range(1, n):
         x, y, w, hh = (int(v) for v in stats[i, :4])
@@ -407,7 +426,9 @@ def find_strikes(mask: np.ndarray, max_lines: int = 4, digits: bool = False, dpi
         glyphs = mask & ~cv2.dilate(line.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
         end = max(2, int(w * STRIKE_END))
         up, down = _crossings(glyphs, line, x + end, x + w - end, max(2, int(height * STRIKE_REACH)))
-        cands.append(_Candidate(Strike(x, x + w, cy, line, height), up, down))
+        depth = (dist * line)[:, x : x + w].max(axis=0)
+        double = float(np.median(depth[depth > 0])) >= STRIKE_DOUBLE_PENS * pen
+        cands.append(_Candidate(Strike(x, x + w, cy, line, height), up, down, double))
     small = None if digits else mm_to_px(STRIKE_SMALL_MM, dpi)
     found = [c.strike for c in cands if _lone_strike(c, lone, small)]
     found += [s for a, b in _pairs(mask, cands, digits) for s in (a.strike, b.strike)]
@@ -417,11 +438,14 @@ def find_strikes(mask: np.ndarray, max_lines: int = 4, digits: bool = False, dpi
 
 def _lone_strike(c: _Candidate, lone: float, small: int | None) -> bool:
     """Whether one line alone is a strike: long enough, and crossed from above and below. In a
-    line of writing under `small` pixels tall (None: no such rule), it must be longer."""
+    line of writing under `small` pixels tall (None: no such rule), it must be longer; a run as
+    deep as two pen lines (`STRIKE_DOUBLE_PENS`) may be shorter and less crossed."""
     length = (c.strike.x1 - c.strike.x0) / max(1, c.strike.height)
     need = 1 if length >= STRIKE_LONG else STRIKE_CROSSINGS_LONE
     if small is not None and c.strike.height < small:
         lone = max(lone, STRIKE_LONE_SMALL)
+    elif c.double:
+        lone, need = min(lone, STRIKE_LONE_DOUBLE), min(need, STRIKE_CROSSINGS_DOUBLE)
     return length >= lone and min(c.up, c.down) >= need
 
 

@@ -244,3 +244,29 @@ def test_a_strike_broken_over_its_first_character_starts_at_the_first() -> None:
     found = inkmod.find_strikes(m)
     assert found and min(s.x0 for s in found) <= 10
     assert all(_struck_first(m, s) for s in found)
+
+
+def _struck_small_beside_large(struck: str, new: str) -> np.ndarray:
+    """`struck` written small (26 px) and struck with two 3 px lines 1 px apart, and `new`
+    written larger (36 px) beside it: the line of writing is as tall as the new name."""
+    small, large = ImageFont.truetype(SETO, 26), ImageFont.truetype(SETO, 36)
+    ws, wn = int(small.getlength(struck)), int(large.getlength(new))
+    img = Image.new("L", (20 + ws + 40 + wn, 56), 245)
+    d = ImageDraw.Draw(img)
+    d.text((10, 18), struck, font=small, fill=25)
+    for yy in (29, 33):
+        d.line([(7, yy), (13 + ws, yy)], fill=25, width=3)
+    d.text((10 + ws + 40, 8), new, font=large, fill=25)
+    return np.array(img)
+
+
+@pytest.mark.parametrize("struck,new", [("宮吾", "宮本大吾"), ("近洋", "近藤洋平")])
+def test_two_lines_drawn_close_through_two_kanji_are_a_strike(struck: str, new: str) -> None:
+    """A 二重線 drawn tight (the lines touch at 150 dpi) through a short name written smaller
+    than the new one beside it is found as one run, under two line heights long: as deep as two
+    pen lines, it is the pair, and the new name is kept."""
+    mask = inkmod.binarize(_struck_small_beside_large(struck, new))
+    found = inkmod.find_strikes(mask, 2)
+    assert len(found) == 1
+    x, _, w, _ = inkmod.bbox(inkmod.binarize(_struck_small_beside_large(struck, "")))
+    assert found[0].x0 <= x + 4 and found[0].x1 < x + w + 16  # the new name is not struck
