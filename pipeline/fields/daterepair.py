@@ -39,6 +39,11 @@ from pipeline.result import Char, Issue
 # our generator's pages (seed 9090, 80 nursery and 60 allowance pages, no bench's seed) the
 # cheapest change that would have "mended" a deliberate violation cost 9.1 nats or more.
 MARGIN_NATS = 6.0
+# A date that breaks several of the page's rules at once (a child's year read 8 for 3 is after the
+# day of filing, too young at the start date and in another class) is far likelier misread than
+# written so: an applicant's own mistake breaks one rule. Each problem past the first widens the
+# margin for that date by this much.
+MARGIN_PER_RULE = 3.0
 # Numbers kept per part, and repaired dates kept per field, when looking for a combination: the
 # search over the fields involved together is their product.
 TOP_PER_PART = 8
@@ -129,9 +134,11 @@ def _ranked(scores: dict[str, float], top: int) -> list[tuple[str, float]]:
     return [(w, best - s) for w, s in ranked]
 
 
-def options(d: DateRead, within: tuple[dt.date, dt.date] | None, margin: float) -> list[Option]:
+def options(
+    d: DateRead, within: tuple[dt.date, dt.date] | None, margin: float, top: int | None = TOP_PER_FIELD
+) -> list[Option]:
     """Real dates inside `within` that the parts' numbers make at most `margin` nats below their
-    likeliest combination, cheapest first (at most TOP_PER_FIELD); with the eras `era_costs`
+    likeliest combination, cheapest first (at most `top`; None: all); with the eras `era_costs`
     allows."""
     if not all(d.scores):
         return []
@@ -148,7 +155,7 @@ def options(d: DateRead, within: tuple[dt.date, dt.date] | None, margin: float) 
                 continue
             out.append(Option(era, parts, day, cost))
     out.sort(key=lambda o: o.cost)
-    return _distinct(out)[:TOP_PER_FIELD]
+    return _distinct(out)[:top]
 
 
 def era_costs(d: DateRead) -> list[tuple[str, float]]:
@@ -209,6 +216,7 @@ class Trouble:
     own: dict[str, str | None]  # per involved date, its problem by itself (see `_own_problem`)
     within: dict[str, tuple[dt.date, dt.date] | None]  # per involved date, its date_range
     partners: dict[str, set[str]]  # per involved date, the dates it broke a rule with
+    broken: dict[str, int]  # per involved date, how many problems it has (by itself, and rules)
 
 
 def trouble(
@@ -226,15 +234,23 @@ def trouble(
     own = {n: _own_problem(era, parts, within[n]) for n, (_, era, parts) in boxed.items()}
     involved = {n for n, p in own.items() if p is not None}
     partners: dict[str, set[str]] = {}
+    broken = {n: int(p is not None) for n, p in own.items()}
     for issue in check(values):
         for n in issue.fields:
             if n in boxed:
                 involved.add(n)
                 partners.setdefault(n, set()).update(f for f in issue.fields if f != n)
+                broken[n] += 1
     if not involved:
         return None
     names = tuple(sorted(involved))
-    return Trouble(names, {n: own[n] for n in names}, {n: within[n] for n in names}, partners)
+    return Trouble(
+        names,
+        {n: own[n] for n in names},
+        {n: within[n] for n in names},
+        partners,
+        {n: broken[n] for n in names},
+    )
 
 
 def repair(
@@ -270,7 +286,9 @@ def mend(
     for n in names:
         r = reads[n]
         current = to_date(r.era, r.parts) if all(r.parts) else None
-        alts = [o for o in options(r, found.within[n], margin) if o.day != current][:per_field]
+        wider = margin + MARGIN_PER_RULE * max(0, found.broken[n] - 1)
+        alts = [o for o in options(r, found.within[n], wider, None) if o.day != current]
+        alts = _mending_first(n, alts, values, check)[:per_field]
         # A date wrong by itself must change when it can; one that cannot stays as read.
         keep: list[Option | None] = [] if found.own[n] is not None and alts else [None]
         choices.append(keep + alts)
@@ -300,6 +318,19 @@ def mend(
     changed = {n: o for n, o in zip(names, best[2], strict=True) if o is not None}
     was = {n: found.own[n] or "他の日付と合わない" for n in changed}
     return Repair(changed, {n: tuple(sorted(found.partners.get(n, set()))) for n in changed}, was)
+
+
+def _mending_first(
+    name: str, alts: list[Option], values: Mapping[str, Any], check: DateCheck
+) -> list[Option]:
+    """`alts` with those that alone leave `name` in no rule's failure first, each group cheapest
+    first: a cheap change of the day that mends nothing must not crowd out the year that does."""
+
+    def mends(o: Option) -> bool:
+        trial = {**values, name: o.day.isoformat() if o.day is not None else None}
+        return not any(name in i.fields for i in check(trial))
+
+    return sorted(alts, key=lambda o: (not mends(o), o.cost))
 
 
 def wareki_words(era: str | None, parts: Parts) -> str:

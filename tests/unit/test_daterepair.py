@@ -251,3 +251,35 @@ def test_written_class_repairs_a_birth_year_the_other_rules_allow() -> None:
     # Without the written class (or with it blank) the same reading stands.
     assert dr.repair(reads, {**values(reads), "age_class": None}, check, TODAY) is None
     assert dr.repair(reads, values(reads), CHECK, TODAY) is None
+
+
+def test_a_date_breaking_two_rules_may_be_repaired_further_than_one_breaking_one() -> None:
+    # 令和8年12月15日 for 令和3年: after the application *and* too young at the start, two rules.
+    # The 3 is 7 nats below the 8, past MARGIN_NATS, within it plus MARGIN_PER_RULE.
+    cost = dr.MARGIN_NATS + dr.MARGIN_PER_RULE / 2
+    two = {
+        "child_birth": read(CHILD, "令和", ("8", "12", "15"), {0: {"3": -cost}}),
+        "applied": read(APPLIED, "令和", ("7", "4", "18")),
+        "start": read(START, "令和", ("8", "4", "1")),
+    }
+    fix = dr.repair(two, values(two), CHECK, TODAY)
+    assert fix is not None and fix.changed["child_birth"].parts == ("3", "12", "15")
+    # Filed later (令和9年), the same reading is after no application: one rule broken, and the
+    # applicant may have written it so.
+    one = {**two, "applied": read(APPLIED, "令和", ("9", "1", "18"))}
+    assert dr.repair(one, values(one), CHECK, TODAY) is None
+
+
+def test_cheap_changes_that_mend_nothing_do_not_crowd_out_the_one_that_does() -> None:
+    # The month and day have many near readings (each under a nat); none moves the birth out of
+    # the year after the application. The year's 3 costs more than all of them and mends both.
+    near = {str(m): -0.3 - 0.1 * m for m in range(1, 13) if m != 12}
+    days = {str(d): -0.3 - 0.05 * d for d in range(1, 29) if d != 15}
+    reads = {
+        "child_birth": read(CHILD, "令和", ("8", "12", "15"), {0: {"3": -5.0}, 1: near, 2: days}),
+        "applied": read(APPLIED, "令和", ("7", "4", "18")),
+        "start": read(START, "令和", ("8", "4", "1")),
+    }
+    fix = dr.repair(reads, values(reads), CHECK, TODAY)
+    assert fix is not None and fix.changed["child_birth"].day is not None
+    assert fix.changed["child_birth"].day.year == 2021
