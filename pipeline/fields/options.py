@@ -35,6 +35,7 @@ SECTORS = 8
 RING_PAST_MM = 0.3  # past a big box's sides, ink on both is a strike's (a ring stays inside)
 RING_ON = 6  # sectors of 8 with ink: a closed or nearly closed ring
 RING_OFF = 4  # at most this many: no ring; in between the reading is unsure
+RING_OFF_RULE_MM = 0.35  # ink this near a printed rule is the rule's edge left over, not a ring
 STRIKE_COVER = 0.75  # share of the extent's columns a strike crosses in its central rows
 LABEL_TICK = 0.06  # ink share inside a label box that counts as a tick on the label
 
@@ -104,6 +105,24 @@ def inked_sectors(
 def ring_sectors(mask: np.ndarray, extent: PxBox, gap: int, min_px: int, sectors: int = SECTORS) -> int:
     """How many angular sectors round `extent` hold ink (see `inked_sectors`)."""
     return int(inked_sectors(mask, extent, gap, min_px, sectors).sum())
+
+
+def off_the_rules(mask: np.ndarray, visible: np.ndarray | None, extent: PxBox, near: int) -> np.ndarray:
+    """`mask` without the ink lying within `near` pixels of the form's printed rules (straight
+    lines of the blank longer than the option): where the page lies a pixel or two off the blank
+    (a fax at 200 dpi), a rule's edges are left over as ink above and below a tick box's row.
+    Counted in, they fill a ring's upper and lower sectors, and an option no one marked reads as
+    ringed. A ring drawn by hand crosses a rule in a few pixels and keeps the rest of its sector;
+    ink beside the printed words is kept (a tight ring hugs its label)."""
+    if visible is None:
+        return mask
+    _, _, bw, bh = extent
+    printed = (~visible.astype(bool)).astype(np.uint8)
+    rules = cv2.morphologyEx(printed, cv2.MORPH_OPEN, np.ones((1, bw + 1), np.uint8)) | cv2.morphologyEx(
+        printed, cv2.MORPH_OPEN, np.ones((2 * bh + 1, 1), np.uint8)
+    )
+    near_rules = cv2.dilate(rules, np.ones((2 * near + 1, 2 * near + 1), np.uint8)).astype(bool)
+    return mask.astype(bool) & ~near_rules
 
 
 FACING_LEFT = (0, 1, 6, 7)  # sectors whose direction points left of the centre
@@ -333,9 +352,17 @@ def look(
     gap, min_px = max(1, round(RING_GAP_MM * px_mm)), max(4, round(px_mm * 2))
     # Round the whole option, or round the label alone (a circle round 母 cuts through the square
     # beside it), or round the square alone.
-    ring = max(ring_sectors(region_mask, b, gap, min_px) for b in (extent, square) if b is not None)
+    # An option with a square is marked there as often as ringed: its ring is looked for off the
+    # rules. A label alone (an era, a word to circle) has only its ring, which in a tight row
+    # runs along the rules, and keeps all its ink.
+    round_mask = (
+        region_mask
+        if square is None
+        else off_the_rules(region_mask, visible, extent, max(1, round(RING_OFF_RULE_MM * px_mm)))
+    )
+    ring = max(ring_sectors(round_mask, b, gap, min_px) for b in (extent, square) if b is not None)
     if label is not None:
-        ring = max(ring, ring_round_label(region_mask, label, square, gap, min_px))
+        ring = max(ring, ring_round_label(round_mask, label, square, gap, min_px))
     if label is not None and square is not None and square[0] + square[2] <= label[0] + 2:
         # A tick box and its label: a strike runs across the label, and the mark in the square
         # (a tick's arm, an ×, a fill) stays out of the test, so an × that is the writer's mark

@@ -120,6 +120,37 @@ def test_a_ring_round_the_label_is_a_mark_and_a_tick_is_no_ring() -> None:
     assert lk.ring < optmod.RING_OFF and not lk.struck and optmod.is_marked(lk, 0.018)
 
 
+def _row_between_rules(ringed: bool) -> optmod.OptionLook:
+    """A tick box and its 12.9 mm label (厚生年金) in a row 8 mm tall, as a fax page at 200 dpi
+    lies a pixel off the blank: the row's printed rules 2 mm above and below the option are
+    hidden (`visible` False), and their edges show as broken level lines of ink beside them.
+    `ringed`: a hand's ring round the label too, crossing nothing."""
+    g = px(optmod.RING_MM)
+    sq = (g, g, px(3.4), px(3.4))
+    label = (g + px(4.4), g, px(12.9), px(3.4))
+    extent = (g, g, px(17.3), px(3.4))
+    img = np.zeros((extent[3] + 2 * g, extent[2] + 2 * g + px(6)), np.uint8)
+    visible = np.ones(img.shape, bool)
+    for y in (g - px(2.0), g + px(3.4) + px(2.0)):
+        visible[y - 1 : y + 2, :] = False  # the printed rule
+        for x0 in range(0, img.shape[1], px(6)):  # its edge, a pixel off, in pieces
+            img[y + 2, x0 : x0 + px(4)] = 1
+    if ringed:
+        cx, cy = label[0] + label[2] // 2, label[1] + label[3] // 2
+        cv2.ellipse(img, (cx, cy), (label[2] // 2 + px(1.0), label[3] // 2 + px(1.1)), 0, 0, 360, 1, 2)
+    mask = img > 0
+    return optmod.look(
+        mask, extent, sq, label, mask[sq[1] : sq[1] + sq[3], sq[0] : sq[0] + sq[2]], DPI, visible
+    )
+
+
+def test_the_edges_of_the_rules_above_and_below_a_row_are_no_ring() -> None:
+    bare = _row_between_rules(ringed=False)
+    assert bare.ring <= optmod.RING_OFF and not optmod.is_marked(bare, 0.018)
+    ringed = _row_between_rules(ringed=True)
+    assert ringed.ring >= optmod.RING_ON and optmod.is_marked(ringed, 0.018)
+
+
 @pytest.mark.parametrize("style", ["double_line", "cross", "ring_then_lines"])
 def test_a_mark_struck_through_is_withdrawn(style: str) -> None:
     def strike(img, e):
