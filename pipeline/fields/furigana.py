@@ -240,13 +240,18 @@ def _raise_odds(p: float) -> float:
 def _dictionary_split(free: str, cand: str, readings: Sequence[str]) -> bool:
     """Whether `cand` differs from `free` only in (han)dakuten or small kana, at kana where the
     dictionary also has `free`'s spelling (松沢: マツザワ and マツサワ both)."""
-    if len(free) != len(cand) or free == cand:
-        return False
-    table = _sibling_table()
-    if not all(x == y or y in table.get(x, ()) for x, y in zip(free, cand, strict=True)):
+    if not _siblings_only(free, cand):
         return False
     last = max(i for i, (x, y) in enumerate(zip(free, cand, strict=True)) if x != y)
     return any(free.startswith(r) and len(r) > last for r in readings)
+
+
+def _siblings_only(free: str, cand: str) -> bool:
+    """Whether `cand` differs from `free` only in (han)dakuten or small kana (`_sibling_table`)."""
+    if len(free) != len(cand) or free == cand:
+        return False
+    table = _sibling_table()
+    return all(x == y or y in table.get(x, ()) for x, y in zip(free, cand, strict=True))
 
 
 def read_with_name(probs: np.ndarray, labels: Sequence[str], free: Reading, name: str) -> Reading | None:
@@ -269,11 +274,16 @@ def read_with_name(probs: np.ndarray, labels: Sequence[str], free: Reading, name
     scores = ll + np.r_[0.0, np.where(voicing_only, 0.0, BONUS_NATS)]
     best = int(scores.argmax())
     if best == 0:
+        # Where the dictionary knows both spellings, a kana the writing was unsure of goes to
+        # review; where it knows only another voicing or size of a kana read (静香 シズカ, read
+        # シスカ; 斉藤 サイトウ, read サイトゥ), that kana goes to review however sure the
+        # writing was: a dakuten or a small kana is what a hand and a font draw least alike.
         unsure = [
             i
-            for c in np.array(cands)[voicing_only]
+            for c, known in zip(cands, voicing_only, strict=True)
+            if known or _siblings_only(free.text, c)
             for i, (a, b) in enumerate(zip(free.text, c, strict=True))
-            if a != b and free.chars[i].prob < VOICING_REVIEW
+            if a != b and (not known or free.chars[i].prob < VOICING_REVIEW)
         ]
         if not unsure:
             return None

@@ -15,7 +15,8 @@ per OCR job (crop)
     unread_ink           ink the reading left unread: flag, and restore skipped digits
 per page (needs another field's reading)
     postal_from_address  a postal code that does not fit the address: one-digit change that does
-    kana_from_name       furigana helped by the readings of the name it spells
+    kana_from_name       furigana helped by the readings of the name it spells, or held where
+                         they spell one of its kana otherwise
     (after finishing)    boxed dates that break the template's date rules: daterepair.py
 
 Each pass takes the reading so far and returns it, noting what it did in `flags` (field names by
@@ -104,6 +105,12 @@ READING_FLAGS: dict[str, tuple[str, str]] = {
     "phone_repaired": (
         "電話番号の桁数や先頭が電話番号の形に合わないため、1桁直して最も確からしい番号にしました。原本と照合してください。",
         "error",
+    ),
+    # The furigana is kept as written, but the name's dictionary reading spells one of its kana
+    # with another (han)dakuten or size (静香 シズカ, read シスカ).
+    "kana_disputed": (
+        "フリガナの濁点・半濁点・小さい字が氏名の一般的な読みと違います。本人の記入と照合してください。",
+        "warning",
     ),
     # The furigana reads as the name's reading with one kana left out (furigana.dropped_kana).
     "kana_short": (
@@ -551,7 +558,11 @@ def kana_from_name(
         voiced = fix_voicing(k.probs, labels, free)
         name = _text_of(by_field, spec.reading_of)
         helped = read_with_name(k.probs, labels, voiced or free, name)
-        if helped is not None or voiced is not None:
+        if voiced is None and helped is not None and helped.text == free.text:
+            # The writing stands; the name's reading disputes a dakuten or small kana of it.
+            by_field[spec.name]["text"] = [helped]
+            flags["kana_disputed"].add(spec.name)
+        elif helped is not None or voiced is not None:
             by_field[spec.name]["text"] = [helped or voiced]
             flags["kana_from_name"].add(spec.name)
         else:

@@ -132,3 +132,15 @@ def test_a_furigana_several_kana_short_or_shorter_than_its_kanji_is_noticed() ->
     # a given name the table does not know: fewer kana than its kanji
     assert dropped_kana("ホッタア", "堀田朝陽") == 3
     assert dropped_kana("ホッタアサヒ", "堀田朝陽") is None
+
+
+def test_a_dakuten_the_name_reading_disputes_is_held_however_plainly_read() -> None:
+    # 鈴木 is only スズキ in the dictionary; the writing reads すすき at 0.99 each. A dakuten is
+    # what a hand and a font draw least alike: the writing stands, but its す goes to review.
+    probs = _probs([{"す": 0.99}, {"す": 0.99}, {"き": 0.99}])
+    held = read_with_name(probs, LABELS, _free("すすき"), "鈴木")
+    assert held is not None and held.text == "すすき"
+    assert [c.prob < 0.9 for c in held.chars] == [False, True, False]
+    # 高田 is read タカダ and タカタ: a plainly written タカタ is one of them and passes.
+    probs = _probs([{"タ": 0.99}, {"カ": 0.99}, {"タ": 0.99}])
+    assert read_with_name(probs, LABELS, _free("タカタ"), "高田") is None
