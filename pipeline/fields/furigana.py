@@ -240,8 +240,12 @@ def _raise_odds(p: float) -> float:
 def _dictionary_split(free: str, cand: str, readings: Sequence[str]) -> bool:
     """Whether `cand` differs from `free` only in (han)dakuten or small kana, at kana where the
     dictionary also has `free`'s spelling (松沢: マツザワ and マツサワ both)."""
-    if not _siblings_only(free, cand):
-        return False
+    return _siblings_only(free, cand) and _spelt_by_dictionary(free, cand, readings)
+
+
+def _spelt_by_dictionary(free: str, cand: str, readings: Sequence[str]) -> bool:
+    """Whether `free`, up to its last kana that differs from `cand`, is itself one of `readings`
+    (河野 カワノ beside コウノ): the writing then spells a reading the name has."""
     last = max(i for i, (x, y) in enumerate(zip(free, cand, strict=True)) if x != y)
     return any(free.startswith(r) and len(r) > last for r in readings)
 
@@ -252,6 +256,21 @@ def _siblings_only(free: str, cand: str) -> bool:
         return False
     table = _sibling_table()
     return all(x == y or y in table.get(x, ()) for x, y in zip(free, cand, strict=True))
+
+
+def _disputes(free: str, cand: str, families: Sequence[str]) -> bool:
+    """Whether dictionary candidate `cand` disputes kana the writing reads plainly: it spells
+    `free` with only (han)dakuten or small kana changed (シズカ for シスカ, サイトウ for
+    サイトゥ), or it is a family name's reading followed by the rest of `free` with one kana of
+    the family name replaced (マツモト for マノモト). Given names have too many readings for the
+    table to know them all: another kana there is no dispute."""
+    if len(free) != len(cand) or free == cand:
+        return False
+    if _siblings_only(free, cand):
+        return True
+    return sum(a != b for a, b in zip(free, cand, strict=True)) == 1 and any(
+        cand.startswith(r) and cand[len(r) :] == free[len(r) :] for r in families
+    )
 
 
 def read_with_name(probs: np.ndarray, labels: Sequence[str], free: Reading, name: str) -> Reading | None:
@@ -274,6 +293,8 @@ def read_with_name(probs: np.ndarray, labels: Sequence[str], free: Reading, name
     scores = ll + np.r_[0.0, np.where(voicing_only, 0.0, BONUS_NATS)]
     best = int(scores.argmax())
     if best == 0:
+        split = split_name(name)
+        families = in_script_of(free.text, split[0][:FAMILY_READINGS]) if split else ()
         # Where the dictionary knows both spellings, a kana the writing was unsure of goes to
         # review; where it knows only another voicing or size of a kana read (静香 シズカ, read
         # シスカ; 斉藤 サイトウ, read サイトゥ), that kana goes to review however sure the
@@ -281,7 +302,8 @@ def read_with_name(probs: np.ndarray, labels: Sequence[str], free: Reading, name
         unsure = [
             i
             for c, known in zip(cands, voicing_only, strict=True)
-            if known or _siblings_only(free.text, c)
+            if known
+            or (_disputes(free.text, c, families) and not _spelt_by_dictionary(free.text, c, readings))
             for i, (a, b) in enumerate(zip(free.text, c, strict=True))
             if a != b and (not known or free.chars[i].prob < VOICING_REVIEW)
         ]

@@ -106,10 +106,10 @@ READING_FLAGS: dict[str, tuple[str, str]] = {
         "電話番号の桁数や先頭が電話番号の形に合わないため、1桁直して最も確からしい番号にしました。原本と照合してください。",
         "error",
     ),
-    # The furigana is kept as written, but the name's dictionary reading spells one of its kana
-    # with another (han)dakuten or size (静香 シズカ, read シスカ).
+    # The furigana is kept as written, but the name's dictionary reading spells one or two of its
+    # kana otherwise (静香 シズカ, read シスカ; 松本 マツモト, read マノモト).
     "kana_disputed": (
-        "フリガナの濁点・半濁点・小さい字が氏名の一般的な読みと違います。本人の記入と照合してください。",
+        "フリガナの一部（濁点・小さい字を含む）が氏名の一般的な読みと違います。本人の記入と照合してください。",
         "warning",
     ),
     # The furigana reads as the name's reading with one kana left out (furigana.dropped_kana).

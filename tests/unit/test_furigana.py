@@ -144,3 +144,16 @@ def test_a_dakuten_the_name_reading_disputes_is_held_however_plainly_read() -> N
     # 高田 is read タカダ and タカタ: a plainly written タカタ is one of them and passes.
     probs = _probs([{"タ": 0.99}, {"カ": 0.99}, {"タ": 0.99}])
     assert read_with_name(probs, LABELS, _free("タカタ"), "高田") is None
+
+
+def test_a_kana_replaced_by_another_in_a_known_family_name_is_held() -> None:
+    """A given name is not disputed so: the table knows too few of its readings."""
+    # 高田 is タカダ or タカタ; a sure タヤダ (カ read ヤ) is one kana off タカダ: held as
+    # written, at that kana.
+    probs = _probs([{"タ": 0.99}, {"ヤ": 0.99}, {"ダ": 0.99}])
+    held = read_with_name(probs, LABELS, _free("タヤダ"), "高田")
+    assert held is not None and held.text == "タヤダ"
+    assert [c.prob < 0.9 for c in held.chars] == [False, True, False]
+    # Written as the name's other reading, it stands unheld (河野: コウノ and カワノ alike).
+    probs = _probs([{"タ": 0.99}, {"カ": 0.99}, {"ダ": 0.99}])
+    assert read_with_name(probs, LABELS, _free("タカダ"), "高田") is None
