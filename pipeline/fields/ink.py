@@ -406,6 +406,8 @@ def find_strikes(mask: np.ndarray, max_lines: int = 4, digits: bool = False, dpi
     thick_min = mm_to_px(STRIKE_THICK_MIN_MM, dpi)
     runs = straight_strokes(mask, shortest)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(runs.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return []  # no straight run long enough: nothing struck
     dist, pen = pen_depth(mask)
     cands: list[_Candidate] = []
     for i in range(1, n):
