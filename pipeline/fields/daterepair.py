@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.fields import dates
+from pipeline.forms.defaults import DATE_KINDS
 from pipeline.forms.template import FieldSpec
 from pipeline.jp.wareki import ERAS, era_year
 from pipeline.ocr.charsets import label_index
@@ -62,7 +63,6 @@ TIE_NATS = 0.05
 REPAIRED_PROB = 0.5
 
 SLOTS = ("year", "month", "day")
-DATE_KINDS = ("date_wareki", "date")
 Parts = tuple[str, str, str]
 # Date-rule failures of the page's date values (field name -> ISO date or None): validate_cross
 # restricted to the template's date rules.

@@ -27,6 +27,7 @@ from typing import Any
 
 from pipeline.fields.furigana import name_readings
 from pipeline.fields.passes import CAPPING_FLAGS
+from pipeline.forms.defaults import DATE_KINDS
 from pipeline.forms.template import Template
 from pipeline.jp import mynumber
 from pipeline.jp.address import PostalLookupError, address_prefix_fix, lookup_postal, postal_town_issue
@@ -142,7 +143,7 @@ def _evidence(
         if "kana_from_name" in codes:
             return "helped"  # made to agree with the name by the pass: no independent evidence
         return kana_agreement(value, facts[other][1])
-    if kind in ("date_wareki", "date"):
+    if kind in DATE_KINDS:
         # Checked against the page's other dates: every date of a rule it is in was read (the
         # rules' failures are errors, so an unblocked field that was checked passed). A date
         # repaired to keep the rules (`date_repaired`) checks nothing: it was made to pass.

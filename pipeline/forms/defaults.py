@@ -27,7 +27,7 @@ Box = tuple[float, float, float, float]
 
 ADDRESS_LABELS = ("住所", "所在地")
 NAME_LABELS = ("氏名", "名前", "名義")
-DATE_KINDS = ("date_wareki", "date")
+DATE_KINDS = ("date_wareki", "date")  # the field kinds that hold a date (the reader's too)
 BIRTH_LABELS = ("生年月日", "誕生")
 CHILD_WORDS = ("児童", "child")
 ADULT_WORDS = (
