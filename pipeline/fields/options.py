@@ -126,19 +126,34 @@ def off_the_rules(mask: np.ndarray, visible: np.ndarray | None, extent: PxBox, n
 
 
 FACING_LEFT = (0, 1, 6, 7)  # sectors whose direction points left of the centre
+ABOVE, BELOW = (1, 2), (5, 6)  # sectors over and under the centre
+
+
+def goes_round(sectors: list[np.ndarray]) -> bool:
+    """Whether one of the inked-sector arrays (`inked_sectors`, `label_ring_sectors`) holds a ring:
+    RING_ON sectors or more, some of them over the option and some under it. A level strike
+    through a ticked option fills the sectors on both sides, and the tick's arm those over it, but
+    nothing reaches under the square."""
+    return any(s.sum() >= RING_ON and s[list(ABOVE)].any() and s[list(BELOW)].any() for s in sectors)
 
 
 def ring_round_label(mask: np.ndarray, label: PxBox, square: PxBox | None, gap: int, min_px: int) -> int:
-    """Sectors of a ring round the label alone. Where the square is printed just left of the label,
-    a ring squeezed between them runs along the square's printed edge, where ink cannot be seen:
-    sectors facing the square then count as inked when all the others are."""
+    """Sectors of a ring round the label alone (see `label_ring_sectors`)."""
+    return int(label_ring_sectors(mask, label, square, gap, min_px).sum())
+
+
+def label_ring_sectors(
+    mask: np.ndarray, label: PxBox, square: PxBox | None, gap: int, min_px: int
+) -> np.ndarray:
+    """Which sectors round the label alone hold a ring's ink. Where the square is printed just left
+    of the label, a ring squeezed between them runs along the square's printed edge, where ink
+    cannot be seen: sectors facing the square then count as inked when all the others are."""
     inked = inked_sectors(mask, label, gap, min_px)
-    n = int(inked.sum())
-    if square is not None and square[0] + square[2] <= label[0] + 1 and n >= RING_OFF + 1:
+    if square is not None and square[0] + square[2] <= label[0] + 1 and inked.sum() >= RING_OFF + 1:
         missing = [i for i in range(SECTORS) if not inked[i]]
         if all(i in FACING_LEFT for i in missing):
-            return SECTORS
-    return n
+            return np.ones(SECTORS, bool)
+    return inked
 
 
 def struck_through(mask: np.ndarray, extent: PxBox, bridge: int, visible: np.ndarray | None = None) -> bool:
@@ -367,7 +382,17 @@ def look(
         # A tick box and its label: a strike runs across the label, and the mark in the square
         # (a tick's arm, an ×, a fill) stays out of the test, so an × that is the writer's mark
         # is never read as a strike.
-        struck = strike_lines(region_mask, label, square, visible, px_mm, ring >= RING_ON)
+        # Ringed, a strike must run on further past the label than a ring's side would; but a
+        # strike and a tick together fill as many sectors as a ring, so only ink that also goes
+        # under the option counts as the ring here.
+        ringed = ring >= RING_ON and goes_round(
+            [
+                inked_sectors(round_mask, extent, gap, min_px),
+                inked_sectors(round_mask, square, gap, min_px),
+                label_ring_sectors(round_mask, label, square, gap, min_px),
+            ]
+        )
+        struck = strike_lines(region_mask, label, square, visible, px_mm, ringed)
     elif label is not None:
         # A label alone (an era to circle, with the year written right after it): ink through
         # its central rows end to end, ends sticking out level with it on both sides, or a level

@@ -4,6 +4,8 @@ unreadable regions and colour-robust identification, on small synthetic pages (n
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -19,6 +21,7 @@ from pipeline.run import _unmatched_issue
 from tests.unit.synthetic import Sheet, form
 
 SHEET = Sheet(150)
+DATA = Path(__file__).parent / "fixtures"
 DPI = SHEET.dpi
 px = SHEET.px
 
@@ -169,6 +172,21 @@ def test_a_mark_struck_through_is_withdrawn(style: str) -> None:
 
     m, extent, label = region_with(strike)
     lk = optmod.look(m, extent, (extent[0], extent[1], px(3.6), px(3.6)), label, None, DPI)
+    assert lk.struck
+
+
+def test_a_ticked_option_struck_just_past_its_label_is_withdrawn() -> None:
+    # 就学 on one of our generated nursery pages (seed 20261126, doc_0009, 150 dpi): ticked, then
+    # struck with two touching level lines from left of the square to 0.8 mm past the label. The
+    # tick's arm and the lines' ends fill six sectors round the option, as a ring would, so a
+    # strike was asked to run on 1 mm past the label and this one was read as still ticked (and
+    # auto-accepted). Nothing goes under the square: no ring, and the short run is a strike's.
+    img = cv2.imread(str(DATA / "ticked_then_struck.png"))
+    boxes = json.loads((DATA / "ticked_then_struck.json").read_text())
+    mask, visible = img[..., 2] > 127, img[..., 1] > 127
+    extent, square, label = (tuple(boxes[k]) for k in ("extent", "square", "label"))
+    lk = optmod.look(mask, extent, square, label, None, boxes["dpi"], visible)
+    assert lk.ring >= optmod.RING_ON
     assert lk.struck
 
 
