@@ -258,19 +258,37 @@ def _siblings_only(free: str, cand: str) -> bool:
     return all(x == y or y in table.get(x, ()) for x, y in zip(free, cand, strict=True))
 
 
-def _disputes(free: str, cand: str, families: Sequence[str]) -> bool:
+def _disputes(free: str, cand: str, families: Sequence[str], readings: Sequence[str]) -> bool:
     """Whether dictionary candidate `cand` disputes kana the writing reads plainly: it spells
     `free` with only (han)dakuten or small kana changed (シズカ for シスカ, サイトウ for
     サイトゥ), or it is a family name's reading followed by the rest of `free` with one kana of
-    the family name replaced (マツモト for マノモト). Given names have too many readings for the
-    table to know them all: another kana there is no dispute."""
+    the family name replaced (マツモト for マノモト); and `free` is not itself a reading the
+    name has (`_spelt_by_dictionary`). Given names have too many readings for the table to know
+    them all: another kana there is no dispute."""
     if len(free) != len(cand) or free == cand:
         return False
-    if _siblings_only(free, cand):
-        return True
-    return sum(a != b for a, b in zip(free, cand, strict=True)) == 1 and any(
-        cand.startswith(r) and cand[len(r) :] == free[len(r) :] for r in families
+    differs = _siblings_only(free, cand) or (
+        sum(a != b for a, b in zip(free, cand, strict=True)) == 1
+        and any(cand.startswith(r) and cand[len(r) :] == free[len(r) :] for r in families)
     )
+    return differs and not _spelt_by_dictionary(free, cand, readings)
+
+
+def _held_kana(
+    free: Reading, cand: str, known: bool, families: Sequence[str], readings: Sequence[str]
+) -> list[int]:
+    """Where the writing stands against `cand`, its kana a person should look at. Where the
+    dictionary knows both spellings (`known`, 松沢 マツザワ and マツサワ), those the writing was
+    unsure of; where it knows only `cand`'s (`_disputes`: 静香 シズカ, read シスカ), every kana
+    `cand` spells otherwise, however sure the writing was: a dakuten or a small kana is what a
+    hand and a font draw least alike."""
+    if not known and not _disputes(free.text, cand, families, readings):
+        return []
+    return [
+        i
+        for i, (a, b) in enumerate(zip(free.text, cand, strict=True))
+        if a != b and (not known or free.chars[i].prob < VOICING_REVIEW)
+    ]
 
 
 def read_with_name(probs: np.ndarray, labels: Sequence[str], free: Reading, name: str) -> Reading | None:
@@ -295,18 +313,11 @@ def read_with_name(probs: np.ndarray, labels: Sequence[str], free: Reading, name
     if best == 0:
         split = split_name(name)
         families = in_script_of(free.text, split[0][:FAMILY_READINGS]) if split else ()
-        # Where the dictionary knows both spellings, a kana the writing was unsure of goes to
-        # review; where it knows only another voicing or size of a kana read (静香 シズカ, read
-        # シスカ; 斉藤 サイトウ, read サイトゥ), that kana goes to review however sure the
-        # writing was: a dakuten or a small kana is what a hand and a font draw least alike.
-        unsure = [
+        unsure = {
             i
             for c, known in zip(cands, voicing_only, strict=True)
-            if known
-            or (_disputes(free.text, c, families) and not _spelt_by_dictionary(free.text, c, readings))
-            for i, (a, b) in enumerate(zip(free.text, c, strict=True))
-            if a != b and (not known or free.chars[i].prob < VOICING_REVIEW)
-        ]
+            for i in _held_kana(free, c, bool(known), families, readings)
+        }
         if not unsure:
             return None
         # The writing stands, but a person looks at the kana the name's reading disputes.

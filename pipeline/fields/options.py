@@ -137,11 +137,6 @@ def goes_round(sectors: list[np.ndarray]) -> bool:
     return any(s.sum() >= RING_ON and s[list(ABOVE)].any() and s[list(BELOW)].any() for s in sectors)
 
 
-def ring_round_label(mask: np.ndarray, label: PxBox, square: PxBox | None, gap: int, min_px: int) -> int:
-    """Sectors of a ring round the label alone (see `label_ring_sectors`)."""
-    return int(label_ring_sectors(mask, label, square, gap, min_px).sum())
-
-
 def label_ring_sectors(
     mask: np.ndarray, label: PxBox, square: PxBox | None, gap: int, min_px: int
 ) -> np.ndarray:
@@ -375,9 +370,10 @@ def look(
         if square is None
         else off_the_rules(region_mask, visible, extent, max(1, round(RING_OFF_RULE_MM * px_mm)))
     )
-    ring = max(ring_sectors(round_mask, b, gap, min_px) for b in (extent, square) if b is not None)
+    sectors = [inked_sectors(round_mask, b, gap, min_px) for b in (extent, square) if b is not None]
     if label is not None:
-        ring = max(ring, ring_round_label(round_mask, label, square, gap, min_px))
+        sectors.append(label_ring_sectors(round_mask, label, square, gap, min_px))
+    ring = max(int(s.sum()) for s in sectors)
     if label is not None and square is not None and square[0] + square[2] <= label[0] + 2:
         # A tick box and its label: a strike runs across the label, and the mark in the square
         # (a tick's arm, an ×, a fill) stays out of the test, so an × that is the writer's mark
@@ -385,13 +381,7 @@ def look(
         # Ringed, a strike must run on further past the label than a ring's side would; but a
         # strike and a tick together fill as many sectors as a ring, so only ink that also goes
         # under the option counts as the ring here.
-        ringed = ring >= RING_ON and goes_round(
-            [
-                inked_sectors(round_mask, extent, gap, min_px),
-                inked_sectors(round_mask, square, gap, min_px),
-                label_ring_sectors(round_mask, label, square, gap, min_px),
-            ]
-        )
+        ringed = ring >= RING_ON and goes_round(sectors)
         struck = strike_lines(region_mask, label, square, visible, px_mm, ringed)
     elif label is not None:
         # A label alone (an era to circle, with the year written right after it): ink through

@@ -134,26 +134,27 @@ def test_a_furigana_several_kana_short_or_shorter_than_its_kanji_is_noticed() ->
     assert dropped_kana("ホッタアサヒ", "堀田朝陽") is None
 
 
+def _plainly(text: str, name: str) -> Reading | None:
+    """`read_with_name` on furigana whose every kana the recogniser read at 0.99."""
+    return read_with_name(_probs([{ch: 0.99} for ch in text]), LABELS, _free(text), name)
+
+
 def test_a_dakuten_the_name_reading_disputes_is_held_however_plainly_read() -> None:
     # 鈴木 is only スズキ in the dictionary; the writing reads すすき at 0.99 each. A dakuten is
     # what a hand and a font draw least alike: the writing stands, but its す goes to review.
-    probs = _probs([{"す": 0.99}, {"す": 0.99}, {"き": 0.99}])
-    held = read_with_name(probs, LABELS, _free("すすき"), "鈴木")
+    held = _plainly("すすき", "鈴木")
     assert held is not None and held.text == "すすき"
     assert [c.prob < 0.9 for c in held.chars] == [False, True, False]
     # 高田 is read タカダ and タカタ: a plainly written タカタ is one of them and passes.
-    probs = _probs([{"タ": 0.99}, {"カ": 0.99}, {"タ": 0.99}])
-    assert read_with_name(probs, LABELS, _free("タカタ"), "高田") is None
+    assert _plainly("タカタ", "高田") is None
 
 
 def test_a_kana_replaced_by_another_in_a_known_family_name_is_held() -> None:
     """A given name is not disputed so: the table knows too few of its readings."""
     # 高田 is タカダ or タカタ; a sure タヤダ (カ read ヤ) is one kana off タカダ: held as
     # written, at that kana.
-    probs = _probs([{"タ": 0.99}, {"ヤ": 0.99}, {"ダ": 0.99}])
-    held = read_with_name(probs, LABELS, _free("タヤダ"), "高田")
+    held = _plainly("タヤダ", "高田")
     assert held is not None and held.text == "タヤダ"
     assert [c.prob < 0.9 for c in held.chars] == [False, True, False]
     # Written as the name's other reading, it stands unheld (河野: コウノ and カワノ alike).
-    probs = _probs([{"タ": 0.99}, {"カ": 0.99}, {"ダ": 0.99}])
-    assert read_with_name(probs, LABELS, _free("タカダ"), "高田") is None
+    assert _plainly("タカダ", "高田") is None
