@@ -192,6 +192,7 @@ def _scan_tags(gpage: dict) -> list[str]:
     tags += [tag for key, tag in colour.items() if gpage.get(key)]
     if gpage.get("ink") == "blue":
         tags.append("blue pen")
+    tags.append(f"digits {gpage.get('digits', {}).get('source', 'mnist')}")  # whose digit shapes
     return tags
 
 

@@ -27,7 +27,7 @@ from PIL import Image
 
 from pipeline.forms.template import Template, load_template
 from samples import profile, stroke_digits
-from samples.handwriting import FONT_SETS, Hand, Style, font_paths, vary_writer
+from samples.handwriting import FONT_SETS, Hand, Style, digit_font_paths, font_paths, vary_writer
 from samples.render import P_EXTRA_CORRECTION, P_SEAL, render_page
 from samples.scan import P_JPEG_HEAVY, Scan, colourise, harden, sample_params, scan_page, widen_params
 
@@ -43,6 +43,9 @@ P_FAX_LIGHT_INK = 0.15
 # than MNIST's American ones; dev set A's writers write open 4s, looped 2s, flagged 1s that no MNIST
 # sample has, and a bench that only shows MNIST flatters the digit reading.
 P_STROKE_DIGITS = 0.4
+# Of writers: every digit in one Latin handwriting font's shapes (`DIGIT_FONT_SETS`), as dev set A's
+# writers write them; takes the place of MNIST or stroke digits for that writer.
+P_FONT_DIGITS = 0.25
 FAX_LIGHT_INK = (95.0, 140.0)  # grey level of such a pen (0-255, before blur and threshold)
 FAX_LIGHT_MARGIN = (-8.0, 10.0)  # the fax's fixed threshold this far from the pen's grey
 FORMATS = ("png", "jpg", "pdf", "tiff")
@@ -124,6 +127,11 @@ def make_page(
     digit_rng = np.random.default_rng([opts.seed, file_index, page, 7])
     if digit_rng.random() < float(force.get("p_stroke_digits", P_STROKE_DIGITS)):
         style.digits = stroke_digits.writer(digit_rng)
+    # Digits in a handwriting font's shapes (dev set A's writers), from a stream of their own.
+    font_digits = np.random.default_rng([opts.seed, file_index, page, 10])
+    if font_digits.random() < float(force.get("p_font_digits", P_FONT_DIGITS)):
+        choices = digit_font_paths(opts.fonts)
+        style.digit_font = choices[int(font_digits.integers(len(choices)))]
     hand = Hand(rng, opts.fonts, font, style, digit_rng=digit_rng)
     colour_name = "blue-black" if rng.random() < 0.35 else "black"
     ink = tuple(float(rng.uniform(*r)) for r in INK_COLOURS[colour_name])
@@ -216,7 +224,9 @@ def make_page(
         gt["thin_pen"] = True
     if light_ink:
         gt["light_ink"] = True
-    if style.digits is not None:
+    if style.digit_font is not None:
+        gt["digits"] = {"source": "font", "font": Path(style.digit_font).name}
+    elif style.digits is not None:
         gt["digits"] = {"source": "stroke", "variants": {str(d): v for d, v in style.digits.variants.items()}}
     else:
         gt["digits"] = {"source": "mnist"}
@@ -312,6 +322,7 @@ def _work(args: tuple[Options, int, str]) -> dict[str, Any]:
 def generate(opts: Options, n: int, out: Path, jobs: int = 1, start: int = 1) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     font_paths(opts.fonts)  # fail early with the install hint
+    digit_font_paths(opts.fonts)
     template = _template(opts)
     t0 = time.perf_counter()
     indices = list(range(start, start + n))

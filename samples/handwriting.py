@@ -12,7 +12,8 @@ which thickens or thins all pen ink).
 
 Some writers (`Style.digits`, a `stroke_digits.DigitStyle`) write their digits as pen strokes in
 the shapes Japanese writers use (open 4, looped 2, flagged 1, …) instead of MNIST's; see
-`samples.stroke_digits`.
+`samples.stroke_digits`. Others (`Style.digit_font`) write every digit in one Latin handwriting
+font's shapes (`DIGIT_FONT_SETS`), drawn with their own pen's width.
 
 Fonts: TRAIN (seto, kiloji, YOzRS, YOzRN) for anything tuned on; HOLDOUT (Klee One from Debian
 `fonts-klee`, YOzRE) only with `--fonts holdout`. MNIST samples 0–299 are the train split, 300–399 the
@@ -50,6 +51,34 @@ FONT_SETS: dict[str, dict[str, str]] = {
     },
 }
 MNIST_SPLIT: dict[str, tuple[int, int]] = {"train": (0, 300), "holdout": (300, 400)}
+# Latin handwriting fonts from Debian (fonts-bwht, fonts-dkg-handwriting, fonts-femkeklaver,
+# fonts-humor-sans, fonts-comic-neue, fonts-rufscript, fonts-kristi, fonts-kaushanscript) whose
+# digits some writers write (`Style.digit_font`): dev set A's writers write every number in one
+# hand's shapes, a font's, where ours wrote MNIST's or our stroke shapes. The benchmarks write
+# with the holdout ones (`--fonts holdout`); the digit classifier has seen no font's digits.
+_BWHT = "/usr/share/fonts/opentype/bwht/BecauseWe"
+_DKG = "/usr/share/fonts/truetype/fifthhorseman/dkg"
+_COMIC = "/usr/share/fonts/opentype/comic-neue/ComicNeue-"
+DIGIT_FONT_SETS: dict[str, list[str]] = {
+    "train": [
+        *(f"{_BWHT}{n}-Regular.otf" for n in ("Build", "Connect", "Learn", "Mentor", "Organize")),
+        *(f"{_DKG}{s}.ttf" for s in ("", "Bd", "It")),
+        "/usr/share/fonts/truetype/femkeklaver/femkeklaver.ttf",
+        *(f"{_COMIC}{s}.otf" for s in ("Regular", "Italic", "Light")),
+        "/usr/share/fonts/truetype/rufscript/Rufscript010.ttf",
+        "/usr/share/fonts/truetype/kristi/Kristi.ttf",
+        "/usr/share/fonts/opentype/kaushanscript/KaushanScript-Regular.otf",
+    ],
+    "holdout": [
+        f"{_BWHT}Create-Regular.otf",
+        f"{_DKG}BI.ttf",
+        "/usr/share/fonts/truetype/humor-sans/Humor-Sans.ttf",
+    ],
+}
+DIGIT_FONT_PACKAGES = (
+    "fonts-bwht fonts-dkg-handwriting fonts-femkeklaver fonts-humor-sans fonts-comic-neue "
+    "fonts-rufscript fonts-kristi fonts-kaushanscript"
+)
 PRINTED_FONT = "/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf"  # last resort, and stamps
 PRINTED_MINCHO = "/usr/share/fonts/opentype/ipafont-mincho/ipam.ttf"
 
@@ -65,6 +94,17 @@ def _find_klee() -> str | None:
         line.split(":")[0] for line in out.splitlines() if "Regular" in line or "klee" in line.lower()
     )
     return paths[0] if paths else None
+
+
+def digit_font_paths(which: str) -> list[str]:
+    """Installed digit fonts of a set (`DIGIT_FONT_SETS`); raises with the install hint when one
+    is missing."""
+    missing = [p for p in DIGIT_FONT_SETS[which] if not Path(p).exists()]
+    if missing:
+        raise FileNotFoundError(
+            f"handwriting digit fonts missing: {', '.join(missing)} (apt-get install -y {DIGIT_FONT_PACKAGES})"
+        )
+    return list(DIGIT_FONT_SETS[which])
 
 
 def font_paths(which: str) -> dict[str, str]:
@@ -105,12 +145,12 @@ def stroke_share(path: str) -> float:
 PEN_FLOOR = 0.5
 
 
-def with_pen_floor(mask: np.ndarray, stroke_px: float, pen_px: float) -> np.ndarray:
+def with_pen_floor(mask: np.ndarray, stroke_px: float, pen_px: float, share: float = PEN_FLOOR) -> np.ndarray:
     """`mask` (a glyph's alpha) thickened by whole pixels until its `stroke_px` wide strokes are
-    about `PEN_FLOOR` of `pen_px`; as it is when they are already. Thickened within its own
+    about `share` of `pen_px`; as it is when they are already. Thickened within its own
     box, so the glyph's extent, and with it the line's layout and every later random draw of the
     page, stays as it was."""
-    grow = int(round(PEN_FLOOR * pen_px - stroke_px))
+    grow = int(round(share * pen_px - stroke_px))
     if grow < 1 or mask.size <= 1:
         return mask
     return cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow + 1, grow + 1)))
@@ -204,6 +244,8 @@ class Style:
     overrun: float = 0.0
     # A writer whose digits are pen strokes in their own habits (None: MNIST digits).
     digits: stroke_digits.DigitStyle | None = None
+    # A writer whose every digit is a handwriting font's (a path in DIGIT_FONT_SETS); before `digits`.
+    digit_font: str | None = None
     # The writer's size habit, times the drawn size of a line: some hands fill their boxes, the
     # first characters' downstrokes touching the box's foot and head (the dev set's writers ink
     # a crop's edge row in 43% of text fields; ours did in 25%, 32% with this habit).
@@ -354,6 +396,29 @@ class Hand:
         mask = stroke_digits.draw(digit, style, h, self.style.pen_px, self.digit_rng)
         return self._placed_digit(mask, size, h, None, angle, f"stroke:{style.variants[digit]}")
 
+    def font_digit_glyph(self, digit: int, size: float, angle: float) -> Glyph:
+        """A digit in the writer's digit font (`Style.digit_font`), as tall as an MNIST digit
+        would be, its strokes as wide as the writer's pen (a font's are hairlines at this size;
+        dev set A's font digits carry the writer's pen width). Takes the same draws from the
+        hand's stream as `mnist_glyph`."""
+        path = self.style.digit_font
+        assert path is not None
+        lo, hi = self.mnist_range
+        self.rng.integers(lo, hi)  # the MNIST sample it replaces
+        h = max(6.0, size * self.style.digit_scale * self.rng.uniform(0.92, 1.08))
+        big = 96
+        im = Image.new("L", (2 * big, 2 * big), 0)
+        ImageDraw.Draw(im).text((big // 2, big // 4), str(digit), font=get_font(path, big), fill=255)
+        a = np.asarray(im)
+        ys, xs = np.nonzero(a > 60)
+        a = a[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+        s = h / a.shape[0]
+        mask = cv2.resize(a, (max(1, round(a.shape[1] * s)), max(1, round(h))), interpolation=cv2.INTER_AREA)
+        b = (mask > 127).astype(np.uint8)
+        edge = int(b.sum()) - int(cv2.erode(b, np.ones((3, 3), np.uint8)).sum())
+        mask = with_pen_floor(mask, 2.0 * int(b.sum()) / max(1, edge), self.style.pen_px, share=1.0)
+        return self._placed_digit(mask, size, h, None, angle, f"font-digit:{Path(path).stem}")
+
     def dash_glyph(self, size: float, angle: float) -> Glyph:
         length = size * self.rng.uniform(0.3, 0.45)
         t = max(2, int(round(self.style.pen_px)))
@@ -370,8 +435,11 @@ class Hand:
         angle = float(self.rng.uniform(-st.rot_max, st.rot_max))
         if ch in "-－‐−":
             g = self.dash_glyph(size, angle)
-        elif ch.isdigit() and ch.isascii() and self.rng.random() < st.p_mnist:
-            g = (self.stroke_glyph if st.digits else self.mnist_glyph)(int(ch), size, angle)
+        elif ch.isdigit() and ch.isascii() and (self.rng.random() < st.p_mnist or st.digit_font):
+            if st.digit_font:
+                g = self.font_digit_glyph(int(ch), size, angle)
+            else:
+                g = (self.stroke_glyph if st.digits else self.mnist_glyph)(int(ch), size, angle)
         elif ch == "　":
             return Glyph(np.zeros((1, 1), np.uint8), 0, 0, size * self.rng.uniform(0.4, 0.9), "space")
         elif ch == " ":

@@ -7,7 +7,10 @@ cd "$(dirname "$0")/.."
 # chromium: the review page's browser tests, the RPA delivery target and its tests;
 # mariadb-server: the SQL target's MariaDB tests.
 # chromium: the RPA delivery target and its tests; mariadb-server: the SQL target's MariaDB tests.
-APT_PACKAGES=(poppler-utils fonts-ipafont-gothic fonts-seto fonts-kiloji fonts-yozvox-yozfont fonts-klee redis-server chromium mariadb-server)
+# fonts-*: the sample generator's handwriting (kanji and kana; Latin digit fonts).
+APT_PACKAGES=(poppler-utils fonts-ipafont-gothic fonts-seto fonts-kiloji fonts-yozvox-yozfont fonts-klee
+    fonts-bwht fonts-dkg-handwriting fonts-femkeklaver fonts-humor-sans fonts-comic-neue fonts-rufscript
+    fonts-kristi fonts-kaushanscript redis-server chromium mariadb-server)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
