@@ -126,17 +126,23 @@ def get_font(path: str, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(path, max(4, size))
 
 
+def stroke_width(ink: np.ndarray) -> float:
+    """The stroke width of a binary glyph in pixels: twice its area over its edge pixels (exact
+    for long strokes, too coarse when small)."""
+    b = ink.astype(np.uint8)
+    area = int(b.sum())
+    edge = area - int(cv2.erode(b, np.ones((3, 3), np.uint8)).sum())
+    return 2.0 * area / max(1, edge)
+
+
 @lru_cache(maxsize=16)
 def stroke_share(path: str) -> float:
     """A font's stroke width as a share of its size, measured on a few kana and a kanji drawn
-    large (twice the area over the edge pixels: exact for long strokes, too coarse when small)."""
+    large (`stroke_width`)."""
     size = 200
     im = Image.new("L", (6 * size, 2 * size), 0)
     ImageDraw.Draw(im).text((5, 5), "ヤマグチ木", font=get_font(path, size), fill=255)
-    b = (np.asarray(im) > 127).astype(np.uint8)
-    area = int(b.sum())
-    edge = area - int(cv2.erode(b, np.ones((3, 3), np.uint8)).sum())
-    return 2.0 * area / max(1, edge) / size
+    return stroke_width(np.asarray(im) > 127) / size
 
 
 # A pen's line keeps its width whatever the size of the writing: a font's strokes shrink with it
@@ -357,10 +363,8 @@ class Hand:
             w = max(w, 0.45 * h)
         r = cv2.resize(crop, (int(round(w)), int(round(h))), interpolation=cv2.INTER_CUBIC)
         # MNIST strokes are ~1/7 of the digit height: erode them towards a ballpoint line.
-        b = (r > 110).astype(np.uint8)
-        area = int(b.sum())
-        edge = area - int(cv2.erode(b, np.ones((3, 3), np.uint8)).sum())
-        stroke = 2.0 * area / max(1, edge)
+        area = int((r > 110).sum())
+        stroke = stroke_width(r > 110)
         rad = int(min(max(0.0, (stroke - self.style.pen_px) / 2), 0.05 * h))
         while rad:
             thin = cv2.erode(r, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * rad + 1, 2 * rad + 1)))
@@ -414,9 +418,7 @@ class Hand:
         a = a[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
         s = h / a.shape[0]
         mask = cv2.resize(a, (max(1, round(a.shape[1] * s)), max(1, round(h))), interpolation=cv2.INTER_AREA)
-        b = (mask > 127).astype(np.uint8)
-        edge = int(b.sum()) - int(cv2.erode(b, np.ones((3, 3), np.uint8)).sum())
-        mask = with_pen_floor(mask, 2.0 * int(b.sum()) / max(1, edge), self.style.pen_px, share=1.0)
+        mask = with_pen_floor(mask, stroke_width(mask > 127), self.style.pen_px, share=1.0)
         return self._placed_digit(mask, size, h, None, angle, f"font-digit:{Path(path).stem}")
 
     def dash_glyph(self, size: float, angle: float) -> Glyph:
@@ -436,10 +438,14 @@ class Hand:
         if ch in "-－‐−":
             g = self.dash_glyph(size, angle)
         elif ch.isdigit() and ch.isascii() and (self.rng.random() < st.p_mnist or st.digit_font):
-            if st.digit_font:
-                g = self.font_digit_glyph(int(ch), size, angle)
-            else:
-                g = (self.stroke_glyph if st.digits else self.mnist_glyph)(int(ch), size, angle)
+            draw = (
+                self.font_digit_glyph
+                if st.digit_font
+                else self.stroke_glyph
+                if st.digits
+                else self.mnist_glyph
+            )
+            g = draw(int(ch), size, angle)
         elif ch == "　":
             return Glyph(np.zeros((1, 1), np.uint8), 0, 0, size * self.rng.uniform(0.4, 0.9), "space")
         elif ch == " ":

@@ -6,7 +6,6 @@ cd "$(dirname "$0")/.."
 
 # chromium: the review page's browser tests, the RPA delivery target and its tests;
 # mariadb-server: the SQL target's MariaDB tests.
-# chromium: the RPA delivery target and its tests; mariadb-server: the SQL target's MariaDB tests.
 # fonts-*: the sample generator's handwriting (kanji and kana; Latin digit fonts).
 APT_PACKAGES=(poppler-utils fonts-ipafont-gothic fonts-seto fonts-kiloji fonts-yozvox-yozfont fonts-klee
     fonts-bwht fonts-dkg-handwriting fonts-femkeklaver fonts-humor-sans fonts-comic-neue fonts-rufscript

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
 from samples.generate import Options, _template, make_page
-from samples.handwriting import DIGIT_FONT_SETS, Hand, Style, digit_font_paths
+from samples.handwriting import DIGIT_FONT_SETS, Hand, Style, digit_font_paths, stroke_width
 
 ALL_FONTS = [p for s in DIGIT_FONT_SETS.values() for p in s]
 
@@ -34,18 +33,12 @@ def test_every_digit_font_draws_every_digit_as_tall_as_asked(font: str) -> None:
         assert g.src == f"font-digit:{Path(font).stem}"
 
 
-def _stroke_width(mask: np.ndarray) -> float:
-    b = (mask > 127).astype(np.uint8)
-    edge = int(b.sum()) - int(cv2.erode(b, np.ones((3, 3), np.uint8)).sum())
-    return 2.0 * int(b.sum()) / max(1, edge)
-
-
 @pytest.mark.parametrize("font", ["Kristi", "femkeklaver", "ComicNeue-Light"])
 def test_a_thin_font_is_written_with_the_writers_pen(font: str) -> None:
     # These fonts' strokes are 2 px at digit size, half a 300 dpi ballpoint's line.
     path = next(p for p in ALL_FONTS if font in p)
     hand = Hand(np.random.default_rng(1), "train", "seto", Style(pen_px=5.0, digit_font=path))
-    widths = [_stroke_width(hand.font_digit_glyph(d, 40.0, 0.0).mask) for d in range(10)]
+    widths = [stroke_width(hand.font_digit_glyph(d, 40.0, 0.0).mask > 127) for d in range(10)]
     assert float(np.median(widths)) >= 0.8 * 5.0
 
 
