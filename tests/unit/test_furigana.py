@@ -94,6 +94,28 @@ def test_a_given_name_cannot_start_with_a_small_kana() -> None:
     assert r.text == "ハヤシンゴ" and r.chars[3].prob == 0.5
 
 
+def test_the_name_never_offers_a_given_name_starting_with_a_small_kana() -> None:
+    # オオムラ ショウタ (大村翔大, a given name the table does not know) read オオムラショタ with a
+    # faint シ: the family reading followed by the rest from just after シ would be オオムラョタ,
+    # which the dictionary's bonus made win over what was written.
+    assert "オオムラョタ" not in candidates("オオムラショタ", ("オオムラ",))
+    assert "オオムラショタ" not in candidates("オオムラショタ", ("オオムラ",))  # the free one itself
+    assert "オオムラタ" in candidates("オオムラショタ", ("オオムラ",))
+    assert not [c for c in candidates("はやしゅうすけ", ("はやし",)) if c.startswith("はやしゅ")]
+    assert "タカダアヤカ" in candidates("タカアヤカ", ("タカダ",))  # a cut before a large kana stays
+    labels = ("", *"オムラショウタ")
+    rows = []
+    for ch, p in zip("オオムラショタ", (0.99, 0.99, 0.99, 0.99, 0.6, 0.99, 0.99), strict=True):
+        row = np.full(len(labels), 1e-4)
+        row[labels.index(ch)] = p
+        row[0] = 1 - p
+        rows += [row / row.sum(), np.eye(len(labels))[0] * 0.999 + 1e-4]
+    probs = np.array(rows, np.float32)
+    free = Reading("オオムラショタ", tuple(Char(c, 0.99) for c in "オオムラショタ"))
+    helped = read_with_name(probs, labels, free, "大村翔大")
+    assert helped is None or not helped.text.startswith("オオムラョ")
+
+
 def test_a_furigana_one_kana_short_of_the_names_reading_is_noticed() -> None:
     from pipeline.fields.furigana import dropped_kana
 
