@@ -560,9 +560,11 @@ class Template(_Strict):
                 if spelled is not None:
                     update["reading_of"] = spelled
             if f.name in roles and f.date_range is None:
-                update["date_range"] = defaults.DATE_RANGES[roles[f.name]]
+                update["date_range"] = defaults.date_range(roles[f.name], list(roles.values()))
             if defaults.keyed_twice(f.label, f.kind) and "review" not in f.model_fields_set:
                 update["review"] = defaults.KEYED_TWICE_REVIEW
+            if defaults.is_class(f.label, f.kind) and f.min is None and f.max is None:
+                update["min"], update["max"] = defaults.CLASS_RANGE
             if update:
                 self.fields[i] = f.model_copy(update=update)
                 said += [f"{f.name}: {k} {list(v) if isinstance(v, tuple) else v}" for k, v in update.items()]
@@ -575,16 +577,41 @@ class Template(_Strict):
         ):
             self.rules.append(CrossRule(rule="postal_matches_address", fields=[postal[0], address[0]]))
             said.append(f"{postal[0]}, {address[0]}: rule postal_matches_address")
-        # Everyone on a form was born before the day it was filled in: said when the template
-        # orders none of its dates itself.
-        filed = [n for n, role in roles.items() if role == "filed"]
-        if len(filed) == 1 and not any(r.rule == "dates_in_order" for r in self.rules):
-            for n, role in roles.items():
-                if role.endswith("birth"):
-                    self.rules.append(CrossRule(rule="dates_in_order", fields=[n, filed[0]]))
-                    said.append(f"{n}, {filed[0]}: rule dates_in_order")
+        said += self._infer_date_rules(roles)
         self._inferred = tuple(said)
         return self
+
+    def _infer_date_rules(self, roles: dict[str, str]) -> list[str]:
+        """The order of the form's dates, said when the template orders none of them itself:
+        everyone was born before the day it was filled in, a guardian (an adult's birth) before
+        a child, and the day asked for (利用希望日) is not before the filing; a nursery class
+        (N 歳児クラス) is the one the child's birth gives on that day (`class_age`)."""
+        said: list[str] = []
+
+        def add(rule: str, fields: list[str], **params: str) -> None:
+            self.rules.append(CrossRule(rule=rule, fields=fields, params=params))
+            said.append(f"{', '.join(fields)}: rule {rule}")
+
+        def having(role: str) -> list[str]:
+            return [n for n, r in roles.items() if r == role]
+
+        filed, starts, children = having("filed"), having("start"), having("child_birth")
+        if not any(r.rule == "dates_in_order" for r in self.rules):
+            if len(filed) == 1:
+                for n, role in roles.items():
+                    if role.endswith("birth"):
+                        add("dates_in_order", [n, filed[0]])
+                for n in starts:
+                    add("dates_in_order", [filed[0], n])
+            for adult in having("adult_birth"):
+                for child in children:
+                    add("dates_in_order", [adult, child])
+        classes = [f.name for f in self.fields if defaults.is_class(f.label, f.kind)]
+        if len(classes) == len(children) == len(starts) == 1 and not any(
+            r.rule == "class_age" for r in self.rules
+        ):
+            add("class_age", [children[0], starts[0]], written=classes[0])
+        return said
 
     @property
     def inferred(self) -> tuple[str, ...]:

@@ -98,8 +98,49 @@ def test_whose_birth_date_sets_its_range() -> None:
 """
     tpl = form(210, 297, dates)
     assert tpl.field("child_birth").date_range == ("-19y", "+0d")
-    assert tpl.field("claimant_birth").date_range == ("-100y", "-13y")
-    assert tpl.field("start").date_range == ("-100y", "+10y")
+    # an adult on a form that asks a child's birth is the child's claimant or guardian: under 80
+    assert tpl.field("claimant_birth").date_range == ("-80y", "-13y")
+    alone = form(210, 297, dates.replace("児童生年月日", "届出日").replace("child_birth", "sent"))
+    assert alone.field("claimant_birth").date_range == ("-100y", "-13y")
+    # the day asked for (利用開始希望日): a year or two on at most, not the filing day's range
+    assert tpl.field("start").date_range == ("-3y", "+2y")
+    for other in ("転居日", "就労開始日", "入所日"):  # a move, or a start years back
+        assert form(210, 297, dates.replace("利用開始希望日", other)).field("start").date_range == (
+            "-100y",
+            "+10y",
+        )
+
+
+def test_the_order_of_a_nursery_forms_dates_and_its_class_are_inferred() -> None:
+    nursery = """
+- {name: filed, label: 申込日, kind: date_wareki, box: [120, 10, 80, 8], era: 令和}
+- {name: guardian_birth, label: 保護者生年月日, kind: date_wareki, box: [20, 20, 80, 8], era: 平成}
+- {name: child_birth, label: 児童生年月日, kind: date_wareki, box: [20, 30, 80, 8], era: 令和}
+- {name: klass, label: 入所時 歳児クラス, kind: number, box: [110, 30, 9, 7]}
+- {name: wanted, label: 利用希望日, kind: date_wareki, box: [20, 40, 80, 8], era: 令和}
+"""
+    tpl = form(210, 297, nursery)
+    ordered = [r.fields for r in tpl.rules if r.rule == "dates_in_order"]
+    assert ["guardian_birth", "filed"] in ordered and ["child_birth", "filed"] in ordered
+    assert ["filed", "wanted"] in ordered  # asked for on or after the filing
+    assert ["guardian_birth", "child_birth"] in ordered  # a guardian before the child
+    (klass,) = [r for r in tpl.rules if r.rule == "class_age"]
+    assert klass.fields == ["child_birth", "wanted"] and klass.params == {"written": "klass"}
+    assert (tpl.field("klass").min, tpl.field("klass").max) == (0, 5)
+    assert "child_birth, wanted: rule class_age" in tpl.inferred
+    # what the template says itself is left alone: its own order, its own class range
+    said = nursery.replace("kind: number,", "kind: number, min: 1, max: 2,") + (
+        "rules:\n- {rule: dates_in_order, fields: [child_birth, filed]}\n"
+    )
+    tpl = form(210, 297, said)
+    assert [r.fields for r in tpl.rules if r.rule == "dates_in_order"] == [["child_birth", "filed"]]
+    assert (tpl.field("klass").min, tpl.field("klass").max) == (1, 2)
+    # two children and one class: whose class it is is not plain
+    two = (
+        nursery
+        + "- {name: sibling_birth, label: 児童生年月日, kind: date_wareki, box: [20, 50, 80, 8], era: 令和}\n"
+    )
+    assert not [r for r in form(210, 297, two).rules if r.rule == "class_age"]
 
 
 def test_a_my_number_is_keyed_twice_unless_the_template_says_otherwise() -> None:
