@@ -8,10 +8,11 @@ that can be meant, not as free digits), that the 〒 must agree with the address
 (`postal_matches_address`), that everyone on the form was born before it was filled in, a
 guardian before the child, and that the day asked for (利用希望日) comes after the filing
 (`dates_in_order`), that a nursery class (N 歳児クラス) is 0 to 5 and the one the child's birth
-gives on the start (`class_age`), that a 個人番号 or an account number is keyed twice
-(`review: double`), and that an account's holder (口座名義) is the claimant. With every hint taken out of the
-development set's template, 90.5% of its fields read exactly and 1.49% of accepted values were
-wrong; with these assumed, 93.7% and 0.79% (docs/benchmarks.md, tenth session).
+gives on the start (`class_age`), that hours worked are no more than the week or day has
+(`min`, `max`), that a 個人番号 or an account number is keyed twice (`review: double`), and
+that an account's holder (口座名義) is the claimant. With every hint taken out of the development
+set's template, 90.5% of its fields read exactly and 1.49% of accepted values were wrong; with
+these assumed, 94.4% and 0.35% (docs/benchmarks.md, tenth and fourteenth sessions).
 
 `Template` (template.py) fills in each hint a template does not give where these rules find it
 plain from the field's label, name and box; whatever a template says itself always wins. Each
@@ -53,6 +54,10 @@ START_LABELS = ("希望日", "入所予定", "入園予定", "開始予定")
 # A nursery's class (入所時 N 歳児クラス): 0 to 5, and the one the child's birth and the start give.
 CLASS_LABELS = ("歳児",)
 CLASS_RANGE = (0, 5)
+# Hours worked (週の就労時間, 1日の勤務時間): no more than the week, month or day has. A week's or a
+# day's few values are then read as a closed list, as a date's parts are.
+HOURS_LABELS = ("時間",)
+HOURS_IN = {"週": 168, "月": 744, "日": 24}
 # Plausible dates when the template gives none (offsets from the processing day): a child's birth
 # (a 児童 on a child-care or allowance form is under 19), an adult's (a guardian, claimant or
 # spouse is 13 or older; on a form that also asks a child's birth, the child's guardian or
@@ -148,6 +153,19 @@ def date_role(name: str, label: str) -> str:
 def is_class(label: str, kind: str) -> bool:
     """A number field for a nursery class (入所時 N 歳児クラス)."""
     return kind == "number" and any(w in label for w in CLASS_LABELS)
+
+
+def number_range(label: str, kind: str) -> tuple[int, int] | None:
+    """The plain range of a number field, from its label: a nursery class, or hours in a week,
+    month or day; None when the label says no such thing."""
+    if kind != "number":
+        return None
+    if is_class(label, kind):
+        return CLASS_RANGE
+    if any(w in label for w in HOURS_LABELS):
+        per = next((n for unit, n in HOURS_IN.items() if unit in label), None)
+        return None if per is None else (0, per)
+    return None
 
 
 def _shared_width(a: Box, b: Box) -> float:

@@ -563,8 +563,9 @@ class Template(_Strict):
                 update["date_range"] = defaults.date_range(roles[f.name], list(roles.values()))
             if defaults.keyed_twice(f.label, f.kind) and "review" not in f.model_fields_set:
                 update["review"] = defaults.KEYED_TWICE_REVIEW
-            if defaults.is_class(f.label, f.kind) and f.min is None and f.max is None:
-                update["min"], update["max"] = defaults.CLASS_RANGE
+            plain = defaults.number_range(f.label, f.kind)
+            if plain is not None and f.min is None and f.max is None:
+                update["min"], update["max"] = plain
             if update:
                 self.fields[i] = f.model_copy(update=update)
                 said += [f"{f.name}: {k} {list(v) if isinstance(v, tuple) else v}" for k, v in update.items()]

@@ -135,6 +135,18 @@ def test_the_order_of_a_nursery_forms_dates_and_its_class_are_inferred() -> None
     tpl = form(210, 297, said)
     assert [r.fields for r in tpl.rules if r.rule == "dates_in_order"] == [["child_birth", "filed"]]
     assert (tpl.field("klass").min, tpl.field("klass").max) == (1, 2)
+    # hours worked: no more than the week (or the day) has; a number the label says nothing of
+    hours = """
+- {name: week, label: 週の就労時間, kind: number, box: [20, 10, 16, 7]}
+- {name: day, label: 1日の勤務時間, kind: number, box: [40, 10, 16, 7]}
+- {name: kids, label: 子の人数, kind: number, box: [60, 10, 16, 7]}
+- {name: said, label: 週の就労時間, kind: number, box: [80, 10, 16, 7], max: 60}
+"""
+    tpl = form(210, 297, hours)
+    assert (tpl.field("week").min, tpl.field("week").max) == (0, 168)
+    assert (tpl.field("day").min, tpl.field("day").max) == (0, 24)
+    assert (tpl.field("kids").min, tpl.field("kids").max) == (None, None)
+    assert (tpl.field("said").min, tpl.field("said").max) == (None, 60)
     # two children and one class: whose class it is is not plain
     two = (
         nursery
