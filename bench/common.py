@@ -97,7 +97,17 @@ def same(got: Any, want: Any) -> bool:
 # What `--strip-hints` takes out of a template: every hint that only helps reading, and every
 # cross-field rule, as a template written in haste by someone else might leave them out (the
 # boxes, kinds, cells, options, eras and date parts stay: without them nothing can be read).
-HINT_KEYS = ("charset", "reading_of", "date_range", "vocabulary", "max_length", "min", "max", "review")
+HINT_KEYS = (
+    "charset",
+    "reading_of",
+    "date_range",
+    "vocabulary",
+    "max_length",
+    "min",
+    "max",
+    "review",
+    "infer_when_unmarked",
+)
 
 
 def strip_hints(text: str) -> str:
@@ -107,5 +117,8 @@ def strip_hints(text: str) -> str:
     for f in doc["fields"]:
         for k in HINT_KEYS:
             f.pop(k, None)
+        eras = f.get("era_options")
+        if isinstance(eras, dict):  # {options: [...], infer_when_unmarked: true}
+            eras.pop("infer_when_unmarked", None)
     doc.pop("rules", None)
     return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)

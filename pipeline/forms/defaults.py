@@ -9,7 +9,7 @@ that can be meant, not as free digits), that the 〒 must agree with the address
 guardian before the child, and that the day asked for (利用希望日) comes after the filing
 (`dates_in_order`), that a nursery class (N 歳児クラス) is 0 to 5 and the one the child's birth
 gives on the start (`class_age`), that hours worked are no more than the week or day has
-(`min`, `max`), that a 個人番号 or an account number is keyed twice (`review: double`), and
+(`min`, `max`), that an era left uncircled is inferred (`infer_when_unmarked`), that a 個人番号 or an account number is keyed twice (`review: double`), and
 that an account's holder (口座名義) is the claimant. With every hint taken out of the development
 set's template, 90.5% of its fields read exactly and 1.49% of accepted values were wrong; with
 these assumed, 94.4% and 0.35% (docs/benchmarks.md, tenth and fourteenth sessions).
@@ -87,6 +87,11 @@ def date_range(role: str, roles: Sequence[str]) -> tuple[str, str]:
         return GUARDIAN_BIRTH_RANGE
     return DATE_RANGES[role]
 
+
+# A date with printed eras to circle, none circled (many writers circle nothing): its era is
+# inferred from the year and the page (`era_inferred`, always reviewed) unless the template says
+# `infer_when_unmarked: false`, rather than the written date being lost.
+INFER_UNMARKED_ERA = True
 
 # A 個人番号 is keyed again by a second person unless the template says how it is reviewed: a
 # misread one that passes its check digit must not reach the back office unseen.

@@ -563,6 +563,8 @@ class Template(_Strict):
                 update["date_range"] = defaults.date_range(roles[f.name], list(roles.values()))
             if defaults.keyed_twice(f.label, f.kind) and "review" not in f.model_fields_set:
                 update["review"] = defaults.KEYED_TWICE_REVIEW
+            if f.era_options and "infer_when_unmarked" not in f.model_fields_set:
+                update["infer_when_unmarked"] = defaults.INFER_UNMARKED_ERA
             plain = defaults.number_range(f.label, f.kind)
             if plain is not None and f.min is None and f.max is None:
                 update["min"], update["max"] = plain

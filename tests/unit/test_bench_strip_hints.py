@@ -20,7 +20,7 @@ def test_a_stripped_template_keeps_its_boxes_and_has_the_plain_hints_assumed() -
     # every rule but the one assumed is gone, and no field keeps a hint it was not given again
     assert {r.rule for r in bare.rules} == {"postal_matches_address", "dates_in_order"}
     assumed = {line.split(": ")[1].split(" ")[0] for line in bare.inferred}
-    assert assumed == {"date_range", "reading_of", "charset", "review", "rule"}
+    assert assumed == {"date_range", "reading_of", "charset", "review", "infer_when_unmarked", "rule"}
     for f in bare.fields:
         for k in set(HINT_KEYS) - assumed:
             assert getattr(f, k) in (None, "auto"), (f.name, k)

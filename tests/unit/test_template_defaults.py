@@ -176,3 +176,15 @@ def test_an_account_number_is_keyed_twice_and_its_holder_is_the_claimant() -> No
     assert tpl.field("holder_kana").reading_of == "claimant_name"
     two = claim.replace("配偶者 氏名", "申請者 氏名")  # two claimants: not plain whose account
     assert form(297, 210, two).field("holder_kana").reading_of is None
+
+
+def test_an_uncircled_era_is_inferred_unless_the_template_says_not() -> None:
+    eras = "era_options: [{value: 昭和, label: [40, 11, 6, 3]}, {value: 平成, label: [48, 11, 6, 3]}]"
+    dated = f"- {{name: born, label: 生年月日, kind: date_wareki, box: [20, 10, 80, 8], {eras}}}\n"
+    tpl = form(210, 297, dated)
+    assert tpl.field("born").infer_when_unmarked is True
+    assert "born: infer_when_unmarked True" in tpl.inferred
+    said = dated.replace("kind: date_wareki,", "kind: date_wareki, infer_when_unmarked: false,")
+    assert form(210, 297, said).field("born").infer_when_unmarked is False
+    printed = "- {name: born, label: 生年月日, kind: date_wareki, box: [20, 10, 80, 8], era: 令和}\n"
+    assert form(210, 297, printed).field("born").infer_when_unmarked is False  # nothing to circle
