@@ -17,8 +17,12 @@ def test_a_stripped_template_keeps_its_boxes_and_has_the_plain_hints_assumed() -
     bare = load_template(stripped_copy(FORMS, "child_allowance") / "child_allowance")
     assert [(f.name, f.box, f.kind) for f in bare.fields] == [(f.name, f.box, f.kind) for f in full.fields]
     assert full.inferred == ()
-    # every rule but the one assumed is gone, and no field keeps a hint it was not given again
-    assert {r.rule for r in bare.rules} == {"postal_matches_address", "dates_in_order"}
+    # every rule but those assumed is gone, and no field keeps a hint it was not given again
+    assert {r.rule for r in bare.rules} == {"postal_matches_address", "dates_in_order", "required_if"}
+    assert {r.fields[0] for r in bare.rules if r.rule == "required_if"} == {
+        "child_2_name_kana",
+        "child_3_name_kana",
+    }
     assumed = {line.split(": ")[1].split(" ")[0] for line in bare.inferred}
     assert assumed == {"date_range", "reading_of", "charset", "review", "infer_when_unmarked", "rule"}
     for f in bare.fields:

@@ -26,6 +26,7 @@ def test_plain_hints_are_inferred_and_listed() -> None:
     assert [(r.rule, r.fields) for r in tpl.rules] == [
         ("postal_matches_address", ["zip", "home"]),
         ("dates_in_order", ["birth", "applied"]),  # born before the form was filled in
+        ("required_if", ["kana"]),  # the row over a written name is not left blank unseen
     ]
     assert tpl.inferred == (
         "kana: reading_of guardian",
@@ -34,6 +35,7 @@ def test_plain_hints_are_inferred_and_listed() -> None:
         "home: charset address",
         "zip, home: rule postal_matches_address",
         "birth, applied: rule dates_in_order",
+        "kana: rule required_if guardian",
     )
 
 
@@ -84,7 +86,7 @@ def test_a_kana_row_between_two_names_spells_neither() -> None:
 
 def test_a_template_that_says_everything_has_nothing_inferred() -> None:
     full = """
-- {name: kana, label: フリガナ, kind: kana, box: [20, 20, 90, 6], reading_of: guardian}
+- {name: kana, label: フリガナ, kind: kana, box: [20, 20, 90, 6], reading_of: guardian, required: true}
 - {name: guardian, label: 氏名, kind: text_ja, box: [20, 26.5, 90, 11]}
 """
     assert form(210, 297, full).inferred == ()
@@ -188,3 +190,23 @@ def test_an_uncircled_era_is_inferred_unless_the_template_says_not() -> None:
     assert form(210, 297, said).field("born").infer_when_unmarked is False
     printed = "- {name: born, label: 生年月日, kind: date_wareki, box: [20, 10, 80, 8], era: 令和}\n"
     assert form(210, 297, printed).field("born").infer_when_unmarked is False  # nothing to circle
+
+
+def test_a_furigana_row_left_blank_beside_a_written_name_goes_to_review() -> None:
+    rows = """
+- {name: kana, label: フリガナ, kind: kana, box: [20, 20, 90, 6]}
+- {name: person, label: 氏名, kind: text_ja, box: [20, 26.5, 90, 11]}
+- {name: claimant, label: 請求者 氏名, kind: text_ja, box: [20, 60, 90, 11], required: true}
+- {name: holder, label: 口座名義（カタカナ）, kind: kana, box: [120, 80, 80, 10]}
+"""
+    tpl = form(297, 210, rows)
+    (rule,) = [r for r in tpl.rules if r.rule == "required_if"]
+    assert rule.fields == ["kana"] and rule.params == {"field": "person"}
+    assert "kana: rule required_if person" in tpl.inferred
+    # the account holder's row (blank when no account is asked for) is left alone, and so is a row
+    # the template makes required or names in a conditional rule of its own
+    assert tpl.field("holder").reading_of == "claimant"
+    required = rows.replace("kind: kana, box: [20, 20", "kind: kana, required: true, box: [20, 20")
+    assert not [r for r in form(297, 210, required).rules if r.rule == "required_if"]
+    own = rows + "rules:\n- {rule: blank_unless, fields: [kana], params: {field: person}}\n"
+    assert [r.rule for r in form(297, 210, own).rules if r.fields == ["kana"]] == ["blank_unless"]
