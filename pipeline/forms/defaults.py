@@ -3,16 +3,18 @@
 A city's IT person writes a template from the blank and the field list, and the hints that make
 a field read better are easy to leave out: that a 住所 box holds an address (`charset: address`,
 which reads house numbers and building names as such), which name a フリガナ row spells
-(`reading_of`), which dates are plausible (`date_range`: a year is then read from the era years
-that can be meant, not as free digits), that the 〒 must agree with the address
-(`postal_matches_address`), that everyone on the form was born before it was filled in, a
-guardian before the child, and that the day asked for (利用希望日) comes after the filing
-(`dates_in_order`), that a nursery class (N 歳児クラス) is 0 to 5 and the one the child's birth
-gives on the start (`class_age`), that hours worked are no more than the week or day has
-(`min`, `max`), that an era left uncircled is inferred (`infer_when_unmarked`), that a 個人番号 or an account number is keyed twice (`review: double`), and
-that an account's holder (口座名義) is the claimant. With every hint taken out of the development
-set's template, 90.5% of its fields read exactly and 1.49% of accepted values were wrong; with
-these assumed, 94.4% and 0.35% (docs/benchmarks.md, tenth and fourteenth sessions).
+(`reading_of`) and that the row is not left blank beside a written name (`required_if`), which
+dates are plausible (`date_range`: a year is then read from the era years that can be meant, not
+as free digits), that an era left uncircled is inferred (`infer_when_unmarked`), that the 〒 must
+agree with the address (`postal_matches_address`), that everyone on the form was born before it
+was filled in, a guardian before the child, and that the day asked for (利用希望日) comes after the
+filing (`dates_in_order`), that a nursery class (N 歳児クラス) is 0 to 5 and the one the child's
+birth gives on the start (`class_age`), that hours worked are no more than the week or day has
+(`min`, `max`), that a 個人番号 or an account number is keyed twice (`review: double`), and that
+an account's holder (口座名義) is the claimant. With every hint taken out of the development set's
+template, 90.5% of its fields read exactly and 1.49% of accepted values were wrong; with these
+assumed, 94.5% and 0.35%, as with its full template (docs/benchmarks.md, tenth and fourteenth
+sessions).
 
 `Template` (template.py) fills in each hint a template does not give where these rules find it
 plain from the field's label, name and box; whatever a template says itself always wins. Each

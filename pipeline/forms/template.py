@@ -581,11 +581,11 @@ class Template(_Strict):
             self.rules.append(CrossRule(rule="postal_matches_address", fields=[postal[0], address[0]]))
             said.append(f"{postal[0]}, {address[0]}: rule postal_matches_address")
         said += self._infer_date_rules(roles)
-        said += self._infer_furigana_rules()
+        said += self._infer_furigana_rules(names)
         self._inferred = tuple(said)
         return self
 
-    def _infer_furigana_rules(self) -> list[str]:
+    def _infer_furigana_rules(self, names: list[tuple[str, Box]]) -> list[str]:
         """A フリガナ row is written with the name it spells: where the name is filled in and the
         row read empty (a faint, tiny furigana the reader lost), the row goes to review
         (`required_if`) instead of being accepted as blank. Said for a row right over its name
@@ -593,11 +593,10 @@ class Template(_Strict):
         not `required` and that no conditional rule of the template names."""
         said: list[str] = []
         named = {n for r in self.rules if r.rule in CONDITIONAL_RULES for n in r.fields}
-        people = [(p.name, p.box) for p in self.fields if defaults.is_name(p.label, p.kind)]
         for f in self.fields:
             if f.reading_of is None or f.required or f.name in named:
                 continue
-            if defaults.spelled_name(f.box, [n for n in people if n[0] != f.name]) != f.reading_of:
+            if defaults.spelled_name(f.box, [n for n in names if n[0] != f.name]) != f.reading_of:
                 continue
             self.rules.append(CrossRule(rule="required_if", fields=[f.name], params={"field": f.reading_of}))
             said.append(f"{f.name}: rule required_if {f.reading_of}")
