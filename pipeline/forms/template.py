@@ -292,6 +292,13 @@ class CrossRule(_Strict):
     message: str | None = None
 
 
+def _as_written(value: Any) -> str:
+    """A hint's value as a template would write it (`true`, `[-3y, +1y]`), for `template check`."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(list(value) if isinstance(value, tuple) else value)
+
+
 def _hint(name: str, known: Iterable[str]) -> str:
     """ " (did you mean 'x'?)" for the closest known name, or nothing."""
     hint = difflib.get_close_matches(name, list(known), n=1)
@@ -570,7 +577,7 @@ class Template(_Strict):
                 update["min"], update["max"] = plain
             if update:
                 self.fields[i] = f.model_copy(update=update)
-                said += [f"{f.name}: {k} {list(v) if isinstance(v, tuple) else v}" for k, v in update.items()]
+                said += [f"{f.name}: {k} {_as_written(v)}" for k, v in update.items()]
         postal = [f.name for f in self.fields if f.kind == "postal_code"]
         address = [f.name for f in self.fields if f.charset == "address"]
         if (
