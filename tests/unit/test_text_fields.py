@@ -206,6 +206,30 @@ def test_a_doubtful_dakuten_in_a_facility_word_is_read_against_common_words() ->
     assert out.text == "ひかり保育園" and out.chars[0].prob < 0.5
 
 
+def test_a_facility_word_read_as_a_look_alike_kanji_gets_the_larger_bonus() -> None:
+    from pipeline.ocr import lexicon
+
+    labels = ("", *"二とこばひかりい乳児保育園")
+
+    def probs_for(kana: float) -> np.ndarray:
+        # こば written so that the recogniser reads one 二; こ and ば keep a little probability
+        frames = [{"二": 0.8, "こ": kana}, {"ば": kana * 2}, {"と": 0.99}]
+        return _matrix(labels, frames + [{c: 0.99} for c in "乳児保育園"])
+
+    probs = probs_for(0.03)  # こばと is 6 nats less likely than 二と: past a word's 4-nat bonus
+    free = _reading(probs, labels, "name")
+    assert free.text == "二と乳児保育園"
+    fixed = match_words(probs, labels, free)
+    assert fixed is not None and fixed.text == "こばと乳児保育園"
+    assert min(c.prob for c in fixed.chars[:2]) < 0.5  # supplied by the word: for review
+    assert fixed.chars[2:] == free.chars[1:]
+    # no reading so far off is taken: 8 nats is past the larger bonus too
+    far = probs_for(0.01)
+    assert match_words(far, labels, _reading(far, labels, "name")) is None
+    # the larger bonus is what takes it back
+    assert lexicon.WORD_BONUS_NATS < 6 < lexicon.MISREAD_BONUS_NATS
+
+
 # --------------------------------------------------------------------------- kana
 
 
