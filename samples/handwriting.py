@@ -135,6 +135,20 @@ def stroke_width(ink: np.ndarray) -> float:
     return 2.0 * area / max(1, edge)
 
 
+@lru_cache(maxsize=256)
+def _font_digit(path: str, digit: int) -> np.ndarray:
+    """A digit of a font drawn large (96 px) and cut to its ink: the same for every writer of the
+    font, so drawn once (read-only)."""
+    big = 96
+    im = Image.new("L", (2 * big, 2 * big), 0)
+    ImageDraw.Draw(im).text((big // 2, big // 4), str(digit), font=get_font(path, big), fill=255)
+    a = np.asarray(im)
+    ys, xs = np.nonzero(a > 60)
+    a = a[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1].copy()
+    a.setflags(write=False)
+    return a
+
+
 @lru_cache(maxsize=16)
 def stroke_share(path: str) -> float:
     """A font's stroke width as a share of its size, measured on a few kana and a kanji drawn
@@ -363,8 +377,9 @@ class Hand:
             w = max(w, 0.45 * h)
         r = cv2.resize(crop, (int(round(w)), int(round(h))), interpolation=cv2.INTER_CUBIC)
         # MNIST strokes are ~1/7 of the digit height: erode them towards a ballpoint line.
-        area = int((r > 110).sum())
-        stroke = stroke_width(r > 110)
+        ink = r > 110
+        area = int(ink.sum())
+        stroke = stroke_width(ink)
         rad = int(min(max(0.0, (stroke - self.style.pen_px) / 2), 0.05 * h))
         while rad:
             thin = cv2.erode(r, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * rad + 1, 2 * rad + 1)))
@@ -410,12 +425,7 @@ class Hand:
         lo, hi = self.mnist_range
         self.rng.integers(lo, hi)  # the MNIST sample it replaces
         h = max(6.0, size * self.style.digit_scale * self.rng.uniform(0.92, 1.08))
-        big = 96
-        im = Image.new("L", (2 * big, 2 * big), 0)
-        ImageDraw.Draw(im).text((big // 2, big // 4), str(digit), font=get_font(path, big), fill=255)
-        a = np.asarray(im)
-        ys, xs = np.nonzero(a > 60)
-        a = a[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+        a = _font_digit(path, digit)
         s = h / a.shape[0]
         mask = cv2.resize(a, (max(1, round(a.shape[1] * s)), max(1, round(h))), interpolation=cv2.INTER_AREA)
         mask = with_pen_floor(mask, stroke_width(mask > 127), self.style.pen_px, share=1.0)

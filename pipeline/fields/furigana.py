@@ -88,17 +88,14 @@ def in_script_of(text: str, readings: Sequence[str]) -> tuple[str, ...]:
     return tuple(readings)
 
 
-# No given name begins with a small kana, a long-vowel mark or ン: a cut of the free reading just
-# before one (ショ|ョタ) would put a malformed name beside the family name's reading.
-_NO_WORD_STARTS = frozenset("ァィゥェォッャュョヮヵヶーンぁぃぅぇぉっゃゅょゎん")
-
-
 def candidates(free: str, readings: Sequence[str]) -> list[str]:
     """Dictionary candidates: each reading as it is, and each followed by the rest of the free
-    reading from every cut point where a given name can begin (`タカ|アヤカ` → `タカダアヤカ`)."""
+    reading from every cut point where a given name can begin (`タカ|アヤカ` → `タカダアヤカ`; not
+    before a kana no word starts with, `_CANNOT_START`: ショ|ョタ)."""
+    kata = jaconv.hira2kata(free)
     out = list(readings)
     for r in readings:
-        out += [r + free[k:] for k in range(len(free) + 1) if free[k : k + 1] not in _NO_WORD_STARTS]
+        out += [r + free[k:] for k in range(len(free) + 1) if kata[k : k + 1] not in _CANNOT_START]
     return [c for c in dict.fromkeys(out) if c and c != free]
 
 

@@ -556,6 +556,7 @@ class Template(_Strict):
         roles = {
             f.name: defaults.date_role(f.name, f.label) for f in self.fields if f.kind in defaults.DATE_KINDS
         }
+        present = list(roles.values())
         for i, f in enumerate(self.fields):
             update: dict[str, Any] = {}
             if f.charset is None and defaults.is_address(f.name, f.label, f.kind):
@@ -567,7 +568,7 @@ class Template(_Strict):
                 if spelled is not None:
                     update["reading_of"] = spelled
             if f.name in roles and f.date_range is None:
-                update["date_range"] = defaults.date_range(roles[f.name], list(roles.values()))
+                update["date_range"] = defaults.date_range(roles[f.name], present)
             if defaults.keyed_twice(f.label, f.kind) and "review" not in f.model_fields_set:
                 update["review"] = defaults.KEYED_TWICE_REVIEW
             if f.era_options and "infer_when_unmarked" not in f.model_fields_set:
