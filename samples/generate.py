@@ -28,7 +28,7 @@ from PIL import Image
 from pipeline.forms.template import Template, load_template
 from samples import profile, stroke_digits
 from samples.handwriting import FONT_SETS, Hand, Style, digit_font_paths, font_paths, vary_writer
-from samples.render import P_EXTRA_CORRECTION, P_SEAL, render_page
+from samples.render import P_EARLY_START, P_EXTRA_CORRECTION, P_SEAL, render_page
 from samples.scan import P_JPEG_HEAVY, Scan, colourise, harden, sample_params, scan_page, widen_params
 
 REPO = Path(__file__).resolve().parents[1]
@@ -174,6 +174,8 @@ def make_page(
         p_extra_correction=float(force.get("p_extra_correction", P_EXTRA_CORRECTION)),
         p_seal=float(force.get("p_seal", P_SEAL)),
         mark_rng=np.random.default_rng([opts.seed, file_index, page, 9]),
+        lead_rng=np.random.default_rng([opts.seed, file_index, page, 11]),
+        p_early_start=float(force.get("p_early_start", P_EARLY_START)),
     )
     params = widen_params(sample_params(rng, profile_name, fax), extra)
     params = harden(params, own, float(force.get("p_jpeg_heavy", P_JPEG_HEAVY)))

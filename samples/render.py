@@ -28,6 +28,9 @@ scribbled out (`P_CROSS_STRIKE`, `P_SCRIBBLE_STRIKE`). Ticks and ✗s that are t
 run out of their square now and then as well (`mark_rng`, a stream of its own).
 These draws come from `extra_rng`, a stream of their own, so that adding them leaves every other
 choice on the page as it was.
+Some writers start a date's number on the free paper before its box (`P_EARLY_START` of the
+date parts written plainly, mark `<field>:<part>` = "early" where it moved a millimetre or more;
+from `lead_rng`, a stream of its own).
 
 More corrections (G3) come from `corr_rng`, a stream of their own: `P_EXTRA_CORRECTION` of the fields
 that the main stream left uncorrected, of every written kind: a digit struck in one cell of a
@@ -81,6 +84,12 @@ P_SCRIBBLE_STRIKE = 0.1  # of struck marks: scribbled out, back and forth across
 # struck marks this makes about 5% of all fields corrected (dev set A: 52 of 1566, 3.3%).
 P_EXTRA_CORRECTION = 0.03
 P_SEAL = 0.5  # a 訂正印 beside a correction (dev set A: 24 of 52 corrections)
+# Some writers start a date's number on the free paper before its box (the era's or 年's end)
+# rather than in it (dev set A: a year's first digit wholly before the box in 2 of 240 dates,
+# partly before it in more): `lead_rng` moves that part's writing left by most of the free
+# paper, up to EARLY_MM.
+P_EARLY_START = 0.06
+EARLY_MM = 2.5
 STAMP_AREA_MM = (150.0, 252.0, 198.0, 286.0)  # x0, y0, x1, y1 where the office puts its 受付印
 
 
@@ -527,6 +536,15 @@ class _Using:
         self.hand.rng = self.saved
 
 
+def free_before(blank: np.ndarray, box: Box, most: float) -> float:
+    """Pixels of free paper on the blank just left of `box` in its rows, up to `most`: where a
+    writer may start the box's number."""
+    x, y, _w, h = (int(round(v)) for v in box)
+    x0 = max(0, x - int(most))
+    cols = np.flatnonzero((blank[y : y + h, x0:x] < 160).any(axis=0))
+    return float(x - (x0 if len(cols) == 0 else x0 + int(cols[-1]) + 1))
+
+
 def render_page(
     template: Any,
     fills: dict[str, profile.Fill],
@@ -547,6 +565,8 @@ def render_page(
     p_extra_correction: float = P_EXTRA_CORRECTION,
     p_seal: float = P_SEAL,
     mark_rng: np.random.Generator | None = None,
+    lead_rng: np.random.Generator | None = None,
+    p_early_start: float = P_EARLY_START,
 ) -> Rendered:
     blank = load_blank(str(template.blank_path))
     ppm = template.blank_dpi / 25.4
@@ -672,6 +692,13 @@ def render_page(
                 elif (digit_cells := part_cells(blank, pbox)) and len(digit_cells) >= len(draw[part]):
                     # one digit to a printed cell, the last cells when fewer digits than cells
                     hand.write_cells(ink, draw[part], digit_cells[-len(draw[part]) :])
+                elif lead_rng is not None and lead_rng.random() < p_early_start:
+                    free = free_before(blank, pbox, EARLY_MM * ppm)
+                    shift = lead_rng.uniform(0.6, 1.0) * free
+                    early = (pbox[0] - shift, pbox[1], pbox[2], pbox[3])
+                    hand.write(ink, draw[part], early, hfrac=(0.5, 0.75), align="left")
+                    if free >= ppm:
+                        marks[f"{f.name}:{part}"] = "early"
                 else:
                     hand.write(ink, draw[part], pbox, hfrac=(0.5, 0.75), align="center")
         elif "marks" in draw:

@@ -203,6 +203,30 @@ def written_stroke(mask: np.ndarray, box_height: int) -> bool:
     return b is not None and b[3] >= WRITTEN_HEIGHT * box_height
 
 
+LEAD_HEIGHT = 0.35  # of the box's height: a digit written before the box, not a speck or a tail
+
+
+def written_before(mask: np.ndarray, lead: int) -> np.ndarray:
+    """The ink of a box whose first `lead` columns lie before it (the free paper between the box
+    and the print that precedes it, and a little of the print's columns), with only the box's own
+    writing kept there: a piece of ink that reaches the lead's outer edge comes from the print's
+    side (a ring round the era before a year) and keeps only its part in the box; a piece lying
+    in the lead alone must be at least `LEAD_HEIGHT` of the box tall (a digit started before the
+    box, not a speck)."""
+    if lead <= 0 or not mask[:, :lead].any():
+        return mask
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    keep = np.zeros(n, bool)
+    for i in range(1, n):
+        x, _y, w, h, _area = stats[i]
+        if x == 0:
+            continue  # from the print's side
+        keep[i] = x + w > lead or h >= LEAD_HEIGHT * mask.shape[0]
+    out = mask.copy()
+    out[:, :lead] &= keep[labels[:, :lead]]
+    return out
+
+
 def remove_rules(mask: np.ndarray, min_len: int, band: float = 0.2) -> np.ndarray:
     """Remove straight lines longer than `min_len` that lie near the crop's edges.
 

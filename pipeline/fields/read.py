@@ -75,6 +75,15 @@ OVERFLOW_LINE = 0.4
 # box, in the margin above the row (the dev set's writers: 28 struck, 27 written above): it is
 # looked for this far above the number's box.
 STRUCK_ABOVE_MM = 6.0
+# Writers start a date's number where the line's free paper starts, not where the template's box
+# does (昭和・平成 61, the 6 under 平成's tail; dev set A: a year's first digit wholly left of its
+# box, read as 昭和1 or 平成2 for 12). A date part's crop takes in the free paper before its box,
+# up to DATE_LEAD_MM (`free_before`), and DATE_LEAD_BEYOND_MM over the print there: ink reaching
+# that far over the print is the print's side's (a ring round the era before the year), ink that
+# stops short of it is the box's (`ink.written_before`).
+DATE_LEAD_MM = 2.5
+DATE_LEAD_BEYOND_MM = 1.0
+DATE_LEAD_MIN_MM = 1.0  # narrower free paper is a printed box's own inset: the writing is inside it
 STRUCK_ABOVE_SIDE_MM = 2.0
 # A strike through one digit of a digit box may run past its cell by this share of the cell's width.
 CELL_STRIKE_SLACK = 0.3
@@ -259,25 +268,40 @@ class PageReader:
 
     # -- per kind -------------------------------------------------------------------------
     def text_jobs(
-        self, rf: RawField, slot: str, b: Region, constraint: Constraint, above_mm: float = 0.0
+        self,
+        rf: RawField,
+        slot: str,
+        b: Region,
+        constraint: Constraint,
+        above_mm: float = 0.0,
+        before: bool = False,
     ) -> list[Job]:
         """The OCR jobs of one box. With `above_mm`, a box whose writing is all struck, with no new
         value beside it, is read from the strip that far above it instead, where the new value is
-        written over the box (a date's number, corrected in the margin over the row)."""
+        written over the box (a date's number, corrected in the margin over the row). With
+        `before`, writing on the free paper just before the box is the box's too (`free_before`)."""
         faint = rf.spec.kind not in DENSE_KINDS
         if rf.spec.kind in OVERFLOW_KINDS:
             crop, mask = self.overflowing(rf, b)
             paper = inkmod.paper_level(crop)
         else:
-            crop = self.crop(b)
+            lead = self.free_before(b) if before else 0
+            if lead:
+                lead = min(lead + mm_to_px(DATE_LEAD_BEYOND_MM, self.dpi), b.blank[0], b.page[0])
+            r = b if not lead else Region(_widen_left(b.blank, lead), _widen_left(b.page, lead))
+            crop = self.crop(r)
             paper = inkmod.paper_level(crop)
-            mask = self.ink_mask(b, crop, paper, faint=faint, specks=True)
+            mask = self.ink_mask(r, crop, paper, faint=faint, specks=True)
             if self.note_broken(rf, mask):
                 # Broken writing has no close strokes to blot together: its light parts are
                 # what is left of it, in kanji fields too.
                 crop = inkmod.mend_strokes(crop)
-                mask = self.ink_mask(b, crop, paper, faint=True, specks=True)
+                mask = self.ink_mask(r, crop, paper, faint=True, specks=True)
             mask = inkmod.clean(mask, self.min_area)
+            if lead:
+                mask = inkmod.written_before(mask, lead)
+                crop = crop.copy()
+                crop[:, :lead] = np.where(mask[:, :lead], crop[:, :lead], round(paper))
         if mask.sum() < self.min_area * 6 and not (
             rf.spec.kind in OVERFLOW_KINDS and inkmod.written_stroke(mask, b.page[3])
         ):
@@ -376,6 +400,16 @@ class PageReader:
         mask |= inkmod.mostly_inside(mask | margin, inner, OVERFLOW_INSIDE, bridge) & margin
         mask = inkmod.clean(mask, self.min_area)
         return np.where(mask | inner, crop, paper).astype(np.uint8), mask
+
+    def free_before(self, r: Region) -> int:
+        """Columns of free paper on the blank just left of box `r`, up to `DATE_LEAD_MM` and up
+        to the nearest print in the box's rows (0: none to speak of). A writer may start the
+        box's number there."""
+        x, y, _w, h = r.blank
+        x0 = max(0, x - mm_to_px(DATE_LEAD_MM, self.dpi))
+        cols = np.flatnonzero(self.print_mask[y : y + h, x0:x].any(axis=0))
+        lead = x - (x0 if len(cols) == 0 else x0 + int(cols[-1]) + 1)
+        return lead if lead >= mm_to_px(DATE_LEAD_MIN_MM, self.dpi) else 0
 
     def plan(self, spec: FieldSpec) -> tuple[RawField, list[Job]]:
         """Read what needs no OCR (marks) now; for text, the OCR jobs to recognise."""
@@ -556,8 +590,10 @@ class PageReader:
         words = self._part_words(spec)
         jobs = []
         for slot in ("year", "month", "day"):
-            part = self.px(getattr(spec.parts, slot))
-            part_jobs = self.text_jobs(rf, slot, part, DATE_PART, above_mm=STRUCK_ABOVE_MM)
+            box = getattr(spec.parts, slot)
+            part = self.px(box)
+            before = not self._ringed_before(spec, box)
+            part_jobs = self.text_jobs(rf, slot, part, DATE_PART, above_mm=STRUCK_ABOVE_MM, before=before)
             if len(part_jobs) == 1:
                 part_jobs[0].words = words[slot]
             jobs += part_jobs
@@ -582,6 +618,16 @@ class PageReader:
         elif len(jobs) == 1 and (words := number_words(spec)) is not None:
             jobs[0].words = words
         return jobs
+
+    def _ringed_before(self, spec: FieldSpec, box_mm: tuple[float, float, float, float]) -> bool:
+        """Whether an era printed just before a date part's box is ringed, or partly: its ring
+        then lies on the free paper before the box, where no digit is looked for."""
+        near = [
+            o
+            for o in spec.era_options or []
+            if 0.0 <= box_mm[0] - (o.extent[0] + o.extent[2]) <= DATE_LEAD_MM + optmod.RING_MM
+        ]
+        return any(lk.ring > optmod.RING_OFF for lk in self.option_looks(near)) if near else False
 
     def _part_words(self, spec: FieldSpec) -> dict[str, tuple[str, ...] | None]:
         """Valid numbers for each box of a boxed date: years only inside the field's date range."""
@@ -772,6 +818,11 @@ def _mark_unreadable(rf: RawField) -> None:
             (rf.spec.name,),
         )
     )
+
+
+def _widen_left(box: PxBox, px: int) -> PxBox:
+    x, y, w, h = box
+    return x - px, y, w + px, h
 
 
 def _relative(

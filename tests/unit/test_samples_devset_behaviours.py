@@ -334,3 +334,36 @@ def test_the_written_class_is_the_one_the_dates_give(template):
     assert profile.check_rules(template, values) == []
     values["child_class"] = (values["child_class"] + 1) % 6
     assert "class_age" in profile.check_rules(template, values)
+
+
+def test_early_writers_start_a_line_dates_number_before_its_box_from_their_own_stream():
+    # The fifth form writes its birth dates on an underline (＿年＿月＿日): free paper before each part.
+    hibari = load_template(REPO / "bench" / "forms" / "hibari_allowance")
+    ppm = hibari.blank_dpi / 25.4
+
+    def render(p: float):
+        rng = np.random.default_rng(5)
+        fills, _ = profile.make_page_values(hibari, rng)
+        hand = Hand(rng, "train", "seto", Style())
+        return render_page(
+            hibari,
+            fills,
+            hand,
+            rng,
+            stamp=False,
+            ink_colour=(20, 20, 30),
+            p_correction=0.0,
+            lead_rng=np.random.default_rng(3),
+            p_early_start=p,
+        )
+
+    plain, early = render(0.0), render(1.0)
+    moved = [k for k, v in early.marks.items() if v == "early"]
+    assert moved and not any(v == "early" for v in plain.marks.values())
+    name, part = moved[0].split(":")
+    spec = next(f for f in hibari.fields if f.name == name)
+    x, y, w, h = (int(v) for v in to_px(getattr(spec.parts, part), ppm))
+    before = slice(max(0, x - int(2.5 * ppm)), x)
+    assert (early.pen[y : y + h, before] > 60).sum() > (plain.pen[y : y + h, before] > 60).sum()
+    # everything else on the page is drawn as before
+    assert {k: v for k, v in early.marks.items() if v != "early"} == plain.marks
