@@ -206,13 +206,14 @@ def written_stroke(mask: np.ndarray, box_height: int) -> bool:
 LEAD_HEIGHT = 0.35  # of the box's height: a digit written before the box, not a speck or a tail
 
 
-def written_before(mask: np.ndarray, lead: int) -> np.ndarray:
+def written_before(mask: np.ndarray, lead: int, printed: np.ndarray | None = None) -> np.ndarray:
     """The ink of a box whose first `lead` columns lie before it (the free paper between the box
     and the print that precedes it, and a little of the print's columns), with only the box's own
     writing kept there: a piece of ink that reaches the lead's outer edge comes from the print's
     side (a ring round the era before a year) and keeps only its part in the box; a piece lying
     in the lead alone must be at least `LEAD_HEIGHT` of the box tall (a digit started before the
-    box, not a speck)."""
+    box, not a speck), and not lie mostly on `printed` (where the blank has print, grown: what
+    dropout left of a printed 年 or 月 a pixel or two off the blank)."""
     if lead <= 0 or not mask[:, :lead].any():
         return mask
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
@@ -221,7 +222,11 @@ def written_before(mask: np.ndarray, lead: int) -> np.ndarray:
         x, _y, w, h, _area = stats[i]
         if x == 0:
             continue  # from the print's side
-        keep[i] = x + w > lead or h >= LEAD_HEIGHT * mask.shape[0]
+        if x + w > lead:
+            keep[i] = True
+        elif h >= LEAD_HEIGHT * mask.shape[0]:
+            piece = labels == i
+            keep[i] = printed is None or (piece & printed).sum() < 0.5 * piece.sum()
     out = mask.copy()
     out[:, :lead] &= keep[labels[:, :lead]]
     return out

@@ -299,7 +299,10 @@ class PageReader:
                 mask = self.ink_mask(r, crop, paper, faint=True, specks=True)
             mask = inkmod.clean(mask, self.min_area)
             if lead:
-                mask = inkmod.written_before(mask, lead)
+                bx, by, _, _ = r.blank
+                pm = self.print_mask[by : by + mask.shape[0], bx : bx + mask.shape[1]]
+                near = cv2.dilate(pm.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+                mask = inkmod.written_before(mask, lead, near if near.shape == mask.shape else None)
                 crop = crop.copy()
                 crop[:, :lead] = np.where(mask[:, :lead], crop[:, :lead], round(paper))
         if mask.sum() < self.min_area * 6 and not (

@@ -91,3 +91,12 @@ def test_written_before_keeps_a_tall_piece_and_drops_what_reaches_the_outer_edge
     assert out[5:35, 6:8].all()
     assert not out[20:22, 0:5].any()
     assert not out[3:5, 1:3].any()
+
+
+def test_what_dropout_left_of_a_printed_unit_before_the_box_is_not_a_digit() -> None:
+    mask = np.zeros((40, 60), bool)
+    mask[5:35, 4:6] = True  # a printed 月's right stroke, a pixel off the blank
+    printed = np.zeros_like(mask)
+    printed[3:37, 2:7] = True
+    assert not inkmod.written_before(mask, 12, printed)[:, :12].any()
+    assert inkmod.written_before(mask, 12)[5:35, 4:6].all()  # the same stroke on free paper stays
