@@ -58,6 +58,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
+from pipeline.fields.ink import free_before
 from samples import profile
 from samples.handwriting import PRINTED_FONT, PRINTED_MINCHO, Hand, Ink, get_font
 
@@ -536,15 +537,6 @@ class _Using:
         self.hand.rng = self.saved
 
 
-def free_before(blank: np.ndarray, box: Box, most: float) -> float:
-    """Pixels of free paper on the blank just left of `box` in its rows, up to `most`: where a
-    writer may start the box's number."""
-    x, y, _w, h = (int(round(v)) for v in box)
-    x0 = max(0, x - int(most))
-    cols = np.flatnonzero((blank[y : y + h, x0:x] < 160).any(axis=0))
-    return float(x - (x0 if len(cols) == 0 else x0 + int(cols[-1]) + 1))
-
-
 def render_page(
     template: Any,
     fills: dict[str, profile.Fill],
@@ -693,7 +685,8 @@ def render_page(
                     # one digit to a printed cell, the last cells when fewer digits than cells
                     hand.write_cells(ink, draw[part], digit_cells[-len(draw[part]) :])
                 elif lead_rng is not None and lead_rng.random() < p_early_start:
-                    free = free_before(blank, pbox, EARLY_MM * ppm)
+                    x, y, w, h = (int(round(v)) for v in pbox)
+                    free = float(free_before(blank < 160, (x, y, w, h), int(EARLY_MM * ppm)))
                     shift = lead_rng.uniform(0.6, 1.0) * free
                     early = (pbox[0] - shift, pbox[1], pbox[2], pbox[3])
                     hand.write(ink, draw[part], early, hfrac=(0.5, 0.75), align="left")

@@ -203,6 +203,16 @@ def written_stroke(mask: np.ndarray, box_height: int) -> bool:
     return b is not None and b[3] >= WRITTEN_HEIGHT * box_height
 
 
+def free_before(printed: np.ndarray, box: PxBox, reach: int) -> int:
+    """Columns of free paper just left of `box` in its rows, up to `reach`: from the box back to
+    the nearest column where `printed` (the blank's print) has any pixel. Where a writer may start
+    the box's number."""
+    x, y, _w, h = box
+    x0 = max(0, x - reach)
+    cols = np.flatnonzero(printed[y : y + h, x0:x].any(axis=0))
+    return x - (x0 if len(cols) == 0 else x0 + int(cols[-1]) + 1)
+
+
 LEAD_HEIGHT = 0.35  # of the box's height: a digit written before the box, not a speck or a tail
 
 

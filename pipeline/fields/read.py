@@ -75,16 +75,16 @@ OVERFLOW_LINE = 0.4
 # box, in the margin above the row (the dev set's writers: 28 struck, 27 written above): it is
 # looked for this far above the number's box.
 STRUCK_ABOVE_MM = 6.0
+STRUCK_ABOVE_SIDE_MM = 2.0
 # Writers start a date's number where the line's free paper starts, not where the template's box
 # does (昭和・平成 61, the 6 under 平成's tail; dev set A: a year's first digit wholly left of its
 # box, read as 昭和1 or 平成2 for 12). A date part's crop takes in the free paper before its box,
-# up to DATE_LEAD_MM (`free_before`), and DATE_LEAD_BEYOND_MM over the print there: ink reaching
+# up to DATE_LEAD_MM (`ink.free_before`), and DATE_LEAD_BEYOND_MM over the print there: ink reaching
 # that far over the print is the print's side's (a ring round the era before the year), ink that
 # stops short of it is the box's (`ink.written_before`).
 DATE_LEAD_MM = 2.5
 DATE_LEAD_BEYOND_MM = 1.0
 DATE_LEAD_MIN_MM = 1.0  # narrower free paper is a printed box's own inset: the writing is inside it
-STRUCK_ABOVE_SIDE_MM = 2.0
 # A strike through one digit of a digit box may run past its cell by this share of the cell's width.
 CELL_STRIKE_SLACK = 0.3
 # The job slot of a struck facility name read as written, beside the reading with the strike
@@ -121,6 +121,7 @@ class PageReader:
         self.size = (aligned.shape[1], aligned.shape[0])
         self.min_area = max(4, round((dpi / 100) ** 2 * 2))
         self.search = max(2, round(dpi / 50))
+        self._era_looks_by_field: dict[str, list[optmod.OptionLook]] = {}
 
     # -- geometry -------------------------------------------------------------------------
     def px(self, box_mm: tuple[float, float, float, float], inset_mm: float = 0.6) -> Region:
@@ -405,13 +406,10 @@ class PageReader:
         return np.where(mask | inner, crop, paper).astype(np.uint8), mask
 
     def free_before(self, r: Region) -> int:
-        """Columns of free paper on the blank just left of box `r`, up to `DATE_LEAD_MM` and up
-        to the nearest print in the box's rows (0: none to speak of). A writer may start the
-        box's number there."""
-        x, y, _w, h = r.blank
-        x0 = max(0, x - mm_to_px(DATE_LEAD_MM, self.dpi))
-        cols = np.flatnonzero(self.print_mask[y : y + h, x0:x].any(axis=0))
-        lead = x - (x0 if len(cols) == 0 else x0 + int(cols[-1]) + 1)
+        """Columns of free paper on the blank just left of box `r` (`ink.free_before`, up to
+        `DATE_LEAD_MM`); 0 when under `DATE_LEAD_MIN_MM`. A writer may start the box's number
+        there."""
+        lead = inkmod.free_before(self.print_mask, r.blank, mm_to_px(DATE_LEAD_MM, self.dpi))
         return lead if lead >= mm_to_px(DATE_LEAD_MIN_MM, self.dpi) else 0
 
     def plan(self, spec: FieldSpec) -> tuple[RawField, list[Job]]:
@@ -625,12 +623,18 @@ class PageReader:
     def _ringed_before(self, spec: FieldSpec, box_mm: tuple[float, float, float, float]) -> bool:
         """Whether an era printed just before a date part's box is ringed, or partly: its ring
         then lies on the free paper before the box, where no digit is looked for."""
-        near = [
-            o
-            for o in spec.era_options or []
+        return any(
+            lk.ring > optmod.RING_OFF
+            for o, lk in zip(spec.era_options or [], self._era_looks(spec), strict=True)
             if 0.0 <= box_mm[0] - (o.extent[0] + o.extent[2]) <= DATE_LEAD_MM + optmod.RING_MM
-        ]
-        return any(lk.ring > optmod.RING_OFF for lk in self.option_looks(near)) if near else False
+        )
+
+    def _era_looks(self, spec: FieldSpec) -> list[optmod.OptionLook]:
+        """`option_looks` of a date's printed eras, found once per field: planning (is a ring
+        before a part's box?) and finishing (which era is circled?) both ask."""
+        if spec.name not in self._era_looks_by_field:
+            self._era_looks_by_field[spec.name] = self.option_looks(spec.era_options or [])
+        return self._era_looks_by_field[spec.name]
 
     def _part_words(self, spec: FieldSpec) -> dict[str, tuple[str, ...] | None]:
         """Valid numbers for each box of a boxed date: years only inside the field's date range."""
@@ -646,7 +650,7 @@ class PageReader:
         if spec.era:
             return spec.era, 1.0, False
         opts = spec.era_options or []
-        looks = self.option_looks(opts)
+        looks = self._era_looks(spec)
         on = (MARK_ON + MARK_OFF) / 2
         struck = any(lk.struck and optmod.is_marked(lk, on) for lk in looks)
         chosen = [

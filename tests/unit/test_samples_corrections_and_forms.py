@@ -14,6 +14,7 @@ from pipeline.forms.template import load_template
 from samples import profile
 from samples.handwriting import Hand, Ink, Style, shear, vary_writer
 from samples.render import render_page, to_px
+from tests.unit.filled import render_filled
 
 REPO = Path(__file__).resolve().parents[2]
 NURSERY = REPO / "templates_forms" / "nursery_enrolment"
@@ -31,21 +32,7 @@ def status():
 
 
 def _render(template, seed: int = 11, **kw):
-    rng = np.random.default_rng(seed)
-    fills, _ = profile.make_page_values(template, rng, "")
-    hand = Hand(rng, "train", "seto", Style())
-    r = render_page(
-        template,
-        fills,
-        hand,
-        rng,
-        stamp=False,
-        ink_colour=(20, 20, 30),
-        p_correction=0.0,
-        extra_rng=np.random.default_rng(3),
-        **kw,
-    )
-    return fills, r
+    return render_filled(template, seed, "", **kw)
 
 
 def test_no_extra_corrections_leave_the_page_as_it_was(nursery):

@@ -13,6 +13,7 @@ from pipeline.forms.template import load_template
 from samples import profile
 from samples.handwriting import Hand, Style
 from samples.render import render_page, to_px
+from tests.unit.filled import render_filled
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE_DIR = REPO / "templates_forms" / "nursery_enrolment"
@@ -24,21 +25,7 @@ def template():
 
 
 def _render(template, p_era_unmarked: float):
-    rng = np.random.default_rng(11)
-    fills, _ = profile.make_page_values(template, rng)
-    hand = Hand(rng, "train", "seto", Style())
-    r = render_page(
-        template,
-        fills,
-        hand,
-        rng,
-        stamp=False,
-        ink_colour=(20, 20, 30),
-        p_correction=0.0,
-        extra_rng=np.random.default_rng(3),
-        p_era_unmarked=p_era_unmarked,
-    )
-    return fills, r
+    return render_filled(template, 11, p_era_unmarked=p_era_unmarked)
 
 
 def test_uncircled_era_leaves_the_era_boxes_empty_and_is_recorded(template):
@@ -342,20 +329,7 @@ def test_early_writers_start_a_line_dates_number_before_its_box_from_their_own_s
     ppm = hibari.blank_dpi / 25.4
 
     def render(p: float):
-        rng = np.random.default_rng(5)
-        fills, _ = profile.make_page_values(hibari, rng)
-        hand = Hand(rng, "train", "seto", Style())
-        return render_page(
-            hibari,
-            fills,
-            hand,
-            rng,
-            stamp=False,
-            ink_colour=(20, 20, 30),
-            p_correction=0.0,
-            lead_rng=np.random.default_rng(3),
-            p_early_start=p,
-        )
+        return render_filled(hibari, 5, lead_rng=np.random.default_rng(3), p_early_start=p)[1]
 
     plain, early = render(0.0), render(1.0)
     moved = [k for k, v in early.marks.items() if v == "early"]
