@@ -163,6 +163,8 @@ def stroke_share(path: str) -> float:
 # (Klee's are 3.7% of its size, 1 px at furigana size), and a glyph is thickened to at least
 # this share of the writer's pen. Furigana in a 4-5 mm row were otherwise hairlines the scan lost.
 PEN_FLOOR = 0.5
+# Of 二重線 (`Hand.strike`): the two lines drawn touching, one bar as deep as two pen lines.
+P_TIGHT_STRIKE = 0.15
 
 
 def with_pen_floor(mask: np.ndarray, stroke_px: float, pen_px: float, share: float = PEN_FLOOR) -> np.ndarray:
@@ -708,13 +710,18 @@ class Hand:
         self._polyline(ink, np.array(pts), self._thick())
 
     def strike(self, ink: Ink, bbox: tuple[float, float, float, float]) -> None:
-        """Two horizontal lines through the middle of bbox (二重線)."""
+        """Two horizontal lines through the middle of bbox (二重線); `P_TIGHT_STRIKE` of them drawn
+        so close that the lines touch (dev set A scan 4's struck 令和8: one bar two pens deep)."""
         rng = self.rng
         x0, y0, x1, y1 = bbox
         hh = y1 - y0
         mid = (y0 + y1) / 2 + rng.uniform(-0.08, 0.08) * hh
-        gap = max(4.0, hh * rng.uniform(0.12, 0.2))
+        spread = rng.uniform(0.12, 0.2)
+        gap = max(4.0, hh * spread)
         th = self._thick()
+        # Decided by the spread's own draw (its lowest share), so the hand's stream is unchanged.
+        if (spread - 0.12) / 0.08 < P_TIGHT_STRIKE:
+            gap = float(th)
         tilt = rng.uniform(-0.02, 0.02) * (x1 - x0)
         for k in (-0.5, 0.5):
             yy = mid + k * gap

@@ -328,6 +328,14 @@ STRIKE_THROUGH_DIGITS = 1
 # fewer crossing strokes than one line needs, as a pair is.
 STRIKE_DOUBLE_PENS = 1.4
 STRIKE_LONE_DOUBLE = 1.5
+# ... and through digits (a date's number box) such a run need only be as long as any strike there
+# (`STRIKE_MIN_LEN_DIGITS`): one struck digit is narrower than it is tall, and its 二重線 hardly
+# longer. A digit's own level strokes (the bars of 4, 5, 7) are one pen deep, not two, but a blot
+# can be (a looped 2 filled in by a fax): so the short run must also stick out past the writing
+# it crosses on both sides by this many pen widths, as a line drawn across a digit does and a
+# digit's own stroke, which the rest of the digit or its neighbour meets, does not.
+STRIKE_LONE_DOUBLE_DIGITS = STRIKE_MIN_LEN_DIGITS
+STRIKE_OVERHANG = 0.75
 STRIKE_CROSSINGS_DOUBLE = 1
 STRIKE_THIN = 0.5  # share of a strike's length where it is a lone thin line, not strokes massed
 STRIKE_THICK = 0.5  # of the line height: the most ink a strike (two pen lines and their gap) puts in a column
@@ -419,6 +427,7 @@ class _Candidate:
     up: int  # strokes reaching the line from above
     down: int  # ... and from below
     double: bool = False  # as thick as two pen lines: a 二重線 whose lines touch
+    overhang: float = 0.0  # pen widths it runs past the writing it crosses, the shorter end's
 
 
 def find_strikes(mask: np.ndarray, max_lines: int = 4, digits: bool = False, dpi: int = 150) -> list[Strike]:
@@ -469,24 +478,31 @@ def find_strikes(mask: np.ndarray, max_lines: int = 4, digits: bool = False, dpi
         up, down = _crossings(glyphs, line, x + end, x + w - end, max(2, int(height * STRIKE_REACH)))
         depth = (dist * line)[:, x : x + w].max(axis=0)
         double = float(np.median(depth[depth > 0])) >= STRIKE_DOUBLE_PENS * pen
-        cands.append(_Candidate(Strike(x, x + w, cy, line, height), up, down, double))
+        crossed = np.flatnonzero(glyphs[band[0] : band[1], x : x + w].any(axis=0))
+        ends = min(crossed[0], w - 1 - crossed[-1]) if len(crossed) else 0
+        overhang = float(ends) / max(1.0, 2 * pen)
+        cands.append(_Candidate(Strike(x, x + w, cy, line, height), up, down, double, overhang))
     small = None if digits else mm_to_px(STRIKE_SMALL_MM, dpi)
-    found = [c.strike for c in cands if _lone_strike(c, lone, small)]
+    double = STRIKE_LONE_DOUBLE_DIGITS if digits else STRIKE_LONE_DOUBLE
+    found = [c.strike for c in cands if _lone_strike(c, lone, small, double)]
     found += [s for a, b in _pairs(mask, cands, digits) for s in (a.strike, b.strike)]
     strikes = [_extend_left(mask, s) for s in _merge_strikes(found)]
     return [s for s in strikes if balance(mask, s, bands) >= STRIKE_BALANCE]
 
 
-def _lone_strike(c: _Candidate, lone: float, small: int | None) -> bool:
+def _lone_strike(c: _Candidate, lone: float, small: int | None, double: float = STRIKE_LONE_DOUBLE) -> bool:
     """Whether one line alone is a strike: long enough, and crossed from above and below. In a
     line of writing under `small` pixels tall (None: no such rule), it must be longer; a run as
-    deep as two pen lines (`STRIKE_DOUBLE_PENS`) may be shorter and less crossed."""
+    deep as two pen lines (`STRIKE_DOUBLE_PENS`) may be shorter and less crossed: `double` line
+    heights where it sticks out past the writing on both sides (`STRIKE_OVERHANG`), else
+    `STRIKE_LONE_DOUBLE`."""
     length = (c.strike.x1 - c.strike.x0) / max(1, c.strike.height)
     need = 1 if length >= STRIKE_LONG else STRIKE_CROSSINGS_LONE
     if small is not None and c.strike.height < small:
         lone = max(lone, STRIKE_LONE_SMALL)
     elif c.double:
-        lone, need = min(lone, STRIKE_LONE_DOUBLE), min(need, STRIKE_CROSSINGS_DOUBLE)
+        short = double if c.overhang >= STRIKE_OVERHANG else STRIKE_LONE_DOUBLE
+        lone, need = min(lone, short), min(need, STRIKE_CROSSINGS_DOUBLE)
     return length >= lone and min(c.up, c.down) >= need
 
 

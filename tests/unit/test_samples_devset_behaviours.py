@@ -341,3 +341,32 @@ def test_early_writers_start_a_line_dates_number_before_its_box_from_their_own_s
     assert (early.pen[y : y + h, before] > 60).sum() > (plain.pen[y : y + h, before] > 60).sum()
     # everything else on the page is drawn as before
     assert {k: v for k, v in early.marks.items() if v != "early"} == plain.marks
+
+
+def _strike_rows(tight: float, seed: int) -> tuple[int, float]:
+    """Rows of ink in the middle column of a 二重線 drawn with `P_TIGHT_STRIKE` = `tight`, and the
+    hand's next draw after it."""
+    from samples import handwriting
+    from samples.handwriting import Ink
+
+    saved = handwriting.P_TIGHT_STRIKE
+    handwriting.P_TIGHT_STRIKE = tight
+    try:
+        hand = Hand(np.random.default_rng(seed), "train", "seto", Style())
+        ink = Ink(120, 200)
+        hand.strike(ink, (40.0, 30.0, 160.0, 90.0))
+    finally:
+        handwriting.P_TIGHT_STRIKE = saved
+    column = ink.a[:, 100] > 60
+    runs = int(column[0]) + int(np.count_nonzero(column[1:] & ~column[:-1]))
+    return runs, float(hand.rng.random())
+
+
+def test_some_double_strikes_are_drawn_tight_from_the_same_draws():
+    """A tight 二重線 (dev set scan 4) is one bar where the two lines touch; whether a strike is
+    tight comes from the draws it made anyway, so the hand's stream goes on as before."""
+    for seed in range(6):
+        wide, after_wide = _strike_rows(0.0, seed)
+        tight, after_tight = _strike_rows(1.0, seed)
+        assert (wide, tight) == (2, 1)
+        assert after_wide == after_tight

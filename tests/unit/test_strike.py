@@ -270,3 +270,49 @@ def test_two_lines_drawn_close_through_two_kanji_are_a_strike(struck: str, new: 
     assert len(found) == 1
     x, _, w, _ = inkmod.bbox(inkmod.binarize(_struck_small_beside_large(struck, "")))
     assert found[0].x0 <= x + 4 and found[0].x1 < x + w + 16  # the new name is not struck
+
+
+def _digit_struck_tight(digit: str) -> np.ndarray:
+    """A date part's one digit struck with a 二重線 drawn tight (the two lines touch at 150 dpi)
+    hardly wider than the digit: one run, as deep as two pen lines, about one line height long."""
+    font = ImageFont.truetype(SETO, 30)
+    img = Image.new("L", (40, 44), 245)
+    d = ImageDraw.Draw(img)
+    d.text((10, 4), digit, font=font, fill=25)
+    for yy in (19, 21):  # 3 px lines 2 px apart: one run 5 px deep
+        d.line([(7, yy), (31, yy)], fill=25, width=3)
+    return np.array(img)
+
+
+@pytest.mark.parametrize("digit", ["8", "9", "0"])
+def test_one_digit_struck_with_two_touching_lines_is_struck(digit: str) -> None:
+    """Shorter than the 1.5 line heights such a run needs through words: in a digit crop it is a
+    strike as long as any strike there (dev set scan 4's struck 令和8, with 7 written above)."""
+    mask = inkmod.binarize(_digit_struck_tight(digit))
+    found = inkmod.find_strikes(mask, 3, digits=True)
+    assert len(found) == 1
+    assert found[0].x1 - found[0].x0 < inkmod.STRIKE_LONE_DOUBLE * found[0].height
+    assert inkmod.find_strikes(mask, 3, digits=False) == []  # words still need the longer run
+
+
+@pytest.mark.parametrize("digit", ["4", "5", "7", "2"])
+def test_a_digit_written_with_a_broad_pen_is_not_struck(digit: str) -> None:
+    """A digit's own bar (4, 5, 7, 2's foot) is one pen deep however broad the pen: not the two
+    lines of a strike."""
+    font = ImageFont.truetype(SETO, 30)
+    img = Image.new("L", (40, 44), 245)
+    ImageDraw.Draw(img).text((10, 4), digit, font=font, fill=25, stroke_width=1, stroke_fill=25)
+    mask = inkmod.binarize(np.array(img))
+    assert inkmod.find_strikes(mask, 3, digits=True) == []
+
+
+def test_a_blot_joining_two_digits_is_not_struck() -> None:
+    """A run as deep as two pen lines that stops at the writing (a fax's filled-in loop of a 2
+    running into the 1 beside it) does not stick out past what it crosses: no strike, however
+    short runs through digits may be."""
+    font = ImageFont.truetype(SETO, 30)
+    img = Image.new("L", (56, 44), 245)
+    d = ImageDraw.Draw(img)
+    d.text((8, 4), "21", font=font, fill=25)
+    d.rectangle([10, 18, 33, 22], fill=25)  # from the 2's left edge into the 1's stem
+    assert inkmod.find_strikes(inkmod.binarize(np.array(img)), 3, digits=True) == []
