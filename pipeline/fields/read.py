@@ -572,7 +572,7 @@ class PageReader:
             rf.confidence = 0.0
             rf.issues.append(Issue("multiple_marks", "複数の選択肢に印があります。", (rf.spec.name,)))
         else:
-            rf.raw = chosen[0] if chosen else None
+            rf.raw = chosen[0] if chosen else _likeliest_unclear(rf, ratios)
         return []
 
     def _plan_signature(self, rf: RawField, b: Region) -> list[Job]:
@@ -947,6 +947,19 @@ def _clear_of(part: np.ndarray, line: np.ndarray) -> bool:
     above = int(part[:top].sum())
     below = int(part[bottom + 1 :].sum())
     return max(above, below) >= 0.85 * n and ys.size > 0
+
+
+def _likeliest_unclear(rf: RawField, ratios: list[float]) -> str | None:
+    """A choice whose mark is unclear (`mark_unclear`: writing in the field, no option marked) is
+    offered as the one option with more of a mark than the rest (a tick drawn below its square,
+    a ring half round its label), for the clerk to confirm rather than key; its confidence stays
+    0, so it is never accepted. None where no option, or more than one, leads."""
+    if not any(i.code == "mark_unclear" for i in rf.issues) or not ratios:
+        return None
+    best = max(ratios)
+    if best <= MARK_OFF or sum(r >= best for r in ratios) > 1:
+        return None
+    return (rf.spec.options or [])[ratios.index(best)].value
 
 
 def _join(readings: list[Reading]) -> Reading:

@@ -288,10 +288,30 @@ def test_ink_outside_every_option_is_never_accepted_as_empty() -> None:
     rf = read_choice(
         lambda p: cv2.ellipse(p, (px(54), px(11.8)), (px(5.6), px(3.2)), 0, 200, 340, 40, 2), body
     )
-    assert rf.raw is None and rf.confidence == 0.0
+    assert rf.raw == "他" and rf.confidence == 0.0  # offered for the clerk to confirm, never accepted
     assert [i.code for i in rf.issues] == ["mark_unclear"]
     clean = read_choice(lambda p: None, body)
     assert clean.raw is None and clean.confidence == 1.0 and not clean.issues
+
+
+def test_a_tick_drawn_below_its_square_is_offered_unsure() -> None:
+    """Dev set scan 1: the tick's vertex hangs below 母's square. No option reads as marked; the one with most of a mark is offered at confidence 0 for the clerk to
+    confirm. Stray ink that favours no option offers nothing."""
+
+    def low_tick(p):  # its vertex 2.8 mm below the square, one arm just inside it
+        cv2.line(p, (px(30.4), px(13.4)), (px(31.6), px(16.4)), 40, 2)
+        cv2.line(p, (px(31.6), px(16.4)), (px(34.2), px(12.8)), 40, 2)
+
+    rf = read_choice(low_tick)
+    assert [i.code for i in rf.issues] == ["mark_unclear"]
+    assert rf.raw == "母" and rf.confidence == 0.0
+
+    def note_between(p):  # a scribble in the gap between two options: nearest to neither
+        cv2.line(p, (px(22.0), px(16.0)), (px(26.0), px(16.4)), 40, 2)
+
+    rf = read_choice(note_between)
+    assert [i.code for i in rf.issues] == ["mark_unclear"]
+    assert rf.raw is None and rf.confidence == 0.0
 
 
 @pytest.mark.parametrize("black_to_mm", [22, 45])  # 45: most of the page, so its median is black
