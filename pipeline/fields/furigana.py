@@ -53,13 +53,16 @@ def _table() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
 def split_name(name: str) -> tuple[list[str], list[str], str] | None:
     """(family readings, given readings, given name) of a written name (spaces ignored): the
     family name is its longest leading part (up to 4 characters) the table knows, the given name
-    the rest (its readings may be none); None when the table knows no family name at its start."""
+    the rest (its readings may be none); None when the table knows no family name at its start.
+    A given name the table lists only among family names (IPAdic files 青空 アオゾラ as a 姓
+    alone) is read as the table reads it there: a word in a name is read alike in either part."""
     text = "".join(name.split())
     family, given = _table()
     for k in range(min(len(text), 4), 0, -1):
         fam = family.get(text[:k])
         if fam:
-            return fam, given.get(text[k:], []), text[k:]
+            rest = text[k:]
+            return fam, given.get(rest) or family.get(rest, []), rest
     return None
 
 

@@ -180,3 +180,11 @@ def test_a_kana_replaced_by_another_in_a_known_family_name_is_held() -> None:
     assert [c.prob < 0.9 for c in held.chars] == [False, True, False]
     # Written as the name's other reading, it stands unheld (河野: コウノ and カワノ alike).
     assert _plainly("タカダ", "高田") is None
+
+
+def test_a_given_name_the_table_files_only_as_a_family_name_is_read_as_it_reads_there() -> None:
+    """IPAdic files 青空 (アオゾラ) among family names only; as a given name it reads the same, so
+    秋元 青空's furigana read アオソラ (its dakuten lost, dev set scan 31) has アオゾラ to weigh."""
+    assert "アキモトアオゾラ" in name_readings("秋元 青空")
+    assert name_readings("秋元 青空")[-1] == "アキモト"  # the family name alone still offered
+    assert name_readings("西村 ＡＢ") == ("ニシムラ",)  # a given name no table knows: none
