@@ -42,6 +42,7 @@ from pipeline.jp.address import (
     choon_suspects,
     join_suspects,
     lookup_postal,
+    postal_town_matches,
 )
 from pipeline.jp.text import edit_distance
 from pipeline.ocr import coverage, digits
@@ -86,7 +87,7 @@ READING_FLAGS: dict[str, tuple[str, str]] = {
         "error",
     ),
     "postal_corrected": (
-        "郵便番号が住所と合わないため、住所に合う番号に1桁直しました。確認してください。",
+        "郵便番号が住所と合わないため、住所に合う番号に直しました（1～2桁）。確認してください。",
         "error",
     ),
     "digit_reader_only": (
@@ -209,23 +210,54 @@ def _postal_fits(code: str, address: str) -> bool:
     return False
 
 
+# How much less likely (nats, the two digit readers together) a code two digits from the one read
+# may be and still replace it (`_fix_postal`): two digits the readers found hard, as a date repair
+# allows over a date's three parts (daterepair.MARGIN_NATS) and a little more, the address's town
+# vouching for the code. A digit read at 0.99 against 0.0001 costs 9 nats to change.
+POSTAL_TWO_DIGIT_NATS = 8.0
+
+
 def _fix_postal(
     probs: np.ndarray, labels: Any, reading: Reading, address: str, op: digits.Opinion | None
 ) -> Reading | None:
     """A postal code that does not exist, or names another city than the address, most often has
-    one misread digit: keep the likeliest single-digit change that fits the address."""
+    one misread digit: keep the likeliest single-digit change that names the address's own town
+    (町域), else one that changes two digits and names it (489-2451 for 武隈's 989-2452: a looped
+    9 and a 2 both misread), else a single-digit change that fits the address's city. A code of
+    the address's city whose town is not the address's is changed only by one digit, and only to
+    a code naming that town (the writer may have written a neighbouring town's code)."""
     text = reading.text
     digits_only = text.replace("-", "")
-    if len(digits_only) != 7 or not digits_only.isdigit() or _postal_fits(digits_only, address):
+    if len(digits_only) != 7 or not digits_only.isdigit() or not address:
+        return None
+    city_fits = _postal_fits(digits_only, address)
+    if city_fits and postal_town_matches(digits_only, address) is not False:
         return None
     pos = [i for i, ch in enumerate(text) if ch.isdigit()]
-    cands = []
-    for i in pos:
-        for d in "0123456789":
-            if d != text[i]:
-                cand = text[:i] + d + text[i + 1 :]
-                if _postal_fits(cand.replace("-", ""), address) and address:
-                    cands.append(cand)
+
+    def names_town(cand: str) -> bool:
+        code = cand.replace("-", "")
+        return _postal_fits(code, address) and postal_town_matches(code, address, strict=True) is True
+
+    one = [text[:i] + d + text[i + 1 :] for i in pos for d in "0123456789" if d != text[i]]
+    cands = [c for c in one if _postal_fits(c.replace("-", ""), address)]
+    in_town = [c for c in cands if names_town(c)]
+    if not in_town and not city_fits:
+        two = {
+            c[:j] + d + c[j + 1 :]
+            for c in one
+            for j in pos
+            if c[j] == text[j]
+            for d in "0123456789"
+            if d != c[j]
+        }
+        in_town = sorted(c for c in two if names_town(c))
+        if in_town:  # two digits the readers found hard, not a plainly written other code
+            score = digits.joint_scores(probs, labels, [text, *in_town], op)
+            in_town = [
+                c for c, s in zip(in_town, score[1:], strict=True) if score[0] - s <= POSTAL_TWO_DIGIT_NATS
+            ]
+    cands = in_town if city_fits or in_town else cands
     ranked = digits.rank(probs, labels, cands, op)
     if not ranked:
         return None

@@ -252,13 +252,13 @@ def _mismatch(postal: str, shown_city: str) -> Issue:
 _NUMERALS_RE = re.compile(r"[0-9〇一二三四五六七八九十丁目番地号条\-]")
 
 
-def postal_town_issue(postal: str, address: str) -> Issue | None:
-    """Warn when the 町域 of the postal code does not appear after the city in the address.
+def postal_town_matches(postal: str, address: str, strict: bool = False) -> bool | None:
+    """Whether the 町域 of the postal code appears after the city in the address; None where that
+    cannot be told (an unknown code, no postal data, a record with no 町域: 以下に掲載がない場合).
 
-    Loose on purpose (a warning, not an error): numerals, 丁目/番地/号/条 and 大字/字 are ignored, and
-    the town may appear anywhere after the city (京都の通り名). Codes whose record has no 町域
-    (以下に掲載がない場合) and unknown codes give None.
-    """
+    Loose on purpose: numerals, 丁目/番地/号/条 and 大字/字 are ignored, and the town may appear
+    anywhere in the address (京都の通り名). `strict`: only after the code's own city, written as
+    the record spells it (磯子 is a town of 磯子区, and in every address of that ward)."""
     try:
         rec = lookup_postal(postal)
     except PostalLookupError:
@@ -269,11 +269,26 @@ def postal_town_issue(postal: str, address: str) -> Issue | None:
     towns = [r.neighborhood for r in records if r.neighborhood]
     if not towns or len(towns) < len(records):
         return None
-    key = _NUMERALS_RE.sub("", _addr_key(address)).replace("大字", "").replace("字", "")
     for r in records:
+        written = _addr_key(address)
+        if strict:
+            city = _addr_key(r.city)
+            if city not in written:
+                continue
+            written = written[written.index(city) + len(city) :]
+        key = _NUMERALS_RE.sub("", written).replace("大字", "").replace("字", "")
         town = _NUMERALS_RE.sub("", _addr_key(r.neighborhood)).replace("大字", "").replace("字", "")
         if town and town in key:
-            return None
+            return True
+    return False
+
+
+def postal_town_issue(postal: str, address: str) -> Issue | None:
+    """Warn (not an error) when the 町域 of the postal code does not appear after the city in the
+    address (`postal_town_matches` is False); None when it does or cannot be told."""
+    if postal_town_matches(postal, address) is not False:
+        return None
+    records = _records(lookup_postal(postal))
     return Issue(
         "postal_town_mismatch",
         f"住所の町名が郵便番号の町域（{records[0].neighborhood}）と一致しません",

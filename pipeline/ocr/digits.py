@@ -252,19 +252,28 @@ def opinion(
     return Opinion(text, pos, np.log(np.clip(cls, 1e-6, 1.0)))
 
 
-def rank(
+def joint_scores(
     probs: np.ndarray, labels: Sequence[str], cands: Sequence[str], op: Opinion | None
-) -> list[tuple[str, float]]:
-    """Candidates (same shape as the opinion's reading) by the two readers' joint score: CTC
-    log-likelihood + `FUSION_WEIGHT` × classifier log-probability; each with its posterior."""
-    cands = [c for c in dict.fromkeys(cands) if c]
-    if not cands or probs.shape[0] == 0:
-        return []
-    score = log_likelihoods(probs, labels, cands)
+) -> np.ndarray:
+    """Per candidate, CTC log-likelihood + `FUSION_WEIGHT` × the classifier's log-probability
+    (-inf where a candidate is not the opinion's length)."""
+    score = log_likelihoods(probs, labels, list(cands))
     if op is not None:
         score = score + FUSION_WEIGHT * np.array(
             [op.score(c) if len(c) == len(op.text) else -np.inf for c in cands]
         )
+    return score
+
+
+def rank(
+    probs: np.ndarray, labels: Sequence[str], cands: Sequence[str], op: Opinion | None
+) -> list[tuple[str, float]]:
+    """Candidates (same shape as the opinion's reading) by the two readers' joint score
+    (`joint_scores`); each with its posterior."""
+    cands = [c for c in dict.fromkeys(cands) if c]
+    if not cands or probs.shape[0] == 0:
+        return []
+    score = joint_scores(probs, labels, cands, op)
     post = np.exp(score - score.max())
     post /= post.sum()
     order = np.argsort(-score)

@@ -563,3 +563,56 @@ def _held_on_faded_page(raws) -> list[str]:
         for rf in hold_empty_on_faded_page(raws)
         if any(i.code == "faded_page" for i in rf.issues)
     ]
+
+
+def _postal_probs(read: str, doubt: dict[int, str]) -> tuple[np.ndarray, tuple[str, ...], Reading]:
+    """A recogniser's frames for `read` (a code with its hyphen), each character sure except at
+    the positions in `doubt`, where the digit given there is a close second."""
+    labels = ("", *"0123456789", "-")
+    frames = []
+    for i, ch in enumerate(read):
+        row = np.full(len(labels), 1e-4)
+        row[labels.index(ch)] = 0.6 if i in doubt else 0.99
+        if i in doubt:
+            row[labels.index(doubt[i])] = 0.39
+        frames += [row / row.sum(), np.eye(len(labels))[0] * 0.99 + 0.001]
+    return np.array(frames, np.float32), labels, Reading(read, tuple(Char(c, 0.99) for c in read))
+
+
+def test_a_postal_code_is_mended_to_the_code_of_the_addresss_town() -> None:
+    """Dev set scan 24: 989-2452 (岩沼市武隈) read 489-2451. No one-digit change names 武隈; two
+    do (a looped 9 and a 2 both misread), and 岩沼市's other towns' codes one digit away (土ケ崎's
+    989-2451) are passed over for it."""
+    from pipeline.fields.passes import _fix_postal
+
+    address = "宮城県岩沼市武隈1028"
+    probs, labels, reading = _postal_probs("489-2451", {0: "9", 7: "2"})
+    fixed = _fix_postal(probs, labels, reading, address, None)
+    assert fixed is not None and fixed.text == "989-2452"
+    # Both digits read surely: not two misread digits; only a one-digit change within the city.
+    probs, labels, reading = _postal_probs("489-2451", {0: "9"})
+    fixed = _fix_postal(probs, labels, reading, address, None)
+    assert fixed is not None and fixed.text == "989-2451"
+    # Read as 岩沼市's 土ケ崎 code: one digit from 武隈's, so mended, the town being the address's.
+    probs, labels, reading = _postal_probs("989-2451", {7: "2"})
+    fixed = _fix_postal(probs, labels, reading, address, None)
+    assert fixed is not None and fixed.text == "989-2452"
+    # ... but a code of the address's own town is left alone, and one of another town of the
+    # city that no single digit brings to the address's town too (the writer's, perhaps).
+    assert _fix_postal(*_postal_probs("989-2452", {})[:3], address, None) is None
+    assert _fix_postal(*_postal_probs("989-2401", {})[:3], "宮城県名取市下増田1", None) is None
+    assert _fix_postal(*_postal_probs("989-2457", {})[:3], "宮城県岩沼市末広1", None) is None
+
+
+def test_a_right_postal_code_beside_a_misread_prefecture_is_left_alone() -> None:
+    """Dev set scan 28: 235-0004 (横浜市磯子区下町) beside an address whose prefecture was misread
+    (神奈1川県): no code fits that city as written, and 235-0016's town 磯子 is only in the ward's
+    name, not after it: no town is named, nothing is changed."""
+    from pipeline.fields.passes import _fix_postal
+    from pipeline.jp.address import postal_town_matches
+
+    address = "神奈1川県横浜市磯子区下町1333"
+    assert postal_town_matches("2350016", address) is True  # the loose warning's reading
+    assert postal_town_matches("2350016", address, strict=True) is False
+    probs, labels, reading = _postal_probs("235-0004", {6: "1", 7: "6"})  # 235-0016 cheap
+    assert _fix_postal(probs, labels, reading, address, None) is None
