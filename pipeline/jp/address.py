@@ -269,8 +269,9 @@ def postal_town_matches(postal: str, address: str, strict: bool = False) -> bool
     towns = [r.neighborhood for r in records if r.neighborhood]
     if not towns or len(towns) < len(records):
         return None
+    whole = _addr_key(address)
     for r in records:
-        written = _addr_key(address)
+        written = whole
         if strict:
             city = _addr_key(r.city)
             if city not in written:

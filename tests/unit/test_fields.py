@@ -579,7 +579,7 @@ def _postal_probs(read: str, doubt: dict[int, str]) -> tuple[np.ndarray, tuple[s
     return np.array(frames, np.float32), labels, Reading(read, tuple(Char(c, 0.99) for c in read))
 
 
-def test_a_postal_code_is_mended_to_the_code_of_the_addresss_town() -> None:
+def test_a_postal_code_is_mended_to_the_code_of_the_address_town() -> None:
     """Dev set scan 24: 989-2452 (岩沼市武隈) read 489-2451. No one-digit change names 武隈; two
     do (a looped 9 and a 2 both misread), and 岩沼市's other towns' codes one digit away (土ケ崎's
     989-2451) are passed over for it."""
