@@ -686,7 +686,8 @@ def render_page(
                     hand.write_cells(ink, draw[part], digit_cells[-len(draw[part]) :])
                 elif lead_rng is not None and lead_rng.random() < p_early_start:
                     x, y, w, h = (int(round(v)) for v in pbox)
-                    free = float(free_before(blank < 160, (x, y, w, h), int(EARLY_MM * ppm)))
+                    # the part's rows only: free_before looks nowhere else
+                    free = float(free_before(blank[y : y + h] < 160, (x, 0, w, h), int(EARLY_MM * ppm)))
                     shift = lead_rng.uniform(0.6, 1.0) * free
                     early = (pbox[0] - shift, pbox[1], pbox[2], pbox[3])
                     hand.write(ink, draw[part], early, hfrac=(0.5, 0.75), align="left")

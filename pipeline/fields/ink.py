@@ -483,8 +483,8 @@ def find_strikes(mask: np.ndarray, max_lines: int = 4, digits: bool = False, dpi
         overhang = float(ends) / max(1.0, 2 * pen)
         cands.append(_Candidate(Strike(x, x + w, cy, line, height), up, down, double, overhang))
     small = None if digits else mm_to_px(STRIKE_SMALL_MM, dpi)
-    double = STRIKE_LONE_DOUBLE_DIGITS if digits else STRIKE_LONE_DOUBLE
-    found = [c.strike for c in cands if _lone_strike(c, lone, small, double)]
+    double_len = STRIKE_LONE_DOUBLE_DIGITS if digits else STRIKE_LONE_DOUBLE
+    found = [c.strike for c in cands if _lone_strike(c, lone, small, double_len)]
     found += [s for a, b in _pairs(mask, cands, digits) for s in (a.strike, b.strike)]
     strikes = [_extend_left(mask, s) for s in _merge_strikes(found)]
     return [s for s in strikes if balance(mask, s, bands) >= STRIKE_BALANCE]

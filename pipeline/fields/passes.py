@@ -235,12 +235,14 @@ def _fix_postal(
         return None
     pos = [i for i, ch in enumerate(text) if ch.isdigit()]
 
-    def names_town(cand: str) -> bool:
-        code = cand.replace("-", "")
-        return _postal_fits(code, address) and postal_town_matches(code, address, strict=True) is True
+    def fits(cand: str) -> bool:
+        return _postal_fits(cand.replace("-", ""), address)
+
+    def names_town(cand: str) -> bool:  # of a code that fits the city
+        return postal_town_matches(cand.replace("-", ""), address, strict=True) is True
 
     one = [text[:i] + d + text[i + 1 :] for i in pos for d in "0123456789" if d != text[i]]
-    cands = [c for c in one if _postal_fits(c.replace("-", ""), address)]
+    cands = [c for c in one if fits(c)]
     in_town = [c for c in cands if names_town(c)]
     if not in_town and not city_fits:
         two = {
@@ -251,7 +253,7 @@ def _fix_postal(
             for d in "0123456789"
             if d != c[j]
         }
-        in_town = sorted(c for c in two if names_town(c))
+        in_town = sorted(c for c in two if fits(c) and names_town(c))
         if in_town:  # two digits the readers found hard, not a plainly written other code
             score = digits.joint_scores(probs, labels, [text, *in_town], op)
             in_town = [
