@@ -38,6 +38,10 @@ RING_OFF = 4  # at most this many: no ring; in between the reading is unsure
 RING_OFF_RULE_MM = 0.35  # ink this near a printed rule is the rule's edge left over, not a ring
 STRIKE_COVER = 0.75  # share of the extent's columns a strike crosses in its central rows
 LABEL_TICK = 0.06  # ink share inside a label box that counts as a tick on the label
+# A square this inked holds a mark (read.py's MARK_ON and MARK_OFF halfway: a tick or an ×), whose
+# strokes reach up to SQUARE_MARK_REACH_MM past the square's sides.
+SQUARE_MARK = 0.018
+SQUARE_MARK_REACH_MM = 1.0
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,21 @@ class OptionLook:
 
 
 LABEL_SQUARE_MAX_MM = 8.0  # a square this small has its label printed beside it, not inside
+
+
+def _mark_across(mask: np.ndarray, square: PxBox) -> bool:
+    """Ink in both the left and the right half of the square: a tick's two arms or an ×'s
+    strokes; a ring's arc that only cuts through the square's side lies in one half."""
+    x, y, w, h = square
+    inside = mask[max(0, y) : y + h, max(0, x) : x + w]
+    half = inside.shape[1] // 2
+    return bool(inside[:, :half].any() and inside[:, half:].any())
+
+
+def grow_box(box: PxBox, px: int) -> PxBox:
+    """`box` grown by `px` on every side (not clipped)."""
+    x, y, w, h = box
+    return x - px, y - px, w + 2 * px, h + 2 * px
 
 
 def label_beside(blank: np.ndarray, box: PxBox, dpi: int) -> PxBox | None:
@@ -242,6 +261,9 @@ STRIKE_RUN_PAST_MM = 0.4  # ... and past it (often cut short by the end of the s
 # more where it crosses aslant. A strike through a ring runs on past the label's end.
 STRIKE_RUN_PAST_RING_MM = 1.0
 STRIKE_OVER = 0.85  # share of the paper seen along the line over the label that holds ink
+# ... for each arm of an × (two lines, one rising and one falling, are evidence enough together):
+# a long arm drawn fast bows and breaks over a label more than a short level line does.
+STRIKE_OVER_CROSS = 0.75
 STRIKE_LEVEL_DEG = 22  # a line this near level is a strike alone (one or two lines, a scribble)
 STRIKE_STEEP_DEG = 10  # steeper lines strike only as an ×: one rising and one falling
 STRIKE_MAX_DEG = 64  # a ring's sides and a tick's arm are steeper than an × over an option
@@ -300,7 +322,7 @@ def strike_lines(
     band = STRIKE_BAND_MM * px_mm
     rows = (square[1], square[1] + square[3])
 
-    def drawn(ycs: np.ndarray, deg: np.ndarray, through: bool) -> np.ndarray:
+    def drawn(ycs: np.ndarray, deg: np.ndarray, through: bool, over: float = STRIKE_OVER) -> np.ndarray:
         """Which lines (at height `ycs` over the label's centre, by angle `deg`) are drawn: ink
         runs from the label's start back and from its end on, and covers the paper seen over it.
         `through`: the line also meets both ends of the label within its rows."""
@@ -322,7 +344,7 @@ def strike_lines(
             if order < 0:  # before the label a strike crosses the square
                 hit &= (ys >= rows[0]) & (ys < rows[1])
             if need is None:  # over the label: where paper shows (above or below the word), ink
-                ok &= (vis & ~hit).sum(-1) <= (1 - STRIKE_OVER) * np.maximum(vis.sum(-1), 1)
+                ok &= (vis & ~hit).sum(-1) <= (1 - over) * np.maximum(vis.sum(-1), 1)
             else:
                 ok &= run_from_label(hit, vis) >= need * px_mm
         return ok
@@ -335,7 +357,7 @@ def strike_lines(
     # An ×: its strokes cross the option's middle, and past a short word they may pass over its
     # corners, so they are followed wherever they cross the label's columns near it.
     steep = every[np.abs(every) >= STRIKE_STEEP_DEG]
-    drawn_steep = drawn(np.arange(ly - lh, ly + 2 * lh + 1, step), steep, False)
+    drawn_steep = drawn(np.arange(ly - lh, ly + 2 * lh + 1, step), steep, False, STRIKE_OVER_CROSS)
     return bool(drawn_steep[:, steep > 0].any() and drawn_steep[:, steep < 0].any())
 
 
@@ -381,7 +403,17 @@ def look(
         # Ringed, a strike must run on further past the label than a ring's side would; but a
         # strike and a tick together fill as many sectors as a ring, so only ink that also goes
         # under the option counts as the ring here.
-        ringed = ring >= RING_ON and goes_round(sectors)
+        ring_sectors_ = sectors
+        if sq is not None and sq >= SQUARE_MARK and _mark_across(region_mask, square):
+            # A tick or an × in the square reaches past its corners, under the option: with a
+            # strike's ends beside it that fills a ring's sectors. Only ink clear of the square
+            # is a ring's here (a ring round the option passes outside it).
+            clear = round_mask.copy()
+            sx, sy, sw, sh = grow_box(square, round(SQUARE_MARK_REACH_MM * px_mm))
+            clear[max(0, sy) : sy + sh, max(0, sx) : sx + sw] = False
+            ring_sectors_ = [inked_sectors(clear, b, gap, min_px) for b in (extent, square)]
+            ring_sectors_.append(label_ring_sectors(clear, label, square, gap, min_px))
+        ringed = max(int(s.sum()) for s in ring_sectors_) >= RING_ON and goes_round(ring_sectors_)
         struck = strike_lines(region_mask, label, square, visible, px_mm, ringed)
     elif label is not None:
         # A label alone (an era to circle, with the year written right after it): ink through

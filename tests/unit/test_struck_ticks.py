@@ -175,3 +175,32 @@ def test_a_ringed_word_in_a_big_box_is_struck_by_what_leaves_the_box(monkeypatch
     monkeypatch.setattr(optmod, "struck_through", lambda *a, **k: False)
     assert big_box_option(ring_crossed).struck
     assert not big_box_option(flat_ring).struck
+
+
+def cross_struck_short(img: np.ndarray, *b: Box) -> None:
+    """An × as the mark, its arms past the square's corners (under the option), then two lines
+    from before the square through the label, ending 0.6 mm past it (our generator's pages): the
+    ×'s corners and the lines' ends fill a ring's sectors, but they are no ring, and a strike
+    need not run on past the label as far as one through a ring must."""
+    cross(img, *b)
+    pen(img, [(1.3, 3.9), (11.1, 3.8)])
+    pen(img, [(1.3, 4.7), (11.1, 4.6)])
+
+
+def ring_through_square(img: np.ndarray, *_: Box) -> None:
+    """A ring round the label whose left side cuts through the square's right half (dev set A:
+    求職活動), so the square holds ink without a mark in it."""
+    cv2.ellipse(img, (px(8.1), px(4.3)), (px(2.6), px(2.6)), 0, 0, 360, 1, max(2, px(0.35)))
+
+
+def test_an_x_struck_through_is_struck_though_its_corners_look_like_a_ring() -> None:
+    assert not option(cross).struck
+    lk = option(cross_struck_short)
+    assert lk.struck and optmod.is_marked(lk, 0.018)
+
+
+def test_a_ring_cutting_through_the_square_is_a_ring_not_a_strike() -> None:
+    lk = option(ring_through_square)
+    assert (lk.square or 0.0) >= optmod.SQUARE_MARK
+    assert lk.ring >= optmod.RING_ON and not lk.struck
+    assert optmod.is_marked(lk, 0.018)
