@@ -4,10 +4,12 @@ Calibration (calibration.py) maps a raw confidence to the probability that the r
 but how often a reading at a given score is right differs with what the field is (an address,
 long and mixed digits + kanji, behaves nothing like a four-character name) and with what the
 rest of the page says about it: a postal code whose town the address names, furigana that is a
-dictionary reading of the name beside it, a date the page's other dates agree with, a reading a
-pass had to doubt. `groups` names each field's group as a path, most general first:
+dictionary reading of the name beside it, a date the page's other dates agree with, a facility
+name read open that is wholly of the common make (ひかり, the address's own district, an ending:
+`facility/named`), a reading a pass had to doubt. `groups` names each field's group as a path, most general first:
 
-    kind / role / evidence / length        e.g. text_ja/address/agree/l, kana/furigana/agree/s
+    kind / role / evidence / length        e.g. text_ja/address/agree/l, kana/furigana/agree/s,
+                                           text_ja/facility/named/m
     kind / role / evidence / digits        e.g. date_wareki/checked/digits-sure, phone/digits-unsure
 
 The digits part says whether the second digit reader (the classifier of ocr/digits.py) backs
@@ -26,11 +28,12 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from pipeline.fields.furigana import name_readings
-from pipeline.fields.passes import CAPPING_FLAGS
+from pipeline.fields.passes import CAPPING_FLAGS, is_facility_name
 from pipeline.forms.defaults import DATE_KINDS
 from pipeline.forms.template import Template
 from pipeline.jp import mynumber
 from pipeline.jp.address import PostalLookupError, address_prefix_fix, lookup_postal, postal_town_issue
+from pipeline.ocr.lexicon import composed_facility_name, place_words
 from pipeline.validate import DATE_RULES
 
 # Per field: (raw text as read, normalised value, codes of its issues) and, where known, the
@@ -85,6 +88,16 @@ def kana_agreement(kana: Any, name: Any) -> str:
     return "agree" if any(text == r or (text.startswith(r) and len(r) >= 2) for r in readings) else "differ"
 
 
+def facility_make(name: Any, address: Any) -> str:
+    """named: a facility name read open is wholly of the common make (an owner, common words or
+    the page's own place words, an ending: `lexicon.composed_facility_name`); open: it is not;
+    empty when nothing was read."""
+    if not isinstance(name, str) or not name:
+        return ""
+    places = place_words(address) if isinstance(address, str) and address else []
+    return "named" if composed_facility_name(name, places) else "open"
+
+
 def _roles(tpl: Template) -> dict[str, tuple[str, str | None]]:
     """Per field: its role and the field whose reading is its evidence (or None)."""
     postal_of: dict[str, str] = {}
@@ -93,6 +106,7 @@ def _roles(tpl: Template) -> dict[str, tuple[str, str | None]]:
             postal_of[rule.fields[1]] = rule.fields[0]
             postal_of[rule.fields[0]] = rule.fields[1]
     kana_of = {f.reading_of: f.name for f in tpl.fields if f.reading_of}
+    address = next((f.name for f in tpl.fields if f.charset == "address"), None)
     out: dict[str, tuple[str, str | None]] = {}
     for f in tpl.fields:
         if f.kind in ("text_ja", "free_text"):
@@ -102,6 +116,8 @@ def _roles(tpl: Template) -> dict[str, tuple[str, str | None]]:
                 out[f.name] = ("name", kana_of[f.name])
             elif f.vocabulary:
                 out[f.name] = ("list", None)
+            elif f.kind == "text_ja" and is_facility_name(f.name):
+                out[f.name] = ("facility", address)  # read open: no list of the city's own
             else:
                 out[f.name] = ("text", None)
         elif f.kind == "kana":
@@ -139,6 +155,8 @@ def _evidence(
         return postal_agreement(pv, av)
     if role == "name" and other in facts:
         return kana_agreement(facts[other][1], value)
+    if role == "facility":
+        return "named"  # `groups` leaves only names of the common make in the role
     if role == "furigana" and other in facts:
         if "kana_from_name" in codes:
             return "helped"  # made to agree with the name by the pass: no independent evidence
@@ -152,6 +170,10 @@ def _evidence(
     if kind == "my_number":
         return "valid" if isinstance(value, str) and mynumber.is_valid(value) else "invalid"
     return ""
+
+
+def _value(facts: Mapping[str, Fact], name: str | None) -> Any:
+    return facts[name][1] if name is not None and name in facts else None
 
 
 def _read_as_written(fact: Fact) -> bool:
@@ -177,6 +199,11 @@ def groups(tpl: Template, facts: Mapping[str, Fact]) -> dict[str, str]:
     for name in facts:
         kind = kinds.get(name, "")
         role, other = roles.get(name, ("", None))
+        if role == "facility" and facility_make(facts[name][1], _value(facts, other)) != "named":
+            # A facility name not of the common make has nothing beside the reader's score: it
+            # is read as any free text is, and held to the text's map and cut (a name a misread
+            # kana took out of the common make, 北町ひかリ, was accepted at the facilities' cut).
+            role, other = "text", None
         parts = [kind, role, _evidence(kind, role, other, name, facts, dated.get(name, []))]
         if kind in ("text_ja", "free_text", "kana") and facts[name][0]:
             parts.append(length_bucket(facts[name][0]))

@@ -382,3 +382,44 @@ def match_place(
     word, alone = found
     k = next((i for i in range(min(len(word), len(text))) if word[i] != text[i]), min(len(word), len(text)))
     return Reading(word, (*free.chars[:k], *(Char(ch, alone) for ch in word[k:])))
+
+
+# --------------------------------------------------------------------------- composed names
+
+# What joins or qualifies the words of a facility's name: なかよしの森, 裏宿町第一, 谷塚東. Single
+# characters all, so a name spelt from them alone is no name (`composed_facility_name` wants a
+# word or a place besides).
+FACILITY_JOINERS: tuple[str, ...] = (
+    "の", "の森", "の丘", "の里", "の家", "の木", "第一", "第二", "第三", "中央", "北", "南", "東",
+    "西", "台", "町",
+)  # fmt: skip
+
+
+def composed_facility_name(text: str, places: Sequence[str] = ()) -> bool:
+    """Whether `text` is wholly a facility name of the common make: an owner (市立...) or none,
+    then common facility words (`FACILITY_WORDS`), the page's own place words (`place_words`)
+    and joiners (`FACILITY_JOINERS`), at least one word or place among them, then an ending
+    (`FACILITY_SUFFIXES`). A reading spelt so is evidence beside the recogniser's score: a misread
+    character seldom turns one such name into another (calibration's `facility/named` group
+    measures how often it does)."""
+    t = "".join(text.split())
+    owned = _OWNED.match(t)
+    t = t[owned.end() :] if owned else t
+    ending = ending_of(t)
+    body = t[: len(t) - len(ending)] if ending else ""
+    if not body:
+        return False
+    words = set(FACILITY_WORDS) | {p for p in places if len(p) >= 2}
+    # reach[i]: body[:i] is spelt from the tokens, and (second) a word or a place is among them.
+    reach: list[tuple[bool, bool]] = [(True, False)] + [(False, False)] * len(body)
+    for i in range(len(body)):
+        ok, named = reach[i]
+        if not ok:
+            continue
+        for w in words:
+            if body.startswith(w, i):
+                reach[i + len(w)] = (True, True)
+        for j in FACILITY_JOINERS:
+            if body.startswith(j, i) and not reach[i + len(j)][1]:
+                reach[i + len(j)] = (True, named or reach[i + len(j)][1])
+    return reach[-1] == (True, True)

@@ -35,6 +35,28 @@ def test_furigana_and_name_agree_when_the_kana_is_a_reading_of_the_name() -> Non
     assert g["child_name_kana"] == "kana/furigana/differ/m"
 
 
+def test_a_facility_read_open_is_grouped_by_whether_its_name_is_of_the_common_make() -> None:
+    # The bundled form lists its facilities (role list); a city's form that lists none reads them
+    # open, and a name spelt wholly from common words, the address's places and an ending is
+    # evidence of its own (facility/named); one that is not is fitted with the other free text.
+    open_tpl = TPL.model_copy(
+        update={"fields": [f.model_copy(update={"vocabulary": None}) for f in TPL.fields]}
+    )
+    page = facts(
+        address=("東京都青梅市裏宿町12-3", "東京都青梅市裏宿町12-3", set()),
+        facility_1=("裏宿町第一こども園", "裏宿町第一こども園", set()),
+        facility_2=("市立心じ了乳児保育園", "市立心じ了乳児保育園", set()),
+        facility_3=("ひかり保育園", "ひかり保育園", {"digits_uncertain"}),
+    )
+    assert evidence.groups(TPL, page)["facility_1"] == "text_ja/list/m"
+    g = evidence.groups(open_tpl, page)
+    assert g["facility_1"] == "text_ja/facility/named/m"
+    # Not of the make: read as any free text, with the text's map and cut.
+    assert g["facility_2"] == "text_ja/text/l"
+    assert g["facility_3"] == "text_ja/facility/doubt/m"
+    assert evidence.facility_make("市立心じ了乳児保育園", None) == "open"
+
+
 def test_furigana_the_name_pass_changed_is_no_evidence_of_itself() -> None:
     g = evidence.groups(
         TPL,
@@ -178,3 +200,7 @@ def test_a_kind_more_wrong_than_its_limit_at_the_common_cut_gets_a_higher_cut_of
     assert kind_cut(probs, 0.88, 0.01, 40) == 0.95
     assert kind_cut(probs, 0.88, 0.02, 40) == 0.88  # within its limit: the common cut stands
     assert kind_cut([(0.5, False)] * 50, 0.88, 0.01, 40) == 0.88  # nothing accepted at the cut
+    # One wrong among 83 is 1.2%, over the limit, but one field is no record: the common cut stands.
+    few = [(0.99, i != 0) for i in range(83)]
+    assert kind_cut(few, 0.88, 0.01, 40) == 0.88
+    assert kind_cut([(0.99, i > 1) for i in range(83)], 0.88, 0.01, 40) == 1.0

@@ -25,7 +25,14 @@ from pipeline.jp.text import fold_variants
 from pipeline.ocr.charsets import KANA_LOOKALIKE_SOURCES, KANA_LOOKALIKES, MERGES, allowed_chars
 from pipeline.ocr.ctc import log_likelihoods
 from pipeline.ocr.decode import Constraint, decode
-from pipeline.ocr.lexicon import ending_of, match_place, match_suffix, match_words, place_words
+from pipeline.ocr.lexicon import (
+    composed_facility_name,
+    ending_of,
+    match_place,
+    match_suffix,
+    match_words,
+    place_words,
+)
 from pipeline.result import Char, Reading
 
 
@@ -398,6 +405,25 @@ def test_kana_look_alikes_are_one_table_for_merging_and_for_endings() -> None:
     assert {src for src, dst in MERGES["kana"].items() if dst == "ー"} == longs
     assert set(KANA_LOOKALIKE_SOURCES["ー"]) == longs and {"一", "－", "—"} <= longs
     assert KANA_LOOKALIKE_SOURCES["ル"] == "儿"
+
+
+def test_a_facility_name_of_the_common_make_is_told_from_a_misread_one() -> None:
+    places = place_words("東京都青梅市裏宿町12-3")
+    for name in ("市立ひかり保育園", "なかよしの森保育園", "わかば乳児保育園", "市立ひまわり認定こども園"):
+        assert composed_facility_name(name), name
+    assert composed_facility_name("裏宿町第一こども園", places)
+    assert not composed_facility_name("裏宿町第一こども園")  # a place only the page's address names
+    # A misread word, a lost ending, joiners alone, an ending alone: none is of the make.
+    for name in (
+        "市立心じ（）了乳児保育園",
+        "ひかり保育",
+        "北保育園",
+        "第一の森保育園",
+        "保育園",
+        "市立保育園",
+        "",
+    ):
+        assert not composed_facility_name(name), name
 
 
 def test_place_words_take_the_city_whole_from_the_postal_list() -> None:
