@@ -6,7 +6,8 @@ long and mixed digits + kanji, behaves nothing like a four-character name) and w
 rest of the page says about it: a postal code whose town the address names, furigana that is a
 dictionary reading of the name beside it, a date the page's other dates agree with, a facility
 name read open that is wholly of the common make (ひかり, the address's own district, an ending:
-`facility/named`), a reading a pass had to doubt. `groups` names each field's group as a path, most general first:
+`facility/named`), a reading a pass had to doubt. `groups` names each field's group as a path,
+most general first:
 
     kind / role / evidence / length        e.g. text_ja/address/agree/l, kana/furigana/agree/s,
                                            text_ja/facility/named/m

@@ -403,7 +403,7 @@ def look(
         # Ringed, a strike must run on further past the label than a ring's side would; but a
         # strike and a tick together fill as many sectors as a ring, so only ink that also goes
         # under the option counts as the ring here.
-        ring_sectors_ = sectors
+        round_sectors = sectors
         if sq is not None and sq >= SQUARE_MARK and _mark_across(region_mask, square):
             # A tick or an × in the square reaches past its corners, under the option: with a
             # strike's ends beside it that fills a ring's sectors. Only ink clear of the square
@@ -411,9 +411,9 @@ def look(
             clear = round_mask.copy()
             sx, sy, sw, sh = grow_box(square, round(SQUARE_MARK_REACH_MM * px_mm))
             clear[max(0, sy) : sy + sh, max(0, sx) : sx + sw] = False
-            ring_sectors_ = [inked_sectors(clear, b, gap, min_px) for b in (extent, square)]
-            ring_sectors_.append(label_ring_sectors(clear, label, square, gap, min_px))
-        ringed = max(int(s.sum()) for s in ring_sectors_) >= RING_ON and goes_round(ring_sectors_)
+            round_sectors = [inked_sectors(clear, b, gap, min_px) for b in (extent, square)]
+            round_sectors.append(label_ring_sectors(clear, label, square, gap, min_px))
+        ringed = max(int(s.sum()) for s in round_sectors) >= RING_ON and goes_round(round_sectors)
         struck = strike_lines(region_mask, label, square, visible, px_mm, ringed)
     elif label is not None:
         # A label alone (an era to circle, with the year written right after it): ink through

@@ -386,9 +386,9 @@ def match_place(
 
 # --------------------------------------------------------------------------- composed names
 
-# What joins or qualifies the words of a facility's name: なかよしの森, 裏宿町第一, 谷塚東. Single
-# characters all, so a name spelt from them alone is no name (`composed_facility_name` wants a
-# word or a place besides).
+# What joins or qualifies the words of a facility's name: なかよしの森, 裏宿町第一, 谷塚東. None is
+# a name by itself, so a name spelt from them alone is not of the make (`composed_facility_name`
+# wants a word or a place besides).
 FACILITY_JOINERS: tuple[str, ...] = (
     "の", "の森", "の丘", "の里", "の家", "の木", "第一", "第二", "第三", "中央", "北", "南", "東",
     "西", "台", "町",
@@ -421,5 +421,5 @@ def composed_facility_name(text: str, places: Sequence[str] = ()) -> bool:
                 reach[i + len(w)] = (True, True)
         for j in FACILITY_JOINERS:
             if body.startswith(j, i) and not reach[i + len(j)][1]:
-                reach[i + len(j)] = (True, named or reach[i + len(j)][1])
+                reach[i + len(j)] = (True, named)
     return reach[-1] == (True, True)
