@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pipeline.fields import calibration, evidence
 from pipeline.forms.template import load_template
-from tools.fit_calibration import choose, fit, kind_cut, stored_cut
+from tools.fit_calibration import OPEN_FACILITY_SETS, SETS, choose, fit, kind_cut, regroup, stored_cut
 
 ROOT = Path(__file__).resolve().parents[2]
 TPL = load_template(ROOT / "templates_forms" / "nursery_enrolment")
@@ -204,3 +204,22 @@ def test_a_kind_more_wrong_than_its_limit_at_the_common_cut_gets_a_higher_cut_of
     few = [(0.99, i != 0) for i in range(83)]
     assert kind_cut(few, 0.88, 0.01, 40) == 0.88
     assert kind_cut([(0.99, i > 1) for i in range(83)], 0.88, 0.01, 40) == 1.0
+
+
+def test_the_recipe_regroups_its_open_facility_set_with_the_form_read_open() -> None:
+    # Rows of the calibration set whose form is read without its facility list are grouped with
+    # that list dropped (facility/named), the same form's other rows with it (list).
+    assert OPEN_FACILITY_SETS <= {s[0] for s in SETS}
+    page = {
+        name: [raw, value, [], None]
+        for name, (raw, value, _) in facts(
+            address=("東京都青梅市裏宿町12-3", "東京都青梅市裏宿町12-3", set()),
+            facility_1=("市立ひかり保育園", "市立ひかり保育園", set()),
+        ).items()
+    }
+    rows = [
+        {"doc": doc, "page_no": 0, "page": page, "form": TPL.form_id, "name": "facility_1", "open": read_open}
+        for doc, read_open in ((1, True), (2, False))
+    ]
+    regroup(rows)
+    assert [r["group"] for r in rows] == ["text_ja/facility/named/m", "text_ja/list/m"]
