@@ -163,8 +163,8 @@ def regroup(rows: list[dict[str, Any]]) -> None:
     """Each row's evidence group computed again from the facts kept with it, so a change to
     pipeline/fields/evidence.py refits from the cached rows without reading the pages again."""
     tpls = {(t.form_id, False): t for t in map(load_template, FORMS.values())}
-    for form, src in FORMS.items():
-        tpls[(form, True)] = load_template(open_facilities(src.parent, form) / form)
+    for form in {s[4] for s in SETS if s[0] in OPEN_FACILITY_SETS}:
+        tpls[(form, True)] = load_template(open_facilities(FORMS[form].parent, form) / form)
     cache: dict[tuple[int, int], dict[str, str]] = {}
     for r in rows:
         key = (r["doc"], r["page_no"])
@@ -283,7 +283,7 @@ def kind_cut(probs: list[tuple[float, bool]], cut: float, limit: float, min_n: i
     them within (1.0: none does)."""
     accepted = [ok for p, ok in probs if p >= cut]
     wrong = len(accepted) - sum(accepted)
-    if wrong < KIND_MIN_WRONG or at_cut(probs, cut)[1] <= limit:
+    if wrong < KIND_MIN_WRONG or wrong <= limit * len(accepted):
         return cut
     return stored_cut(choose(probs, limit, cut, min_n)[0])
 

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from pipeline.fields.geometry import PxBox
+from pipeline.fields.geometry import PxBox, grow
+from pipeline.fields.marks import MARK_OFF, MARK_ON
 
 RING_MM = 2.5  # how far outside the extent a ring is looked for
 RING_GAP_MM = 0.2  # the ring is what lies beyond this margin round the extent
@@ -38,9 +39,9 @@ RING_OFF = 4  # at most this many: no ring; in between the reading is unsure
 RING_OFF_RULE_MM = 0.35  # ink this near a printed rule is the rule's edge left over, not a ring
 STRIKE_COVER = 0.75  # share of the extent's columns a strike crosses in its central rows
 LABEL_TICK = 0.06  # ink share inside a label box that counts as a tick on the label
-# A square this inked holds a mark (read.py's MARK_ON and MARK_OFF halfway: a tick or an ×), whose
-# strokes reach up to SQUARE_MARK_REACH_MM past the square's sides.
-SQUARE_MARK = 0.018
+# A square this inked holds a mark (a tick or an ×: MARK_ON and MARK_OFF halfway, as read.py
+# counts a square marked), whose strokes reach up to SQUARE_MARK_REACH_MM past the square's sides.
+SQUARE_MARK = (MARK_ON + MARK_OFF) / 2
 SQUARE_MARK_REACH_MM = 1.0
 
 
@@ -64,12 +65,6 @@ def _mark_across(mask: np.ndarray, square: PxBox) -> bool:
     inside = mask[max(0, y) : y + h, max(0, x) : x + w]
     half = inside.shape[1] // 2
     return bool(inside[:, :half].any() and inside[:, half:].any())
-
-
-def grow_box(box: PxBox, px: int) -> PxBox:
-    """`box` grown by `px` on every side (not clipped)."""
-    x, y, w, h = box
-    return x - px, y - px, w + 2 * px, h + 2 * px
 
 
 def label_beside(blank: np.ndarray, box: PxBox, dpi: int) -> PxBox | None:
@@ -392,9 +387,7 @@ def look(
         if square is None
         else off_the_rules(region_mask, visible, extent, max(1, round(RING_OFF_RULE_MM * px_mm)))
     )
-    sectors = [inked_sectors(round_mask, b, gap, min_px) for b in (extent, square) if b is not None]
-    if label is not None:
-        sectors.append(label_ring_sectors(round_mask, label, square, gap, min_px))
+    sectors = _option_sectors(round_mask, extent, square, label, gap, min_px)
     ring = max(int(s.sum()) for s in sectors)
     if label is not None and square is not None and square[0] + square[2] <= label[0] + 2:
         # A tick box and its label: a strike runs across the label, and the mark in the square
@@ -409,10 +402,11 @@ def look(
             # strike's ends beside it that fills a ring's sectors. Only ink clear of the square
             # is a ring's here (a ring round the option passes outside it).
             clear = round_mask.copy()
-            sx, sy, sw, sh = grow_box(square, round(SQUARE_MARK_REACH_MM * px_mm))
-            clear[max(0, sy) : sy + sh, max(0, sx) : sx + sw] = False
-            round_sectors = [inked_sectors(clear, b, gap, min_px) for b in (extent, square)]
-            round_sectors.append(label_ring_sectors(clear, label, square, gap, min_px))
+            sx, sy, sw, sh = grow(
+                square, round(SQUARE_MARK_REACH_MM * px_mm), (clear.shape[1], clear.shape[0])
+            )
+            clear[sy : sy + sh, sx : sx + sw] = False
+            round_sectors = _option_sectors(clear, extent, square, label, gap, min_px)
         ringed = max(int(s.sum()) for s in round_sectors) >= RING_ON and goes_round(round_sectors)
         struck = strike_lines(region_mask, label, square, visible, px_mm, ringed)
     elif label is not None:
@@ -444,6 +438,17 @@ def look(
                 region_mask, extent, round(RING_PAST_MM * px_mm), round(RING_MM * px_mm)
             )
     return OptionLook(sq, ring, lab, struck)
+
+
+def _option_sectors(
+    mask: np.ndarray, extent: PxBox, square: PxBox | None, label: PxBox | None, gap: int, min_px: int
+) -> list[np.ndarray]:
+    """The inked sectors round the whole option, round its square and round its label alone: a
+    ring may go round any of them."""
+    sectors = [inked_sectors(mask, b, gap, min_px) for b in (extent, square) if b is not None]
+    if label is not None:
+        sectors.append(label_ring_sectors(mask, label, square, gap, min_px))
+    return sectors
 
 
 def is_marked(o: OptionLook, square_on: float) -> bool:
