@@ -1,5 +1,6 @@
-"""TIFF, PNG and JPEG pages: frame count and pixel size from headers, one frame at a time decoded
-and turned upright by its EXIF/TIFF orientation."""
+"""TIFF, PNG and JPEG pages: frame count and pixel size from headers, one frame at a time decoded,
+given square pixels where its resolution differs across and down (a fax's 204×98 dpi), and turned
+upright by its EXIF/TIFF orientation."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import cv2
+import numpy as np
 from PIL import Image, ImageOps
 
 from pipeline.ingest.common import (
@@ -40,13 +43,19 @@ def _iter_raster(f: IngestedFile, limits: Limits) -> Iterator[IngestedPage]:
             try:
                 with _no_bomb_warning():
                     im.load()
-                dpi = _image_dpi(im)
+                across, down = _image_dpi_xy(im)
                 if f.kind == "tiff":
                     # exif_transpose would read frame 0's tags; TIFF keeps Orientation per frame.
-                    page = _orient(im, im.tag_v2.get(274, 1))  # type: ignore[attr-defined]
+                    orientation = im.tag_v2.get(274, 1)  # type: ignore[attr-defined]
+                    page = _orient(im, orientation)
                 else:
+                    orientation = _exif_orientation(im)
                     page = _exif_transpose(im)
-                image = _to_bgr(page)
+                if orientation in _TURNS_QUARTER:  # the stored rows are the page's columns now
+                    across, down = down, across
+                size, dpi = square_size(page.width, page.height, across, down)
+                _check_pixels(i, size, limits)  # before the resampled page is made
+                image = square_pixels(_to_bgr(page), size)
             except Image.DecompressionBombError as e:
                 raise _too_large_image(i, im.size, limits) from e
             except _DECODE_ERRORS as e:
@@ -99,17 +108,55 @@ def _seek(im: Image.Image, index: int) -> None:
         raise _corrupt_page(index) from e
 
 
-def _image_dpi(im: Image.Image) -> float | None:
+def _image_dpi_xy(im: Image.Image) -> tuple[float | None, float | None]:
+    """The stored frame's resolution across and down (dpi); None where unknown or absurd."""
     dpi: Any = im.info.get("dpi")
-    if isinstance(dpi, tuple | list) and dpi:
-        dpi = dpi[0]
+    pair = tuple(dpi[:2]) if isinstance(dpi, tuple | list) and dpi else (dpi, dpi)
+    if len(pair) == 1:
+        pair = (pair[0], pair[0])
+    return _dpi_value(pair[0]), _dpi_value(pair[1])
+
+
+def _dpi_value(raw: Any) -> float | None:
     try:
-        value = float(dpi)
+        value = float(raw)
     except (TypeError, ValueError):
         return None
     if not math.isfinite(value) or not 10 <= value <= 10_000:
         return None
     return round(value, 2)  # PNG stores pixels per metre: 11811 → 299.9994 → 300.0
+
+
+# A fax's standard mode is 204 dpi across and 98 down (fine mode 204×196): each stored row stands
+# for two rows of the page. Pixels that are taller or wider than this share (up to MAX_PIXEL_ASPECT)
+# are resampled square; a larger ratio is not a scanner's and the metadata is ignored.
+PIXEL_ASPECT_TOLERANCE = 0.03
+MAX_PIXEL_ASPECT = 3.0
+
+
+def square_size(
+    width: int, height: int, across: float | None, down: float | None
+) -> tuple[tuple[int, int], float | None]:
+    """The (width, height) a page of `width`×`height` pixels at `across`×`down` dpi has with square
+    pixels, and its dpi: the coarser direction is taken up to the finer (a fax's 98 dpi rows to
+    its 204 dpi columns). Unknown, equal (within PIXEL_ASPECT_TOLERANCE) or absurd resolutions
+    leave the size as it is."""
+    if across is None or down is None:
+        return (width, height), across or down
+    ratio = across / down
+    if abs(ratio - 1.0) <= PIXEL_ASPECT_TOLERANCE or not 1 / MAX_PIXEL_ASPECT <= ratio <= MAX_PIXEL_ASPECT:
+        return (width, height), across
+    size = (width, round(height * ratio)) if ratio > 1 else (round(width / ratio), height)
+    return size, max(across, down)
+
+
+def square_pixels(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """`image` resampled to `size` (from `square_size`), so the page has its true shape and the
+    form's features and letters are where and as they were printed."""
+    if (image.shape[1], image.shape[0]) == size:
+        return image
+    # Linear, not nearest: a bilevel fax's doubled rows get grey edges, as a scan's strokes have.
+    return cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
 
 
 _ORIENT = {
@@ -126,6 +173,17 @@ _ORIENT = {
 def _orient(im: Image.Image, orientation: Any) -> Image.Image:
     method = _ORIENT.get(orientation) if isinstance(orientation, int) else None
     return im.transpose(method) if method is not None else im
+
+
+_TURNS_QUARTER = frozenset({5, 6, 7, 8})  # EXIF/TIFF orientations that swap width and height
+
+
+def _exif_orientation(im: Image.Image) -> int:
+    try:
+        value = im.getexif().get(0x0112, 1)
+    except (SyntaxError, ValueError, KeyError, TypeError, IndexError, struct.error):
+        return 1
+    return value if isinstance(value, int) else 1
 
 
 def _exif_transpose(im: Image.Image) -> Image.Image:

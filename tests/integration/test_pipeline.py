@@ -7,6 +7,7 @@ import json
 import cv2
 import numpy as np
 import pytest
+from PIL import Image
 
 from bench.common import is_filled, same
 from pipeline.result import DocumentResult, Route
@@ -149,3 +150,21 @@ def test_a_grey_dim_scan_reads_like_a_white_one(engine) -> None:
     right_white = sum(same(f.value, gt[n]) for n, f in white.items())
     right_grey = sum(same(f.value, gt[n]) for n, f in grey.items())
     assert right_grey >= right_white - 1, (right_grey, right_white)
+
+
+@pytest.mark.model
+def test_a_fax_in_standard_mode_is_identified_and_read(engine, tmp_path) -> None:
+    # A fax server's TIFF: bilevel, G4, 204 dpi across and 98 down, so the stored page is half as
+    # tall as the paper. Unsquared, no form's features matched it (every page unknown_form).
+    img = cv2.imread(str(DEMO / "doc_0001.png"), cv2.IMREAD_GRAYSCALE)
+    h, w = img.shape  # 300 dpi
+    fax = cv2.resize(img, (round(w * 204 / 300), round(h * 98 / 300)), interpolation=cv2.INTER_AREA)
+    path = tmp_path / "fax.tif"
+    Image.fromarray(np.where(fax > 0.6 * np.median(fax), 255, 0).astype(np.uint8)).convert("1").save(
+        path, compression="group4", dpi=(204, 98)
+    )
+    gt = _gt("doc_0001.png")["pages"][0]["values"]
+    [page] = process_file(path, engine).result.pages
+    assert page.form_id == "nursery_enrolment"
+    right = sum(same(f.value, gt[f.name]) for f in page.fields)
+    assert right >= 20, right

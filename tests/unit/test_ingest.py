@@ -374,6 +374,60 @@ def test_multipage_g4_tiff(tmp_path: Path) -> None:
         assert page.image[20 + 50 * ((i + 1) % 3), 50, 0] == 255  # not the next frame's
 
 
+def test_fax_standard_resolution_tiff_gets_square_pixels(tmp_path: Path) -> None:
+    # A fax in standard mode is 204 dpi across and 98 down: every stored row is two of the page's.
+    im = Image.new("1", (408, 196), 1)  # 2×2 inches of paper
+    ImageDraw.Draw(im).rectangle((0, 0, 203, 97), fill=0)  # its top-left inch, black
+    p = tmp_path / "fax.tif"
+    im.save(p, compression="group4", dpi=(204, 98))
+    _, [page] = pages_of(p)
+    assert page.image.shape == (408, 408, 3)  # the page is square again: 2×2 inches at 204 dpi
+    assert page.dpi == 204.0
+    assert page.image[195, 100, 0] == 0  # the black inch reaches down an inch, not half of one
+    assert page.image[215, 100, 0] == 255
+    assert page.image[100, 215, 0] == 255
+
+
+def test_fine_mode_and_wide_pixels_are_squared_too(tmp_path: Path) -> None:
+    fine = tmp_path / "fine.tif"
+    Image.new("1", (204, 196), 1).save(fine, compression="group4", dpi=(204, 196))
+    _, [page] = pages_of(fine)
+    assert page.image.shape == (204, 204, 3) and page.dpi == 204.0
+    wide = tmp_path / "wide.png"
+    Image.new("L", (100, 300), 255).save(wide, "PNG", dpi=(100, 300))
+    _, [page] = pages_of(wide)
+    assert page.image.shape == (300, 300, 3) and page.dpi == 300.0
+
+
+def test_pixel_aspect_of_a_quarter_turned_tiff_follows_the_turn(tmp_path: Path) -> None:
+    # Stored 196 rows × 408 columns at 204×98 dpi, shown turned a quarter (Orientation 6): the
+    # shown page's columns are the stored rows, so it is widened, not made taller.
+    im = Image.new("L", (408, 196), 255)
+    p = tmp_path / "turned.tif"
+    im.save(p, dpi=(204, 98), tiffinfo={274: 6})
+    _, [page] = pages_of(p)
+    assert page.image.shape == (408, 408, 3)
+
+
+def test_absurd_or_nearly_equal_resolutions_leave_the_pixels_alone(tmp_path: Path) -> None:
+    odd = tmp_path / "odd.png"
+    Image.new("L", (50, 40), 255).save(odd, "PNG", dpi=(1000, 100))  # ten times: not a scanner's
+    _, [page] = pages_of(odd)
+    assert page.image.shape == (40, 50, 3)
+    near = tmp_path / "near.png"
+    Image.new("L", (50, 40), 255).save(near, "PNG", dpi=(300, 299))
+    _, [page] = pages_of(near)
+    assert page.image.shape == (40, 50, 3) and page.dpi == 300.0
+
+
+def test_squared_fax_still_meets_the_pixel_limit(tmp_path: Path) -> None:
+    p = tmp_path / "fax.tif"
+    Image.new("1", (200, 100), 1).save(p, compression="group4", dpi=(200, 100))
+    tight = Limits(DEFAULT.max_bytes, DEFAULT.max_pages, 30_000, DEFAULT.pdf_dpi)
+    err = refused(p, tight)  # 200×100 fits, the page squared (200×200) does not
+    assert err.reason == "image_too_large" and "200×200" in err.message
+
+
 def test_jpeg_exif_orientation(tmp_path: Path) -> None:
     im = Image.new("RGB", (80, 40), (255, 255, 255))
     ImageDraw.Draw(im).rectangle((0, 0, 19, 39), fill=(0, 0, 0))  # left edge black
