@@ -181,6 +181,9 @@ def _scan_tags(gpage: dict) -> list[str]:
     tags = [f"dpi {gpage.get('dpi', 300)}"]
     if gpage.get("fax"):
         tags.append("mode fax")
+        tags.append(f"fax {gpage.get('fax_mode', 'square')}")
+    if gpage.get("bilevel"):
+        tags.append("bilevel scan")
     if gpage.get("low_contrast"):
         tags.append("low contrast")
     for extra in ("jpeg_heavy", "thin_pen", "light_ink"):

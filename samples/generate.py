@@ -22,6 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 from PIL import Image
 
@@ -29,7 +30,17 @@ from pipeline.forms.template import Template, load_template
 from samples import profile, stroke_digits
 from samples.handwriting import FONT_SETS, Hand, Style, digit_font_paths, font_paths, vary_writer
 from samples.render import P_EARLY_START, P_EXTRA_CORRECTION, P_SEAL, render_page
-from samples.scan import P_JPEG_HEAVY, Scan, colourise, harden, sample_params, scan_page, widen_params
+from samples.scan import (
+    P_BILEVEL,
+    P_JPEG_HEAVY,
+    Scan,
+    bilevel,
+    colourise,
+    harden,
+    sample_params,
+    scan_page,
+    widen_params,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATES = REPO / "templates_forms"
@@ -56,6 +67,11 @@ INK_COLOURS = {
     "blue": ((35, 60), (55, 85), (140, 185)),  # a plain blue ballpoint: lighter, bluer
 }
 P_BLUE_PEN = 0.4  # of blue-black writers: a plain blue ballpoint instead
+# Of fax files saved as PNG or TIFF: a fax server's resolution, 204 dpi across and 98 down
+# (standard mode) or 196 down (fine), instead of a square 200 dpi; the header says so.
+FAX_MODES = {"square": (200, 200), "fine": (204, 196), "standard": (204, 98)}
+FAX_MODE_ODDS = (0.5, 0.25, 0.25)
+FAX_INK_SHARE = 160  # grey level (of 255) at and under which a resampled fax pixel is black
 
 
 @dataclass
@@ -180,6 +196,9 @@ def make_page(
     params = widen_params(sample_params(rng, profile_name, fax), extra)
     params = harden(params, own, float(force.get("p_jpeg_heavy", P_JPEG_HEAVY)))
     params = colourise(params, colour, force.get("p_colour", opts.p_colour))
+    # The scanner's mode is the file's: every page of it drawn from the first page's stream.
+    bw = np.random.default_rng([opts.seed, file_index, 0, 12])
+    params = bilevel(params, bw, float(force.get("p_bilevel", P_BILEVEL)))
     if light_ink:
         # Just above the pen's grey: the strokes' cores survive in pieces, their blurred edges do not.
         params.threshold = int(min(200.0, level + light.uniform(*FAX_LIGHT_MARGIN)))
@@ -210,6 +229,8 @@ def make_page(
     if invalid:
         gt["invalid"] = invalid
     gt["fax"] = params.fax
+    if params.bilevel is not None:
+        gt["bilevel"] = True
     if params.contrast is not None:
         gt["low_contrast"] = True
     if params.dark_gradient is not None:
@@ -238,14 +259,36 @@ def make_page(
     return Page(gt, scan)
 
 
-def _save(images: list[Image.Image], fmt: str, dpi: int, quality: int) -> bytes:
+def fax_resolution(image: Image.Image, mode: str) -> tuple[Image.Image, tuple[float, float]]:
+    """A 200 dpi bilevel page as a fax server stores it in `mode` (`FAX_MODES`), and the scale
+    (across, down) from the 200 dpi page's pixels to the stored ones."""
+    across, down = FAX_MODES[mode]
+    sx, sy = across / 200, down / 200
+    if (sx, sy) == (1.0, 1.0):
+        return image, (1.0, 1.0)
+    grey = np.asarray(image.convert("L"))
+    size = (round(grey.shape[1] * sx), round(grey.shape[0] * sy))
+    small = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+    # The fax's sensor sees each stored pixel's whole area: ink over about 3/8 of it is black (the
+    # page was thresholded once already; at half, a stroke one row of two tall was lost).
+    black = small <= FAX_INK_SHARE
+    stored = Image.fromarray(np.where(black, 0, 255).astype(np.uint8)).convert("1", dither=Image.Dither.NONE)
+    return stored, (size[0] / grey.shape[1], size[1] / grey.shape[0])
+
+
+def _save(images: list[Image.Image], fmt: str, dpi: int | tuple[int, int], quality: int) -> bytes:
     buf = io.BytesIO()
     first, rest = images[0], images[1:]
+    if isinstance(dpi, tuple):
+        if fmt not in ("png", "tiff"):
+            raise ValueError("only PNG and TIFF keep a resolution that differs across and down")
+    else:
+        dpi = (dpi, dpi)
     if fmt == "png":
-        first.save(buf, "PNG", dpi=(dpi, dpi), compress_level=6)
+        first.save(buf, "PNG", dpi=dpi, compress_level=6)
     elif fmt == "jpg":
         im = first.convert("L") if first.mode == "1" else first
-        im.save(buf, "JPEG", quality=quality, dpi=(dpi, dpi))
+        im.save(buf, "JPEG", quality=quality, dpi=dpi)
     elif fmt == "pdf":
         extra = {} if first.mode == "1" else {"quality": quality}
         first.save(
@@ -253,7 +296,7 @@ def _save(images: list[Image.Image], fmt: str, dpi: int, quality: int) -> bytes:
             "PDF",
             save_all=True,
             append_images=rest,
-            resolution=float(dpi),
+            resolution=float(dpi[0]),
             creationDate=PDF_DATE,
             modDate=PDF_DATE,
             producer="shinsei samples",
@@ -261,7 +304,7 @@ def _save(images: list[Image.Image], fmt: str, dpi: int, quality: int) -> bytes:
         )
     elif fmt == "tiff":
         comp = "group4" if first.mode == "1" else "tiff_lzw"
-        first.save(buf, "TIFF", save_all=True, append_images=rest, compression=comp, dpi=(dpi, dpi))
+        first.save(buf, "TIFF", save_all=True, append_images=rest, compression=comp, dpi=dpi)
     else:
         raise ValueError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
     return buf.getvalue()
@@ -297,7 +340,20 @@ def make_file(
     stem = name or f"doc_{index:04d}"
     fname = f"{stem}.{fmt}"
     quality = pages[0].scan.params.jpeg_quality
-    data = _save([p.scan.image for p in pages], fmt, pages[0].scan.params.dpi, quality)
+    images = [p.scan.image for p in pages]
+    dpi: int | tuple[int, int] = pages[0].scan.params.dpi
+    # A fax server's resolution, from a stream of this file's own (every page drawn as before).
+    mode_rng = np.random.default_rng([opts.seed, index, 10**6 + 1])
+    mode = str(mode_rng.choice(list(FAX_MODES), p=FAX_MODE_ODDS))
+    if fax and fmt in ("png", "tiff") and mode != "square" and dpi == 200:
+        stored = [fax_resolution(im, mode) for im in images]
+        images = [im for im, _ in stored]
+        for page, (_, (sx, sy)) in zip(pages, stored, strict=True):
+            t = np.diag([sx, sy, 1.0]) @ np.array(page.gt["transform"], float)
+            page.gt["transform"] = [[round(float(v), 6) for v in row] for row in t]
+            page.gt["fax_mode"] = mode
+        dpi = FAX_MODES[mode]
+    data = _save(images, fmt, dpi, quality)
     (out / fname).write_bytes(data)
     gt = {
         "file": fname,

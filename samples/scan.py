@@ -8,6 +8,9 @@ Profiles:
   stronger noise, uneven light, JPEG quality 50–70).
 * mixed: each file 70% mild, 30% hard.
 
+`bilevel` (a stream of its own) sends one colour or grey file in ten through a scanner's
+black-and-white mode: 1 bit, thresholded at 55-80% of the page's own paper grey.
+
 `widen_params` then turns some colour and grey pages into what office scanners sent in
 development set A (docs/devset-a-findings.md, G5): 200 dpi instead of 300 (30% of non-fax pages;
 the blur σ stays in output pixels, so it is stronger relative to the strokes), and low contrast
@@ -70,6 +73,7 @@ class ScanParams:
     tint: tuple[int, float, str] | None = None  # saturated light blotches: (seed, opacity, TINT_COLOURS name)
     pattern: tuple[int, float, str] | None = None  # guilloche security lines: (seed, opacity, colour name)
     highlight: tuple[int, str] | None = None  # highlighter over 1-3 fields: (seed, HIGHLIGHT_COLOURS name)
+    bilevel: float | None = None  # a scanner's black-and-white mode: threshold, a share of the paper's grey
 
 
 def sample_params(rng: np.random.Generator, profile: str, fax: bool) -> ScanParams:
@@ -114,6 +118,24 @@ def harden(p: ScanParams, rng: np.random.Generator, p_heavy: float = P_JPEG_HEAV
     heavy, quality = rng.random() < p_heavy, int(rng.integers(25, 46))
     if heavy and not p.fax and p.dpi <= 200:
         p.jpeg_baked = quality
+    return p
+
+
+# Of colour and grey pages: sent by a scanner in its black-and-white mode (1 bit, G4 in a TIFF), as
+# office multifunction printers do for "documents". Unlike a fax's, the threshold follows the page's
+# own paper (an automatic exposure), at 55-80% of its grey, so the writing keeps its whole strokes,
+# thickened by their grey edges: on dev set A's pages made so, more wrong values were accepted
+# (14 of 867 against 5 of 957), and no page of ours was bilevel without being a fax.
+P_BILEVEL = 0.1
+BILEVEL_SHARE = (0.55, 0.8)
+
+
+def bilevel(p: ScanParams, rng: np.random.Generator, p_bilevel: float = P_BILEVEL) -> ScanParams:
+    """A black-and-white scanner mode on some non-fax pages, drawn from `rng` (a stream of its
+    own, so every other choice on the page is unchanged)."""
+    on, share = rng.random() < p_bilevel, float(rng.uniform(*BILEVEL_SHARE))
+    if on and not p.fax:
+        p.bilevel = share
     return p
 
 
@@ -427,6 +449,10 @@ def scan_page(
         bw[ys[big], np.clip(xs[big] + 1, 0, wout - 1)] = 0
         drop = rng.integers(0, hout, n // 3), rng.integers(0, wout, n // 3)
         bw[drop] = 255
+        image = Image.fromarray(bw).convert("1", dither=Image.Dither.NONE)
+    elif p.bilevel is not None:
+        grey = out if out.ndim == 2 else cv2.cvtColor(out, cv2.COLOR_RGB2GRAY)
+        bw = np.where(grey > p.bilevel * float(np.median(grey)), 255, 0).astype(np.uint8)
         image = Image.fromarray(bw).convert("1", dither=Image.Dither.NONE)
     else:
         image = Image.fromarray(out)

@@ -4,10 +4,12 @@ stream so pages without it are unchanged."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from pipeline.forms.template import load_template
 from samples import profile
@@ -370,3 +372,70 @@ def test_some_double_strikes_are_drawn_tight_from_the_same_draws():
         tight, after_tight = _strike_rows(1.0, seed)
         assert (wide, tight) == (2, 1)
         assert after_wide == after_tight
+
+
+def test_black_and_white_scans_are_bilevel_from_their_own_stream(tmp_path):
+    # A scanner's black-and-white mode on a colour or grey page: a 1-bit image whose threshold
+    # follows the page's paper, the same writing and geometry as the page drawn in grey.
+    from samples.generate import Options, file_plan, make_file
+
+    opts = Options(seed=5150)
+    fmt, _, _, _ = file_plan(opts, 1)
+    made = {}
+    for name, p_bilevel in (("grey", 0.0), ("bw", 1.0)):
+        (tmp_path / name).mkdir()
+        entry = make_file(
+            opts, 1, tmp_path / name, plan=(fmt, 1, "mild", False), force=[{"p_bilevel": p_bilevel}]
+        )
+        gt = json.loads((tmp_path / name / entry["gt"]).read_text(encoding="utf-8"))["pages"][0]
+        with Image.open(tmp_path / name / entry["file"]) as im:
+            made[name] = (im.mode, im.size, np.asarray(im.convert("L")), gt)
+    assert made["grey"][0] in ("RGB", "L") and made["bw"][0] == "1" and made["grey"][1] == made["bw"][1]
+    ink = 1.0 - made["bw"][2].astype(np.float32).mean() / 255
+    assert 0.02 < ink < 0.3, ink  # writing and print kept, the paper white
+    grey, bw = made["grey"][3], made["bw"][3]
+    assert bw["bilevel"] is True and "bilevel" not in grey
+    assert bw["values"] == grey["values"] and bw["transform"] == grey["transform"]
+
+
+def test_fax_files_in_standard_mode_say_so_and_their_truth_maps_to_the_stored_pixels(tmp_path):
+    from samples.generate import FAX_MODE_ODDS, FAX_MODES, Options, make_file
+
+    opts = Options(seed=5150)
+    index = next(
+        i
+        for i in range(1, 100)
+        if np.random.default_rng([opts.seed, i, 10**6 + 1]).choice(list(FAX_MODES), p=FAX_MODE_ODDS)
+        == "standard"
+    )
+    entry = make_file(opts, index, tmp_path, plan=("tiff", 1, "hard", True))
+    gt = json.loads((tmp_path / entry["gt"]).read_text(encoding="utf-8"))["pages"][0]
+    assert gt["fax_mode"] == "standard" and gt["dpi"] == 200
+    with Image.open(tmp_path / entry["file"]) as im:
+        assert im.mode == "1" and tuple(round(v) for v in im.info["dpi"]) == (204, 98)
+        width, height = im.size
+    assert abs(width / height - (210 * 204) / (297 * 98)) < 0.01  # A4 at 204×98 dpi
+    t = np.array(gt["transform"])
+    across, down = np.hypot(t[0, 0], t[1, 0]), np.hypot(t[0, 1], t[1, 1])  # px per mm, each way
+    assert abs(across / down - 204 / 98) < 0.05
+    corner = t @ np.array([210.0, 297.0, 1.0])
+    assert (
+        abs(corner[0] / corner[2] - width) < 0.08 * width
+        and abs(corner[1] / corner[2] - height) < 0.08 * height
+    )
+
+
+def test_fax_resolution_keeps_a_thin_stroke_in_half_the_rows():
+    from samples.generate import fax_resolution
+
+    page = Image.new("1", (400, 600), 1)
+    px = np.asarray(page.convert("L")).copy()
+    px[100:102, 50:350] = 0  # a stroke two rows tall (a thin pen's at 200 dpi)
+    page = Image.fromarray(px).convert("1")
+    stored, (sx, sy) = fax_resolution(page, "standard")
+    assert stored.mode == "1" and stored.size == (408, 294)
+    assert (sx, sy) == (408 / 400, 294 / 600)
+    rows = np.flatnonzero((np.asarray(stored.convert("L")) == 0).any(axis=1))
+    assert len(rows) >= 1 and abs(rows.mean() - 101 * sy) < 1.5  # kept, one row where there were two
+    same, scale = fax_resolution(page, "square")
+    assert same is page and scale == (1.0, 1.0)
