@@ -128,6 +128,7 @@ class PageResult:
     match_score: float = 0.0
     fields: tuple[FieldResult, ...] = ()
     issues: tuple[Issue, ...] = ()  # document-level (cross-field) and page-level problems
+    bilevel: bool = False  # the scan held black and white only (a fax): confidences are fitted so
 
     def values(self) -> dict[str, Any]:
         return {f.name: f.value for f in self.fields}
@@ -141,6 +142,7 @@ class PageResult:
             "orientation": self.orientation,
             "skew_deg": round(self.skew_deg, 3),
             "match_score": round(self.match_score, 4),
+            "bilevel": self.bilevel,
             "fields": [f.export() for f in self.fields],
             "issues": [i.export() for i in self.issues],
         }
@@ -155,6 +157,7 @@ class PageResult:
             orientation=d.get("orientation", 0),
             skew_deg=d.get("skew_deg", 0.0),
             match_score=d.get("match_score", 0.0),
+            bilevel=bool(d.get("bilevel", False)),
             fields=tuple(FieldResult.from_dict(f) for f in d.get("fields", [])),
             issues=tuple(Issue.from_dict(i) for i in d.get("issues", [])),
         )

@@ -72,9 +72,14 @@ def _raw_text(raw: Any) -> str:
 
 
 def finish_fields(
-    tpl: Template, raws: list[RawField], settings: Settings, today: date | None = None
+    tpl: Template,
+    raws: list[RawField],
+    settings: Settings,
+    today: date | None = None,
+    bilevel: bool = False,
 ) -> tuple[list[FieldResult], list[Issue]]:
-    """Normalise and validate raw readings; decide per field whether it is accepted."""
+    """Normalise and validate raw readings; decide per field whether it is accepted (`bilevel`:
+    the page held black and white only, whose readings are calibrated on such pages)."""
     today = today or settings.reference_date or date.today()
     normalized = {rf.spec.name: normalize_field(rf.spec, rf.raw) for rf in raws}
     values = {name: n.value for name, n in normalized.items()}
@@ -117,7 +122,7 @@ def finish_fields(
         # The probability that the reading is right, per evidence group: what is stored, shown
         # and routed on.
         confidence = calibrated(
-            rf.spec.kind, float(rf.confidence), is_empty_reading(rf.spec.kind, rf.raw), group
+            rf.spec.kind, float(rf.confidence), is_empty_reading(rf.spec.kind, rf.raw), group, bilevel
         )
         results.append(
             FieldResult(
@@ -139,7 +144,16 @@ def finish_fields(
     return results, cross
 
 
-def process_page(image: np.ndarray, index: int, engine: Engine, crops: CropSink | None = None) -> PageResult:
+def process_page(
+    image: np.ndarray,
+    index: int,
+    engine: Engine,
+    crops: CropSink | None = None,
+    bilevel: bool | None = None,
+) -> PageResult:
+    """Identify, align, read and route one page. `bilevel`: the scan held black and white only
+    (ingest says so before it resamples a fax's pixels; None: told from `image`)."""
+    bilevel = ingest.two_levels(image) if bilevel is None else bilevel
     gray = to_gray(image)
     small = cv2.resize(gray, (400, round(400 * gray.shape[0] / gray.shape[1])), interpolation=cv2.INTER_AREA)
     # Ink relative to the page's own paper, so a low-contrast scan is not taken for a blank; and
@@ -172,7 +186,7 @@ def process_page(image: np.ndarray, index: int, engine: Engine, crops: CropSink 
         postal_address_pairs(tpl.rules),
         date_rule_check(list(tpl.rules), engine.settings, today),
     )
-    fields, cross = finish_fields(tpl, raws, engine.settings, today)
+    fields, cross = finish_fields(tpl, raws, engine.settings, today, bilevel)
     if crops is not None:
         fields = [
             f if rf.crop is None else _with_crop(f, crops(index, f.name, rf.crop))
@@ -211,6 +225,7 @@ def process_page(image: np.ndarray, index: int, engine: Engine, crops: CropSink 
         match_score=float(al.score),
         fields=tuple(fields),
         issues=page_issues,
+        bilevel=bilevel,
     )
 
 
@@ -261,7 +276,7 @@ def process_file(
     pages: list[PageResult] = []
     try:
         for page in ingest.iter_pages(f, limits):
-            pages.append(process_page(page.image, page.index, engine, sink))
+            pages.append(process_page(page.image, page.index, engine, sink, page.bilevel))
     except InputFileError as exc:
         return FileOutcome(
             DocumentResult(f.sha256, path.name, Route.quarantined, reason=exc.reason, message=exc.message), f

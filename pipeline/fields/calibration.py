@@ -11,6 +11,9 @@ confidence → share right) from an isotonic (pool-adjacent-violators) fit, each
 at least a floor of fields. Between knots the map is linear, above the last flat, and under the
 first it falls linearly to 0 at a raw 0 (no evidence there, so no claim), so it never decreases. An empty OCR reading (nothing written, raw confidence 1.0 by construction) has its own
 figure where the fit saw enough of them, never above what its raw confidence maps to. A kind the file does not know keeps its raw confidence.
+A page that held black and white only (a fax, a scanner's 1-bit mode: `PageResult.bilevel`) has a
+second map per kind (`bilevel` in the file), fitted on such pages of ours, from that probability to
+the share of their fields right; a field there takes the lower of the two.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from __future__ import annotations
 import bisect
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -59,6 +62,9 @@ class Calibration:
     curves: dict[str, Curve]
     thresholds: dict[str, float]
     meta: dict[str, Any]
+    # Per kind, a map from the probability above to the share right on pages that held black and
+    # white only (a fax, a scanner's 1-bit mode), where readings are surer than they are right.
+    bilevel: dict[str, Curve] = field(default_factory=dict)
 
     def curve_for(self, kind: str, group: str = "") -> Curve | None:
         """The map of the most specific fitted group on `group`'s path (evidence.py: a/b/c, then
@@ -69,9 +75,17 @@ class Calibration:
                 return curve
         return self.curves.get(kind)
 
-    def probability(self, kind: str, raw: float, empty: bool = False, group: str = "") -> float:
+    def probability(
+        self, kind: str, raw: float, empty: bool = False, group: str = "", bilevel: bool = False
+    ) -> float:
         """The probability that a field of `kind` in evidence `group` read at `raw` confidence is
-        right."""
+        right; on a black-and-white page (`bilevel`), as such pages' fields at that figure were
+        right, never more."""
+        p = self._probability(kind, raw, empty, group)
+        curve = self.bilevel.get(kind) if bilevel else None
+        return p if curve is None else min(p, curve(p))
+
+    def _probability(self, kind: str, raw: float, empty: bool, group: str) -> float:
         curve = self.curve_for(kind, group)
         if curve is None:
             return raw
@@ -82,16 +96,25 @@ class Calibration:
         return curve(raw)
 
 
-def from_dict(d: dict[str, Any]) -> Calibration:
+def _curves(maps: dict[str, Any]) -> dict[str, Curve]:
     curves = {}
-    for kind, c in d["kinds"].items():
+    for kind, c in maps.items():
         xs, ys = tuple(float(v) for v in c["x"]), tuple(float(v) for v in c["y"])
         if len(xs) != len(ys) or any(b <= a for a, b in zip(xs, xs[1:], strict=False)):
             raise ValueError(f"calibration for {kind}: knots must be paired and increasing")
         if any(b < a for a, b in zip(ys, ys[1:], strict=False)) or any(not 0 <= y <= 1 for y in ys):
             raise ValueError(f"calibration for {kind}: probabilities must be in [0, 1] and non-decreasing")
         curves[kind] = Curve(xs, ys, c.get("empty"))
-    return Calibration(curves, {k: float(v) for k, v in d.get("thresholds", {}).items()}, d.get("meta", {}))
+    return curves
+
+
+def from_dict(d: dict[str, Any]) -> Calibration:
+    return Calibration(
+        _curves(d["kinds"]),
+        {k: float(v) for k, v in d.get("thresholds", {}).items()},
+        d.get("meta", {}),
+        _curves(d.get("bilevel", {})),
+    )
 
 
 @lru_cache(maxsize=4)
@@ -100,10 +123,10 @@ def load(path: Path = DATA_FILE) -> Calibration:
     return from_dict(json.loads(path.read_text(encoding="utf-8")))
 
 
-def calibrated(kind: str, raw: float, empty: bool = False, group: str = "") -> float:
-    """`raw` confidence of a field of `kind` (in evidence `group`, see evidence.py) as the
-    probability that the reading is right."""
-    return load().probability(kind, raw, empty, group)
+def calibrated(kind: str, raw: float, empty: bool = False, group: str = "", bilevel: bool = False) -> float:
+    """`raw` confidence of a field of `kind` (in evidence `group`, see evidence.py; on a
+    black-and-white page when `bilevel`) as the probability that the reading is right."""
+    return load().probability(kind, raw, empty, group, bilevel)
 
 
 def is_empty_reading(kind: str, raw: Any) -> bool:

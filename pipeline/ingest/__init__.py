@@ -28,6 +28,7 @@ from pipeline.ingest.common import (
     _check_pixels,
     _err,
     _fmt_bytes,
+    two_levels,
 )
 from pipeline.ingest.pdf import _check_pdf_pixels, _iter_pdf, _pdf_page_sizes
 from pipeline.ingest.quarantine import quarantine
@@ -44,6 +45,7 @@ __all__ = [
     "quarantine",
     "sha256_file",
     "sniff",
+    "two_levels",
 ]
 
 

@@ -83,6 +83,14 @@ class IngestedPage:
     image: np.ndarray  # uint8, H×W×3, BGR
     dpi: float | None  # from the file's metadata, or the PDF render dpi; None when unknown
     source_kind: str  # the file's kind
+    bilevel: bool = False  # stored black and white only (a fax, a scanner's 1-bit mode)
+
+
+def two_levels(image: np.ndarray) -> bool:
+    """Whether a page holds two grey levels only, black and white (a 1-bit image decoded, or a
+    PDF's rendered G4 page): the scanner kept no grey, so the writing's edges are gone."""
+    hist = cv2.calcHist([image], [0], None, [256], [0, 256]).ravel()
+    return int(np.count_nonzero(hist)) <= 2
 
 
 def _check_pages(count: int, limit: int) -> None:

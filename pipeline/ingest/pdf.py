@@ -31,6 +31,7 @@ from pipeline.ingest.common import (
     _err,
     _fmt_pixels,
     _to_bgr,
+    two_levels,
 )
 
 log = logging.getLogger("shinsei.ingest")
@@ -68,7 +69,7 @@ def _iter_pdf(f: IngestedFile, limits: Limits) -> Iterator[IngestedPage]:
                 image = _to_bgr(im)
             except _DECODE_ERRORS as e:
                 raise _corrupt_page(i) from e
-        yield IngestedPage(index=i, image=image, dpi=float(dpi), source_kind="pdf")
+        yield IngestedPage(index=i, image=image, dpi=float(dpi), source_kind="pdf", bilevel=two_levels(image))
 
 
 # --------------------------------------------------------------------------- PDF helpers

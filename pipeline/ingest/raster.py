@@ -30,6 +30,7 @@ from pipeline.ingest.common import (
     _fmt_pixels,
     _to_bgr,
     _too_large_image,
+    two_levels,
 )
 
 
@@ -55,12 +56,14 @@ def _iter_raster(f: IngestedFile, limits: Limits) -> Iterator[IngestedPage]:
                     across, down = down, across
                 size, dpi = square_size(page.width, page.height, across, down)
                 _check_pixels(i, size, limits)  # before the resampled page is made
-                image = square_pixels(_to_bgr(page), size)
+                stored = _to_bgr(page)
+                bilevel = page.mode == "1" or two_levels(stored)  # before squaring greys the edges
+                image = square_pixels(stored, size)
             except Image.DecompressionBombError as e:
                 raise _too_large_image(i, im.size, limits) from e
             except _DECODE_ERRORS as e:
                 raise _corrupt_page(i) from e
-            yield IngestedPage(index=i, image=image, dpi=dpi, source_kind=f.kind)
+            yield IngestedPage(index=i, image=image, dpi=dpi, source_kind=f.kind, bilevel=bilevel)
 
 
 # --------------------------------------------------------------------------- raster helpers

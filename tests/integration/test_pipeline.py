@@ -58,6 +58,16 @@ def test_field_values_match_ground_truth_and_accepted_fields_are_right(results) 
 
 
 @pytest.mark.model
+def test_black_and_white_pages_are_marked_so(results) -> None:
+    # A fax's pages are calibrated as such (their readings are surer than right); others not.
+    for name, doc in results.items():
+        gt = _gt(name)
+        for page, gpage in zip(doc.pages, gt["pages"], strict=True):
+            assert page.bilevel == bool(gpage.get("fax") or gpage.get("bilevel")), name
+            assert doc.from_dict(doc.export()).pages[page.index].bilevel == page.bilevel
+
+
+@pytest.mark.model
 def test_marks_are_read_exactly(results) -> None:
     for name, doc in results.items():
         for page, gpage in zip(doc.pages, _gt(name)["pages"], strict=True):
@@ -165,6 +175,6 @@ def test_a_fax_in_standard_mode_is_identified_and_read(engine, tmp_path) -> None
     )
     gt = _gt("doc_0001.png")["pages"][0]["values"]
     [page] = process_file(path, engine).result.pages
-    assert page.form_id == "nursery_enrolment"
+    assert page.form_id == "nursery_enrolment" and page.bilevel
     right = sum(same(f.value, gt[f.name]) for f in page.fields)
     assert right >= 20, right

@@ -185,3 +185,40 @@ def test_a_role_s_own_cut_is_found_on_the_field_s_evidence_group() -> None:
     assert accept_field(
         spec("text_ja", charset="address", threshold=0.9), 0.95, (), Settings(), "text_ja/address"
     )
+
+
+def test_a_black_and_white_page_s_map_only_lowers_a_probability() -> None:
+    cal = calibration.from_dict(
+        {
+            "kinds": {"phone": {"x": [0.5, 0.9], "y": [0.6, 1.0]}},
+            "bilevel": {"phone": {"x": [0.6, 0.95], "y": [0.3, 0.97]}},
+        }
+    )
+    grey = cal.probability("phone", 0.9)
+    assert grey == 1.0
+    assert cal.probability("phone", 0.9, bilevel=True) == pytest.approx(0.97)  # surer than right
+    assert cal.probability("phone", 0.7, bilevel=True) < cal.probability("phone", 0.7)
+    # Where such pages read better than the map claims, the grey page's figure stands.
+    kind = calibration.from_dict(
+        {"kinds": {"kana": {"x": [0.5, 0.9], "y": [0.5, 0.9]}}, "bilevel": {"kana": {"x": [0.1], "y": [1.0]}}}
+    )
+    assert kind.probability("kana", 0.6, bilevel=True) == pytest.approx(kind.probability("kana", 0.6))
+    assert cal.probability("kana", 0.42, bilevel=True) == 0.42  # no map of either: the score stands
+    with pytest.raises(ValueError, match="non-decreasing"):
+        calibration.from_dict({"kinds": {}, "bilevel": {"kana": {"x": [0.5, 0.9], "y": [0.9, 0.5]}}})
+
+
+def test_the_pipeline_calibrates_a_black_and_white_page_s_fields_as_such() -> None:
+    tpl = load_template(ROOT / "templates_forms" / "nursery_enrolment")
+    target = next(f for f in tpl.fields if f.kind == "phone")
+    raws = [
+        RawField(f, raw=None if f.kind in calibration.MARK_KINDS else "", confidence=1.0) for f in tpl.fields
+    ]
+    raws[tpl.fields.index(target)] = RawField(target, raw="090-1234-5678", confidence=0.9)
+    settings = Settings(reference_date=dt.date(2026, 11, 26))
+    grey = next(f for f in finish_fields(tpl, raws, settings)[0] if f.name == target.name)
+    bw = next(f for f in finish_fields(tpl, raws, settings, bilevel=True)[0] if f.name == target.name)
+    assert bw.confidence == pytest.approx(calibration.calibrated("phone", 0.9, False, bw.evidence, True))
+    assert bw.confidence <= grey.confidence
+    if "phone" in calibration.load().bilevel:
+        assert bw.confidence < grey.confidence

@@ -223,3 +223,33 @@ def test_the_recipe_regroups_its_open_facility_set_with_the_form_read_open() -> 
     ]
     regroup(rows)
     assert [r["group"] for r in rows] == ["text_ja/facility/named/m", "text_ja/list/m"]
+
+
+def test_the_recipe_fits_black_and_white_pages_a_map_of_their_own_where_it_saw_enough() -> None:
+    from pipeline.fields.calibration import from_dict
+    from tools.fit_calibration import fit_bilevel
+
+    cal = from_dict({"kinds": {"phone": {"x": [0.0, 1.0], "y": [0.0, 1.0]}}})
+    rows = []
+    for i in range(400):
+        raw = 0.9 + 0.1 * (i % 10) / 10
+        rows.append(
+            {
+                "kind": "phone",
+                "raw": raw,
+                "empty": False,
+                "group": "phone",
+                "blocking": False,
+                "bilevel": True,
+            }
+            | {"right": i % 7 != 0}  # 86% right, however sure
+        )
+    rows += [
+        {"kind": "phone", "raw": 0.95, "empty": False, "group": "phone", "blocking": False, "right": True}
+    ] * 400  # grey pages: not fitted here
+    maps = fit_bilevel(rows, cal, min_bin=40, min_group=120)
+    bw = from_dict({"kinds": {"phone": {"x": [0.0, 1.0], "y": [0.0, 1.0]}}, "bilevel": maps})
+    assert set(maps) == {"phone"}
+    assert bw.probability("phone", 0.99, bilevel=True) < 0.92  # 86% right, not 99%
+    assert abs(bw.probability("phone", 0.99) - 0.99) < 1e-9
+    assert fit_bilevel(rows[:100], cal, min_bin=40, min_group=120) == {}  # too few: no map

@@ -370,6 +370,7 @@ def test_multipage_g4_tiff(tmp_path: Path) -> None:
         assert page.image.shape == (400, 300, 3)
         assert set(np.unique(page.image)) == {0, 255}
         assert page.dpi == 200.0
+        assert page.bilevel
         assert page.image[20 + 50 * i, 50, 0] == 0  # this frame's black box
         assert page.image[20 + 50 * ((i + 1) % 3), 50, 0] == 255  # not the next frame's
 
@@ -386,6 +387,30 @@ def test_fax_standard_resolution_tiff_gets_square_pixels(tmp_path: Path) -> None
     assert page.image[195, 100, 0] == 0  # the black inch reaches down an inch, not half of one
     assert page.image[215, 100, 0] == 255
     assert page.image[100, 215, 0] == 255
+
+
+def test_black_and_white_pages_are_told_from_grey_ones_before_squaring(tmp_path: Path) -> None:
+    fax = tmp_path / "fax.tif"
+    im = Image.new("1", (408, 196), 1)
+    ImageDraw.Draw(im).line((0, 0, 407, 195), fill=0, width=3)
+    im.save(fax, compression="group4", dpi=(204, 98))
+    _, [page] = pages_of(fax)
+    assert page.bilevel  # ingest knew, though squaring greyed the diagonal's edges
+    assert len(np.unique(page.image)) > 2
+    two = tmp_path / "two.png"
+    Image.new("L", (40, 30), 255).save(two, "PNG")
+    im = Image.open(two).convert("L")
+    ImageDraw.Draw(im).rectangle((5, 5, 20, 20), fill=0)
+    im.save(two, "PNG")
+    _, [page] = pages_of(two)
+    assert page.bilevel  # a 1-bit scan saved as 8-bit grey is still black and white only
+    grey = tmp_path / "grey.png"
+    im = Image.new("L", (40, 30), 240)
+    ImageDraw.Draw(im).rectangle((5, 5, 20, 20), fill=30)
+    ImageDraw.Draw(im).rectangle((21, 5, 22, 20), fill=120)  # a stroke's grey edge
+    im.save(grey, "PNG")
+    _, [page] = pages_of(grey)
+    assert not page.bilevel
 
 
 def test_fine_mode_and_wide_pixels_are_squared_too(tmp_path: Path) -> None:
