@@ -22,18 +22,29 @@ from pipeline.settings import Settings
 DEFAULT_THRESHOLDS: dict[str, float] = dict(calibration.load().thresholds)
 
 
-def threshold_for(spec: FieldSpec, settings: Settings, group: str = "") -> float:
+# The fitted cut for every field of a page that held black and white only (a fax): where such
+# pages' fields, at the common cut, were more often wrong than the target, the recipe chose the
+# lowest cut that keeps them within it (tools/fit_calibration.py).
+BILEVEL = "bilevel"
+
+
+def threshold_for(spec: FieldSpec, settings: Settings, group: str = "", bilevel: bool = False) -> float:
     """The template's threshold, else the settings' for the kind, else the fitted one: a role's own
     (kind/role, e.g. text_ja/address, on the field's evidence `group`) where one was fitted, else
-    the kind's."""
+    the kind's; on a black-and-white page (`bilevel`), at least the fitted cut for such pages."""
     if spec.threshold is not None:
         return spec.threshold
     if spec.kind in settings.confidence_by_kind:
         return settings.confidence_by_kind[spec.kind]
-    for node in calibration.path(group) if group else []:
-        if node in DEFAULT_THRESHOLDS:
-            return DEFAULT_THRESHOLDS[node]
-    return DEFAULT_THRESHOLDS.get(spec.kind, settings.confidence_default)
+    fitted = next(
+        (
+            DEFAULT_THRESHOLDS[n]
+            for n in (calibration.path(group) if group else [])
+            if n in DEFAULT_THRESHOLDS
+        ),
+        DEFAULT_THRESHOLDS.get(spec.kind, settings.confidence_default),
+    )
+    return max(fitted, DEFAULT_THRESHOLDS.get(BILEVEL, 0.0)) if bilevel else fitted
 
 
 def blocking(issues: Iterable[Issue]) -> bool:
@@ -41,11 +52,16 @@ def blocking(issues: Iterable[Issue]) -> bool:
 
 
 def accept_field(
-    spec: FieldSpec, confidence: float, issues: Iterable[Issue], settings: Settings, group: str = ""
+    spec: FieldSpec,
+    confidence: float,
+    issues: Iterable[Issue],
+    settings: Settings,
+    group: str = "",
+    bilevel: bool = False,
 ) -> bool:
     if spec.review in ("always", "double"):  # double: two clerks key it, whatever the machine read
         return False
-    return confidence >= threshold_for(spec, settings, group) and not blocking(issues)
+    return confidence >= threshold_for(spec, settings, group, bilevel) and not blocking(issues)
 
 
 def route_page(fields: Iterable[FieldResult], page_issues: Iterable[Issue]) -> Route:

@@ -133,7 +133,7 @@ def finish_fields(
                 confidence=confidence,
                 chars=rf.chars,
                 issues=issues,
-                accepted=accept_field(rf.spec, confidence, issues, settings, group),
+                accepted=accept_field(rf.spec, confidence, issues, settings, group, bilevel),
                 box_px=rf.box_px,
                 double_entry=rf.spec.review == "double",
                 raw_confidence=float(rf.confidence),

@@ -222,3 +222,21 @@ def test_the_pipeline_calibrates_a_black_and_white_page_s_fields_as_such() -> No
     assert bw.confidence <= grey.confidence
     if "phone" in calibration.load().bilevel:
         assert bw.confidence < grey.confidence
+
+
+def test_a_black_and_white_page_s_fields_need_at_least_the_cut_fitted_for_such_pages() -> None:
+    from pipeline import route
+
+    s = Settings()
+    phone = spec("phone")
+    grey = threshold_for(phone, s, "phone/digits-sure")
+    bw_cut = route.DEFAULT_THRESHOLDS.get(route.BILEVEL)
+    bw = threshold_for(phone, s, "phone/digits-sure", bilevel=True)
+    assert bw == max(grey, bw_cut or 0.0)
+    if bw_cut is not None and bw_cut > grey:
+        between = (grey + bw_cut) / 2
+        assert accept_field(phone, between, [], s, "phone/digits-sure")
+        assert not accept_field(phone, between, [], s, "phone/digits-sure", bilevel=True)
+    # A template's own threshold and the settings' still win on such pages too.
+    assert threshold_for(spec("phone", threshold=0.5), s, bilevel=True) == 0.5
+    assert threshold_for(phone, Settings(confidence_by_kind={"phone": 0.6}), bilevel=True) == 0.6

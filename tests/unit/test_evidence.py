@@ -253,3 +253,12 @@ def test_the_recipe_fits_black_and_white_pages_a_map_of_their_own_where_it_saw_e
     assert bw.probability("phone", 0.99, bilevel=True) < 0.92  # 86% right, not 99%
     assert abs(bw.probability("phone", 0.99) - 0.99) < 1e-9
     assert fit_bilevel(rows[:100], cal, min_bin=40, min_group=120) == {}  # too few: no map
+
+
+def test_a_role_cut_that_accepts_a_handful_is_no_cut() -> None:
+    # 142 addresses, 20 wrong among the sure ones: the only cut within 1% accepts 17 (none wrong),
+    # which shows nothing about 1%, so the role is never accepted rather than accepted on that.
+    probs = [(0.99, True)] * 17 + [(0.95, False)] * 20 + [(0.95, True)] * 105
+    assert kind_cut(probs, 0.9, 0.01, 40) == 1.0
+    many = [(0.99, True)] * 60 + [(0.95, False)] * 20 + [(0.95, True)] * 62
+    assert kind_cut(many, 0.9, 0.01, 40) == 0.99
