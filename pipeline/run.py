@@ -32,7 +32,7 @@ from pipeline.imaging.prepare import print_only, relative_ink_ratio, to_gray, to
 from pipeline.normalize import normalize_field
 from pipeline.ocr.recognizer import Recognizer
 from pipeline.result import DocumentResult, FieldResult, Issue, PageResult, Route
-from pipeline.route import accept_field, route_document, route_page
+from pipeline.route import BILEVEL, DEFAULT_THRESHOLDS, accept_field, route_document, route_page
 from pipeline.settings import Settings
 from pipeline.validate import date_rule_check, fix_addresses, postal_address_pairs, validate_cross
 
@@ -202,6 +202,16 @@ def process_page(
                 "poor_scan",
                 f"スキャンの画質が悪く、{unreadable}項目が読めません（黒くつぶれ・汚れ）。"
                 "原本を確認するか、再スキャンしてください。",
+            ),
+        )
+    if bilevel and BILEVEL in DEFAULT_THRESHOLDS:
+        # Said on the page, since a field held only by this cut shows its kind's threshold.
+        page_issues += (
+            Issue(
+                "bilevel_scan",
+                "白黒2値（FAXなど）のスキャンです。文字の輪郭が失われているため、自動確定の基準を"
+                f"確信度{DEFAULT_THRESHOLDS[BILEVEL]:.2f}以上に上げています。",
+                severity="warning",
             ),
         )
     if ident.how == "registration_marks":

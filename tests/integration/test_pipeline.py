@@ -64,6 +64,8 @@ def test_black_and_white_pages_are_marked_so(results) -> None:
         gt = _gt(name)
         for page, gpage in zip(doc.pages, gt["pages"], strict=True):
             assert page.bilevel == bool(gpage.get("fax") or gpage.get("bilevel")), name
+            # The clerk is told why such a page's fields need a surer reading.
+            assert ("bilevel_scan" in {i.code for i in page.issues}) == page.bilevel, name
             assert doc.from_dict(doc.export()).pages[page.index].bilevel == page.bilevel
 
 
@@ -93,7 +95,7 @@ def test_review_items_carry_reasons_for_every_unaccepted_field(results, engine) 
                 unaccepted += 1
                 spec = specs[(page.form_id, f.name)]
                 reasons = [i for i in f.issues if i.severity == "error"]
-                low = f.confidence < threshold_for(spec, engine.settings, f.evidence)
+                low = f.confidence < threshold_for(spec, engine.settings, f.evidence, page.bilevel)
                 assert reasons or low or spec.review in ("always", "double"), (
                     doc.source_name,
                     f.name,
