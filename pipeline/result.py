@@ -71,6 +71,9 @@ class FieldResult:
     crop_path: str | None = None
     # The template marks it `review: double`: two different people must key it before it counts.
     double_entry: bool = False
+    # The confidence it had to reach to be accepted (its kind's, its role's, a black-and-white
+    # page's), so "held: 0.87 < 0.89" quotes the cut that applied; None on results stored before.
+    threshold: float | None = None
     # The reader's own score before calibration (pipeline/fields/calibration.py), for benches and
     # refitting; not stored: `confidence` is the probability that the reading is right.
     raw_confidence: float | None = field(default=None, compare=False)
@@ -98,6 +101,7 @@ class FieldResult:
             "box_px": list(self.box_px) if self.box_px else None,
             "crop_path": self.crop_path,
             "double_entry": self.double_entry,
+            "threshold": self.threshold,
         }
 
     @classmethod
@@ -114,6 +118,7 @@ class FieldResult:
             box_px=tuple(d["box_px"]) if d.get("box_px") else None,
             crop_path=d.get("crop_path"),
             double_entry=bool(d.get("double_entry", False)),
+            threshold=d.get("threshold"),
         )
 
 

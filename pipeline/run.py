@@ -32,7 +32,14 @@ from pipeline.imaging.prepare import print_only, relative_ink_ratio, to_gray, to
 from pipeline.normalize import normalize_field
 from pipeline.ocr.recognizer import Recognizer
 from pipeline.result import DocumentResult, FieldResult, Issue, PageResult, Route
-from pipeline.route import BILEVEL, DEFAULT_THRESHOLDS, accept_field, route_document, route_page
+from pipeline.route import (
+    BILEVEL,
+    DEFAULT_THRESHOLDS,
+    accept_field,
+    route_document,
+    route_page,
+    threshold_for,
+)
 from pipeline.settings import Settings
 from pipeline.validate import date_rule_check, fix_addresses, postal_address_pairs, validate_cross
 
@@ -134,6 +141,7 @@ def finish_fields(
                 chars=rf.chars,
                 issues=issues,
                 accepted=accept_field(rf.spec, confidence, issues, settings, group, bilevel),
+                threshold=threshold_for(rf.spec, settings, group, bilevel),
                 box_px=rf.box_px,
                 double_entry=rf.spec.review == "double",
                 raw_confidence=float(rf.confidence),

@@ -118,6 +118,14 @@ def show(value: Any) -> str:
     return str(value)
 
 
+def applied_threshold(f: FieldRow | FieldTask, spec: FieldSpec | None, settings: Settings) -> float:
+    """The cut the field was judged against when it was read (its role's, a black-and-white
+    page's), else its template's under the current settings (fields stored before it was kept)."""
+    if f.threshold is not None:
+        return float(f.threshold)
+    return threshold_for(spec, settings) if spec else settings.confidence_default
+
+
 def reason_words(f: FieldRow | FieldTask, spec: FieldSpec | None, settings: Settings) -> list[str]:
     out: list[str] = []
     if spec is not None and spec.review == "double":
@@ -125,7 +133,7 @@ def reason_words(f: FieldRow | FieldTask, spec: FieldSpec | None, settings: Sett
     elif spec is not None and spec.review == "always":
         out.append("常に目視確認する項目")
     if spec is not None:
-        limit = threshold_for(spec, settings)
+        limit = applied_threshold(f, spec, settings)
         if f.confidence < limit:
             out.append(below_threshold_words(f.confidence, limit))
     for i in f.issues or []:
@@ -172,7 +180,7 @@ def _view(
     is_mn = f.kind == MY_NUMBER
     key = f"{doc.id}:{page.index}:{f.name}"
     clear = (not is_mn) or key in revealed
-    limit = threshold_for(spec, settings) if spec else settings.confidence_default
+    limit = applied_threshold(f, spec, settings)
     if clear:
         chars = [CharView(str(t), float(p) < limit) for t, p in (f.chars or [])]
         machine = show(f.value)

@@ -76,11 +76,19 @@ def held_because(f: dict[str, Any], rule: Rule | None) -> list[str]:
         return [i["message"] for i in f["issues"]]
     reasons = [i["message"] for i in f["issues"]]
     if rule is not None:
+        limit = applied_threshold(f, rule)
         if rule.always:
             reasons.append("毎回確認する項目です")
-        elif f["confidence"] < rule.threshold:
-            reasons.append(below_threshold_words(f["confidence"], rule.threshold))
+        elif f["confidence"] < limit:
+            reasons.append(below_threshold_words(f["confidence"], limit))
     return reasons
+
+
+def applied_threshold(f: dict[str, Any], rule: Rule) -> float:
+    """The cut the field was judged against when it was read (its role's, a black-and-white
+    page's), else its template rule's under the current settings (results stored before)."""
+    stored = f.get("threshold")
+    return float(stored) if stored is not None else rule.threshold
 
 
 def print_pages(
@@ -108,7 +116,7 @@ def print_pages(
             r = rule(p["form_id"], f["name"]) if rule is not None else None
             line = f"  {mark} {pad(f['name'], 20)} {pad(_value(f['value']), 28)} conf {f['confidence']:.3f}"
             if raw:
-                line += f" / {r.threshold:.2f}" if r is not None else " / -"
+                line += f" / {applied_threshold(f, r):.2f}" if r is not None else " / -"
                 line += f"  raw {f['raw']!r}"
             if not explain:
                 line += "  " + "; ".join(held_because(f, r))

@@ -67,6 +67,7 @@ def _field_row(position: int, f: FieldResult) -> FieldRow:
         crop_path=f.crop_path,
         box_px=list(f.box_px) if f.box_px else None,
         double_entry=f.double_entry,
+        threshold=f.threshold,
     )
 
 
@@ -98,6 +99,7 @@ def _field_dict(r: FieldRow) -> dict[str, Any]:
         "box_px": r.box_px,
         "crop_path": r.crop_path,
         "double_entry": bool(r.double_entry),
+        "threshold": r.threshold,
     }
 
 

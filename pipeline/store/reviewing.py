@@ -102,6 +102,7 @@ class FieldTask:
     confidence: float = 1.0
     issues: tuple[dict[str, Any], ...] = ()
     chars: tuple[tuple[str, float], ...] = ()
+    threshold: float | None = None  # the cut it was judged against when read
 
 
 # Kinds whose values come from a short closed list: crops read as the same value can be checked
@@ -569,6 +570,7 @@ class ReviewDesk:
                             confidence=float(f.confidence),
                             issues=issues,
                             chars=chars,
+                            threshold=f.threshold,
                         )  # fmt: skip
                     )
                 if len(out) >= limit:

@@ -164,6 +164,7 @@ class FieldRow(Base):
     box_px: Mapped[Any] = mapped_column(JSON, nullable=True)
     # `review: double` in the template: settled only by two matching keyings of two different people.
     double_entry: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    threshold: Mapped[float | None] = mapped_column(Float, nullable=True)  # the cut it was judged against
     # A reviewer's edit. `corrected_at IS NOT NULL` means "corrected" (the value itself may be null).
     corrected_value: Mapped[Any] = mapped_column(JSON, nullable=True)
     corrected_by: Mapped[str | None] = mapped_column(String(128))

@@ -15,7 +15,7 @@ from pipeline.fields import calibration
 from pipeline.fields.plan import RawField
 from pipeline.forms.template import FieldSpec, load_template
 from pipeline.result import Issue
-from pipeline.route import DEFAULT_THRESHOLDS, accept_field, blocking, threshold_for
+from pipeline.route import DEFAULT_THRESHOLDS, accept_field, below_threshold_words, blocking, threshold_for
 from pipeline.run import finish_fields
 from pipeline.settings import Settings
 
@@ -240,3 +240,42 @@ def test_a_black_and_white_page_s_fields_need_at_least_the_cut_fitted_for_such_p
     # A template's own threshold and the settings' still win on such pages too.
     assert threshold_for(spec("phone", threshold=0.5), s, bilevel=True) == 0.5
     assert threshold_for(phone, Settings(confidence_by_kind={"phone": 0.6}), bilevel=True) == 0.6
+
+
+def test_a_field_keeps_the_cut_it_was_judged_against_and_its_reason_quotes_it() -> None:
+    from pipeline.cli.pages_view import Rule, held_because
+    from pipeline.store.reviewing import FieldTask
+    from web.review import reason_words
+
+    tpl = load_template(ROOT / "templates_forms" / "nursery_enrolment")
+    target = next(f for f in tpl.fields if f.kind == "phone")
+    raws = [
+        RawField(f, raw=None if f.kind in calibration.MARK_KINDS else "", confidence=1.0) for f in tpl.fields
+    ]
+    raws[tpl.fields.index(target)] = RawField(target, raw="090-1234-5678", confidence=0.9)
+    settings = Settings(reference_date=dt.date(2026, 11, 26))
+    for bilevel in (False, True):
+        f = next(x for x in finish_fields(tpl, raws, settings, bilevel=bilevel)[0] if x.name == target.name)
+        assert f.threshold == threshold_for(target, settings, f.evidence, bilevel)
+        assert type(f).from_dict(f.export()).threshold == f.threshold
+    # Held by a cut above its kind's (a role's, a black-and-white page's): the reason quotes it.
+    kind_cut = threshold_for(target, settings)
+    stored = {"accepted": False, "issues": [], "confidence": kind_cut + 0.01, "threshold": kind_cut + 0.02}
+    assert held_because(stored, Rule(kind_cut, False)) == [
+        below_threshold_words(kind_cut + 0.01, kind_cut + 0.02)
+    ]
+    assert held_because(stored | {"threshold": None}, Rule(kind_cut, False)) == []  # stored before: as it was
+    task = FieldTask(1, 0, target.name, "phone", tpl.form_id, "a.png", "090", confidence=kind_cut + 0.01)
+    assert not any("確信度" in w for w in reason_words(task, target, settings))
+    held = FieldTask(
+        1,
+        0,
+        target.name,
+        "phone",
+        tpl.form_id,
+        "a.png",
+        "090",
+        confidence=kind_cut + 0.01,
+        threshold=kind_cut + 0.02,
+    )
+    assert below_threshold_words(kind_cut + 0.01, kind_cut + 0.02) in reason_words(held, target, settings)

@@ -20,12 +20,12 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from pipeline.route import threshold_for
 from pipeline.store.review import DoubleEntryRefused, needs_two
 from pipeline.store.reviewing import FieldTask, LoginSession, ReviewDesk
 from web.review import (
     HINTS,
     MY_NUMBER,
+    applied_threshold,
     check_value,
     document_cross_errors,
     reason_words,
@@ -72,7 +72,7 @@ def _verify_cells(request: Request, tasks: list[FieldTask]) -> list[dict[str, An
     for t, cell in zip(tasks, _cells(request, tasks), strict=True):
         tpl = template_for(settings, t.form_id, None)
         spec = next((s for s in tpl.fields if s.name == t.name), None) if tpl else None
-        limit = threshold_for(spec, settings) if spec else settings.confidence_default
+        limit = applied_threshold(t, spec, settings)
         blind = t.kind == MY_NUMBER or (spec is not None and spec.review == "double")
         cell |= {
             "blind": blind,
