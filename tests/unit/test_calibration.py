@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -208,13 +209,19 @@ def test_a_black_and_white_page_s_map_only_lowers_a_probability() -> None:
         calibration.from_dict({"kinds": {}, "bilevel": {"kana": {"x": [0.5, 0.9], "y": [0.9, 0.5]}}})
 
 
-def test_the_pipeline_calibrates_a_black_and_white_page_s_fields_as_such() -> None:
+def _page_with_a_phone_read_at(raw: float) -> tuple[Any, FieldSpec, list[RawField]]:
+    """The bundled form read as blank but for its first phone, read 090-1234-5678 at `raw`."""
     tpl = load_template(ROOT / "templates_forms" / "nursery_enrolment")
     target = next(f for f in tpl.fields if f.kind == "phone")
     raws = [
         RawField(f, raw=None if f.kind in calibration.MARK_KINDS else "", confidence=1.0) for f in tpl.fields
     ]
-    raws[tpl.fields.index(target)] = RawField(target, raw="090-1234-5678", confidence=0.9)
+    raws[tpl.fields.index(target)] = RawField(target, raw="090-1234-5678", confidence=raw)
+    return tpl, target, raws
+
+
+def test_the_pipeline_calibrates_a_black_and_white_page_s_fields_as_such() -> None:
+    tpl, target, raws = _page_with_a_phone_read_at(0.9)
     settings = Settings(reference_date=dt.date(2026, 11, 26))
     grey = next(f for f in finish_fields(tpl, raws, settings)[0] if f.name == target.name)
     bw = next(f for f in finish_fields(tpl, raws, settings, bilevel=True)[0] if f.name == target.name)
@@ -247,12 +254,7 @@ def test_a_field_keeps_the_cut_it_was_judged_against_and_its_reason_quotes_it() 
     from pipeline.store.reviewing import FieldTask
     from web.review import reason_words
 
-    tpl = load_template(ROOT / "templates_forms" / "nursery_enrolment")
-    target = next(f for f in tpl.fields if f.kind == "phone")
-    raws = [
-        RawField(f, raw=None if f.kind in calibration.MARK_KINDS else "", confidence=1.0) for f in tpl.fields
-    ]
-    raws[tpl.fields.index(target)] = RawField(target, raw="090-1234-5678", confidence=0.9)
+    tpl, target, raws = _page_with_a_phone_read_at(0.9)
     settings = Settings(reference_date=dt.date(2026, 11, 26))
     for bilevel in (False, True):
         f = next(x for x in finish_fields(tpl, raws, settings, bilevel=bilevel)[0] if x.name == target.name)
