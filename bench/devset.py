@@ -41,6 +41,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import cv2
+import numpy as np
+from PIL import Image
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -66,10 +70,6 @@ ENCODE_SHARE = 0.72
 
 def encoded(scan: Path, how: str, dpi: float, folder: Path) -> Path:
     """`scan` (at `dpi`) as a 1-bit G4 TIFF at `ENCODINGS[how]`, written into `folder`."""
-    import cv2
-    import numpy as np
-    from PIL import Image
-
     across, down = ENCODINGS[how]
     grey = cv2.imread(str(scan), cv2.IMREAD_GRAYSCALE)
     size = (round(grey.shape[1] * across / dpi), round(grey.shape[0] * down / dpi))

@@ -36,14 +36,11 @@ def threshold_for(spec: FieldSpec, settings: Settings, group: str = "", bilevel:
         return spec.threshold
     if spec.kind in settings.confidence_by_kind:
         return settings.confidence_by_kind[spec.kind]
-    fitted = next(
-        (
-            DEFAULT_THRESHOLDS[n]
-            for n in (calibration.path(group) if group else [])
-            if n in DEFAULT_THRESHOLDS
-        ),
-        DEFAULT_THRESHOLDS.get(spec.kind, settings.confidence_default),
-    )
+    fitted = DEFAULT_THRESHOLDS.get(spec.kind, settings.confidence_default)
+    for node in calibration.path(group) if group else []:
+        if node in DEFAULT_THRESHOLDS:
+            fitted = DEFAULT_THRESHOLDS[node]
+            break
     return max(fitted, DEFAULT_THRESHOLDS.get(BILEVEL, 0.0)) if bilevel else fitted
 
 
@@ -59,9 +56,14 @@ def accept_field(
     group: str = "",
     bilevel: bool = False,
 ) -> bool:
+    return clears(spec, confidence, issues, threshold_for(spec, settings, group, bilevel))
+
+
+def clears(spec: FieldSpec, confidence: float, issues: Iterable[Issue], threshold: float) -> bool:
+    """`accept_field` against a threshold already found (the pipeline keeps it with the field)."""
     if spec.review in ("always", "double"):  # double: two clerks key it, whatever the machine read
         return False
-    return confidence >= threshold_for(spec, settings, group, bilevel) and not blocking(issues)
+    return confidence >= threshold and not blocking(issues)
 
 
 def route_page(fields: Iterable[FieldResult], page_issues: Iterable[Issue]) -> Route:

@@ -35,7 +35,7 @@ from pipeline.result import DocumentResult, FieldResult, Issue, PageResult, Rout
 from pipeline.route import (
     BILEVEL,
     DEFAULT_THRESHOLDS,
-    accept_field,
+    clears,
     route_document,
     route_page,
     threshold_for,
@@ -131,6 +131,7 @@ def finish_fields(
         confidence = calibrated(
             rf.spec.kind, float(rf.confidence), is_empty_reading(rf.spec.kind, rf.raw), group, bilevel
         )
+        threshold = threshold_for(rf.spec, settings, group, bilevel)
         results.append(
             FieldResult(
                 name=rf.spec.name,
@@ -140,8 +141,8 @@ def finish_fields(
                 confidence=confidence,
                 chars=rf.chars,
                 issues=issues,
-                accepted=accept_field(rf.spec, confidence, issues, settings, group, bilevel),
-                threshold=threshold_for(rf.spec, settings, group, bilevel),
+                accepted=clears(rf.spec, confidence, issues, threshold),
+                threshold=threshold,
                 box_px=rf.box_px,
                 double_entry=rf.spec.review == "double",
                 raw_confidence=float(rf.confidence),
@@ -213,7 +214,8 @@ def process_page(
             ),
         )
     if bilevel and BILEVEL in DEFAULT_THRESHOLDS:
-        # Said on the page, since a field held only by this cut shows its kind's threshold.
+        # Said on the page too: each held field quotes its own cut, but the clerk should know why
+        # a whole page's fields need surer readings than the same form's on a grey scan.
         page_issues += (
             Issue(
                 "bilevel_scan",

@@ -383,8 +383,8 @@ def main() -> int:
 
     fit_rows = [r for r in rows if r["doc"] % 3 != 0]
     held = [r for r in rows if r["doc"] % 3 == 0]
-    kinds = fit(fit_rows, args.min_bin, args.min_group)
     min_group = 3 * args.min_bin if args.min_group is None else args.min_group
+    kinds = fit(fit_rows, args.min_bin, min_group)
     bilevel = fit_bilevel(fit_rows, from_dict({"kinds": kinds}), args.min_bin, min_group)
     cal = from_dict({"kinds": kinds, "bilevel": bilevel})
     print(f"\n{n_files} files, {len(rows)} fields; fit on {len(fit_rows)}, thresholds on {len(held)}")
@@ -490,7 +490,7 @@ def main() -> int:
             },
             "fields": len(rows),
             "min_bin": args.min_bin,
-            "min_group": args.min_group if args.min_group is not None else 3 * args.min_bin,
+            "min_group": min_group,
             "target_wrong_among_accepted": args.target,
             "floor": args.floor,
             "held_out": {

@@ -114,10 +114,9 @@ def _seek(im: Image.Image, index: int) -> None:
 def _image_dpi_xy(im: Image.Image) -> tuple[float | None, float | None]:
     """The stored frame's resolution across and down (dpi); None where unknown or absurd."""
     dpi: Any = im.info.get("dpi")
-    pair = tuple(dpi[:2]) if isinstance(dpi, tuple | list) and dpi else (dpi, dpi)
-    if len(pair) == 1:
-        pair = (pair[0], pair[0])
-    return _dpi_value(pair[0]), _dpi_value(pair[1])
+    values = list(dpi) if isinstance(dpi, tuple | list) else [dpi]
+    across = _dpi_value(values[0]) if values else None
+    return across, _dpi_value(values[1]) if len(values) > 1 else across
 
 
 def _dpi_value(raw: Any) -> float | None:
