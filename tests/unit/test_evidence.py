@@ -181,6 +181,32 @@ def test_a_group_leans_on_its_parent_and_deeper_levels_do_not_creep_up_to_one() 
     assert max(maps["text_ja/text/m"]["y"]) < max(maps["text_ja"]["y"])
 
 
+def test_a_group_right_all_along_is_not_marked_down_under_its_first_knot() -> None:
+    # 200 postal codes that name the address's town, raw 0.4-1.0, every one right: one block at
+    # the mean raw 0.7. Its lowest 40 (raw about 0.46) were as right, so a reading at 0.5 keeps
+    # the block's figure instead of 0.5 / 0.7 of it.
+    rows = [
+        {
+            "kind": "postal_code",
+            "group": "postal_code/postal/agree",
+            "raw": 0.4 + 0.003 * i,
+            "empty": False,
+            "blocking": False,
+            "right": True,
+        }
+        for i in range(200)
+    ]
+    maps = fit(rows, min_bin=40, min_group=120)
+    curve = calibration.from_dict({"kinds": maps}).curves["postal_code"]
+    assert maps["postal_code"]["n"] == [40, 200]
+    assert curve(0.5) > 0.98 and curve(0.2) < 0.5  # under what the fit saw it still claims little
+    # The same group with its lowest 40 half wrong: the first knot says so.
+    for r in rows[:40:2]:
+        r["right"] = False
+    worse = calibration.from_dict({"kinds": fit(rows, min_bin=40, min_group=120)}).curves["postal_code"]
+    assert worse(0.5) < 0.6 < curve(0.5)
+
+
 def test_the_stored_cut_still_accepts_the_fields_it_was_chosen_at() -> None:
     # 40 fields at a map's top knot 0.86926, all right, under 300 surer ones with one wrong: the
     # cut is chosen at 0.86926, and 4 digits would have stored 0.8693, over all 40 of them.
