@@ -218,9 +218,10 @@ def fit_curve(
     # the address's town: 398 of 398 on our pages, 43 of them under a raw 0.9) marked down its own
     # lower half. A first block big enough for two knots gets one more at the mean of its lowest
     # `min_bin` fields, at their own share (never above the block's): as right as the rest, the map
-    # is flat down to there; less right, it falls sooner.
-    lowest = sorted(read, key=lambda r: r["raw"])[:min_bin]
+    # is flat down to there; less right, it falls sooner. (Its n counts fields of the first block
+    # too: every knot still stands on `min_bin` of them.)
     if blocks and blocks[0][2] >= 2 * min_bin:
+        lowest = sorted(read, key=lambda r: r["raw"])[:min_bin]
         lx = round(sum(r["raw"] for r in lowest) / min_bin, 6)
         right = sum(r["right"] for r in lowest)
         ly = shrunk(right, min_bin) if parent is None else leaned(right, min_bin, parent(lx), prior)
