@@ -25,6 +25,7 @@ from pipeline.errors import InputFileError
 from pipeline.fields import dates, evidence
 from pipeline.fields.calibration import calibrated, is_empty_reading
 from pipeline.fields.read import PageReader, RawField, read_page
+from pipeline.forms import dateparts
 from pipeline.forms.align import TemplateFeatures, prepare_template, refine
 from pipeline.forms.identify import MIN_INLIERS, Identification, identify
 from pipeline.forms.template import Template, load_all_templates
@@ -60,9 +61,25 @@ class Engine:
     def load(cls, settings: Settings, recognizer: Recognizer | None = None) -> Engine:
         from pipeline.ocr.onnx_ppocr import OnnxRecognizer
 
-        tpls = load_all_templates(Path(settings.templates_dir))
+        rec = recognizer or OnnxRecognizer(threads=settings.ocr_threads)
+        tpls = [complete_template(t, rec) for t in load_all_templates(Path(settings.templates_dir))]
         feats = [prepare_template(t, settings.work_dpi) for t in tpls]
-        return cls(settings, feats, recognizer or OnnxRecognizer(threads=settings.ocr_threads))
+        return cls(settings, feats, rec)
+
+
+def complete_template(tpl: Template, recognizer: Recognizer) -> Template:
+    """`tpl` with what its blank shows and the template leaves out: a date's parts where 年, 月
+    and 日 are printed (pipeline/forms/dateparts.py), read with `recognizer`."""
+    if not any(dateparts.wants_parts(f) for f in tpl.fields):
+        return tpl
+    blank = cv2.imread(str(tpl.blank_path), cv2.IMREAD_GRAYSCALE)
+    if blank is None:
+        return tpl  # prepare_template says so
+
+    def read(crops: list[np.ndarray]) -> list[str]:
+        return [r.text for r in recognizer.read(crops)]
+
+    return dateparts.with_found_parts(tpl, blank, read)
 
 
 CropSink = Callable[[int, str, np.ndarray], str]  # (page, field name, crop) -> stored path

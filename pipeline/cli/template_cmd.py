@@ -7,8 +7,10 @@ from pathlib import Path
 
 import cv2
 
+from pipeline.forms import dateparts
 from pipeline.forms.overlay import draw_fields
 from pipeline.forms.template import find_template, load_template
+from pipeline.run import complete_template
 from pipeline.settings import Settings
 
 
@@ -26,6 +28,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 def check(args: argparse.Namespace, settings: Settings) -> int:
     form = Path(args.form)
     tpl = load_template(form) if form.exists() else find_template(Path(settings.templates_dir), args.form)
+    if any(dateparts.wants_parts(f) for f in tpl.fields):
+        # Found with the recogniser, as the reader will (pipeline.run.Engine.load), and drawn.
+        from pipeline.ocr.onnx_ppocr import OnnxRecognizer
+
+        tpl = complete_template(tpl, OnnxRecognizer(threads=settings.ocr_threads))
     blank = cv2.imread(str(tpl.blank_path), cv2.IMREAD_GRAYSCALE)
     # Into the data directory, not the current folder (often the clone, where it would be committed).
     out = args.out or Path(settings.data_dir) / f"{tpl.form_id}_check.png"
