@@ -22,15 +22,22 @@ check` prints and draws them. Pure: the caller loads the blank and gives the rec
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from itertools import product
+from typing import Any
 
 import cv2
 import numpy as np
 
-from pipeline.forms.template import DateParts, FieldSpec, Template
+from pipeline.forms.defaults import INFER_UNMARKED_ERA
+from pipeline.forms.template import DateParts, FieldSpec, Option, Template
 
 PxBox = tuple[int, int, int, int]  # x, y, width, height in pixels of the blank
 ReadGlyphs = Callable[[list[np.ndarray]], Sequence[str]]  # crops of print -> the text of each
+Glyph = tuple[PxBox, str]  # a piece of print and what it reads
+
+ERAS = ("明治", "大正", "昭和", "平成", "令和")
+ERA_GAP = 1.0  # an era's two characters stand at most this many glyph heights apart
 
 UNITS = ("年", "月", "日")
 PRINT_LEVEL = 160  # a blank's print is dark: under this grey
@@ -76,34 +83,89 @@ def _print_pieces(crop: np.ndarray, px_per_mm: float) -> list[PxBox]:
     ]
 
 
-def _units(crop: np.ndarray, pieces: list[PxBox], px_per_mm: float, read: ReadGlyphs) -> list[PxBox] | None:
-    """The pieces that read 年, 月 and 日, in that order left to right (the tightest such three
-    where a label's own 日, as in 提出日, is printed there too); None when one is missing."""
+def _read_glyphs(crop: np.ndarray, pieces: list[PxBox], px_per_mm: float, read: ReadGlyphs) -> list[Glyph]:
+    """The pieces of a glyph's size, each with what the recogniser reads in it alone."""
     lo, hi = GLYPH_MM[0] * px_per_mm, GLYPH_MM[1] * px_per_mm
     glyphs = [p for p in pieces if lo <= p[3] <= hi and lo / 2 <= p[2] <= hi]
     if not glyphs:
-        return None
+        return []
     pad = max(2, round(PAD_MM * px_per_mm))
     crops = []
     for x, y, w, h in glyphs:
         g = np.full((h + 2 * pad, w + 2 * pad), 255, np.uint8)
         g[pad : pad + h, pad : pad + w] = crop[y : y + h, x : x + w]
         crops.append(g)
-    texts = [t.strip() for t in read(crops)]
-    found = [[g for g, t in zip(glyphs, texts, strict=True) if t == u] for u in UNITS]
+    return [(g, t.strip()) for g, t in zip(glyphs, read(crops), strict=True)]
+
+
+def _units(glyphs: list[Glyph]) -> list[PxBox] | None:
+    """The glyphs that read 年, 月 and 日, in that order left to right (the tightest such three
+    where a label's own 日, as in 提出日, is printed there too); None when one is missing."""
+    found = [[g for g, t in glyphs if t == u] for u in UNITS]
     runs = [c for c in product(*found) if c[0][0] < c[1][0] < c[2][0]]
     if not runs:
         return None
     return list(min(runs, key=lambda c: c[2][0] - c[0][0]))
 
 
-def find_parts(crop: np.ndarray, px_per_mm: float, read: ReadGlyphs) -> list[PxBox] | None:
-    """The year, month and day parts in `crop` (the blank's grey, cut to a date field's box),
-    in its pixels; None when its print does not hold 年, 月 and 日 in order with room before each."""
+def _eras(glyphs: list[Glyph], year: PxBox) -> list[tuple[str, PxBox]]:
+    """The era names printed before the year's unit (to its left, or above it), top to bottom
+    and left to right, each with its printed text's box: a glyph that reads a whole name, or two
+    side by side on one row that read its two characters."""
+    ahead = [
+        (g, t)
+        for g, t in glyphs
+        if (g[0] + g[2] <= year[0] and g[1] <= year[1] + year[3]) or g[1] + g[3] <= year[1]
+    ]
+    out: list[tuple[str, PxBox]] = []
+    used: set[PxBox] = set()
+    for g, t in sorted(ahead, key=lambda gt: (gt[0][1], gt[0][0])):
+        if g in used:
+            continue
+        if t in ERAS:
+            out.append((t, g))
+            continue
+        for h, u in ahead:
+            same_row = min(g[1] + g[3], h[1] + h[3]) - max(g[1], h[1]) >= 0.5 * min(g[3], h[3])
+            beside = 0 <= h[0] - (g[0] + g[2]) <= ERA_GAP * g[3]
+            if h not in used and same_row and beside and t + u in ERAS:
+                x0, y0 = min(g[0], h[0]), min(g[1], h[1])
+                x1, y1 = max(g[0] + g[2], h[0] + h[2]), max(g[1] + g[3], h[1] + h[3])
+                out.append((t + u, (x0, y0, x1 - x0, y1 - y0)))
+                used |= {g, h}
+                break
+    return out
+
+
+@dataclass(frozen=True)
+class Found:
+    """What a date's box on the blank shows: where its numbers go (pixels of the crop) and the
+    era names printed before them."""
+
+    parts: list[PxBox]
+    eras: list[tuple[str, PxBox]]
+
+
+def find_date(crop: np.ndarray, px_per_mm: float, read: ReadGlyphs) -> Found | None:
+    """The parts and printed eras of `crop` (the blank's grey, cut to a date field's box); None
+    when its print does not hold 年, 月 and 日 in order with room before each."""
     pieces = _print_pieces(crop, px_per_mm)
-    units = _units(crop, pieces, px_per_mm, read)
+    glyphs = _read_glyphs(crop, pieces, px_per_mm, read)
+    units = _units(glyphs)
     if units is None:
         return None
+    parts = _parts(crop, pieces, units)
+    return None if parts is None else Found(parts, _eras(glyphs, units[0]))
+
+
+def find_parts(crop: np.ndarray, px_per_mm: float, read: ReadGlyphs) -> list[PxBox] | None:
+    """The year, month and day parts in `crop`, in its pixels (`find_date`)."""
+    found = find_date(crop, px_per_mm, read)
+    return None if found is None else found.parts
+
+
+def _parts(crop: np.ndarray, pieces: list[PxBox], units: list[PxBox]) -> list[PxBox] | None:
+    """Each number's part, running back from its unit (see the module's docstring)."""
     height = crop.shape[0]
     parts: list[PxBox] = []
     start = 0
@@ -143,14 +205,27 @@ def _px(box: tuple[float, float, float, float], px_per_mm: float) -> PxBox:
 
 
 def wants_parts(f: FieldSpec) -> bool:
-    """A date in the wareki calendar with its era given and no `parts`: its parts may be found."""
-    return f.kind == "date_wareki" and f.parts is None and bool(f.era or f.era_options)
+    """A date in the wareki calendar without `parts`: they may be on the blank."""
+    return f.kind == "date_wareki" and f.parts is None
+
+
+def _mm(box: PxBox, origin: tuple[int, int], px_per_mm: float) -> tuple[float, float, float, float]:
+    x, y, w, h = box
+    return (
+        round((x + origin[0]) / px_per_mm, 1),
+        round((y + origin[1]) / px_per_mm, 1),
+        round(w / px_per_mm, 1),
+        round(h / px_per_mm, 1),
+    )
 
 
 def with_found_parts(tpl: Template, blank: np.ndarray, read: ReadGlyphs) -> Template:
     """`tpl` with `parts` found on `blank` (grey, at the template's `blank_dpi`) for each field
-    that `wants_parts`; each one found is listed in `Template.inferred`. The template unchanged
-    when none is wanted or found."""
+    that `wants_parts`, and its era where the template gives none: the one era printed before the
+    year (`era`), or the several to circle (`era_options`, their printed text as `label`, an
+    unmarked one inferred as the defaults say). A date with no era given or printed keeps no parts
+    (it is read as one written string). Each hint found is listed in `Template.inferred`; the
+    template itself when nothing is wanted or found."""
     wanted = [i for i, f in enumerate(tpl.fields) if wants_parts(f)]
     if not wanted:
         return tpl
@@ -160,22 +235,28 @@ def with_found_parts(tpl: Template, blank: np.ndarray, read: ReadGlyphs) -> Temp
     for i in wanted:
         f = fields[i]
         x, y, w, h = _px(f.box, k)
-        crop = blank[max(0, y) : y + h, max(0, x) : x + w]
-        if crop.size == 0:
-            continue
-        found = find_parts(crop, k, read)
+        origin = (max(0, x), max(0, y))
+        crop = blank[origin[1] : y + h, origin[0] : x + w]
+        found = find_date(crop, k, read) if crop.size else None
         if found is None:
             continue
-        year, month, day = (
-            (
-                round((px + max(0, x)) / k, 1),
-                round((py + max(0, y)) / k, 1),
-                round(pw / k, 1),
-                round(ph / k, 1),
-            )
-            for px, py, pw, ph in found
-        )
-        fields[i] = f.model_copy(update={"parts": DateParts(year=year, month=month, day=day)})
+        update: dict[str, Any] = {}
+        if not (f.era or f.era_options):
+            names = [name for name, _ in found.eras]
+            if not names or len(set(names)) != len(names):
+                continue
+            if len(names) == 1:
+                update["era"] = names[0]
+                said.append(f"{f.name}: era {names[0]} (found on the blank)")
+            else:
+                update["era_options"] = [Option(value=n, label=_mm(b, origin, k)) for n, b in found.eras]
+                if "infer_when_unmarked" not in f.model_fields_set:
+                    update["infer_when_unmarked"] = INFER_UNMARKED_ERA
+                labels = ", ".join(f"{{value: {n}, label: {list(_mm(b, origin, k))}}}" for n, b in found.eras)
+                said.append(f"{f.name}: era_options [{labels}] (found on the blank)")
+        year, month, day = (_mm(p, origin, k) for p in found.parts)
+        update["parts"] = DateParts(year=year, month=month, day=day)
+        fields[i] = f.model_copy(update=update)
         said.append(
             f"{f.name}: parts {{year: {list(year)}, month: {list(month)}, day: {list(day)}}} (found on the blank)"
         )

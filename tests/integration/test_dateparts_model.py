@@ -24,10 +24,14 @@ FORMS = [
 ]
 
 
-def _without_parts(folder: Path, tmp: Path) -> Path:
+def _without_parts(folder: Path, tmp: Path, eras: bool = True) -> Path:
+    """A copy of the template in `folder` with no date `parts` (and, unless `eras`, no eras)."""
     doc = yaml.safe_load((folder / "template.yaml").read_text(encoding="utf-8"))
     for f in doc["fields"]:
         f.pop("parts", None)
+        if not eras:
+            for key in ("era", "era_options", "infer_when_unmarked"):
+                f.pop(key, None)
     out = tmp / folder.name
     out.mkdir()
     (out / "template.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
@@ -65,6 +69,27 @@ def test_parts_left_out_are_found_where_the_template_writer_put_them(
     for f in bare.fields:
         if f.kind == "date_wareki" and given.field(f.name).parts is None:
             assert found.field(f.name).parts is None
+
+
+@pytest.mark.parametrize("folder", FORMS, ids=lambda p: p.name)
+def test_eras_left_out_too_are_read_off_the_blank(engine: Engine, folder: Path, tmp_path: Path) -> None:
+    given = load_template(folder)
+    found = complete_template(load_template(_without_parts(folder, tmp_path, eras=False)), engine.recognizer)
+    for f in given.fields:
+        if f.parts is None:
+            continue
+        mine = found.field(f.name)
+        if f.era:
+            # One printed era, inside the box (令和 ＿年) or before it (令和 printed left of the
+            # box, as the allowance forms' 請求年月日): found where it is in the box, else the date
+            # is left a written string, with no era to read its year in.
+            assert (mine.era, mine.parts is None) in ((f.era, False), (None, True)), f.name
+            assert not mine.era_options
+        else:
+            assert mine.parts is not None, f.name
+            assert {o.value for o in mine.era_options or []} == {o.value for o in f.era_options or []}, f.name
+            assert all(o.label is not None for o in mine.era_options or [])
+            assert mine.infer_when_unmarked
 
 
 def test_the_engine_reads_with_the_parts_it_found(tmp_path: Path) -> None:

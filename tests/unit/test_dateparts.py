@@ -143,11 +143,37 @@ def test_found_parts_are_added_and_listed_and_what_the_template_says_is_kept() -
     assert filed.year[0] < 30 <= filed.year[0] + filed.year[2] + 0.1  # ends at 年
     assert 6 <= filed.year[1] < 11 and filed.year[1] + filed.year[3] <= 20
     assert out.field("given").parts == tpl.field("given").parts  # written parts win
-    assert out.field("free").parts is None  # no era given: read as one written string
+    # No era given: the one printed before the year is the field's `era`.
+    assert out.field("free").era == "令和" and out.field("free").parts == filed
     assert out.inferred[: len(tpl.inferred)] == tpl.inferred
-    assert [line.split(":")[0] for line in out.inferred[len(tpl.inferred) :]] == ["filed"]
-    assert out.inferred[-1].endswith("(found on the blank)")
+    assert [line.split(":")[0] for line in out.inferred[len(tpl.inferred) :]] == ["filed", "free", "free"]
+    assert all(line.endswith("(found on the blank)") for line in out.inferred[len(tpl.inferred) :])
     assert tpl.field("filed").parts is None  # the loaded template itself is not changed
+
+
+def test_eras_printed_to_circle_become_era_options_with_their_labels() -> None:
+    # 昭和・平成 ＿＿ 年 ＿＿ 月 ＿＿ 日, the template saying neither `era` nor `era_options`
+    img = page(120, 40)
+    showa = [glyph(img, "昭", 2, 11), glyph(img, "和", 6.5, 11)]
+    heisei = [glyph(img, "平", 12, 11), glyph(img, "成", 17, 11)]
+    for unit, x in (("年", 34), ("月", 48), ("日", 62)):
+        glyph(img, unit, x, 11)
+    tpl = form(120, 40, "- {name: born, label: 生年月日, kind: date_wareki, box: [0, 6, 120, 14]}")
+    born = with_found_parts(tpl, img, read).field("born")
+    assert born.era is None and born.parts is not None and born.infer_when_unmarked
+    assert [o.value for o in born.era_options or []] == ["昭和", "平成"]
+    for option, (first, second) in zip(born.era_options or [], (showa, heisei), strict=True):
+        x, y, w, h = option.label or (0, 0, 0, 0)
+        assert abs(x * K - first[0]) <= 1 and abs((x + w) * K - (second[0] + second[2])) <= 1
+        assert abs(y * K - first[1]) <= 1 and abs(h * K - GLYPH_H) <= 1
+
+
+def test_no_era_given_or_printed_leaves_the_date_a_written_string() -> None:
+    img = page(120, 40)
+    for unit, x in (("年", 30), ("月", 50), ("日", 70)):
+        glyph(img, unit, x, 11)
+    tpl = form(120, 40, "- {name: born, label: 生年月日, kind: date_wareki, box: [0, 6, 120, 14]}")
+    assert with_found_parts(tpl, img, read) is tpl
 
 
 def test_a_template_with_nothing_to_find_is_returned_as_it_is() -> None:
