@@ -27,6 +27,7 @@ from pipeline.fields.calibration import calibrated, is_empty_reading
 from pipeline.fields.read import PageReader, RawField, read_page
 from pipeline.forms import dateparts
 from pipeline.forms.align import TemplateFeatures, prepare_template, refine
+from pipeline.forms.blank import read_blank
 from pipeline.forms.identify import MIN_INLIERS, Identification, identify
 from pipeline.forms.template import Template, load_all_templates
 from pipeline.imaging.prepare import print_only, relative_ink_ratio, to_gray, to_gray_for_identify
@@ -72,9 +73,7 @@ def complete_template(tpl: Template, recognizer: Recognizer) -> Template:
     and 日 are printed (pipeline/forms/dateparts.py), read with `recognizer`."""
     if not any(dateparts.wants_parts(f) for f in tpl.fields):
         return tpl
-    blank = cv2.imread(str(tpl.blank_path), cv2.IMREAD_GRAYSCALE)
-    if blank is None:
-        return tpl  # prepare_template says so
+    blank = read_blank(tpl)
 
     def read(crops: list[np.ndarray]) -> list[str]:
         return [r.text for r in recognizer.read(crops)]

@@ -8,6 +8,7 @@ from pathlib import Path
 import cv2
 
 from pipeline.forms import dateparts
+from pipeline.forms.blank import read_blank
 from pipeline.forms.overlay import draw_fields
 from pipeline.forms.template import find_template, load_template
 from pipeline.run import complete_template
@@ -33,7 +34,7 @@ def check(args: argparse.Namespace, settings: Settings) -> int:
         from pipeline.ocr.onnx_ppocr import OnnxRecognizer
 
         tpl = complete_template(tpl, OnnxRecognizer(threads=settings.ocr_threads))
-    blank = cv2.imread(str(tpl.blank_path), cv2.IMREAD_GRAYSCALE)
+    blank = read_blank(tpl)
     # Into the data directory, not the current folder (often the clone, where it would be committed).
     out = args.out or Path(settings.data_dir) / f"{tpl.form_id}_check.png"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from pipeline.forms.blank import read_blank
 from pipeline.forms.template import Template
 from pipeline.imaging.dropout import print_mask
 
@@ -61,9 +62,7 @@ def _resize(gray: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 def prepare_template(tpl: Template, work_dpi: int) -> TemplateFeatures:
-    blank = cv2.imread(str(tpl.blank_path), cv2.IMREAD_GRAYSCALE)
-    if blank is None:
-        raise FileNotFoundError(tpl.blank_path)
+    blank = read_blank(tpl)
 
     def size_at(dpi: int) -> tuple[int, int]:
         return round(tpl.page.width_mm / 25.4 * dpi), round(tpl.page.height_mm / 25.4 * dpi)
