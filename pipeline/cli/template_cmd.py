@@ -8,7 +8,7 @@ from pathlib import Path
 import cv2
 
 from pipeline.forms import dateparts
-from pipeline.forms.blank import read_blank
+from pipeline.forms.blank import read_blank, read_blank_as_stored, size_note
 from pipeline.forms.overlay import draw_fields
 from pipeline.forms.template import find_template, load_template
 from pipeline.run import complete_template
@@ -35,6 +35,7 @@ def check(args: argparse.Namespace, settings: Settings) -> int:
 
         tpl = complete_template(tpl, OnnxRecognizer(threads=settings.ocr_threads))
     blank = read_blank(tpl)
+    note = size_note(tpl, read_blank_as_stored(tpl))
     # Into the data directory, not the current folder (often the clone, where it would be committed).
     out = args.out or Path(settings.data_dir) / f"{tpl.form_id}_check.png"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -44,6 +45,8 @@ def check(args: argparse.Namespace, settings: Settings) -> int:
         kinds[f.kind] = kinds.get(f.kind, 0) + 1
     print(f"{tpl.form_id} {tpl.version}: OK, {len(tpl.fields)} fields, {len(tpl.rules)} cross-field rules")
     print("  kinds: " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))
+    if note:
+        print(f"  warning: {note}")
     if tpl.inferred:
         # Hints the template leaves out, assumed from labels and boxes (docs/templates.md): the
         # city writes them down to keep them, or writes otherwise.

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from pipeline.errors import TemplateError
-from pipeline.forms.blank import read_blank
+from pipeline.forms.blank import read_blank, read_blank_as_stored, size_note
 from pipeline.forms.template import load_template
 
 TEMPLATE = """\
@@ -58,3 +58,20 @@ def test_an_edited_blank_is_read_again(tmp_path: Path) -> None:
     Image.new("L", (787, 394), 0).save(tmp_path / "blank.png")
     os.utime(tmp_path / "blank.png", ns=(1, 10**18))
     assert np.all(read_blank(load_template(folder)) == 0)
+
+
+def test_a_blank_of_another_resolution_is_resampled_to_blank_dpi_and_said(tmp_path: Path) -> None:
+    # The template says 200 dpi; the blank was saved at 100 dpi (394 × 197 px for 100 × 50 mm).
+    folder = _folder(tmp_path, "blank.png")
+    img = Image.new("L", (394, 197), 255)
+    ImageDraw.Draw(img).rectangle((79, 79, 157, 118), fill=0)  # 20–40 mm across, 20–30 mm down
+    img.save(tmp_path / "blank.png")
+    tpl = load_template(folder)
+    gray = read_blank(tpl)
+    assert gray.shape == (394, 787)  # the page at 200 dpi, where the template's mm are measured
+    assert gray[200, 236] < 60 and gray[100, 100] > 200
+    note = size_note(tpl, read_blank_as_stored(tpl))
+    assert note is not None and "about 100 dpi" in note and "blank_dpi: 100" in note
+    Image.new("L", (787, 394), 255).save(tmp_path / "blank.png")
+    os.utime(tmp_path / "blank.png", ns=(1, 2 * 10**18))
+    assert size_note(tpl, read_blank_as_stored(tpl)) is None and read_blank(tpl).shape == (394, 787)
