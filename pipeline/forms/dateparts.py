@@ -14,9 +14,10 @@ dropped out: on our child-allowance form its dates read 17.7% exact against 78.9
   dividers of a table row), the part is those frames, from top to bottom; on a plain line it is
   the free paper before the unit, from above the unit's top to below its foot.
 
-`with_found_parts` adds the parts to each `date_wareki` field that has an era (`era` or
-`era_options`) and no `parts`, and lists them among the template's inferred hints, so `template
-check` prints and draws them. Pure: the caller loads the blank and gives the recogniser.
+`with_found_parts` adds the parts to each date field without them, and its era where the template
+gives none (a `date` with eras printed in its box becomes a `date_wareki`), and lists them among
+the template's inferred hints, so `template check` prints and draws them. Pure: the caller loads
+the blank and gives the recogniser.
 """
 
 from __future__ import annotations
@@ -205,8 +206,9 @@ def _px(box: tuple[float, float, float, float], px_per_mm: float) -> PxBox:
 
 
 def wants_parts(f: FieldSpec) -> bool:
-    """A date in the wareki calendar without `parts`: they may be on the blank."""
-    return f.kind == "date_wareki" and f.parts is None
+    """A date without `parts`: they may be on the blank (and for a `date`, printed eras that make
+    it a wareki date)."""
+    return f.kind in ("date_wareki", "date") and f.parts is None
 
 
 def _mm(box: PxBox, origin: tuple[int, int], px_per_mm: float) -> tuple[float, float, float, float]:
@@ -245,6 +247,12 @@ def with_found_parts(tpl: Template, blank: np.ndarray, read: ReadGlyphs) -> Temp
             names = [name for name, _ in found.eras]
             if not names or len(set(names)) != len(names):
                 continue
+            if f.kind == "date":
+                # 令和 ＿年＿月＿日 printed: a wareki date, whatever the template's kind says (a
+                # development set's field list calls every date `date`); read as `date` (西暦 digits)
+                # not one of dev set A's dates came out right.
+                update["kind"] = "date_wareki"
+                said.append(f"{f.name}: kind date_wareki (eras printed on the blank)")
             if len(names) == 1:
                 update["era"] = names[0]
                 said.append(f"{f.name}: era {names[0]} (found on the blank)")

@@ -179,3 +179,20 @@ def test_no_era_given_or_printed_leaves_the_date_a_written_string() -> None:
 def test_a_template_with_nothing_to_find_is_returned_as_it_is() -> None:
     tpl = form(120, 40, FIELDS)
     assert with_found_parts(tpl, page(120, 40), read) is tpl
+
+
+def test_a_date_with_eras_printed_in_its_box_is_read_as_a_wareki_date() -> None:
+    # A template that calls it `date` (as a generator's field list does), on 令和 ＿年＿月＿日.
+    img = page(120, 40)
+    glyph(img, "令", 2, 11)
+    glyph(img, "和", 6, 11)
+    for unit, x in (("年", 30), ("月", 50), ("日", 70)):
+        glyph(img, unit, x, 11)
+    tpl = form(120, 40, "- {name: filed, label: 申込日, kind: date, box: [0, 6, 120, 14]}")
+    filed = with_found_parts(tpl, img, read).field("filed")
+    assert (filed.kind, filed.era) == ("date_wareki", "令和") and filed.parts is not None
+    # ＿年＿月＿日 with no era printed: a western date, left as the template says.
+    bare = page(120, 40)
+    for unit, x in (("年", 30), ("月", 50), ("日", 70)):
+        glyph(bare, unit, x, 11)
+    assert with_found_parts(tpl, bare, read) is tpl
