@@ -246,6 +246,14 @@ class FieldSpec(_Strict):
                 )
         if self.kind in ("choice", "multi_choice") and not self.options:
             raise ValueError(f"kind {self.kind} needs `options`")
+        if self.options and self.kind not in ("choice", "multi_choice"):
+            # A generator's field list may call a group of tick boxes `checkbox`: read as one
+            # box, ticked or not, none of its values could come out.
+            raise ValueError(
+                f"`options` are for kind choice (one may be marked) or multi_choice (several may); "
+                f"kind {self.kind} has none"
+                + (": a checkbox is one box, ticked or not" if self.kind == "checkbox" else "")
+            )
         if self.kind == "my_number" and (self.cells is None or self.cells.count != 12):
             raise ValueError("kind my_number needs `cells` with count 12")
         if self.kind == "postal_code" and self.cells is not None and self.cells.count != 7:

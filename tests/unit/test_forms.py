@@ -14,6 +14,7 @@ from pipeline.forms.align import prepare_template, refine
 from pipeline.forms.identify import identify
 from pipeline.forms.overlay import draw_fields
 from pipeline.forms.template import find_template, load_template, parse_template
+from tests.unit.synthetic import form
 
 ROOT = Path(__file__).resolve().parents[2]
 FORM = ROOT / "templates_forms" / "nursery_enrolment"
@@ -147,3 +148,21 @@ def test_a_page_of_another_document_is_not_identified(feats) -> None:
 
 def test_a_white_page_is_not_identified(feats) -> None:
     assert not identify(np.full((3508, 2480), 250, np.uint8), [feats]).matched
+
+
+def test_a_group_of_options_called_checkbox_is_refused_with_the_kinds_that_take_them() -> None:
+    # A generator's field list may call a group of tick boxes `checkbox`; our checkbox is one box,
+    # and read as one, none of the group's values could come out.
+    group = """
+- name: relation
+  label: 続柄
+  kind: checkbox
+  box: [10, 10, 60, 8]
+  options:
+  - {value: 父, box: [12, 12, 3.6, 3.6]}
+  - {value: 母, box: [30, 12, 3.6, 3.6]}
+"""
+    with pytest.raises(TemplateError, match="`options` are for kind choice .* a checkbox is one box"):
+        form(210, 297, group)
+    assert form(210, 297, group.replace("kind: checkbox", "kind: choice")).field("relation").options
+    assert form(210, 297, "- {name: ok, label: 同意, kind: checkbox, box: [10, 10, 4, 4]}").field("ok")
