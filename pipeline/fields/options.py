@@ -97,6 +97,37 @@ def label_beside(blank: np.ndarray, box: PxBox, dpi: int) -> PxBox | None:
     return x0 + start, y0 + int(rows[0]), end - start + 1, int(rows[-1] - rows[0] + 1)
 
 
+def square_beside(blank: np.ndarray, label: PxBox, dpi: int) -> PxBox | None:
+    """The printed square just left of a label on the blank (up to a 3 mm gap; 2–8 mm a side,
+    about as tall as wide, hollow), for a template that names the label only: writers tick the
+    square as often as they circle the word. None where no such square stands there (a word
+    printed to be circled)."""
+    ppm = dpi / 25.4
+    x, y, w, h = label
+    x0 = max(0, x - int(11 * ppm))
+    y0, y1 = max(0, y - int(3 * ppm)), min(blank.shape[0], y + h + int(3 * ppm))
+    strip = (blank[y0:y1, x0:x] < 160).astype(np.uint8)
+    if strip.size == 0:
+        return None
+    n, _, stats, _ = cv2.connectedComponentsWithStats(strip, connectivity=8)
+    best: PxBox | None = None
+    for sx, sy, sw, sh, _ in stats[1:n]:
+        if not (2 * ppm <= sw <= 8 * ppm and 2 * ppm <= sh <= 8 * ppm and 0.7 <= sw / sh <= 1.4):
+            continue
+        if x0 + sx + sw < x - 3 * ppm:  # too far from the word to be its square
+            continue
+        cy = sy + sh / 2 + y0
+        if not (y - 0.5 * ppm <= cy <= y + h + 0.5 * ppm):  # not on the word's row
+            continue
+        inner = strip[sy + sh // 4 : sy + sh - sh // 4, sx + sw // 4 : sx + sw - sw // 4]
+        if inner.size and inner.mean() > 0.1:  # filled or a glyph: not an empty square
+            continue
+        found = (int(x0 + sx), int(y0 + sy), int(sw), int(sh))
+        if best is None or found[0] > best[0]:  # the nearest to the word
+            best = found
+    return best
+
+
 def inked_sectors(
     mask: np.ndarray, extent: PxBox, gap: int, min_px: int, sectors: int = SECTORS
 ) -> np.ndarray:

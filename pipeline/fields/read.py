@@ -464,6 +464,10 @@ class PageReader:
                 found = optmod.label_beside(self.blank, mm_box_to_px(o.box, self.dpi), self.dpi)
                 if found is not None:
                     o = o.model_copy(update={"label": tuple(v / mm for v in found)})
+            elif o.box is None and o.label is not None:
+                found = optmod.square_beside(self.blank, mm_box_to_px(o.label, self.dpi), self.dpi)
+                if found is not None:
+                    o = o.model_copy(update={"box": tuple(v / mm for v in found)})
             ex, ey, ew, eh = o.extent
             # A ring round a wide label reaches further sideways than up and down.
             gx = max(g, 0.3 * ew + 1.0)
