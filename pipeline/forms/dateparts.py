@@ -31,6 +31,7 @@ import cv2
 import numpy as np
 
 from pipeline.forms.defaults import INFER_UNMARKED_ERA
+from pipeline.forms.overlay import mm_to_px
 from pipeline.forms.template import DateParts, FieldSpec, Option, Template
 
 PxBox = tuple[int, int, int, int]  # x, y, width, height in pixels of the blank
@@ -200,11 +201,6 @@ def _parts(crop: np.ndarray, pieces: list[PxBox], units: list[PxBox]) -> list[Px
     return parts
 
 
-def _px(box: tuple[float, float, float, float], px_per_mm: float) -> PxBox:
-    x, y, w, h = box
-    return round(x * px_per_mm), round(y * px_per_mm), round(w * px_per_mm), round(h * px_per_mm)
-
-
 def wants_parts(f: FieldSpec) -> bool:
     """A date without `parts`: they may be on the blank (and for a `date`, printed eras that make
     it a wareki date)."""
@@ -236,7 +232,7 @@ def with_found_parts(tpl: Template, blank: np.ndarray, read: ReadGlyphs) -> Temp
     said: list[str] = []
     for i in wanted:
         f = fields[i]
-        x, y, w, h = _px(f.box, k)
+        x, y, w, h = mm_to_px(f.box, tpl.blank_dpi)
         origin = (max(0, x), max(0, y))
         crop = blank[origin[1] : y + h, origin[0] : x + w]
         found = find_date(crop, k, read) if crop.size else None
