@@ -43,6 +43,7 @@ from typing import Any
 
 import cv2
 import numpy as np
+import yaml
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,18 +83,22 @@ def encoded(scan: Path, how: str, dpi: float, folder: Path) -> Path:
     return out
 
 
-def templates_dir(devset: Path, stripped: bool = False) -> Path:
+def templates_dir(devset: Path, stripped: bool = False, template: Path | None = None) -> Path:
     """A temporary templates folder: the bundled forms (linked) and sakura_nursery with the city's
-    blank copied beside its template (`stripped`: of its hints and rules, `strip_hints`)."""
+    blank copied beside its template (`stripped`: of its hints and rules, `strip_hints`;
+    `template`: another template.yaml for the form, e.g. one `shinsei template import` wrote,
+    whose form id must be sakura_nursery; its blank named as it names it, PNG or PDF)."""
     out = Path(tempfile.mkdtemp(prefix="shinsei-devset-forms-"))
     for form in BUNDLED.iterdir():
         if (form / "template.yaml").is_file():
             (out / form.name).symlink_to(form.resolve())
     mine = out / FORM_ID
     mine.mkdir()
-    text = (FORM_DIR / "template.yaml").read_text(encoding="utf-8")
+    text = (template or FORM_DIR / "template.yaml").read_text(encoding="utf-8")
     (mine / "template.yaml").write_text(strip_hints(text) if stripped else text, encoding="utf-8")
-    shutil.copy(devset / BLANK, mine / "blank.png")
+    blank = str((yaml.safe_load(text) or {}).get("blank", "blank.png"))
+    source = devset / (BLANK[: -len(".png")] + ".pdf" if blank.lower().endswith(".pdf") else BLANK)
+    shutil.copy(source, mine / blank)
     return out
 
 
@@ -263,6 +268,13 @@ def main() -> int:
         action="store_true",
         help="read with the template stripped of its reading hints and rules (bench.common.strip_hints)",
     )
+    ap.add_argument(
+        "--template",
+        type=Path,
+        default=None,
+        help="read with this template.yaml (form id sakura_nursery) instead of the hand-written one,"
+        " e.g. the one `shinsei template import` writes from the development set's field list",
+    )
     ap.add_argument("--errors", type=int, default=0, help="print this many wrong fields")
     ap.add_argument("--only", default=None, help="comma-separated scan ids (scan_0001,...) to read")
     ap.add_argument("--json", type=Path, default=None, help="also write every field's outcome as JSON")
@@ -280,13 +292,14 @@ def main() -> int:
     if not (args.devset / "truth" / "index.json").is_file():
         raise SystemExit(f"{args.devset}: no development set here (truth/index.json missing)")
     if args.check:
-        forms = templates_dir(args.devset)
+        forms = templates_dir(args.devset, template=args.template)
         env = {**os.environ, "SHINSEI_TEMPLATES_DIR": str(forms)}
         cmd = [str(Path(sys.executable).parent / "shinsei"), "template", "check", FORM_ID]
         return subprocess.run([*cmd, "--out", str(forms / "check.png")], env=env).returncode
 
     settings = Settings(
-        reference_date=args.reference_date, templates_dir=templates_dir(args.devset, args.strip_hints)
+        reference_date=args.reference_date,
+        templates_dir=templates_dir(args.devset, args.strip_hints, args.template),
     )
     engine = run.Engine.load(settings)
     specs = {t.template.form_id: t.template for t in engine.templates}[FORM_ID]
