@@ -31,7 +31,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import generate, is_filled, load_gt, page_options, same, strip_hints, work_dir  # noqa: E402
+from bench.common import as_imported, generate, is_filled, load_gt, page_options, same, strip_hints, work_dir  # noqa: E402
 from pipeline.errors import TemplateError  # noqa: E402
 from pipeline.fields.passes import is_facility_name  # noqa: E402
 from pipeline.forms.template import load_template  # noqa: E402
@@ -63,6 +63,13 @@ def main() -> int:
         help="read with the form's template stripped of its reading hints and rules (bench.common."
         "strip_hints), as a template written by someone else might be; pages are drawn from the full one",
     )
+    ap.add_argument(
+        "--as-imported",
+        action="store_true",
+        help="read with the template `shinsei template import` writes from the form's field list"
+        " (bench.common.fieldmap_of: boxes, kinds, cells, options, eras, parts; no rules or hints);"
+        " pages are drawn from the full one",
+    )
     args = ap.parse_args()
     if args.open_facilities:
         args.templates = open_facilities(args.templates, args.form)
@@ -79,6 +86,8 @@ def main() -> int:
     )
     # The generator writes applications for 令和8〜9年; measure date ranges from its calendar.
     reading = stripped_copy(args.templates, args.form) if args.strip_hints else args.templates
+    if args.as_imported:
+        reading = _rewritten_copy(args.templates, args.form, as_imported)
     settings = Settings(reference_date=dt.date(2026, 11, 26), templates_dir=_with_bundled(reading))
     engine = Engine.load(settings)
     forms = {t.template.form_id: t.template for t in engine.templates}

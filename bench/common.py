@@ -122,3 +122,80 @@ def strip_hints(text: str) -> str:
             eras.pop("infer_when_unmarked", None)
     doc.pop("rules", None)
     return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
+
+
+def _mm_box(b: Any) -> dict[str, float] | None:
+    return None if b is None else {"x": b[0], "y": b[1], "w": b[2], "h": b[3]}
+
+
+def fieldmap_of(text: str) -> dict[str, Any]:
+    """A template's YAML as the field list a form's maker would hand over (dev set A's JSON shape,
+    pipeline/forms/fieldmap.py): boxes, kinds in that list's words, cells, options, eras and
+    date parts; no rules and no reading hints. `--as-imported` reads with what `shinsei template
+    import` makes of it."""
+    doc = yaml.safe_load(text)
+    fields = []
+    for f in doc["fields"]:
+        kind = f["kind"]
+        out: dict[str, Any] = {"name": f["name"], "label": f["label"], "box_mm": _mm_box(f["box"])}
+        out["required"] = bool(f.get("required"))
+        cells = f.get("cells") or {}
+        if kind in ("postal_code", "my_number", "digits") and cells:
+            out["kind"], out["n_digits"] = "digit_boxes", cells.get("count") or len(cells["boxes"])
+            if cells.get("boxes"):
+                out["cells"] = [_mm_box(b) for b in cells["boxes"]]
+        elif kind == "digits":  # written on a line, no cells: the list calls it a number
+            out["kind"] = "number"
+        elif kind in ("choice", "multi_choice"):
+            opts = f["options"]
+            out["kind"] = "checkbox" if any(o.get("box") for o in opts) else "circle_choice"
+            out["multiple"] = kind == "multi_choice"
+            out["options"] = [
+                {"value": o["value"], "box_mm": _mm_box(o.get("box")), "label_mm": _mm_box(o.get("label"))}
+                for o in opts
+            ]
+        elif kind in ("date_wareki", "date"):
+            out["kind"] = "date"
+            eras = f.get("era_options")
+            eras = eras.get("options") if isinstance(eras, dict) else eras
+            if eras:
+                out["era_options"] = [
+                    {
+                        "value": o["value"],
+                        "box_mm": _mm_box(o.get("box")),
+                        "label_mm": _mm_box(o.get("label")),
+                    }
+                    for o in eras
+                ]
+            elif f.get("era"):
+                out["era_options"] = [{"value": f["era"], "box_mm": None, "label_mm": None}]
+            if f.get("parts"):
+                out["parts"] = {p: _mm_box(b) for p, b in f["parts"].items()}
+        else:
+            out["kind"] = {"text_ja": "text_kanji", "free_text": "text_kanji", "kana": "text_kana"}.get(
+                kind, kind
+            )
+        fields.append(out)
+    size = doc.get("page") or {"width_mm": 210, "height_mm": 297}
+    return {
+        "form_id": doc["form_id"],
+        "variant": str(doc.get("version", "1")),
+        "title": doc.get("title", doc["form_id"]),
+        "page_size_mm": {"w": size["width_mm"], "h": size["height_mm"]},
+        "fields": fields,
+    }
+
+
+def as_imported(text: str) -> str:
+    """A template's YAML as `shinsei template import` writes it from the form's field list
+    (`fieldmap_of`), with the same blank."""
+    from pipeline.forms.fieldmap import template_from_fieldmap, to_yaml
+
+    doc = yaml.safe_load(text)
+    imported = template_from_fieldmap(
+        fieldmap_of(text),
+        form_id=doc["form_id"],
+        blank=doc.get("blank", "blank.png"),
+        blank_dpi=doc.get("blank_dpi", 300),
+    )
+    return to_yaml(imported, "as shinsei template import writes it from the form's field list")

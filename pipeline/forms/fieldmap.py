@@ -42,6 +42,9 @@ SAME_KIND |= {"signature": "signature", "text": "text_ja", "kana": "kana"}
 POSTAL_WORDS = ("郵便", "〒")
 MY_NUMBER_WORDS = ("個人番号", "マイナンバー")
 DIGITS = 2  # decimals kept of a millimetre
+# A `number` whose label names an identifier (口座番号, 記号番号) is a string of digits of any length;
+# our `number` is a quantity of up to three digits (hours, a class, a count).
+ID_WORDS = ("番号",)
 
 
 @dataclass
@@ -119,7 +122,9 @@ def _field(f: dict[str, Any], where: str, notes: list[str]) -> dict[str, Any] | 
     out["box"] = box(f["box_mm"], f"{where}.box_mm")
     if f.get("required"):
         out["required"] = True
-    if kind in SAME_KIND:
+    if kind == "number" and any(w in out["label"] for w in ID_WORDS):
+        out["kind"] = "digits"  # an account or a card number: digits to keep, not a quantity
+    elif kind in SAME_KIND:
         out["kind"] = SAME_KIND[kind]
     elif kind == "digit_boxes":
         cells = [box(c, f"{where}.cells[{i}]") for i, c in enumerate(f.get("cells") or [])]

@@ -96,6 +96,9 @@ def test_digit_boxes_by_what_they_hold() -> None:
     assert my["kind"] == "my_number" and my["cells"] == {"count": 12}
     acct = one({"name": "a", "label": "口座番号", "kind": "digit_boxes", "n_digits": 7, "box_mm": B})
     assert acct["kind"] == "digits"
+    # an account number written on a line: digits to keep, not a quantity of up to three
+    assert one({"name": "a", "label": "口座番号", "kind": "number", "box_mm": B})["kind"] == "digits"
+    assert one({"name": "h", "label": "週の就労時間", "kind": "number", "box_mm": B})["kind"] == "number"
     with pytest.raises(TemplateError, match="6 cells for n_digits 7"):
         one(
             {
