@@ -38,7 +38,7 @@ from pipeline.errors import TemplateError
 OFFICE_KINDS = ("office", "office_stamp")
 # The field map's kind → ours, where the translation does not depend on the field.
 SAME_KIND = {"text_kanji": "text_ja", "text_kana": "kana", "phone": "phone", "number": "number"}
-SAME_KIND |= {"signature": "signature", "text": "text_ja", "kana": "kana"}
+SAME_KIND |= {"signature": "signature", "text": "text_ja", "kana": "kana", "free_text": "free_text"}
 POSTAL_WORDS = ("郵便", "〒")
 MY_NUMBER_WORDS = ("個人番号", "マイナンバー")
 DIGITS = 2  # decimals kept of a millimetre
@@ -91,6 +91,8 @@ def form_id_of(text: str) -> str | None:
 
 
 def _option(o: dict[str, Any], where: str, square: bool) -> dict[str, Any]:
+    if not isinstance(o, dict) or o.get("value") in (None, ""):
+        raise TemplateError(f"{where}: an option needs its value")
     out: dict[str, Any] = {"value": str(o["value"])}
     if square and o.get("box_mm"):
         out["box"] = box(o["box_mm"], f"{where}.box_mm")
@@ -116,8 +118,9 @@ def _field(f: dict[str, Any], where: str, notes: list[str]) -> dict[str, Any] | 
     if kind in OFFICE_KINDS:
         notes.append(f"{name}: {kind} (the office's own box) is not read; left out")
         return None
+    where = f"{where} ({name})"  # every problem below names the field
     if "box_mm" not in f:
-        raise TemplateError(f"{where} ({name}): no box_mm")
+        raise TemplateError(f"{where}: no box_mm")
     out: dict[str, Any] = {"name": name, "label": str(f.get("label") or name), "kind": kind}
     out["box"] = box(f["box_mm"], f"{where}.box_mm")
     if f.get("required"):
@@ -130,16 +133,16 @@ def _field(f: dict[str, Any], where: str, notes: list[str]) -> dict[str, Any] | 
         cells = [box(c, f"{where}.cells[{i}]") for i, c in enumerate(f.get("cells") or [])]
         count = int(f.get("n_digits") or len(cells) or 0)
         if count <= 0:
-            raise TemplateError(f"{where} ({name}): digit_boxes without n_digits or cells")
+            raise TemplateError(f"{where}: digit_boxes without n_digits or cells")
         if cells and len(cells) != count:
-            raise TemplateError(f"{where} ({name}): {len(cells)} cells for n_digits {count}")
+            raise TemplateError(f"{where}: {len(cells)} cells for n_digits {count}")
         out["kind"] = _digit_kind(f, count)
         out["cells"] = {"count": count, **({"boxes": cells} if cells else {})}
     elif kind in ("checkbox", "circle_choice"):
         opts = f.get("options") or []
         if not opts:
             if kind == "circle_choice":
-                raise TemplateError(f"{where} ({name}): circle_choice without options")
+                raise TemplateError(f"{where}: circle_choice without options")
             out["kind"] = "checkbox"  # one box, ticked or not: ours means the same
         else:
             out["kind"] = "multi_choice" if f.get("multiple") else "choice"
@@ -165,17 +168,19 @@ def _field(f: dict[str, Any], where: str, notes: list[str]) -> dict[str, Any] | 
                     _option(o, f"{where}.era_options[{i}]", True) for i, o in enumerate(eras)
                 ]
                 out["infer_when_unmarked"] = True
-            if parts and eras:  # parts without an era are found again on the blank, with it
-                missing = [p for p in ("year", "month", "day") if p not in parts]
-                if missing:
-                    raise TemplateError(f"{where} ({name}): parts without {', '.join(missing)}")
+            missing = [p for p in ("year", "month", "day") if p not in parts]
+            if parts and eras and not missing:  # else looked for on the blank, with the era
                 out["parts"] = {p: box(parts[p], f"{where}.parts.{p}") for p in ("year", "month", "day")}
+            elif parts and missing:
+                notes.append(f"{name}: parts without {', '.join(missing)}: left to be found on the blank")
     else:
-        raise TemplateError(
-            f"{where} ({name}): kind {kind!r} is not one a field map uses "
-            f"(text_kanji, text_kana, phone, number, date, digit_boxes, checkbox, circle_choice, "
-            f"signature, office, office_stamp); write this field by hand"
+        # Left out, loudly, rather than the whole form refused: the rest of the list is good.
+        notes.append(
+            f"LEFT OUT {name}: kind {kind!r} is none a field list uses (text_kanji, text_kana, phone,"
+            " number, date, digit_boxes, checkbox, circle_choice, signature, office, office_stamp);"
+            " write this field by hand"
         )
+        return None
     if f.get("unit") and out["kind"] == "number":
         notes.append(f"{name}: the unit printed after it ({f['unit']}) is print, dropped before reading")
     return out

@@ -90,7 +90,7 @@ def test_an_existing_template_is_not_replaced_without_force(imported: Path) -> N
     assert res.returncode == 0, res.stderr
 
 
-def test_a_list_without_a_usable_id_or_with_an_unknown_kind_is_refused(tmp_path: Path) -> None:
+def test_a_list_without_a_usable_id_or_with_a_bad_box_is_refused(tmp_path: Path) -> None:
     data = json.loads(FIELD_MAP.read_text(encoding="utf-8"))
     one_letter = tmp_path / "a.json"
     one_letter.write_text(json.dumps({**data, "form_id": "A"}), encoding="utf-8")
@@ -105,12 +105,12 @@ def test_a_list_without_a_usable_id_or_with_an_unknown_kind_is_refused(tmp_path:
     )
     assert res.returncode == 2 and "give --form-id" in res.stderr
     odd = tmp_path / "b.json"
-    data["fields"][1]["kind"] = "barcode"
+    data["fields"][1]["box_mm"] = {"x": 46, "y": 40}
     odd.write_text(json.dumps(data), encoding="utf-8")
     res = shinsei(
         "template", "import", str(odd), "--blank", str(HAND / "blank.png"), templates=tmp_path, data=tmp_path
     )
-    assert res.returncode == 4 and "kind 'barcode'" in res.stderr
+    assert res.returncode == 4 and "fields[1] (submit_date).box_mm: a box must be" in res.stderr
     assert not (tmp_path / FORM).exists()  # nothing half-written is left behind
 
 

@@ -99,6 +99,17 @@ def test_digit_boxes_by_what_they_hold() -> None:
     # an account number written on a line: digits to keep, not a quantity of up to three
     assert one({"name": "a", "label": "口座番号", "kind": "number", "box_mm": B})["kind"] == "digits"
     assert one({"name": "h", "label": "週の就労時間", "kind": "number", "box_mm": B})["kind"] == "number"
+    # a year and month only: no parts (our dates have a day), to be found on the blank
+    ym = {"year": {"x": 40, "y": 20, "w": 8, "h": 7}, "month": {"x": 50, "y": 20, "w": 8, "h": 7}}
+    eras = [{"value": "令和", "box_mm": None, "label_mm": None}]
+    data = {
+        "fields": [
+            {"name": "d", "label": "開始年月", "kind": "date", "era_options": eras, "parts": ym, "box_mm": B}
+        ]
+    }
+    out = template_from_fieldmap(data, form_id="f", blank="blank.png", blank_dpi=300)
+    assert "parts" not in out.template["fields"][0]
+    assert out.notes == ["d: parts without day: left to be found on the blank"]
     with pytest.raises(TemplateError, match="6 cells for n_digits 7"):
         one(
             {
@@ -124,9 +135,18 @@ def test_office_boxes_are_left_out_with_a_note() -> None:
     assert out.notes == ["stamp: office_stamp (the office's own box) is not read; left out"]
 
 
-def test_what_cannot_be_translated_is_refused_by_name() -> None:
-    with pytest.raises(TemplateError, match=r"fields\[0\] \(x\): kind 'barcode'"):
-        one({"name": "x", "label": "X", "kind": "barcode", "box_mm": B})
+def test_a_kind_it_does_not_know_is_left_out_loudly_and_a_bad_box_refused() -> None:
+    data = {
+        "fields": [
+            {"name": "x", "label": "X", "kind": "barcode", "box_mm": B},
+            {"name": "n", "label": "氏名", "kind": "text_kanji", "box_mm": B},
+        ]
+    }
+    out = template_from_fieldmap(data, form_id="f", blank="blank.png", blank_dpi=300)
+    assert [f["name"] for f in out.template["fields"]] == ["n"]
+    assert (
+        out.notes[0].startswith("LEFT OUT x: kind 'barcode'") and "write this field by hand" in out.notes[0]
+    )
     with pytest.raises(TemplateError, match="a box must be"):
         one({"name": "x", "label": "X", "kind": "phone", "box_mm": {"x": 1, "y": 2}})
     with pytest.raises(TemplateError, match="a second field named 'n'"):
