@@ -41,7 +41,7 @@ SAME_KIND = {"text_kanji": "text_ja", "text_kana": "kana", "phone": "phone", "nu
 SAME_KIND |= {"signature": "signature", "text": "text_ja", "kana": "kana", "free_text": "free_text"}
 POSTAL_WORDS = ("郵便", "〒")
 MY_NUMBER_WORDS = ("個人番号", "マイナンバー")
-DIGITS = 2  # decimals kept of a millimetre
+MM_DECIMALS = 2  # decimals kept of a millimetre
 # A `number` whose label names an identifier (口座番号, 記号番号) is a string of digits of any length;
 # our `number` is a quantity of up to three digits (hours, a class, a count).
 ID_WORDS = ("番号",)
@@ -56,7 +56,7 @@ class Imported:
 
 
 def _mm(v: float) -> float:
-    r = round(float(v), DIGITS)
+    r = round(float(v), MM_DECIMALS)
     return int(r) if r == int(r) else r
 
 
