@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.errors import TemplateError
-from pipeline.forms.fieldmap import field_name, form_id_of, template_from_fieldmap, to_yaml
+from pipeline.forms.fieldmap import Imported, field_name, form_id_of, template_from_fieldmap, to_yaml
 from pipeline.forms.template import parse_template
 
 B = {"x": 10, "y": 20, "w": 30, "h": 8}
@@ -123,26 +123,20 @@ def test_digit_boxes_by_what_they_hold() -> None:
         )
 
 
+def beside_a_name(field: dict) -> Imported:
+    """`field` first in a list whose second field is a plain name box."""
+    data = {"fields": [field, {"name": "n", "label": "氏名", "kind": "text_kanji", "box_mm": B}]}
+    return template_from_fieldmap(data, form_id="f", blank="blank.png", blank_dpi=300)
+
+
 def test_office_boxes_are_left_out_with_a_note() -> None:
-    data = {
-        "fields": [
-            {"name": "stamp", "label": "受付印", "kind": "office_stamp", "box_mm": B},
-            {"name": "n", "label": "氏名", "kind": "text_kanji", "box_mm": B},
-        ]
-    }
-    out = template_from_fieldmap(data, form_id="f", blank="blank.png", blank_dpi=300)
+    out = beside_a_name({"name": "stamp", "label": "受付印", "kind": "office_stamp", "box_mm": B})
     assert [f["name"] for f in out.template["fields"]] == ["n"]
     assert out.notes == ["stamp: office_stamp (the office's own box) is not read; left out"]
 
 
 def test_a_kind_it_does_not_know_is_left_out_loudly_and_a_bad_box_refused() -> None:
-    data = {
-        "fields": [
-            {"name": "x", "label": "X", "kind": "barcode", "box_mm": B},
-            {"name": "n", "label": "氏名", "kind": "text_kanji", "box_mm": B},
-        ]
-    }
-    out = template_from_fieldmap(data, form_id="f", blank="blank.png", blank_dpi=300)
+    out = beside_a_name({"name": "x", "label": "X", "kind": "barcode", "box_mm": B})
     assert [f["name"] for f in out.template["fields"]] == ["n"]
     assert (
         out.notes[0].startswith("LEFT OUT x: kind 'barcode'") and "write this field by hand" in out.notes[0]
