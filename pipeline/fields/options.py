@@ -342,11 +342,18 @@ def strike_lines(
     past = STRIKE_RUN_PAST_RING_MM if ringed else STRIKE_RUN_PAST_MM
     t = max(1, round(STRIKE_TOL_MM * px_mm))
     ink = cv2.dilate(mask.astype(np.uint8), np.ones((2 * t + 1, 1), np.uint8)) > 0
+    rows = (square[1], square[1] + square[3])
+    # Every line followed below needs a run of inked columns before the label (within the
+    # square's rows) and past it: with fewer inked columns there than either run, none is drawn
+    # (most options: nothing written beside them), and the lines need not be followed.
+    (b0, b1), (p0, p1) = spans
+    before = ink[max(0, rows[0]) : max(0, rows[1]), b0:b1].any(axis=0).sum()
+    if before < STRIKE_RUN_BEFORE_MM * px_mm or ink[:, p0:p1].any(axis=0).sum() < past * px_mm:
+        return False
     seen = np.ones(mask.shape, bool) if visible is None else visible
     every = np.arange(-STRIKE_MAX_DEG, STRIKE_MAX_DEG + 1, 4)
     step = max(1.0, 0.15 * px_mm)
     band = STRIKE_BAND_MM * px_mm
-    rows = (square[1], square[1] + square[3])
 
     def drawn(ycs: np.ndarray, deg: np.ndarray, through: bool, over: float = STRIKE_OVER) -> np.ndarray:
         """Which lines (at height `ycs` over the label's centre, by angle `deg`) are drawn: ink

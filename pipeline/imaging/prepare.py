@@ -48,8 +48,9 @@ def coloured_share(image: np.ndarray) -> float:
     """Share of a colour page's pixels that are strongly coloured (0 for a grey page)."""
     if image.ndim == 2:
         return 0.0
-    small = image[::8, ::8, :3].astype(np.int16)
-    spread = small.max(axis=2) - small.min(axis=2)
+    small = np.ascontiguousarray(image[::8, ::8, :3])
+    b, g, r = cv2.split(small)
+    spread = cv2.subtract(cv2.max(cv2.max(b, g), r), cv2.min(cv2.min(b, g), r))
     return float(np.count_nonzero(spread > COLOURED_SPREAD)) / max(1, spread.size)
 
 
