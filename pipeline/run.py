@@ -30,7 +30,7 @@ from pipeline.forms.align import TemplateFeatures, prepare_template, refine
 from pipeline.forms.blank import read_blank
 from pipeline.forms.identify import MIN_INLIERS, Identification, identify
 from pipeline.forms.template import Template, load_all_templates
-from pipeline.imaging.prepare import print_only, relative_ink_ratio, to_gray, to_gray_for_identify
+from pipeline.imaging.prepare import gray_and_red, print_only, relative_ink_ratio, to_gray_for_identify
 from pipeline.normalize import normalize_field
 from pipeline.ocr.recognizer import Recognizer
 from pipeline.result import DocumentResult, FieldResult, Issue, PageResult, Route
@@ -179,12 +179,12 @@ def process_page(
     """Identify, align, read and route one page. `bilevel`: the scan held black and white only
     (ingest says so before it resamples a fax's pixels; None: told from `image`)."""
     bilevel = ingest.two_levels(image) if bilevel is None else bilevel
-    gray = to_gray(image)
+    gray, red = gray_and_red(image)
     small = cv2.resize(gray, (400, round(400 * gray.shape[0] / gray.shape[1])), interpolation=cv2.INTER_AREA)
     # Ink relative to the page's own paper, so a low-contrast scan is not taken for a blank; and
     # a page is called blank only when no form is found on it either.
     looks_blank = relative_ink_ratio(small) < BLANK_PAGE_INK
-    ident_gray = to_gray_for_identify(image)
+    ident_gray = to_gray_for_identify(image, red)
     ident = identify(ident_gray, engine.templates)
     if not ident.matched and not looks_blank:
         # A patterned or tinted background can hide the form from the matcher: look again at

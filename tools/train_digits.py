@@ -1,8 +1,16 @@
-"""Recipe for `pipeline/ocr/weights/digits_cnn.npz`: a small CNN on MNIST samples 0–299 of each
-digit and on digits drawn as pen strokes in Japanese writers' shapes (`samples.stroke_digits`).
+"""Recipe for `pipeline/ocr/weights/digits_cnn.npz` and `digits_cnn.onnx`: a small CNN on MNIST
+samples 0–299 of each digit and on digits drawn as pen strokes in Japanese writers' shapes
+(`samples.stroke_digits`).
 
-    pip install -e .[train]          # torch (CPU), only for this recipe
+    pip install -e .[train]          # torch (CPU) and onnx, only for this recipe
     python -m tools.train_digits
+    python -m tools.train_digits --export   # only rewrite digits_cnn.onnx from digits_cnn.npz
+
+The weights are kept as NumPy arrays (the npz, what training wrote); the pipeline runs the same
+network as `digits_cnn.onnx` on onnxruntime (`export_onnx`, a graph of standard operators built
+from the npz: Conv, Relu, MaxPool, Flatten, Gemm, Softmax), four times faster than `classify_with`
+in NumPy on the few digits of a date part. The two agree to 1e-6
+(tests/unit/test_digit_classifier.py).
 
 Only samples 0–299 are used (the project may use 0–399; 300–399 stay unseen for the
 benchmarks). Each digit is also drawn the way a scan delivers it: rotated, slanted, scaled,
@@ -33,13 +41,14 @@ on held-out stroke writers (the MNIST-only model: 0.990, 0.875, 0.898).
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from pipeline.ocr.digits import MODEL, classify_with, normalise
+from pipeline.ocr.digits import MODEL, MODEL_ONNX, classify_with, normalise
 from samples import stroke_digits
 from samples.handwriting import shear
 
@@ -130,7 +139,46 @@ def stroke_dataset(
     return np.stack(xs), np.array(ys)
 
 
+def export_onnx(weights: dict[str, np.ndarray], path: Path = MODEL_ONNX) -> None:
+    """Write the network of `weights` (the npz's arrays) as an ONNX graph that onnxruntime runs:
+    input `x` (N, 1, 28, 28) in [0, 1], output `y` (N, 10) probabilities. Deterministic: the
+    same weights give the same file."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    node = helper.make_node
+    nodes = [
+        node("Conv", ["x", "c1w", "c1b"], ["a1"]),
+        node("Relu", ["a1"], ["r1"]),
+        node("MaxPool", ["r1"], ["p1"], kernel_shape=[2, 2], strides=[2, 2]),
+        node("Conv", ["p1", "c2w", "c2b"], ["a2"]),
+        node("Relu", ["a2"], ["r2"]),
+        node("MaxPool", ["r2"], ["p2"], kernel_shape=[2, 2], strides=[2, 2]),
+        node("Flatten", ["p2"], ["f"], axis=1),  # (C, H, W) order, as torch's Flatten
+        node("Gemm", ["f", "f1w", "f1b"], ["h1"], transB=1),
+        node("Relu", ["h1"], ["h"]),
+        node("Gemm", ["h", "f2w", "f2b"], ["z"], transB=1),
+        node("Softmax", ["z"], ["y"], axis=1),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "digits_cnn",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 1, 28, 28])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 10])],
+        [numpy_helper.from_array(np.asarray(v, np.float32), k) for k, v in sorted(weights.items())],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="shinsei")
+    model.ir_version = 8  # onnxruntime 1.32 reads up to 11; 8 keeps older runtimes able to
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+
+
 def main() -> None:
+    if "--export" in sys.argv[1:]:
+        with np.load(MODEL) as z:
+            export_onnx({k: z[k] for k in z.files})
+        print(f"wrote {MODEL_ONNX} ({MODEL_ONNX.stat().st_size // 1024} KB) from {MODEL}")
+        return
     import torch
     from torch import nn
 
@@ -185,6 +233,7 @@ def main() -> None:
     }
     MODEL.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(MODEL, **weights)
+    export_onnx(weights)
     test_x, test_y = dataset(digits, 300, 400, None)
     acc = (classify_with(weights, list(test_x)).argmax(1) == test_y).mean()
     scan_x, scan_y = dataset(digits, 300, 400, np.random.default_rng(99))

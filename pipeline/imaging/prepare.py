@@ -28,8 +28,13 @@ def to_gray(image: np.ndarray) -> np.ndarray:
     """uint8 grey page from a BGR or grey image: per pixel its red channel, or its green one where
     green is clearly lighter (`GREEN_MARGIN`), so red stamps and light coloured paper, stains and
     highlighter drop out while ink of any pen stays dark. A grey page comes out as its red channel."""
+    return gray_and_red(image)[0]
+
+
+def gray_and_red(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`to_gray` of the page, and its red channel (which `to_gray_for_identify` takes too)."""
     if image.ndim == 2:
-        return image
+        return image, image
     if image.shape[2] == 4:
         image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
     red, green = cv2.extractChannel(image, 2), cv2.extractChannel(image, 1)
@@ -37,7 +42,9 @@ def to_gray(image: np.ndarray) -> np.ndarray:
     # margin + ramp: k green + (1 - k) red - k margin
     k = (GREEN_MARGIN + GREEN_RAMP) / GREEN_RAMP
     blend = cv2.addWeighted(green, k, red, 1.0 - k, -k * GREEN_MARGIN)
-    return cv2.max(red, cv2.min(green, blend))
+    # In place: a whole page fewer to allocate (and fault in) twice over.
+    cv2.min(green, blend, dst=blend)
+    return cv2.max(red, blend, dst=blend), red
 
 
 COLOURED_SPREAD = 40  # channel spread (max - min) of a pixel that is coloured, not grey
@@ -54,7 +61,7 @@ def coloured_share(image: np.ndarray) -> float:
     return float(np.count_nonzero(spread > COLOURED_SPREAD)) / max(1, spread.size)
 
 
-def to_gray_for_identify(image: np.ndarray) -> np.ndarray:
+def to_gray_for_identify(image: np.ndarray, red: np.ndarray | None = None) -> np.ndarray:
     """The grey page used to find the form: its red channel, except that a page with a coloured
     background (a stain, tinted paper) takes the brightest channel, in which a coloured blotch is
     light and black print stays dark, even under a blue or violet tint that `to_gray` leaves
@@ -66,7 +73,7 @@ def to_gray_for_identify(image: np.ndarray) -> np.ndarray:
     if image.shape[2] == 4:
         image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
     if coloured_share(image) < COLOURED_SHARE:
-        return cv2.extractChannel(image, 2)
+        return cv2.extractChannel(image, 2) if red is None else red  # `red`: from `gray_and_red`
     return image.max(axis=2)
 
 

@@ -1,6 +1,6 @@
 """PDF pages: sizes from the page boxes (pypdf, or pdfinfo when pypdf cannot decrypt), checked
 before rendering; encrypted files are read when they open without a password and refused
-otherwise; one page at a time rendered by poppler (pdf2image) with a timeout."""
+otherwise; one page at a time rendered by poppler (`pdftoppm`) with a timeout."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import cv2
+import numpy as np
 from pypdf import PdfReader
 from pypdf.errors import DependencyError
 
 from pipeline.errors import InputFileError
 from pipeline.ingest.common import (
-    _DECODE_ERRORS,
     _PDF_ERRORS,
     _RESCAN,
     PDF_RENDER_TIMEOUT_S,
@@ -30,7 +31,6 @@ from pipeline.ingest.common import (
     _encrypted,
     _err,
     _fmt_pixels,
-    _to_bgr,
     two_levels,
 )
 
@@ -38,38 +38,36 @@ log = logging.getLogger("shinsei.ingest")
 
 
 def _iter_pdf(f: IngestedFile, limits: Limits) -> Iterator[IngestedPage]:
-    # Imported here so that the rest of the module works where poppler is absent.
-    from pdf2image import convert_from_path
-    from pdf2image.exceptions import PDFPageCountError, PDFPopplerTimeoutError, PDFSyntaxError
-
     sizes = _pdf_page_sizes(f.path, limits.max_pages)
     dpi = limits.pdf_dpi
     for i, (w_pt, h_pt) in enumerate(sizes):
         _check_pdf_pixels(i, w_pt, h_pt, limits)
-        try:
-            rendered = convert_from_path(
-                f.path,
-                dpi=dpi,
-                first_page=i + 1,
-                last_page=i + 1,
-                thread_count=1,
-                timeout=PDF_RENDER_TIMEOUT_S,
-            )
-        except PDFPopplerTimeoutError as e:
-            raise _err(
-                "corrupt_file", f"{i + 1}ページ目の読み込みに時間がかかりすぎたため中止しました。{_RESCAN}"
-            ) from e
-        except (PDFPageCountError, PDFSyntaxError, *_DECODE_ERRORS) as e:
-            raise _corrupt_page(i) from e
-        if len(rendered) != 1:
-            raise _corrupt_page(i)
-        with rendered[0] as im:
-            _check_pixels(i, im.size, limits)  # the box-based estimate should already hold
-            try:
-                image = _to_bgr(im)
-            except _DECODE_ERRORS as e:
-                raise _corrupt_page(i) from e
+        image = render_page(f.path, i, dpi)
+        _check_pixels(i, (image.shape[1], image.shape[0]), limits)  # the box-based estimate should hold
         yield IngestedPage(index=i, image=image, dpi=float(dpi), source_kind="pdf", bilevel=two_levels(image))
+
+
+def render_page(path: Path, index: int, dpi: int) -> np.ndarray:
+    """Page `index` (0-based) of `path` rendered by poppler's `pdftoppm` at `dpi`, as BGR: the
+    command pdf2image runs, its PPM read straight from the pipe by OpenCV (the same pixels,
+    without PIL's decoding and its copy into NumPy). Like pdf2image, the exit status is not
+    judged: a page that yields no image is corrupt, one that takes over PDF_RENDER_TIMEOUT_S is
+    abandoned."""
+    page = str(index + 1)
+    cmd = ["pdftoppm", "-r", str(dpi), str(path), "-f", page, "-l", page]
+    try:
+        done = subprocess.run(cmd, capture_output=True, timeout=PDF_RENDER_TIMEOUT_S, check=False)
+    except subprocess.TimeoutExpired as e:
+        raise _err(
+            "corrupt_file", f"{index + 1}ページ目の読み込みに時間がかかりすぎたため中止しました。{_RESCAN}"
+        ) from e
+    except FileNotFoundError as e:  # an installation fault, not the clerk's file
+        raise RuntimeError("pdftoppm is not installed (Debian: apt install poppler-utils)") from e
+    data = np.frombuffer(done.stdout, np.uint8)
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION) if data.size else None
+    if image is None:
+        raise _corrupt_page(index)
+    return image
 
 
 # --------------------------------------------------------------------------- PDF helpers

@@ -296,12 +296,12 @@ def test_huge_pdf_page_refused_before_rendering(tmp_path: Path, monkeypatch: pyt
     assert err.reason == "image_too_large"
     assert "300dpi" in err.message and "12000×12000" in err.message and "約1.4億画素" in err.message
 
-    import pdf2image
+    import pipeline.ingest.pdf as pdf_ingest
 
     def no_render(*a, **k):
         raise AssertionError("page was rendered")
 
-    monkeypatch.setattr(pdf2image, "convert_from_path", no_render)
+    monkeypatch.setattr(pdf_ingest, "render_page", no_render)
     f = IngestedFile(path=p, sha256=sha256_file(p), kind="pdf", size_bytes=p.stat().st_size, page_count=1)
     with pytest.raises(InputFileError) as info:
         next(iter_pages(f, DEFAULT))
