@@ -130,21 +130,22 @@ def cells_at(mask: np.ndarray, centres: Sequence[float]) -> np.ndarray:
     """
     edges = [-np.inf, *((a + b) / 2 for a, b in zip(centres, centres[1:], strict=False)), np.inf]
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
-    big_area = float(np.percentile(stats[1:, cv2.CC_STAT_AREA], 75)) if n > 1 else 0.0
-    xs = np.arange(mask.shape[1])
-    col_cell = np.searchsorted(np.asarray(edges[1:-1]), xs, side="right")
-    cells = np.zeros((len(centres), *mask.shape), dtype=bool)
-    for i in range(1, n):
-        if stats[i, cv2.CC_STAT_AREA] < max(4, 0.04 * big_area):
-            continue
-        comp = labels == i
-        per_col = comp.sum(axis=0)
-        share = np.bincount(col_cell, weights=per_col, minlength=len(centres)) / per_col.sum()
-        if share.max() >= 0.7:
-            cells[int(share.argmax())] |= comp
-        else:
-            for c in np.flatnonzero(share > 0):
-                cells[c] |= comp & (col_cell == c)[None, :]
+    k = len(centres)
+    cells = np.zeros((k, *mask.shape), dtype=bool)
+    if n <= 1:
+        return cells
+    big_area = float(np.percentile(stats[1:, cv2.CC_STAT_AREA], 75))
+    col_cell = np.searchsorted(np.asarray(edges[1:-1]), np.arange(mask.shape[1]), side="right")
+    # Each component's ink per cell, all components in one pass over the labels.
+    per_cell = np.bincount((labels * k + col_cell[None, :]).ravel(), minlength=n * k).reshape(n, k)
+    share = per_cell / np.maximum(per_cell.sum(axis=1, keepdims=True), 1)
+    kept = stats[:, cv2.CC_STAT_AREA] >= max(4, 0.04 * big_area)
+    kept[0] = False  # the background
+    whole = kept & (share.max(axis=1) >= 0.7)
+    owner = np.where(whole, share.argmax(axis=1), -1)[labels]  # per pixel: the cell it goes to whole
+    split = (kept & ~whole)[labels]  # per pixel: its component is cut at the cell borders
+    for c in range(k):
+        cells[c] = (owner == c) | (split & (col_cell == c)[None, :])
     return cells
 
 
