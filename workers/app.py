@@ -18,6 +18,7 @@ from typing import Any
 from celery import Celery
 from celery.signals import worker_init, worker_process_init, worker_process_shutdown
 
+from pipeline.memory import keep_freed_pages
 from pipeline.settings import Settings, get_settings
 from pipeline.store import Store, open_store
 from workers.sweep import RequeueSweep
@@ -82,6 +83,7 @@ def _remember_concurrency(sender: Any = None, **_: Any) -> None:
 
 @worker_process_init.connect
 def _load_process_resources(**_: Any) -> None:
+    keep_freed_pages()  # page-sized arrays reused, not faulted in afresh (pipeline/memory.py)
     res = resources()
     warm = getattr(res.engine.recognizer, "_load", None)  # open the ONNX session now, not in a task
     if callable(warm):

@@ -22,6 +22,7 @@ from pipeline.cli import (
     worker_cmd,
 )
 from pipeline.errors import ShinseiError
+from pipeline.memory import keep_freed_pages
 from pipeline.settings import get_settings
 
 
@@ -50,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    keep_freed_pages()  # page-sized arrays reused, not faulted in afresh (pipeline/memory.py)
     present = list(logging.getLogger().handlers)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
