@@ -42,37 +42,10 @@ def _iter_raster(f: IngestedFile, limits: Limits) -> Iterator[IngestedPage]:
             _seek(im, i)
             _check_pixels(i, im.size, limits)
             try:
-                plain = _decode_plain_png(f.path) if f.kind == "png" else None
-                if plain is not None:  # decoded already, upright, square-pixelled or not
-                    across, down = _image_dpi_xy(im)
-                    size, dpi = square_size(plain.shape[1], plain.shape[0], across, down)
-                    _check_pixels(i, size, limits)
-                    bilevel = im.mode == "1" or two_levels(plain)
-                    yield IngestedPage(
-                        index=i,
-                        image=square_pixels(plain, size),
-                        dpi=dpi,
-                        source_kind=f.kind,
-                        bilevel=bilevel,
-                    )
-                    continue
-                with _no_bomb_warning():
-                    im.load()
-                across, down = _image_dpi_xy(im)
-                if f.kind == "tiff":
-                    # exif_transpose would read frame 0's tags; TIFF keeps Orientation per frame.
-                    orientation = im.tag_v2.get(274, 1)  # type: ignore[attr-defined]
-                    page = _orient(im, orientation)
-                else:
-                    orientation = _exif_orientation(im)
-                    # Upright already (most scans): exif_transpose would only copy the page.
-                    page = _exif_transpose(im) if orientation != 1 else im
-                if orientation in _TURNS_QUARTER:  # the stored rows are the page's columns now
-                    across, down = down, across
-                size, dpi = square_size(page.width, page.height, across, down)
+                stored, mode, (across, down) = _stored_page(im, f)
+                size, dpi = square_size(stored.shape[1], stored.shape[0], across, down)
                 _check_pixels(i, size, limits)  # before the resampled page is made
-                stored = _to_bgr(page)
-                bilevel = page.mode == "1" or two_levels(stored)  # before squaring greys the edges
+                bilevel = mode == "1" or two_levels(stored)  # before squaring greys the edges
                 image = square_pixels(stored, size)
             except Image.DecompressionBombError as e:
                 raise _too_large_image(i, im.size, limits) from e
@@ -82,6 +55,31 @@ def _iter_raster(f: IngestedFile, limits: Limits) -> Iterator[IngestedPage]:
 
 
 # --------------------------------------------------------------------------- raster helpers
+
+
+def _stored_page(
+    im: Image.Image, f: IngestedFile
+) -> tuple[np.ndarray, str, tuple[float | None, float | None]]:
+    """The current frame turned upright, as BGR; its PIL mode; its resolution across and down
+    (swapped where the turn is a quarter). A plain PNG is decoded by OpenCV (no EXIF: upright)."""
+    plain = _decode_plain_png(f.path) if f.kind == "png" else None
+    if plain is not None:
+        return plain, im.mode, _image_dpi_xy(im)
+    with _no_bomb_warning():
+        im.load()
+    across, down = _image_dpi_xy(im)
+    if f.kind == "tiff":
+        # exif_transpose would read frame 0's tags; TIFF keeps Orientation per frame.
+        orientation = im.tag_v2.get(274, 1)  # type: ignore[attr-defined]
+        page = _orient(im, orientation)
+    else:
+        orientation = _exif_orientation(im)
+        # Upright already (most scans): exif_transpose would only copy the page.
+        page = _exif_transpose(im) if orientation != 1 else im
+    if orientation in _TURNS_QUARTER:  # the stored rows are the page's columns now
+        across, down = down, across
+    return _to_bgr(page), page.mode, (across, down)
+
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # (bit depth, colour type) of IHDR that OpenCV decodes to exactly PIL's pixels: 8-bit RGB, 8-bit

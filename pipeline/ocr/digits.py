@@ -63,14 +63,6 @@ def normalise(ink: np.ndarray) -> np.ndarray:
     return out
 
 
-@lru_cache(maxsize=1)
-def _model() -> dict[str, np.ndarray]:
-    if not MODEL.exists():
-        raise FileNotFoundError(f"{MODEL} is missing: run python -m tools.train_digits")
-    with np.load(MODEL) as z:
-        return {k: z[k] for k in z.files}
-
-
 def _conv_relu_pool(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Valid convolution (N, C, H, W) * (K, C, k, k) + ReLU + 2×2 max pooling, with numpy."""
     k = w.shape[-1]
