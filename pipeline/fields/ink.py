@@ -343,6 +343,9 @@ STRIKE_THICK = 0.5  # of the line height: the most ink a strike (two pen lines a
 # gap merge into one bar that thick through small writing (a 2.5 mm furigana row), wider than half
 # its height.
 STRIKE_THICK_MIN_MM = 1.5
+# ... nor less than two of the writer's pen lines and a narrow gap: a broad pen's 二重線 through
+# writing squeezed small (a correction written over it) is thicker than half the small line.
+STRIKE_THICK_PENS = 2.2
 STRIKE_END = 0.12  # share of a line's length at either end where a touching stroke is no crossing
 # A strike runs through the struck writing, so it has about as much of it above as below; a run
 # of level strokes along the writing's foot or head (the bases of 北海道空, the tops of 館市古)
@@ -445,7 +448,7 @@ def find_strikes(mask: np.ndarray, max_lines: int = 4, digits: bool = False, dpi
     from below. An underline, a dash or a long 一 has nothing crossing it. Form rules near the
     box edges are already gone (`remove_rules`). `dpi` is the crop's: the rules given in
     millimetres (small writing, a strike's thickness) are measured at it."""
-    bands = split_lines(mask, max_lines)
+    bands = split_lines(mask, max_lines, valleys=True)
     if not bands:
         return []
     min_len = STRIKE_MIN_LEN_DIGITS if digits else STRIKE_MIN_LEN
@@ -469,7 +472,9 @@ def find_strikes(mask: np.ndarray, max_lines: int = 4, digits: bool = False, dpi
             continue
         line = labels == i
         cols = line[:, x : x + w].sum(axis=0)
-        if float(np.median(cols[cols > 0])) > max(thick_min, STRIKE_THICK * height):
+        if float(np.median(cols[cols > 0])) > max(
+            thick_min, STRIKE_THICK * height, STRIKE_THICK_PENS * 2 * pen
+        ):
             continue  # a blot or massed strokes, not one or two pen lines
         if _thin_share(mask, line, x, x + w, height) < STRIKE_THIN:
             continue
@@ -610,8 +615,34 @@ def _merge_strikes(strikes: list[Strike]) -> list[Strike]:
     return out
 
 
-def split_lines(mask: np.ndarray, max_lines: int) -> list[tuple[int, int]]:
-    """Row bands of writing (y0, y1) separated by blank rows; one band when max_lines == 1."""
+# Two lines of writing that lean or crowd (a correction written over the struck value in a box one
+# line tall) touch in a few columns, so no blank row parts them. With `valleys`, a row whose ink is
+# at most VALLEY of the band's busiest rows parts them too, where each side holds at least
+# VALLEY_SIDE of the band's ink and is at least VALLEY_HEIGHT of its height: one line's middle
+# rows are never so bare (its characters' strokes cross them all along).
+VALLEY = 0.08
+VALLEY_SIDE = 0.2
+VALLEY_HEIGHT = 0.3
+
+
+def _valley(mask: np.ndarray, y0: int, y1: int) -> int | None:
+    """The row parting the band y0..y1 into two lines of writing that touch, or None."""
+    counts = mask[y0:y1].sum(axis=1).astype(float)
+    h = len(counts)
+    lo, hi = max(1, round(VALLEY_HEIGHT * h)), h - max(1, round(VALLEY_HEIGHT * h))
+    if hi <= lo or counts.max() <= 0:
+        return None
+    smooth = np.convolve(counts, np.ones(3) / 3, mode="same")
+    y = lo + int(np.argmin(smooth[lo:hi]))
+    total = counts.sum()
+    if smooth[y] > VALLEY * smooth.max() or min(counts[:y].sum(), counts[y:].sum()) < VALLEY_SIDE * total:
+        return None
+    return y0 + y
+
+
+def split_lines(mask: np.ndarray, max_lines: int, valleys: bool = False) -> list[tuple[int, int]]:
+    """Row bands of writing (y0, y1) separated by blank rows (with `valleys`, also by nearly
+    blank ones, `VALLEY`); one band when max_lines == 1."""
     rows = mask.any(axis=1)
     bands: list[list[int]] = []
     for y, on in enumerate(rows):
@@ -641,7 +672,13 @@ def split_lines(mask: np.ndarray, max_lines: int) -> list[tuple[int, int]]:
         lo, hi = min(small, j), max(small, j)
         bands[lo] = [bands[lo][0], bands[hi][1]]
         del bands[hi]
-    return [(b[0], b[1] + 1) for b in bands]
+    out = [(b[0], b[1] + 1) for b in bands]
+    if valleys and len(out) < max_lines:
+        i = max(range(len(out)), key=lambda k: out[k][1] - out[k][0])
+        y = _valley(mask, *out[i])
+        if y is not None:
+            out[i : i + 1] = [(out[i][0], y), (y, out[i][1])]
+    return out
 
 
 SEGMENT_GAP = 0.5  # of the writing's height: a blank this wide parts two segments of a line

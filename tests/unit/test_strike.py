@@ -316,3 +316,48 @@ def test_a_blot_joining_two_digits_is_not_struck() -> None:
     d.text((8, 4), "21", font=font, fill=25)
     d.rectangle([10, 18, 33, 22], fill=25)  # from the 2's left edge into the 1's stem
     assert inkmod.find_strikes(inkmod.binarize(np.array(img)), 3, digits=True) == []
+
+
+def _squeezed_over(joined: bool = True) -> np.ndarray:
+    """A box one line tall, its value struck with a broad pen's 二重線 (two 4 px lines touching,
+    through 17 px writing) and the new value squeezed in over it; with `joined`, a stroke of the
+    new line reaches down into the struck one, so no blank row parts them."""
+    font = ImageFont.truetype(SETO, 17)
+    img = Image.new("L", (400, 42), 245)
+    d = ImageDraw.Draw(img)
+    d.text((40, 1), "愛知県豊田市広久手町2丁目", font=font, fill=25, stroke_width=1)
+    d.text((10, 20), "愛目県豊田市広久手町2丁目", font=font, fill=25, stroke_width=1)
+    for y in (27, 31):
+        d.line([(6, y), (245, y)], fill=25, width=4)
+    if joined:
+        d.line([(120, 16), (121, 22)], fill=25, width=2)
+    return np.array(img)
+
+
+def test_two_lines_of_writing_that_touch_are_parted_at_their_valley() -> None:
+    """No blank row parts the new value from the struck one when a stroke joins them; the nearly
+    bare row between them does, where asked (`valleys`)."""
+    m = inkmod.binarize(_squeezed_over())
+    assert len(inkmod.split_lines(m, 2)) == 1
+    (a0, a1), (b0, b1) = inkmod.split_lines(m, 2, valleys=True)
+    assert a0 < 5 and 16 <= a1 <= 22 and b0 == a1 and b1 > 35
+
+
+@pytest.mark.parametrize("text", ["宗一郎", "三浦一二三", "コーヒー", "王目日田", "七五三", "090-1234-5678"])
+def test_one_line_of_writing_has_no_valley(text: str) -> None:
+    assert len(inkmod.split_lines(inkmod.binarize(plain(text)), 2, valleys=True)) == 1
+
+
+def test_a_broad_pens_double_line_under_the_new_value_is_a_strike() -> None:
+    """Two broad pen lines touching make a bar thicker than half the small struck line (12 px
+    against 19): it is still two pen lines, not a blot, and the struck value under the new one
+    is dropped."""
+    crop = _squeezed_over()
+    mask = inkmod.binarize(crop)
+    found = inkmod.find_strikes(mask, 2)
+    assert len(found) == 1
+    s = found[0]
+    assert s.y > 22 and s.x0 <= 12 and s.x1 >= 240
+    _, kept = _drop_struck(crop, mask, mask, found, False)
+    assert not kept[24:].any()
+    assert kept[:18].sum() >= 0.9 * mask[:18].sum()
