@@ -238,6 +238,48 @@ def protrudes_both_sides(mask: np.ndarray, extent: PxBox, near: int, far: int) -
     return bool(left.size and right.size and left.any() and right.any())
 
 
+# An × over a ringed word reaches out past the ring at all four corners (a ring stays within
+# about a millimetre of the word), and each arm runs straight from one corner to the opposite one
+# over the ring and the word: ink covers the paper seen along it. A ring's tips and a neighbour's
+# writing may reach a corner or two, with paper between them and the word.
+CROSS_NEAR_MM = 1.2
+CROSS_COVER = 0.8
+
+
+def _ink_between(ink: np.ndarray, seen: np.ndarray, a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether the straight line from the ink of zone `a` to that of zone `b` (their centres) is
+    inked over at least CROSS_COVER of the paper seen along it."""
+    (ya, xa), (yb, xb) = (np.argwhere(z).mean(axis=0) for z in (a, b))
+    n = int(np.hypot(yb - ya, xb - xa)) + 1
+    ys = np.rint(np.linspace(ya, yb, n)).astype(int)
+    xs = np.rint(np.linspace(xa, xb, n)).astype(int)
+    vis = seen[ys, xs]
+    return int((ink[ys, xs] & vis).sum()) >= CROSS_COVER * max(1, int(vis.sum()))
+
+
+def crossed_out(
+    mask: np.ndarray, label: PxBox, near: int, far: int, visible: np.ndarray | None = None
+) -> bool:
+    """An × drawn over the label and its ring: ink off all four corners of the label (beyond
+    `near`, within `far` on both axes), joined across the label by two straight arms."""
+    lx, ly, lw, lh = label
+    hgt, wid = mask.shape
+    xs = ((max(0, lx - far), max(0, lx - near)), (min(wid, lx + lw + near), min(wid, lx + lw + far)))
+    ys = ((max(0, ly - far), max(0, ly - near)), (min(hgt, ly + lh + near), min(hgt, ly + lh + far)))
+    zones = []
+    for y0, y1 in ys:
+        for x0, x1 in xs:
+            z = np.zeros(mask.shape, bool)
+            z[y0:y1, x0:x1] = mask[y0:y1, x0:x1]
+            if not z.any():
+                return False
+            zones.append(z)
+    tl, tr, bl, br = zones
+    ink = cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    seen = np.ones(mask.shape, bool) if visible is None else visible
+    return _ink_between(ink, seen, tl, br) and _ink_between(ink, seen, bl, tr)
+
+
 def level_strokes(
     mask: np.ndarray, label: PxBox, square: PxBox | None, min_len: int, ringed: bool = False
 ) -> bool:
@@ -459,6 +501,10 @@ def look(
         struck = struck or level_strokes(
             region_mask, label, square, max(4, round(1.5 * px_mm)), ringed=ring >= RING_ON
         )
+        if ring >= RING_ON:
+            struck = struck or crossed_out(
+                region_mask, label, round(CROSS_NEAR_MM * px_mm), round(RING_MM * px_mm), visible
+            )
     else:
         # Without a label the extent is the square alone, and a big tick crosses a small square
         # from side to side: only a box that holds its own label (the nursery form's 13 mm

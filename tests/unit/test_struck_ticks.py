@@ -204,3 +204,56 @@ def test_a_ring_cutting_through_the_square_is_a_ring_not_a_strike() -> None:
     assert (lk.square or 0.0) >= optmod.SQUARE_MARK
     assert lk.ring >= optmod.RING_ON and not lk.struck
     assert optmod.is_marked(lk, 0.018)
+
+
+def word_option(draw: Callable[[np.ndarray], None]) -> optmod.OptionLook:
+    """A word to circle with no square (男, 同居, an era): a 2.6 mm label in a 2.5 mm margin, its
+    inside hidden as on a scan. In mm from the region's top-left the label spans 2.5-5.1."""
+    g = px(optmod.RING_MM)
+    label = (g, g, px(2.6), px(2.6))
+    img = np.zeros((label[3] + 2 * g, label[2] + 2 * g), np.uint8)
+    draw(img)
+    mask = img > 0
+    visible = np.ones(mask.shape, bool)
+    visible[g : g + label[3], g : g + label[2]] = False
+    return optmod.look(mask, label, None, label, None, DPI, visible)
+
+
+def word_ring(img: np.ndarray, tilt: float = 0.0, rx: float = 2.1, ry: float = 1.9) -> None:
+    cv2.ellipse(img, (px(3.8), px(3.8)), (px(rx), px(ry)), tilt, 0, 360, 1, max(2, px(0.35)))
+
+
+def word_ring_crossed(img: np.ndarray) -> None:
+    """Ringed, then struck with a big × whose arms run past the ring (our generator's claims)."""
+    word_ring(img)
+    pen(img, [(0.6, 0.8), (7.0, 6.9)])
+    pen(img, [(0.6, 6.9), (7.0, 0.8)])
+
+
+def word_ring_tilted_wide(img: np.ndarray) -> None:
+    """A hurried ring, tilted and wide, whose tips reach out past two opposite corners."""
+    word_ring(img, tilt=35.0, rx=3.3, ry=1.6)
+
+
+def word_ring_with_writing_below(img: np.ndarray) -> None:
+    """An era ringed, with the year's digits written just below-left and below-right of it."""
+    word_ring(img)
+    pen(img, [(0.8, 6.5), (1.6, 7.3)])
+    pen(img, [(6.2, 6.4), (7.0, 7.4)])
+    pen(img, [(0.9, 0.9), (1.2, 1.2)])  # and specks off its top corners
+    pen(img, [(6.6, 0.9), (6.9, 1.2)])
+
+
+def test_a_ringed_word_struck_with_an_x_is_struck() -> None:
+    lk = word_option(word_ring_crossed)
+    assert lk.ring >= optmod.RING_ON and lk.struck
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [word_ring, word_ring_tilted_wide, word_ring_with_writing_below],
+    ids=["ring", "tilted", "writing"],
+)
+def test_a_ringed_word_with_ink_at_its_corners_is_not_struck(draw: Callable[[np.ndarray], None]) -> None:
+    lk = word_option(draw)
+    assert lk.ring >= optmod.RING_ON and not lk.struck
