@@ -119,16 +119,25 @@ def test_strike_lines_need_ink_on_both_sides_of_the_label() -> None:
     assert not option(half).struck
 
 
+def drawn(draw: Callable[[np.ndarray], None], extent: Box, printed: Box) -> tuple[np.ndarray, np.ndarray]:
+    """The ink `draw` puts on a region holding `extent` in a RING_MM margin, and where paper can
+    be seen there (all but the `printed` word)."""
+    g = px(optmod.RING_MM)
+    img = np.zeros((extent[3] + 2 * g, extent[2] + 2 * g), np.uint8)
+    draw(img)
+    visible = np.ones(img.shape, bool)
+    x, y, w, h = printed
+    visible[y : y + h, x : x + w] = False
+    return img > 0, visible
+
+
 def big_box_option(draw: Callable[[np.ndarray], None]) -> optmod.OptionLook:
     """The nursery form's 男: a 13 × 10 mm option box that holds its printed word (4 × 3.5 mm in
     its middle), no square, no label, in a 2.5 mm margin."""
     g = px(optmod.RING_MM)
     box = (g, g, px(13), px(10))
-    img = np.zeros((box[3] + 2 * g, box[2] + 2 * g), np.uint8)
-    draw(img)
-    mask = img > 0
-    visible = np.ones(mask.shape, bool)
-    visible[g + px(3.25) : g + px(6.75), g + px(4.5) : g + px(8.5)] = False  # the printed 男
+    word = (g + px(4.5), g + px(3.25), px(4), px(3.5))  # the printed 男
+    mask, visible = drawn(draw, box, word)
     return optmod.look(
         mask, box, box, None, mask[box[1] : box[1] + box[3], box[0] : box[0] + box[2]], DPI, visible
     )
@@ -211,11 +220,7 @@ def word_option(draw: Callable[[np.ndarray], None]) -> optmod.OptionLook:
     inside hidden as on a scan. In mm from the region's top-left the label spans 2.5-5.1."""
     g = px(optmod.RING_MM)
     label = (g, g, px(2.6), px(2.6))
-    img = np.zeros((label[3] + 2 * g, label[2] + 2 * g), np.uint8)
-    draw(img)
-    mask = img > 0
-    visible = np.ones(mask.shape, bool)
-    visible[g : g + label[3], g : g + label[2]] = False
+    mask, visible = drawn(draw, label, label)
     return optmod.look(mask, label, None, label, None, DPI, visible)
 
 
