@@ -39,6 +39,19 @@ CONSTRAINTS: dict[str, Constraint] = {
 }
 DATE_PART = Constraint("wareki", "元|D{1,2}")
 TEXT_KINDS = frozenset(CONSTRAINTS)
+NUMBER_DIGITS = 3  # a `number` is read as at most this many digits unless its max or box says more
+NUMBER_DIGIT_WIDTH = 0.6  # of the box's height: how wide a handwritten digit is, with its gap
+
+
+def number_constraint(spec: FieldSpec) -> Constraint:
+    """A `number` field's grammar: up to NUMBER_DIGITS digits (hours, a class, a count), or as
+    many as its `max` has, or as its box holds when no `max` is given: an amount in yen or a
+    count of thousands written in a form's wide box is no three-digit number, and reading it as
+    one would cut it short however clearly it was written."""
+    w, h = spec.box[2], spec.box[3]
+    fits = int(w / (NUMBER_DIGIT_WIDTH * h)) if h > 0 else NUMBER_DIGITS
+    most = len(str(int(abs(spec.max)))) if spec.max is not None else fits
+    return Constraint("number", f"D{{1,{max(NUMBER_DIGITS, most)}}}")
 
 
 @dataclass

@@ -33,7 +33,7 @@ from pipeline.fields.marks import (
     read_marks,
     read_marks_conf,
 )
-from pipeline.fields.plan import CONSTRAINTS, DATE_PART, Job, RawField, Region
+from pipeline.fields.plan import CONSTRAINTS, DATE_PART, Job, RawField, Region, number_constraint
 from pipeline.forms.template import FieldSpec, Option
 from pipeline.imaging.dropout import drop_form, paper_level
 from pipeline.ocr.decode import Constraint, decode
@@ -613,6 +613,9 @@ class PageReader:
     def _plan_text(self, rf: RawField, b: Region) -> list[Job]:
         return self._text(rf, b, CONSTRAINTS[rf.spec.kind])
 
+    def _plan_number(self, rf: RawField, b: Region) -> list[Job]:
+        return self._text(rf, b, number_constraint(rf.spec))
+
     def _text(self, rf: RawField, b: Region, constraint: Constraint, charset: bool = True) -> list[Job]:
         spec = rf.spec
         if charset and spec.charset:
@@ -758,6 +761,7 @@ PLANNERS: dict[str, Planner] = {
     "signature": PageReader._plan_signature,
     "date_wareki": PageReader._plan_date_wareki,
     "digits": PageReader._plan_digits,
+    "number": PageReader._plan_number,
 }
 FINISHERS: dict[str, Finisher] = {
     "checkbox": PageReader._finish_read,
