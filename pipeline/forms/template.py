@@ -184,6 +184,11 @@ class FieldSpec(_Strict):
     reading_of: str | None = Field(
         default=None, description="for a フリガナ field: the name field it spells (helps reading it)"
     )
+    script: Literal["katakana", "hiragana"] | None = Field(
+        default=None,
+        description="for a kana field: the script its value is given in; by default the one its label"
+        " asks for (ふりがな, よみがな: hiragana; フリガナ, カナ: katakana)",
+    )
 
     @field_validator("date_range", mode="before")
     @classmethod
@@ -262,6 +267,8 @@ class FieldSpec(_Strict):
             raise ValueError("a date_wareki with `parts` needs `era` or `era_options`")
         if self.reading_of is not None and self.kind != "kana":
             raise ValueError("`reading_of` is for kind kana only")
+        if self.script is not None and self.kind != "kana":
+            raise ValueError("`script` is for kind kana only")
         if self.kind != "date_wareki" and (self.parts or self.era_options or self.era):
             raise ValueError("`parts`, `era` and `era_options` are for kind date_wareki only")
         if self.infer_when_unmarked and not self.era_options:
@@ -577,6 +584,8 @@ class Template(_Strict):
                     update["reading_of"] = spelled
             if f.name in roles and f.date_range is None:
                 update["date_range"] = defaults.date_range(roles[f.name], present)
+            if f.script is None and defaults.asks_hiragana(f.label, f.kind):
+                update["script"] = "hiragana"
             if defaults.keyed_twice(f.label, f.kind) and "review" not in f.model_fields_set:
                 update["review"] = defaults.KEYED_TWICE_REVIEW
             if f.era_options and "infer_when_unmarked" not in f.model_fields_set:

@@ -13,7 +13,7 @@ text_ja         str as written (never NFKC: it rewrites 神 U+FA19 etc.); runs o
                 one full-width space; in address fields ０-９ become 0-9 and dashes between
                 digits become "-"
 free_text       str; lines kept, each trimmed, runs of spaces become one space
-kana            str, full-width katakana, no spaces
+kana            str, full-width katakana (hiragana where the form asks for ふりがな: `script`), no spaces
 digits          str of ASCII digits
 my_number       str of 12 ASCII digits (messages never contain it)
 number          int (float only when a decimal point was written)

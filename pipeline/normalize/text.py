@@ -94,4 +94,7 @@ def kana(spec: FieldSpec, raw: Raw) -> Normalized:
         bad = "".join(dict.fromkeys(c for c in text if not _KANA_OK.match(c)))
         issues.append(issue(spec, "kana_invalid", f"フリガナにカナ以外の文字があります（{bad}）"))
     issues += length_issue(spec, text)
+    if spec.script == "hiragana":
+        # Read and checked as katakana like any furigana; given in the script the form asks for.
+        text = jaconv.kata2hira(text)
     return Normalized(text, tuple(issues))

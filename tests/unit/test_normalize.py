@@ -140,6 +140,21 @@ def test_kana(raw, value):
     assert n.issues == ()
 
 
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        ("やまだ たろう", "やまだたろう"),
+        ("ヤマダ タロウ", "やまだたろう"),  # written in the other script, given in the form's
+        ("ﾔﾏﾀﾞ ﾀﾛｳ", "やまだたろう"),
+        ("こ-へい", "こーへい"),
+    ],
+)
+def test_kana_of_a_form_that_asks_for_hiragana(raw, value):
+    n = normalize_field(spec("kana", label="ふりがな", script="hiragana"), raw)
+    assert n.value == value
+    assert n.issues == ()
+
+
 def test_kana_with_kanji_is_flagged():
     n = normalize_field(spec("kana"), "やまだ太郎")
     assert n.value == "ヤマダ太郎"

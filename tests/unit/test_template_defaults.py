@@ -3,6 +3,9 @@ what the template says (pipeline/forms/defaults.py)."""
 
 from __future__ import annotations
 
+import pytest
+
+from pipeline.forms.template import TemplateError
 from tests.unit.synthetic import form
 
 FIELDS = """
@@ -210,3 +213,30 @@ def test_a_furigana_row_left_blank_beside_a_written_name_goes_to_review() -> Non
     assert not [r for r in form(297, 210, required).rules if r.rule == "required_if"]
     own = rows + "rules:\n- {rule: blank_unless, fields: [kana], params: {field: person}}\n"
     assert [r.rule for r in form(297, 210, own).rules if r.fields == ["kana"]] == ["blank_unless"]
+
+
+def test_a_furigana_row_labelled_in_hiragana_is_given_in_hiragana() -> None:
+    """ふりがな and よみがな ask the applicant for hiragana, and the value is given so (an outside
+    measurement holds it as written); フリガナ asks for katakana, and a template may say either."""
+    rows = """
+- {name: kana, label: ふりがな, kind: kana, box: [20, 20, 90, 6]}
+- {name: guardian, label: 保護者氏名, kind: text_ja, box: [20, 26.5, 90, 11]}
+- {name: yomi, label: 児童よみがな, kind: kana, box: [20, 40, 90, 6]}
+- {name: katakana, label: 口座名義カナ, kind: kana, box: [20, 60, 90, 6]}
+- {name: said, label: ふりがな, kind: kana, script: katakana, box: [20, 80, 90, 6]}
+"""
+    tpl = form(210, 297, rows)
+    assert [tpl.field(n).script for n in ("kana", "yomi", "katakana", "said")] == [
+        "hiragana",
+        "hiragana",
+        None,
+        "katakana",
+    ]
+    assert "kana: script hiragana" in tpl.inferred and not any(
+        i.startswith("said: script") for i in tpl.inferred
+    )
+
+
+def test_a_script_is_for_kana_only() -> None:
+    with pytest.raises(TemplateError, match="`script` is for kind kana only"):
+        form(210, 297, "- {name: n, label: 氏名, kind: text_ja, script: hiragana, box: [20, 20, 90, 8]}\n")
