@@ -262,3 +262,21 @@ def test_a_ringed_word_struck_with_an_x_is_struck() -> None:
 def test_a_ringed_word_with_ink_at_its_corners_is_not_struck(draw: Callable[[np.ndarray], None]) -> None:
     lk = word_option(draw)
     assert lk.ring >= optmod.RING_ON and not lk.struck
+
+
+def word_ring_crossed_tight(img: np.ndarray) -> None:
+    """Ringed, then struck with an × drawn over the word and its ring only, its arms ending
+    under a millimetre past the word's corners (dev set A's writers strike so over a square)."""
+    word_ring(img)
+    pen(img, [(1.7, 1.8), (5.9, 5.8)])
+    pen(img, [(1.7, 5.8), (5.9, 1.8)])
+
+
+def test_a_ringed_word_struck_with_a_tight_x_is_struck() -> None:
+    lk = word_option(word_ring_crossed_tight)
+    assert lk.ring >= optmod.RING_ON and lk.struck
+    g = px(optmod.RING_MM)
+    label = (g, g, px(2.6), px(2.6))
+    mask, visible = drawn(word_ring_crossed_tight, label, label)
+    near = round(optmod.CROSS_NEAR_MM * DPI / 25.4)
+    assert optmod.crossed_out(mask, label, near, g, visible)  # its arms, not only its level strokes
