@@ -249,12 +249,11 @@ CROSS_COVER = 0.8
 
 
 def _ink_between(ink: np.ndarray, seen: np.ndarray, a: np.ndarray, b: np.ndarray) -> bool:
-    """Whether the straight line from the ink of zone `a` to that of zone `b` (their centres) is
-    inked over at least CROSS_COVER of the paper seen along it."""
-    (ya, xa), (yb, xb) = (np.argwhere(z).mean(axis=0) for z in (a, b))
-    n = int(np.hypot(yb - ya, xb - xa)) + 1
-    ys = np.rint(np.linspace(ya, yb, n)).astype(int)
-    xs = np.rint(np.linspace(xa, xb, n)).astype(int)
+    """Whether the straight line from point `a` to point `b` (y, x) is inked over at least
+    CROSS_COVER of the paper seen along it."""
+    n = int(np.hypot(*(b - a))) + 1
+    ys = np.rint(np.linspace(a[0], b[0], n)).astype(int)
+    xs = np.rint(np.linspace(a[1], b[1], n)).astype(int)
     vis = seen[ys, xs]
     return int((ink[ys, xs] & vis).sum()) >= CROSS_COVER * max(1, int(vis.sum()))
 
@@ -263,20 +262,20 @@ def crossed_out(
     mask: np.ndarray, label: PxBox, near: int, far: int, visible: np.ndarray | None = None
 ) -> bool:
     """An × drawn over the label and its ring: ink off all four corners of the label (beyond
-    `near`, within `far` on both axes), joined across the label by two straight arms."""
+    `near`, within `far` on both axes), joined across the label by two straight arms (from the
+    centre of one corner's ink to the opposite one's)."""
     lx, ly, lw, lh = label
     hgt, wid = mask.shape
     xs = ((max(0, lx - far), max(0, lx - near)), (min(wid, lx + lw + near), min(wid, lx + lw + far)))
     ys = ((max(0, ly - far), max(0, ly - near)), (min(hgt, ly + lh + near), min(hgt, ly + lh + far)))
-    zones = []
+    centres = []
     for y0, y1 in ys:
         for x0, x1 in xs:
-            z = np.zeros(mask.shape, bool)
-            z[y0:y1, x0:x1] = mask[y0:y1, x0:x1]
-            if not z.any():
+            at = np.argwhere(mask[y0:y1, x0:x1])
+            if not len(at):
                 return False
-            zones.append(z)
-    tl, tr, bl, br = zones
+            centres.append(at.mean(axis=0) + (y0, x0))
+    tl, tr, bl, br = centres
     ink = cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
     seen = np.ones(mask.shape, bool) if visible is None else visible
     return _ink_between(ink, seen, tl, br) and _ink_between(ink, seen, bl, tr)

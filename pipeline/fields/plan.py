@@ -19,11 +19,14 @@ from pipeline.result import Char, Issue
 
 WAREKI_PATTERN = "(令和|平成|昭和)(元|D{1,2})年D{1,2}月D{1,2}日"
 
+NUMBER_DIGITS = 3  # a `number` is read as at most this many digits unless its max or box says more
+NUMBER_DIGIT_WIDTH = 0.6  # of the box's height: how wide a handwritten digit is, with its gap
+
 CONSTRAINTS: dict[str, Constraint] = {
     "text_ja": Constraint("name"),
     "free_text": Constraint("free"),
     "kana": Constraint("furigana"),
-    "number": Constraint("number", "D{1,3}"),
+    "number": Constraint("number", f"D{{1,{NUMBER_DIGITS}}}"),  # widened by `number_constraint`
     "postal_code": Constraint("postal", "D{3}-D{4}|D{7}"),
     # Japanese numbers: a landline is 10 digits (0 + area code of 1-4 digits + local), a mobile
     # 11 (070/080/090), plus 050 and 0120. The grammar fixes the leading 0 and the length.
@@ -39,8 +42,6 @@ CONSTRAINTS: dict[str, Constraint] = {
 }
 DATE_PART = Constraint("wareki", "元|D{1,2}")
 TEXT_KINDS = frozenset(CONSTRAINTS)
-NUMBER_DIGITS = 3  # a `number` is read as at most this many digits unless its max or box says more
-NUMBER_DIGIT_WIDTH = 0.6  # of the box's height: how wide a handwritten digit is, with its gap
 
 
 def number_constraint(spec: FieldSpec) -> Constraint:
@@ -51,7 +52,7 @@ def number_constraint(spec: FieldSpec) -> Constraint:
     w, h = spec.box[2], spec.box[3]
     fits = int(w / (NUMBER_DIGIT_WIDTH * h)) if h > 0 else NUMBER_DIGITS
     most = len(str(int(abs(spec.max)))) if spec.max is not None else fits
-    return Constraint("number", f"D{{1,{max(NUMBER_DIGITS, most)}}}")
+    return CONSTRAINTS["number"] if most <= NUMBER_DIGITS else Constraint("number", f"D{{1,{most}}}")
 
 
 @dataclass

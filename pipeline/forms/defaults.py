@@ -10,11 +10,11 @@ agree with the address (`postal_matches_address`), that everyone on the form was
 was filled in, a guardian before the child, and that the day asked for (利用希望日) comes after the
 filing (`dates_in_order`), that a nursery class (N 歳児クラス) is 0 to 5 and the one the child's
 birth gives on the start (`class_age`), that hours worked are no more than the week or day has
-(`min`, `max`), that a ふりがな row is given in hiragana (`script`), that a 個人番号 or an account number is keyed twice (`review: double`), and that
-an account's holder (口座名義) is the claimant. With every hint taken out of the development set's
-template, 90.5% of its fields read exactly and 1.49% of accepted values were wrong; with these
-assumed, 94.5% and 0.35%, as with its full template (docs/benchmarks.md, tenth and fourteenth
-sessions).
+(`min`, `max`), that a ふりがな row is given in hiragana (`script`), that a 個人番号 or an account
+number is keyed twice (`review: double`), and that an account's holder (口座名義) is the claimant.
+With every hint taken out of the development set's template, 90.5% of its fields read exactly
+and 1.49% of accepted values were wrong; with these assumed, 94.5% and 0.35%, as with its full
+template (docs/benchmarks.md, tenth and fourteenth sessions).
 
 `Template` (template.py) fills in each hint a template does not give where these rules find it
 plain from the field's label, name and box; whatever a template says itself always wins. Each
