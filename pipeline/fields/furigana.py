@@ -66,6 +66,14 @@ def split_name(name: str) -> tuple[list[str], list[str], str] | None:
     return None
 
 
+def family_name(name: str) -> str | None:
+    """The family name a written name starts with: its longest leading part (up to 4 characters,
+    spaces ignored) the table knows as a family name; None when it knows none."""
+    text = "".join(name.split())
+    family, _ = _table()
+    return next((text[:k] for k in range(min(len(text), 4), 0, -1) if text[:k] in family), None)
+
+
 @lru_cache(maxsize=4096)
 def name_readings(name: str) -> tuple[str, ...]:
     """Dictionary readings (katakana) of a written name: family + given name together, then the

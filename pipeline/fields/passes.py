@@ -15,6 +15,8 @@ per OCR job (crop)
     unread_ink           ink the reading left unread: flag, and restore skipped digits
 per page (needs another field's reading)
     postal_from_address  a postal code that does not fit the address: one-digit change that does
+    family_from_names    a person's name whose family name lost or misread a character, where
+                         another name on the page spells the family (小翔 beside 小川 優子)
     kana_from_name       furigana helped by the readings of the name it spells, or held where
                          they spell one of its kana otherwise
     (after finishing)    boxed dates that break the template's date rules: daterepair.py
@@ -32,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.fields.furigana import dropped_kana, fix_voicing, read_with_name, with_agreement
+from pipeline.fields.furigana import dropped_kana, family_name, fix_voicing, read_with_name, with_agreement
 from pipeline.fields.plan import Job, RawField
 from pipeline.forms.template import FieldSpec
 from pipeline.jp import mynumber, phone
@@ -51,11 +53,13 @@ from pipeline.ocr.ctc import log_likelihoods
 from pipeline.ocr.decode import matches
 from pipeline.ocr.lexicon import (
     FACILITY_SUFFIXES,
+    best_candidate,
     match_lexicon,
     match_place,
     match_suffix,
     match_words,
     place_words,
+    rescorable_index,
 )
 from pipeline.ocr.spans import char_spans, digit_alternative, likeliest_of
 from pipeline.ocr.zoo import ModelSpec
@@ -118,6 +122,11 @@ READING_FLAGS: dict[str, tuple[str, str]] = {
         "フリガナが氏名の読みより1字少なく読めました（字の読み落とし）。本人の記入と照合してください。",
         "warning",
     ),
+    # A person's family name read as another name on the page spells it (family_from_names).
+    "family_from_page": (
+        "氏名の姓を、同じ用紙の他の氏名の姓に合わせて読みました。本人の記入と照合してください。",
+        "warning",
+    ),
     # A house or room number running into the building name was read with a letter or kana in it.
     "address_join": (
         "住所の番地・部屋番号と建物名の境目の読み取りが不確かです。原本と照合してください。",
@@ -127,7 +136,7 @@ READING_FLAGS: dict[str, tuple[str, str]] = {
 
 
 # Flags that cap the field's confidence (DISAGREE_CONFIDENCE): the pass doubts the reading itself.
-CAPPING_FLAGS = ("digits_uncertain", "unread_ink", "address_join", "kana_short")
+CAPPING_FLAGS = ("digits_uncertain", "unread_ink", "address_join", "kana_short", "family_from_page")
 
 
 def new_flags() -> Flags:
@@ -603,6 +612,68 @@ def kana_from_name(
             by_field[spec.name]["text"] = [with_agreement(free, name)]
         if dropped_kana(by_field[spec.name]["text"][0].text, name) is not None:
             flags["kana_short"].add(spec.name)
+
+
+# A family name spelt by another name on the page is offered this many nats over the free
+# reading, as the lexicons' words are (`lexicon.PLACE_BONUS_NATS`): enough to put back a character
+# the recogniser merged into its look-alike neighbour (小川 read 小, 佐々木 read 佐々大), far too
+# little to turn another family name written plainly (a spouse's own) into the claimant's.
+FAMILY_BONUS_NATS = 4.0
+FAMILY_SOURCE_SURE = 0.5  # a name lends its family name only where each of its characters is this sure
+
+
+def is_person_name(spec: FieldSpec, furigana_of: set[str]) -> bool:
+    """A field holding a person's name: the name a furigana field spells (`reading_of`), or text
+    labelled 氏名 that is not a facility's (在園児氏名・施設名 holds both)."""
+    if spec.kind != "text_ja" or spec.vocabulary or is_facility_name(spec.name):
+        return False
+    return spec.name in furigana_of or (
+        "氏名" in spec.label and "施設" not in spec.label and "・" not in spec.label
+    )
+
+
+def family_from_names(
+    specs: list[FieldSpec], kept: dict[str, Kept], by_field: Readings, labels: Any, flags: Flags
+) -> None:
+    """Names on one page mostly share a family name (an applicant, the spouse, the children). A
+    name that does not start with a family name another name on the page was read with is scored
+    against that family name put in place of its first characters (one fewer to two more than
+    the family name has: a character lost, merged or misread), the family with a bonus of
+    `FAMILY_BONUS_NATS`; the likelier wins. A changed name carries how sure the writing alone is
+    of it and goes to a person (`family_from_page`)."""
+    furigana_of = {s.reading_of for s in specs if s.reading_of}
+    names = [s.name for s in specs if is_person_name(s, furigana_of)]
+    single = {n: by_field[n]["text"][0] for n in names if len(by_field.get(n, {}).get("text", [])) == 1}
+    families: dict[str, str] = {}
+    for n, r in single.items():
+        fam = family_name(r.text)
+        if fam and all(c.prob >= FAMILY_SOURCE_SURE for c in r.chars[: len(fam)]):
+            families[n] = fam
+    if len(families) == 0:
+        return
+    for n, free in single.items():
+        k = kept.get(n)
+        others = {f for m, f in families.items() if m != n}
+        if k is None or k.kind != "text_ja" or not others or any(free.text.startswith(f) for f in others):
+            continue
+        if rescorable_index(k.probs, labels, free) is None:
+            continue
+        cands = [
+            f + free.text[j:]
+            for f in sorted(others)
+            for j in range(max(1, len(f) - 1), len(f) + 2)
+            if j < len(free.text)
+        ]
+        found = best_candidate(k.probs, labels, free.text, list(dict.fromkeys(cands)), FAMILY_BONUS_NATS)
+        if found is None:
+            continue
+        word, alone = found
+        same = next(
+            (i for i, (a, b) in enumerate(zip(word, free.text, strict=False)) if a != b),
+            min(len(word), len(free.text)),
+        )
+        by_field[n]["text"] = [Reading(word, (*free.chars[:same], *(Char(ch, alone) for ch in word[same:])))]
+        flags["family_from_page"].add(n)
 
 
 def facility_from_address(

@@ -1,0 +1,127 @@
+"""A person's family name read with the help of the other names on the page (passes.family_from_names)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pipeline.fields import passes
+from pipeline.fields.furigana import family_name
+from pipeline.fields.plan import RawField
+from pipeline.forms.template import FieldSpec
+from pipeline.result import Char, Reading
+
+LABELS = ("", *"小川翔美穂悠人田中佐木")
+BOX = (0.0, 0.0, 60.0, 8.0)
+
+
+def _probs(frames: list[dict[str, float]]) -> np.ndarray:
+    """A CTC matrix: each dict gives one timestep's odds (the rest is blank), blanks between."""
+    rows = []
+    for f in frames:
+        row = np.full(len(LABELS), 1e-4)
+        for ch, p in f.items():
+            row[LABELS.index(ch)] = p
+        row[0] = max(1e-4, 1 - sum(f.values()))
+        rows += [row / row.sum(), np.eye(len(LABELS))[0] * 0.999 + 1e-4]
+    return np.array(rows, np.float32)
+
+
+def _sure(text: str) -> list[dict[str, float]]:
+    return [{c: 0.99} for c in text]
+
+
+def _reading(text: str, p: float = 0.99) -> Reading:
+    return Reading(text, tuple(Char(c, p) for c in text))
+
+
+def _spec(name: str, label: str) -> FieldSpec:
+    return FieldSpec(name=name, label=label, kind="text_ja", box=BOX)
+
+
+SPECS = [_spec("claimant_name", "請求者 氏名"), _spec("spouse_name", "配偶者 氏名")]
+
+
+def _run(
+    read: dict[str, tuple[str, list[dict[str, float]]]], specs: list[FieldSpec] = SPECS, p: float = 0.99
+) -> tuple[passes.Readings, passes.Flags]:
+    kept = {}
+    by_field: passes.Readings = {}
+    for name, (text, frames) in read.items():
+        reading = _reading(text, p) if name == "claimant_name" else _reading(text)
+        by_field[name] = {"text": [reading]}
+        kept[name] = passes.Kept("text_ja", _probs(frames), reading, None, True)
+    flags = passes.new_flags()
+    passes.family_from_names(specs, kept, by_field, LABELS, flags)
+    return by_field, flags
+
+
+def test_family_name_is_the_longest_known_start() -> None:
+    assert family_name("小川 美穂") == "小川"
+    assert family_name("佐々木悠人") == "佐々木"
+    assert family_name("ＡＢＣ") is None
+
+
+def test_a_lost_character_of_the_family_name_is_put_back_for_review() -> None:
+    # 川 squeezed between 小 and 翔: the recogniser's frame for it is mostly blank, so it reads 小翔.
+    spouse = [{"小": 0.99}, {"川": 0.3}, {"翔": 0.99}]
+    by_field, flags = _run(
+        {"claimant_name": ("小川美穂", _sure("小川美穂")), "spouse_name": ("小翔", spouse)}
+    )
+    fixed = by_field["spouse_name"]["text"][0]
+    assert fixed.text == "小川翔"
+    assert flags["family_from_page"] == {"spouse_name"}
+    # What was read as written stays as sure; what the page lent is as sure as the writing made it.
+    assert fixed.chars[0].prob == 0.99 and fixed.chars[1].prob < 0.9
+    rf = passes.apply_flags(_raw(SPECS[1]), flags)
+    assert any(i.code == "family_from_page" for i in rf.issues)
+    assert rf.confidence <= passes.DISAGREE_CONFIDENCE
+
+
+def _raw(spec: FieldSpec) -> RawField:
+    rf = RawField(spec)
+    rf.confidence = 0.99
+    return rf
+
+
+def test_another_family_name_written_plainly_stays() -> None:
+    by_field, flags = _run(
+        {"claimant_name": ("小川美穂", _sure("小川美穂")), "spouse_name": ("田中翔", _sure("田中翔"))}
+    )
+    assert by_field["spouse_name"]["text"][0].text == "田中翔"
+    assert not flags["family_from_page"]
+
+
+def test_names_that_share_their_family_name_are_left_alone() -> None:
+    by_field, flags = _run(
+        {"claimant_name": ("小川美穂", _sure("小川美穂")), "spouse_name": ("小川翔", _sure("小川翔"))}
+    )
+    assert [by_field[n]["text"][0].text for n in ("claimant_name", "spouse_name")] == ["小川美穂", "小川翔"]
+    assert not flags["family_from_page"]
+
+
+def test_an_unsure_name_lends_no_family_name() -> None:
+    spouse = [{"小": 0.99}, {"川": 0.3}, {"翔": 0.99}]
+    by_field, flags = _run(
+        {"claimant_name": ("小川美穂", _sure("小川美穂")), "spouse_name": ("小翔", spouse)}, p=0.3
+    )
+    assert by_field["spouse_name"]["text"][0].text == "小翔"
+    assert not flags["family_from_page"]
+
+
+def test_only_people_s_names_take_part() -> None:
+    furigana_of = {"child_name"}
+    assert passes.is_person_name(_spec("child_name", "児童"), furigana_of)
+    assert passes.is_person_name(_spec("spouse_name", "配偶者 氏名"), furigana_of)
+    assert not passes.is_person_name(_spec("sibling_info", "在園児氏名・施設名"), furigana_of)
+    assert not passes.is_person_name(_spec("facility_1", "希望施設 氏名"), furigana_of)
+    assert not passes.is_person_name(_spec("employer_name", "勤務先名称"), furigana_of)
+    # A facility-like field on the page does not lend its first characters to a name.
+    specs = [*SPECS, _spec("employer_name", "勤務先名称")]
+    by_field, flags = _run(
+        {
+            "employer_name": ("小川美穂", _sure("小川美穂")),
+            "spouse_name": ("小翔", [{"小": 0.99}, {"川": 0.3}, {"翔": 0.99}]),
+        },
+        specs,
+    )
+    assert by_field["spouse_name"]["text"][0].text == "小翔"
