@@ -54,6 +54,7 @@ from pipeline.ocr.decode import matches
 from pipeline.ocr.lexicon import (
     FACILITY_SUFFIXES,
     best_candidate,
+    match_building,
     match_lexicon,
     match_place,
     match_suffix,
@@ -361,6 +362,9 @@ def address_join(
             if chars != list(reading.chars):
                 reading = Reading("".join(c.text for c in chars), tuple(chars))
     reading, misread_kana = _choon_kana(job, probs, labels, reading)
+    # The part after the gap between number and building (`ink.segment_gap`) is read on its own.
+    building_only = job.slot.rpartition("#")[2] not in ("", "0", job.slot)
+    reading = match_building(probs, labels, reading, building_only) or reading
     if doubt or misread_kana:
         flags["address_join"].add(job.field)
     return reading

@@ -313,6 +313,85 @@ def match_words(
     return Reading(word, (*free.chars[:k], *middle, *kept))
 
 
+# --------------------------------------------------------------------------- building words
+
+# After the house number an address often names its building: a name and a kind of building
+# (グリーンパレス, コーポ中央, みどりハイツ), then the room. The kinds are few, and their kana are the
+# ones the recogniser confuses (パ read ハ or バ, ポ read ボ or 水). A stretch after the first digit
+# one or two edits from a kind (`BUILDING_EDITS`), holding at least one katakana, is tried with the
+# kind in its place, scored by CTC likelihood with WORD_BONUS_NATS; a stretch that already spells
+# one is left alone. The list is general knowledge of Japanese apartment names, not a register.
+BUILDING_KINDS: tuple[str, ...] = (
+    "ハイツ", "コーポ", "コーポラス", "パレス", "マンション", "レジデンス", "ハイム", "メゾン", "ヴィラ",
+    "コート", "テラス", "プラザ", "ハウス", "ヒルズ", "タワー", "アパート", "シャトー", "カーサ",
+    "ガーデン", "パーク", "シティ", "グランド", "ビレッジ", "ドミール", "ステージ", "レジデンシャル",
+)  # fmt: skip
+
+
+def _katakana(ch: str) -> bool:
+    return "\u30a1" <= ch <= "\u30fc"
+
+
+def _stray_digits_only(text: str, i: int, n: int) -> bool:
+    """Whether the digits in `text[i:i+n]` (at most one) stand alone between letters: a kana
+    read as a digit (中央1レス, ハ1イム), not the house or room number's own (559-9ヴィラ, コーポ1202)."""
+    at = [j for j in range(i, i + n) if text[j].isdigit()]
+    if len(at) > 1:
+        return False
+    return not at or not any(
+        0 <= j < len(text) and (text[j].isdigit() or text[j] in "-‐－ー―") for j in (at[0] - 1, at[0] + 1)
+    )
+
+
+def _building_candidates(text: str, kinds: Sequence[str], start: int | None) -> list[str]:
+    if start is None:
+        first_digit = next((i for i, ch in enumerate(text) if ch.isdigit()), None)
+        if first_digit is None:
+            return []
+        start = first_digit + 1
+    # A kind already spelt is left alone, and no stretch may reach into it (パーク: not ーク → パーク).
+    spelt = np.zeros(len(text) + 1, bool)
+    for k in kinds:
+        j = text.find(k)
+        while j >= 0:
+            spelt[j : j + len(k)] = True
+            j = text.find(k, j + 1)
+    out: list[str] = []
+    for w in kinds:
+        edits = max(1, len(w) // 3)
+        for i in range(start, len(text)):
+            for n in (len(w) - 1, len(w), len(w) + 1):
+                seg = text[i : i + n]
+                if len(seg) != n or spelt[i : i + n].any() or not _stray_digits_only(text, i, n):
+                    continue
+                if (_katakana(seg[0]) or _katakana(seg[-1])) and edit_distance(seg, w) <= edits:
+                    out.append(text[:i] + w + text[i + n :])
+    return list(dict.fromkeys(out))
+
+
+def match_building(
+    probs: np.ndarray, labels: Sequence[str], free: Reading, building_only: bool = False
+) -> Reading | None:
+    """An address's reading with a misread kind of building (グリーンバレス, コー水207) replaced by
+    the likeliest of `BUILDING_KINDS`, or None when the free reading stands. The building is
+    looked for after the house number's first digit, or anywhere in a reading of the building
+    alone (`building_only`: the part after the gap `ink.segment_gap` found). Changed characters
+    carry how sure the writing alone is of them, so a person confirms the repair."""
+    text = free.text
+    if rescorable_index(probs, labels, free) is None:
+        return None
+    cands = _building_candidates(text, BUILDING_KINDS, 0 if building_only else None)
+    found = best_candidate(probs, labels, text, cands, WORD_BONUS_NATS)
+    if found is None:
+        return None
+    word, alone = found
+    short = min(len(word), len(text))
+    k = next(i for i in range(short + 1) if i == short or word[i] != text[i])
+    tail = next(n for n in range(short - k + 1) if n == short - k or word[-1 - n] != text[-1 - n])
+    middle = [Char(ch, alone) for ch in word[k : len(word) - tail]]
+    return Reading(word, (*free.chars[:k], *middle, *free.chars[len(text) - tail :]))
+
+
 # --------------------------------------------------------------------------- the page's own places
 
 # Nurseries are often named after the district they stand in (東平認定こども園 in 東松山市東平,
