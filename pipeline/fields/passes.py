@@ -123,6 +123,11 @@ READING_FLAGS: dict[str, tuple[str, str]] = {
         "フリガナが氏名の読みより1字少なく読めました（字の読み落とし）。本人の記入と照合してください。",
         "warning",
     ),
+    # A kana field read in both scripts at once (passes.mixed_script).
+    "kana_mixed_script": (
+        "フリガナがひらがなとカタカナの混じった形で読めました（読み誤りの疑い）。原本と照合してください。",
+        "warning",
+    ),
     # A person's family name read as another name on the page spells it (family_from_names).
     "family_from_page": (
         "氏名の姓を、同じ用紙の他の氏名の姓に合わせて読みました。本人の記入と照合してください。",
@@ -137,7 +142,14 @@ READING_FLAGS: dict[str, tuple[str, str]] = {
 
 
 # Flags that cap the field's confidence (DISAGREE_CONFIDENCE): the pass doubts the reading itself.
-CAPPING_FLAGS = ("digits_uncertain", "unread_ink", "address_join", "kana_short", "family_from_page")
+CAPPING_FLAGS = (
+    "digits_uncertain",
+    "unread_ink",
+    "address_join",
+    "kana_short",
+    "family_from_page",
+    "kana_mixed_script",
+)
 
 
 def new_flags() -> Flags:
@@ -460,11 +472,24 @@ def phone_number(
     return fixed
 
 
+def mixed_script(
+    job: Job, probs: np.ndarray, labels: Any, reading: Reading, op: digits.Opinion | None, flags: Flags
+) -> Reading:
+    """Kana read as hiragana and katakana both (オかヒロト, キムやまでゃ): a writer keeps to one
+    script in a フリガナ, so a letter of the other is a misread one (a lost dakuten, a kanji's
+    part), however sure the recogniser was of it. The field goes to review."""
+    text = reading.text
+    if any("\u3041" <= c <= "\u3096" for c in text) and any("\u30a1" <= c <= "\u30fa" for c in text):
+        flags["kana_mixed_script"].add(job.field)
+    return reading
+
+
 JobPass = Callable[[Job, np.ndarray, Any, Reading, "digits.Opinion | None", Flags], Reading]
 # Passes that only one kind of field gets, after the digit reader.
 KIND_PASSES: dict[str, tuple[JobPass, ...]] = {
     "my_number": (check_digit,),
     "phone": (phone_number,),
+    "kana": (mixed_script,),
     "text_ja": (address_join, facility_suffix),
     "free_text": (address_join,),
 }

@@ -1,4 +1,5 @@
-"""A person's family name read with the help of the other names on the page (passes.family_from_names)."""
+"""People's names and their kana checked against the rest of the page and against themselves
+(passes.family_from_names, passes.mixed_script)."""
 
 from __future__ import annotations
 
@@ -125,3 +126,17 @@ def test_only_people_s_names_take_part() -> None:
         specs,
     )
     assert by_field["spouse_name"]["text"][0].text == "小翔"
+
+
+def test_kana_read_in_both_scripts_goes_to_review() -> None:
+    from pipeline.fields.plan import Job
+
+    job = Job("child_kana", "text", np.zeros((4, 4), np.uint8), None, kind="kana")  # type: ignore[arg-type]
+    flags = passes.new_flags()
+    mixed = _reading("オかヒロト")
+    assert passes.mixed_script(job, np.zeros((1, 1)), LABELS, mixed, None, flags) is mixed
+    assert flags["kana_mixed_script"] == {"child_kana"}
+    flags = passes.new_flags()
+    for plain in ("オガワヒロト", "おがわひろと", "オーノ"):
+        passes.mixed_script(job, np.zeros((1, 1)), LABELS, _reading(plain), None, flags)
+    assert not flags["kana_mixed_script"]
