@@ -6,20 +6,13 @@ import numpy as np
 
 from pipeline.ocr.lexicon import BUILDING_KINDS, _building_candidates, match_building
 from pipeline.result import Char, Reading
+from tests.unit.ctc_frames import ctc_matrix
 
 LABELS = ("", *"0123456789-グリーンパバレスハイムヴィラコポボ水中央番地万沢")
 
 
 def _probs(frames: list[dict[str, float]]) -> np.ndarray:
-    """A CTC matrix: each dict gives one timestep's odds (the rest is blank), blanks between."""
-    rows = []
-    for f in frames:
-        row = np.full(len(LABELS), 1e-4)
-        for ch, p in f.items():
-            row[LABELS.index(ch)] = p
-        row[0] = max(1e-4, 1 - sum(f.values()))
-        rows += [row / row.sum(), np.eye(len(LABELS))[0] * 0.999 + 1e-4]
-    return np.array(rows, np.float32)
+    return ctc_matrix(LABELS, frames)
 
 
 def _read(frames: list[dict[str, float]]) -> Reading:

@@ -7,20 +7,13 @@ import pytest
 
 from pipeline.fields.furigana import candidates, name_readings, read_with_name
 from pipeline.result import Char, Reading
+from tests.unit.ctc_frames import ctc_matrix
 
 LABELS = ("", *"タカダアヤヒロコユウ", *"たかだあやすずき")
 
 
 def _probs(frames: list[dict[str, float]]) -> np.ndarray:
-    """A CTC matrix: each dict gives one timestep's odds (the rest is blank), blanks between."""
-    rows = []
-    for f in frames:
-        row = np.full(len(LABELS), 1e-4)
-        for ch, p in f.items():
-            row[LABELS.index(ch)] = p
-        row[0] = max(1e-4, 1 - sum(f.values()))
-        rows += [row / row.sum(), np.eye(len(LABELS))[0] * 0.999 + 1e-4]
-    return np.array(rows, np.float32)
+    return ctc_matrix(LABELS, frames)
 
 
 def _free(text: str) -> Reading:
