@@ -301,8 +301,15 @@ def match_words(
             for c, ch in zip(free.chars, word, strict=True)
         ]
         return Reading(word, tuple(chars))
-    # A character put in or taken out: the kept ends keep theirs, what lies between is the repair's.
-    # (Where one was taken out, the character after it carries the repair's certainty instead.)
+    return splice(free, word, alone)
+
+
+def splice(free: Reading, word: str, alone: float) -> Reading:
+    """`word` (a repair of `free`'s text) as a reading: the ends it shares with `free` keep their
+    characters, what lies between carries `alone` (how sure the writing alone is of the repair).
+    Where characters were only taken out, the character after them carries it instead, so no
+    repair is ever left with the free reading's certainty."""
+    text = free.text
     short = min(len(word), len(text))
     k = next(i for i in range(short + 1) if i == short or word[i] != text[i])
     tail = next(n for n in range(short - k + 1) if n == short - k or word[-1 - n] != text[-1 - n])
@@ -310,6 +317,9 @@ def match_words(
     kept = list(free.chars[len(text) - tail :])
     if not middle and kept:
         kept[0] = Char(kept[0].text, min(kept[0].prob, alone))
+    elif not middle and k > 0:
+        kept = [Char(free.chars[k - 1].text, min(free.chars[k - 1].prob, alone))]
+        return Reading(word, (*free.chars[: k - 1], *kept))
     return Reading(word, (*free.chars[:k], *middle, *kept))
 
 
@@ -385,11 +395,7 @@ def match_building(
     if found is None:
         return None
     word, alone = found
-    short = min(len(word), len(text))
-    k = next(i for i in range(short + 1) if i == short or word[i] != text[i])
-    tail = next(n for n in range(short - k + 1) if n == short - k or word[-1 - n] != text[-1 - n])
-    middle = [Char(ch, alone) for ch in word[k : len(word) - tail]]
-    return Reading(word, (*free.chars[:k], *middle, *free.chars[len(text) - tail :]))
+    return splice(free, word, alone)
 
 
 # --------------------------------------------------------------------------- the page's own places

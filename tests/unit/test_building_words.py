@@ -50,3 +50,15 @@ def test_the_number_and_a_spelt_kind_are_never_touched() -> None:
     # The building read on its own (after the gap) is looked at from its start.
     assert "コーポ1202" in _building_candidates("コーボ1202", BUILDING_KINDS, 0)
     assert _building_candidates("コーボ1202", BUILDING_KINDS, None) == []
+
+
+def test_a_stray_character_taken_out_leaves_the_repair_for_a_person() -> None:
+    # ハイム with a stroke of its イ read as a 1 in between: taking the 1 out spells the kind, but
+    # nothing the applicant wrote is then vouched for by the free reading's certainty alone.
+    frames = [{c: 0.99} for c in "17ハ"] + [{"1": 0.5, "イ": 0.45}, {"イ": 0.97}]
+    frames += [{c: 0.99} for c in "ム604"]
+    free = _read(frames)
+    assert free.text == "17ハ1イム604"
+    fixed = match_building(_probs(frames), LABELS, free)
+    assert fixed is not None and fixed.text == "17ハイム604"
+    assert min(c.prob for c in fixed.chars) < 0.9
