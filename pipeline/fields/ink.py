@@ -266,9 +266,30 @@ def remove_rules(mask: np.ndarray, min_len: int, band: float = 0.2) -> np.ndarra
         for i in range(1, n):
             x, y, bw, bh, _ = stats[i]
             c, size = (y + bh / 2, h) if horizontal else (x + bw / 2, w)
-            if c < edge or c > size - edge:
+            if (c < edge or c > size - edge) and not (horizontal and _straddled(m, x, y, bw, bh, c < edge)):
                 out[labels == i] = 0
     return out.astype(bool)
+
+
+# A level line near a box's top or bottom with writing on both sides of it along this share of its
+# length runs through writing: the 二重線 through a struck value when the new one is written above
+# it in the same box (the struck line then sits in the box's lower fifth). A printed rule left by
+# dropout has paper beyond it, or a descender or two that cross it.
+STRADDLE_SHARE = 0.3
+STRADDLE_GAP = 2  # px beyond the line's own rows before writing there counts
+
+
+def _straddled(m: np.ndarray, x: int, y: int, w: int, h: int, near_top: bool) -> bool:
+    """Whether the level line at (x, y, w, h) of mask `m` has writing beyond it (towards the
+    crop's edge) and inside it along `STRADDLE_SHARE` of its columns."""
+    if near_top:
+        beyond, inside = m[: max(0, y - STRADDLE_GAP), x : x + w], m[y + h + STRADDLE_GAP :, x : x + w]
+    else:
+        beyond, inside = m[y + h + STRADDLE_GAP :, x : x + w], m[: max(0, y - STRADDLE_GAP), x : x + w]
+    if beyond.size == 0 or inside.size == 0:
+        return False
+    both = beyond.any(axis=0) & inside.any(axis=0)
+    return float(both.mean()) >= STRADDLE_SHARE
 
 
 def bbox(mask: np.ndarray) -> PxBox | None:

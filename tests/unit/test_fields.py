@@ -83,6 +83,26 @@ def test_a_downstroke_touching_the_box_foot_is_writing_not_a_rule() -> None:
     assert not out[35:37, 100:800].any()
 
 
+def test_a_strike_low_in_the_box_is_writing_not_a_rule() -> None:
+    # The new value written above the struck one in the same 46 px box: the struck line sits in
+    # the box's lower fifth, and its 二重線 (merged into one bar) runs through the struck digits,
+    # which stand above and below it. A left-over foot rule under writing with one descender is
+    # still a rule.
+    m = np.zeros((46, 190), bool)
+    for x in range(10, 180, 20):
+        m[2:18, x : x + 10] = True  # the new value's digits
+        m[28:44, x : x + 10] = True  # the struck value's digits, crossed by the strike
+    m[35:40, 5:185] = True  # the strike
+    out = inkmod.remove_rules(m, 40)
+    assert out[35:40, 5:185].all()
+    rule = np.zeros((46, 190), bool)
+    rule[10:30, 20:23] = True
+    rule[10:45, 60:63] = True  # a descender across the foot rule
+    rule[40:42, 2:188] = True
+    out = inkmod.remove_rules(rule, 40)
+    assert not out[40:42, 80:188].any()
+
+
 def test_lines_of_writing_are_split() -> None:
     two = inkmod.binarize(render("みどり", above="山田"))
     assert len(inkmod.split_lines(two, 2)) == 2
