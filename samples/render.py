@@ -36,7 +36,8 @@ More corrections (G3) come from `corr_rng`, a stream of their own: `P_EXTRA_CORR
 that the main stream left uncorrected, of every written kind: a digit struck in one cell of a
 `cells` field (an × or two lines) with the new digit above it or beside it in the same cell, or
 small over the cell on the box's top border, a
-struck date part or text with the new value beside or above it. The field is first written as
+struck date part or text with the new value beside or above it (a date part's new value, for
+`P_PART_OVER` of them, small over the part's box instead). The field is first written as
 usual on a scratch layer, so the hand's own stream is unchanged. Each correction (these, the main
 stream's and the struck marks) gets a 訂正印 (a 6–8 mm red ring seal holding the writer's surname)
 beside it with probability `P_SEAL`, and `Rendered.corrections` records, per field, the value that
@@ -49,6 +50,7 @@ the blank; a `cells` field with `boxes` is written in those boxes.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -85,6 +87,7 @@ P_SCRIBBLE_STRIKE = 0.1  # of struck marks: scribbled out, back and forth across
 # struck marks this makes about 5% of all fields corrected (dev set A: 52 of 1566, 3.3%).
 P_EXTRA_CORRECTION = 0.03
 P_SEAL = 0.5  # a 訂正印 beside a correction (dev set A: 24 of 52 corrections)
+P_PART_OVER = 0.4  # of corrected date parts: the new number small over the part's box, not in it
 # Some writers start a date's number on the free paper before its box (the era's or 年's end)
 # rather than in it (dev set A: a year's first digit wholly before the box in 2 of 240 dates,
 # partly before it in more): `lead_rng` moves that part's writing left by most of the free
@@ -324,12 +327,21 @@ def _wrong_variant(text: str, rng: np.random.Generator) -> str:
 
 
 def _write_corrected(
-    hand: Hand, ink: Ink, text: str, box: Box, rng: np.random.Generator
+    hand: Hand, ink: Ink, text: str, box: Box, rng: np.random.Generator, over: bool = False
 ) -> tuple[str, str, tuple[float, float, float, float]]:
     """Write a wrong value, strike it through twice, then the right one after it or above it.
-    Returns the struck value, where the new one went ("beside" or "above") and the struck ink's bbox."""
+    With `over` (a date's number), the wrong value fills the part's box as usual and the right one
+    goes small over the box, on and above its top border, where nothing else is written (dev set
+    A scan 40: 28日 struck with a broad pen's 二重線, 27 written small above it).
+    Returns the struck value, where the new one went ("beside", "above" or "over") and the struck
+    ink's bbox."""
     x, y, w, h = box
     wrong = _wrong_variant(text, rng)
+    if over:
+        bb = hand.write(ink, wrong, box, hfrac=(0.5, 0.75), align="center")
+        hand.strike(ink, bb)
+        hand.write(ink, text, (x - 0.1 * w, y - 0.55 * h, 1.2 * w, 0.6 * h), hfrac=(0.7, 0.9), align="center")
+        return wrong, "over", bb
     size = rng.uniform(0.45, 0.65) * h
     gw = hand.layout(wrong, size)
     gc = hand.layout(text, size)
@@ -672,13 +684,15 @@ def render_page(
                 late = str(corr_rng.choice(["year", "month", "day"]))
             for part in ("year", "month", "day"):
                 pbox = to_px(getattr(f.parts, part), ppm)
+                # Decided by the part's own value, no draw: every other page stays as it was.
+                over = zlib.crc32(f"{f.name}:{part}:{draw[part]}".encode()) % 100 < P_PART_OVER * 100
                 if part == fix:
-                    wrong, where, bb = _write_corrected(hand, ink, draw[part], pbox, rng)
+                    wrong, where, bb = _write_corrected(hand, ink, draw[part], pbox, rng, over)
                     record(f.name, wrong, "double", where, bb, part=part)
                 elif part == late and corr_rng is not None:
                     hand.write(Ink(H, W), draw[part], pbox, hfrac=(0.5, 0.75), align="center")
                     with _Using(hand, corr_rng):
-                        wrong, where, bb = _write_corrected(hand, ink, draw[part], pbox, corr_rng)
+                        wrong, where, bb = _write_corrected(hand, ink, draw[part], pbox, corr_rng, over)
                     record(f.name, wrong, "double", where, bb, part=part)
                     corrected.append(f.name)
                 elif (digit_cells := part_cells(blank, pbox)) and len(digit_cells) >= len(draw[part]):

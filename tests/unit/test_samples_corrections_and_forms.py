@@ -55,7 +55,7 @@ def test_every_written_kind_can_be_corrected_and_the_struck_value_is_recorded(nu
             want = fills[f.name].draw["text"].replace("-", "")
             got = info["struck_value"].replace("-", "")
             assert len(got) == len(want) and sum(a != b for a, b in zip(got, want, strict=True)) == 1
-            assert info["mark"] in ("cross", "double") and info["where"] in ("above", "beside")
+            assert info["mark"] in ("cross", "double") and info["where"] in ("above", "beside", "over")
         elif "era" in fills[f.name].draw:
             assert info["part"] in ("year", "month", "day")
         else:
@@ -164,3 +164,17 @@ def test_a_writer_who_overruns_boxes_writes_numbers_past_the_box_edge_only():
     words, _ = write(Style(), "山田")
     words_low, _ = write(Style(overrun=0.3), "山田")
     assert np.array_equal(words, words_low)  # names and addresses stay in their boxes
+
+
+def test_a_date_parts_new_number_may_go_small_over_its_box():
+    """Dev set A scan 40: 28日 struck, 27 written small above the part, not in its box."""
+    from samples.render import _write_corrected
+
+    rng = np.random.default_rng(3)
+    ink = Ink(160, 200)
+    box = (60.0, 80.0, 60.0, 40.0)
+    wrong, where, bb = _write_corrected(Hand(rng, "train", "seto", Style()), ink, "27", box, rng, over=True)
+    assert where == "over" and wrong != "27"
+    assert bb[1] >= box[1] - 1 and bb[3] <= box[1] + box[3] + 1  # the struck value in its box
+    ys = np.flatnonzero((ink.a > 100).any(axis=1))
+    assert ys.min() < box[1] - 0.2 * box[3]  # the new one over the box's top border
