@@ -454,7 +454,9 @@ class _Candidate:
     overhang: float = 0.0  # pen widths it runs past the writing it crosses, the shorter end's
 
 
-def find_strikes(mask: np.ndarray, max_lines: int = 4, digits: bool = False, dpi: int = 150) -> list[Strike]:
+def find_strikes(
+    mask: np.ndarray, max_lines: int = 4, digits: bool = False, dpi: int = 150, loose: bool = False
+) -> list[Strike]:
     """Lines drawn through the writing: the line(s) of a 訂正 (correction), each with the struck
     span it covers.
 
@@ -468,7 +470,12 @@ def find_strikes(mask: np.ndarray, max_lines: int = 4, digits: bool = False, dpi
     line heights long crossed by at least `STRIKE_CROSSINGS_LONE` strokes from above and as many
     from below. An underline, a dash or a long 一 has nothing crossing it. Form rules near the
     box edges are already gone (`remove_rules`). `dpi` is the crop's: the rules given in
-    millimetres (small writing, a strike's thickness) are measured at it."""
+    millimetres (small writing, a strike's thickness) are measured at it.
+
+    `loose` (digits only): a run that sticks out past the writing on both sides and is crossed
+    from above and below is a strike whatever its depth (a broad pen's 二重線 merged into one bar
+    no deeper than the pen's own strokes), for a caller that has other evidence of a correction
+    (the new value written over the box: `read.PageReader.text_jobs`)."""
     bands = split_lines(mask, max_lines, valleys=True)
     if not bands:
         return []
@@ -511,6 +518,14 @@ def find_strikes(mask: np.ndarray, max_lines: int = 4, digits: bool = False, dpi
     small = None if digits else mm_to_px(STRIKE_SMALL_MM, dpi)
     double_len = STRIKE_LONE_DOUBLE_DIGITS if digits else STRIKE_LONE_DOUBLE
     found = [c.strike for c in cands if _lone_strike(c, lone, small, double_len)]
+    if loose and digits:
+        found += [
+            c.strike
+            for c in cands
+            if c.overhang >= STRIKE_OVERHANG
+            and min(c.up, c.down) >= STRIKE_CROSSINGS_DOUBLE
+            and (c.strike.x1 - c.strike.x0) >= STRIKE_LONE_DOUBLE_DIGITS * max(1, c.strike.height)
+        ]
     found += [s for a, b in _pairs(mask, cands, digits) for s in (a.strike, b.strike)]
     strikes = [_extend_left(mask, s) for s in _merge_strikes(found)]
     return [s for s in strikes if balance(mask, s, bands) >= STRIKE_BALANCE]

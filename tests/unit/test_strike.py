@@ -306,6 +306,35 @@ def test_a_digit_written_with_a_broad_pen_is_not_struck(digit: str) -> None:
     assert inkmod.find_strikes(mask, 3, digits=True) == []
 
 
+def _broad_digit_struck(digit: str) -> np.ndarray:
+    """One digit written with a broad pen (its strokes 3-4 px deep) and struck with a bar no
+    deeper than them, running past it on both sides: a broad pen's 二重線, the two lines merged."""
+    font = ImageFont.truetype(SETO, 30)
+    img = Image.new("L", (44, 44), 245)
+    d = ImageDraw.Draw(img)
+    d.text((12, 4), digit, font=font, fill=25, stroke_width=2, stroke_fill=25)
+    d.line([(4, 21), (40, 21)], fill=25, width=5)
+    return np.array(img)
+
+
+@pytest.mark.parametrize("digit", ["4", "0", "8"])
+def test_a_broad_pens_bar_through_a_digit_is_a_strike_only_when_looked_for_loosely(digit: str) -> None:
+    """No deeper than the pen, the bar is no sure strike on its own; with the new value written
+    over the box (the caller's evidence) it is looked for loosely, and then found."""
+    mask = inkmod.binarize(_broad_digit_struck(digit))
+    assert inkmod.find_strikes(mask, 3, digits=True) == []
+    assert len(inkmod.find_strikes(mask, 3, digits=True, loose=True)) == 1
+    assert inkmod.find_strikes(mask, 3, digits=False, loose=True) == []  # words: never loosely
+
+
+@pytest.mark.parametrize("digit", ["4", "5", "7", "2"])
+def test_a_broad_pens_digit_is_not_struck_even_loosely(digit: str) -> None:
+    font = ImageFont.truetype(SETO, 30)
+    img = Image.new("L", (40, 44), 245)
+    ImageDraw.Draw(img).text((10, 4), digit, font=font, fill=25, stroke_width=1, stroke_fill=25)
+    assert inkmod.find_strikes(inkmod.binarize(np.array(img)), 3, digits=True, loose=True) == []
+
+
 def test_a_blot_joining_two_digits_is_not_struck() -> None:
     """A run as deep as two pen lines that stops at the writing (a fax's filled-in loop of a 2
     running into the 1 beside it) does not stick out past what it crosses: no strike, however
