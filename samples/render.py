@@ -331,8 +331,8 @@ def _write_corrected(
 ) -> tuple[str, str, tuple[float, float, float, float]]:
     """Write a wrong value, strike it through twice, then the right one after it or above it.
     With `over` (a date's number), the wrong value fills the part's box as usual and the right one
-    goes small over the box, on and above its top border, where nothing else is written (dev set
-    A scan 40: 28日 struck with a broad pen's 二重線, 27 written small above it).
+    goes small just over the box, its foot at the top border (dev set A scan 40: 28日 struck with a
+    broad pen's 二重線, 27 written some 3 mm tall on the border above it).
     Returns the struck value, where the new one went ("beside", "above" or "over") and the struck
     ink's bbox."""
     x, y, w, h = box
@@ -340,7 +340,7 @@ def _write_corrected(
     if over:
         bb = hand.write(ink, wrong, box, hfrac=(0.5, 0.75), align="center")
         hand.strike(ink, bb)
-        hand.write(ink, text, (x - 0.1 * w, y - 0.55 * h, 1.2 * w, 0.6 * h), hfrac=(0.7, 0.9), align="center")
+        hand.write(ink, text, (x - 0.1 * w, y - 0.45 * h, 1.2 * w, 0.5 * h), hfrac=(0.6, 0.8), align="center")
         return wrong, "over", bb
     size = rng.uniform(0.45, 0.65) * h
     gw = hand.layout(wrong, size)
