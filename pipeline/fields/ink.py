@@ -473,9 +473,10 @@ def find_strikes(
     millimetres (small writing, a strike's thickness) are measured at it.
 
     `loose` (digits only): a run that sticks out past the writing on both sides and is crossed
-    from above and below is a strike whatever its depth (a broad pen's 二重線 merged into one bar
-    no deeper than the pen's own strokes), for a caller that has other evidence of a correction
-    (the new value written over the box: `read.PageReader.text_jobs`)."""
+    from above and below, or one as long as the digits are tall crossed twice from each side, is a
+    strike whatever its depth (a broad pen's 二重線 merged into one bar no deeper than the pen's own
+    strokes), for a caller that has other evidence of a correction (the new value written over the
+    box: `read.PageReader.text_jobs`)."""
     bands = split_lines(mask, max_lines, valleys=True)
     if not bands:
         return []
@@ -519,13 +520,7 @@ def find_strikes(
     double_len = STRIKE_LONE_DOUBLE_DIGITS if digits else STRIKE_LONE_DOUBLE
     found = [c.strike for c in cands if _lone_strike(c, lone, small, double_len)]
     if loose and digits:
-        found += [
-            c.strike
-            for c in cands
-            if c.overhang >= STRIKE_OVERHANG
-            and min(c.up, c.down) >= STRIKE_CROSSINGS_DOUBLE
-            and (c.strike.x1 - c.strike.x0) >= STRIKE_LONE_DOUBLE_DIGITS * max(1, c.strike.height)
-        ]
+        found += [c.strike for c in cands if _loose_strike(c)]
     found += [s for a, b in _pairs(mask, cands, digits) for s in (a.strike, b.strike)]
     strikes = [_extend_left(mask, s) for s in _merge_strikes(found)]
     return [s for s in strikes if balance(mask, s, bands) >= STRIKE_BALANCE]
@@ -545,6 +540,26 @@ def _lone_strike(c: _Candidate, lone: float, small: int | None, double: float = 
         short = double if c.overhang >= STRIKE_OVERHANG else STRIKE_LONE_DOUBLE
         lone, need = min(lone, short), min(need, STRIKE_CROSSINGS_DOUBLE)
     return length >= lone and min(c.up, c.down) >= need
+
+
+# Looked for loosely (the new value is written over the box too), a bar through digits is a strike
+# when it sticks out past them on both sides and is crossed from above and below, or when it is as
+# long as the digits are tall, crossed twice from each side and out past them by half a pen width:
+# a broad pen's 二重線 through 79 or 28 ends just past the last digit (0.7 pen widths out on our
+# generator's pages and on dev set A's), while the joined bars of a broad pen's 44 end inside it.
+STRIKE_LOOSE_LEN = 1.0
+STRIKE_LOOSE_OVERHANG = 0.5
+
+
+def _loose_strike(c: _Candidate) -> bool:
+    length = (c.strike.x1 - c.strike.x0) / max(1, c.strike.height)
+    sticks_out = c.overhang >= STRIKE_OVERHANG and min(c.up, c.down) >= STRIKE_CROSSINGS_DOUBLE
+    crossed = (
+        min(c.up, c.down) >= STRIKE_CROSSINGS_LONE
+        and length >= STRIKE_LOOSE_LEN
+        and c.overhang >= STRIKE_LOOSE_OVERHANG
+    )
+    return length >= STRIKE_LONE_DOUBLE_DIGITS and (sticks_out or crossed)
 
 
 def balance(mask: np.ndarray, s: Strike, bands: list[tuple[int, int]]) -> float:
