@@ -457,6 +457,14 @@ class _Candidate:
 def find_strikes(
     mask: np.ndarray, max_lines: int = 4, digits: bool = False, dpi: int = 150, loose: bool = False
 ) -> list[Strike]:
+    """The strikes `strikes_sure_and_loose` finds for sure, or with `loose` those looked for loosely."""
+    sure, loosely = strikes_sure_and_loose(mask, max_lines, digits, dpi)
+    return loosely if loose and digits else sure
+
+
+def strikes_sure_and_loose(
+    mask: np.ndarray, max_lines: int = 4, digits: bool = False, dpi: int = 150
+) -> tuple[list[Strike], list[Strike]]:
     """Lines drawn through the writing: the line(s) of a 訂正 (correction), each with the struck
     span it covers.
 
@@ -472,14 +480,16 @@ def find_strikes(
     box edges are already gone (`remove_rules`). `dpi` is the crop's: the rules given in
     millimetres (small writing, a strike's thickness) are measured at it.
 
-    `loose` (digits only): a run that sticks out past the writing on both sides and is crossed
-    from above and below, or one as long as the digits are tall crossed twice from each side, is a
-    strike whatever its depth (a broad pen's 二重線 merged into one bar no deeper than the pen's own
-    strokes), for a caller that has other evidence of a correction (the new value written over the
-    box: `read.PageReader.text_jobs`)."""
+    Returns the sure strikes and, for a crop of digits, those found looking loosely as well (the
+    same list when looking loosely adds nothing; for words always the same list): there a run that
+    sticks out past the writing on both sides and is crossed from above and below, or one as long
+    as the digits are tall crossed twice from each side, is a strike whatever its depth (a broad
+    pen's 二重線 merged into one bar no deeper than the pen's own strokes), for a caller that has
+    other evidence of a correction (the new value written over the box:
+    `read.PageReader.text_jobs`). Both come from one look at the crop's straight runs."""
     bands = split_lines(mask, max_lines, valleys=True)
     if not bands:
-        return []
+        return [], []
     min_len = STRIKE_MIN_LEN_DIGITS if digits else STRIKE_MIN_LEN
     lone = STRIKE_LONE_DIGITS if digits else STRIKE_LONE
     shortest = max(8, int(min(b1 - b0 for b0, b1 in bands) * min_len))
@@ -487,7 +497,7 @@ def find_strikes(
     runs = straight_strokes(mask, shortest)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(runs.astype(np.uint8), connectivity=8)
     if n <= 1:
-        return []  # no straight run long enough: nothing struck
+        return [], []  # no straight run long enough: nothing struck
     dist, pen = pen_depth(mask)
     cands: list[_Candidate] = []
     for i in range(1, n):
@@ -518,10 +528,16 @@ def find_strikes(
         cands.append(_Candidate(Strike(x, x + w, cy, line, height), up, down, double, overhang))
     small = None if digits else mm_to_px(STRIKE_SMALL_MM, dpi)
     double_len = STRIKE_LONE_DOUBLE_DIGITS if digits else STRIKE_LONE_DOUBLE
-    found = [c.strike for c in cands if _lone_strike(c, lone, small, double_len)]
-    if loose and digits:
-        found += [c.strike for c in cands if _loose_strike(c)]
-    found += [s for a, b in _pairs(mask, cands, digits) for s in (a.strike, b.strike)]
+    lone_found = [c.strike for c in cands if _lone_strike(c, lone, small, double_len)]
+    paired = [s for a, b in _pairs(mask, cands, digits) for s in (a.strike, b.strike)]
+    sure = _settled(mask, lone_found + paired, bands)
+    extra = [c.strike for c in cands if _loose_strike(c)] if digits else []
+    return sure, (_settled(mask, lone_found + extra + paired, bands) if extra else sure)
+
+
+def _settled(mask: np.ndarray, found: list[Strike], bands: list[tuple[int, int]]) -> list[Strike]:
+    """Strike lines found, merged, continued to the left, and kept where the writing lies on both
+    sides of them (`balance`)."""
     strikes = [_extend_left(mask, s) for s in _merge_strikes(found)]
     return [s for s in strikes if balance(mask, s, bands) >= STRIKE_BALANCE]
 

@@ -317,14 +317,13 @@ class PageReader:
         # or faster than the writing it cancels.
         seen = mask if rf.spec.kind not in DENSE_KINDS else self.ink_mask(b, crop, paper, faint=True)
         digits = constraint == DATE_PART or constraint.charset in DIGIT_CHARSETS
-        found = inkmod.find_strikes(seen, max(2, rf.spec.lines + 1), digits, self.dpi)
+        found, loosely = inkmod.strikes_sure_and_loose(seen, max(2, rf.spec.lines + 1), digits, self.dpi)
         strikes = [s for s in found if _struck_first(seen, s)]
         alone = [s for s in found if _struck_alone(seen, s)]
         if not strikes and not alone and above_mm > 0 and digits:
             # A number struck with a broad pen (one bar no deeper than its strokes) is only a
             # strike with the new value written over the box as well: looked for loosely here.
-            loose = inkmod.find_strikes(seen, max(2, rf.spec.lines + 1), digits, self.dpi, loose=True)
-            alone = [s for s in loose if _struck_alone(seen, s)]
+            alone = [s for s in loosely if _struck_alone(seen, s)]
         if not strikes and above_mm > 0 and alone:
             over = self.written_above(b, above_mm)
             if over is not None:
