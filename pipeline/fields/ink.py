@@ -213,6 +213,33 @@ def free_before(printed: np.ndarray, box: PxBox, reach: int) -> int:
     return x - (x0 if len(cols) == 0 else x0 + int(cols[-1]) + 1)
 
 
+BORDER_COVER = 0.8  # share of a box's rows a printed column covers to be its side's border
+
+
+def border_before(printed: np.ndarray, box: PxBox, gap: int, rule: int, reach: int) -> tuple[int, int]:
+    """A printed box's own left border just before `box` (its inset inside the border), with the
+    free paper beyond it: (columns from the box back to the border's outer side, columns of free
+    paper past that, up to `reach`); (0, 0) when no such border is there. The border starts within
+    `gap` columns of the box, is no wider than `rule` (the print mask is grown), and covers
+    `BORDER_COVER` of the box's rows in each of its columns; a printed 年 or a shared cell wall
+    with no paper beyond has no free paper, and a label's strokes cover too few rows."""
+    x, y, _w, h = box
+    x0 = max(0, x - gap - rule - reach)
+    cover = printed[y : y + h, x0:x].mean(axis=0) if h > 0 else np.zeros(0)
+    i = len(cover) - 1
+    while i >= 0 and cover[i] == 0 and len(cover) - 1 - i < gap:
+        i -= 1
+    start = i
+    while i >= 0 and cover[i] >= BORDER_COVER:
+        i -= 1
+    if i == start or start - i > rule or i < 0 or cover[i] > 0:
+        return 0, 0
+    outer = i  # the first free column past the border
+    while i >= 0 and cover[i] == 0 and outer - i < reach:
+        i -= 1
+    return len(cover) - 1 - outer, outer - i
+
+
 LEAD_HEIGHT = 0.35  # of the box's height: a digit written before the box, not a speck or a tail
 
 

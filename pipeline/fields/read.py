@@ -85,6 +85,11 @@ STRUCK_ABOVE_SIDE_MM = 2.0
 DATE_LEAD_MM = 2.5
 DATE_LEAD_BEYOND_MM = 1.0
 DATE_LEAD_MIN_MM = 1.0  # narrower free paper is a printed box's own inset: the writing is inside it
+# A date part printed as a box: writers start its number against or over the box's left border (a
+# 1 of 10 drawn along it). The border starts within BORDER_GAP_MM of the inset box and is at most
+# BORDER_RULE_MM wide; past it, free paper as for an open date (`border_before`).
+BORDER_GAP_MM = 1.0
+BORDER_RULE_MM = 1.0
 # A strike through one digit of a digit box may run past its cell by this share of the cell's width.
 CELL_STRIKE_SLACK = 0.3
 # The job slot of a struck facility name read as written, beside the reading with the strike
@@ -287,6 +292,10 @@ class PageReader:
             paper = inkmod.paper_level(crop)
         else:
             lead = self.free_before(b) if before else 0
+            over_border = False
+            if before and not lead:
+                lead = self.written_past_border(b)
+                over_border = lead > 0
             if lead:
                 lead = min(lead + mm_to_px(DATE_LEAD_BEYOND_MM, self.dpi), b.blank[0], b.page[0])
             r = b if not lead else Region(_widen_left(b.blank, lead), _widen_left(b.page, lead))
@@ -299,7 +308,10 @@ class PageReader:
                 crop = inkmod.mend_strokes(crop)
                 mask = self.ink_mask(r, crop, paper, faint=True, specks=True)
             mask = inkmod.clean(mask, self.min_area)
-            if lead:
+            if over_border:
+                mask, crop = self._written_over_border(r, mask, crop, lead, paper)
+                rf.issues.append(_over_border(rf.spec.name))
+            elif lead:
                 bx, by, _, _ = r.blank
                 pm = self.print_mask[by : by + mask.shape[0], bx : bx + mask.shape[1]]
                 near = cv2.dilate(pm.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
@@ -416,6 +428,51 @@ class PageReader:
         there."""
         lead = inkmod.free_before(self.print_mask, r.blank, mm_to_px(DATE_LEAD_MM, self.dpi))
         return lead if lead >= mm_to_px(DATE_LEAD_MIN_MM, self.dpi) else 0
+
+    def written_past_border(self, r: Region) -> int:
+        """Columns before box `r` that its writing takes in when the box is printed with a left
+        border (`ink.border_before`) and a stroke of the number stands on the free paper past it
+        (a 1 of 10 drawn against the border's outside): the border and that paper, up to
+        `DATE_LEAD_MM`; 0 when there is no border, under `DATE_LEAD_MIN_MM` of paper past it, or
+        no such stroke, so a box written inside itself is read as it always was. The ink is what
+        is darker than the blank (`ink_against_blank`), since dropout's grown border swallows a
+        stroke drawn against it."""
+        border, free = inkmod.border_before(
+            self.print_mask,
+            r.blank,
+            mm_to_px(BORDER_GAP_MM, self.dpi),
+            mm_to_px(BORDER_RULE_MM, self.dpi) + 2 * PRINT_GROW_PX,
+            mm_to_px(DATE_LEAD_MM, self.dpi),
+        )
+        if not border or free < mm_to_px(DATE_LEAD_MIN_MM, self.dpi):
+            return 0
+        lead = border + free
+        wide = Region(_widen_left(r.blank, lead), _widen_left(r.page, lead))
+        extra, _ = self.ink_against_blank(wide)
+        kept = inkmod.written_before(extra, lead)
+        return lead if kept[:, : free + PRINT_GROW_PX].any() else 0
+
+    def _written_over_border(
+        self, r: Region, mask: np.ndarray, crop: np.ndarray, lead: int, paper: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The ink and crop of a box widened by `lead` columns over its left border and the free
+        paper past it, with the box's own writing kept there (`ink.written_before`). Dropout
+        paints the border grown by PRINT_GROW_PX, which swallows most of a 1 written against it
+        (10 read 0, then 1 from the list); there the ink is what is darker than the blank
+        (`ink_against_blank`), so a stroke beside the border survives up to a pixel from it."""
+        extra, _ = self.ink_against_blank(r)
+        h, w = mask.shape
+        mask = mask.copy()
+        mask[:, :lead] |= extra[:h, :lead]
+        bx, by, _, _ = r.blank
+        printed = self.blank[by : by + h, bx : bx + w] < 200
+        mask = inkmod.written_before(mask, lead, printed if printed.shape == mask.shape else None)
+        x, y, _, _ = r.page
+        page = self.aligned[y : y + h, x : x + lead]
+        crop = crop.copy()
+        if page.shape == crop[:, :lead].shape:
+            crop[:, :lead] = np.where(mask[:, :lead], page, round(paper))
+        return mask, crop
 
     def plan(self, spec: FieldSpec) -> tuple[RawField, list[Job]]:
         """Read what needs no OCR (marks) now; for text, the OCR jobs to recognise."""
@@ -913,6 +970,14 @@ def _ink_crop(
     ink = mask[y0:y1, x0:x1]
     keep = cv2.dilate(ink.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
     return np.where(keep, inkmod.whiten(crop[y0:y1, x0:x1], paper), 255).astype(np.uint8), ink
+
+
+def _over_border(field: str) -> Issue:
+    return Issue(
+        "written_over_border",
+        "数字が枠の線にかかって書かれています。最初の数字を原本と照合してください。",
+        (field,),
+    )
 
 
 def _correction(field: str) -> Issue:
