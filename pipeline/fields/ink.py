@@ -240,6 +240,23 @@ def border_before(printed: np.ndarray, box: PxBox, gap: int, rule: int, reach: i
     return len(cover) - 1 - outer, outer - i
 
 
+BRIDGE_SLACK = 2  # rows: a slanted stroke crosses a border a little higher on one side
+
+
+def bridge_band(mask: np.ndarray, a: int, b: int) -> np.ndarray:
+    """`mask` with the columns `a`..`b` (a printed border, dropped out) filled in the rows where
+    ink meets the band from both sides, within BRIDGE_SLACK rows of each other: a stroke the
+    border cut in two is one piece again."""
+    if b <= a or a < 1 or b >= mask.shape[1]:
+        return mask
+    k = np.ones(2 * BRIDGE_SLACK + 1, np.uint8)
+    left = np.convolve(mask[:, max(0, a - 2) : a].any(axis=1).astype(np.uint8), k, "same") > 0
+    right = np.convolve(mask[:, b : b + 2].any(axis=1).astype(np.uint8), k, "same") > 0
+    out = mask.copy()
+    out[left & right, a:b] = True
+    return out
+
+
 LEAD_HEIGHT = 0.35  # of the box's height: a digit written before the box, not a speck or a tail
 
 

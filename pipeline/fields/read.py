@@ -292,10 +292,10 @@ class PageReader:
             paper = inkmod.paper_level(crop)
         else:
             lead = self.free_before(b) if before else 0
-            over_border = False
+            border = 0
             if before and not lead:
-                lead = self.written_past_border(b)
-                over_border = lead > 0
+                border, free = self.written_past_border(b)
+                lead = border + free
             if lead:
                 lead = min(lead + mm_to_px(DATE_LEAD_BEYOND_MM, self.dpi), b.blank[0], b.page[0])
             r = b if not lead else Region(_widen_left(b.blank, lead), _widen_left(b.page, lead))
@@ -308,8 +308,8 @@ class PageReader:
                 crop = inkmod.mend_strokes(crop)
                 mask = self.ink_mask(r, crop, paper, faint=True, specks=True)
             mask = inkmod.clean(mask, self.min_area)
-            if over_border:
-                mask, crop = self._written_over_border(r, mask, crop, lead, paper)
+            if border:
+                mask, crop = self._written_over_border(r, mask, crop, lead, border, paper)
                 rf.issues.append(_over_border(rf.spec.name))
             elif lead:
                 bx, by, _, _ = r.blank
@@ -429,14 +429,15 @@ class PageReader:
         lead = inkmod.free_before(self.print_mask, r.blank, mm_to_px(DATE_LEAD_MM, self.dpi))
         return lead if lead >= mm_to_px(DATE_LEAD_MIN_MM, self.dpi) else 0
 
-    def written_past_border(self, r: Region) -> int:
-        """Columns before box `r` that its writing takes in when the box is printed with a left
-        border (`ink.border_before`) and a stroke of the number stands on the free paper past it
-        (a 1 of 10 drawn against the border's outside): the border and that paper, up to
-        `DATE_LEAD_MM`; 0 when there is no border, under `DATE_LEAD_MIN_MM` of paper past it, or
-        no such stroke, so a box written inside itself is read as it always was. The ink is what
-        is darker than the blank (`ink_against_blank`), since dropout's grown border swallows a
-        stroke drawn against it."""
+    def written_past_border(self, r: Region) -> tuple[int, int]:
+        """Where box `r`'s writing reaches back over its printed left border
+        (`ink.border_before`): (columns from the box back to the border's outer side, columns of
+        free paper past it up to `DATE_LEAD_MM`) when a stroke of the number stands on that paper,
+        tall (a 1 of 10 drawn against the border's outside) or continuing a stroke the border
+        cut (`ink.bridge_band`: a 4's arm); (0, 0) when there is no border, under
+        `DATE_LEAD_MIN_MM` of paper past it, or no such stroke, so a box written inside itself is
+        read as it always was. The ink is what is darker than the blank (`ink_against_blank`),
+        since dropout's grown border swallows a stroke drawn against it."""
         border, free = inkmod.border_before(
             self.print_mask,
             r.blank,
@@ -445,15 +446,15 @@ class PageReader:
             mm_to_px(DATE_LEAD_MM, self.dpi),
         )
         if not border or free < mm_to_px(DATE_LEAD_MIN_MM, self.dpi):
-            return 0
+            return 0, 0
         lead = border + free
         wide = Region(_widen_left(r.blank, lead), _widen_left(r.page, lead))
         extra, _ = self.ink_against_blank(wide)
-        kept = inkmod.written_before(extra, lead)
-        return lead if kept[:, : free + PRINT_GROW_PX].any() else 0
+        kept = inkmod.written_before(inkmod.bridge_band(extra, free, lead), lead) & extra
+        return (border, free) if kept[:, : free + PRINT_GROW_PX].any() else (0, 0)
 
     def _written_over_border(
-        self, r: Region, mask: np.ndarray, crop: np.ndarray, lead: int, paper: float
+        self, r: Region, mask: np.ndarray, crop: np.ndarray, lead: int, border: int, paper: float
     ) -> tuple[np.ndarray, np.ndarray]:
         """The ink and crop of a box widened by `lead` columns over its left border and the free
         paper past it, with the box's own writing kept there (`ink.written_before`). Dropout
@@ -466,7 +467,9 @@ class PageReader:
         mask[:, :lead] |= extra[:h, :lead]
         bx, by, _, _ = r.blank
         printed = self.blank[by : by + h, bx : bx + w] < 200
-        mask = inkmod.written_before(mask, lead, printed if printed.shape == mask.shape else None)
+        joined = inkmod.bridge_band(mask, lead - border, lead)
+        # The bridged rows stay ink: there the stroke covers the border, and the page shows it.
+        mask = inkmod.written_before(joined, lead, printed if printed.shape == mask.shape else None)
         x, y, _, _ = r.page
         page = self.aligned[y : y + h, x : x + lead]
         crop = crop.copy()

@@ -104,3 +104,14 @@ def test_border_before_ignores_a_label_and_a_thick_block() -> None:
     assert inkmod.border_before(printed, box, gap=4, rule=8, reach=20) == (0, 0)
     printed[:, 30:45] = True  # printed solid: no thin border
     assert inkmod.border_before(printed, box, gap=4, rule=8, reach=20) == (0, 0)
+
+
+def test_bridge_band_joins_a_stroke_the_border_cut_and_nothing_else() -> None:
+    mask = np.zeros((30, 40), bool)
+    mask[10:13, 5:16] = True  # a 4's arm, left of a border dropped out at columns 16-21
+    mask[12:15, 22:30] = True  # ... going on inside the box, two rows lower
+    mask[25:27, 8:15] = True  # a dash before the border with nothing beyond it
+    out = inkmod.bridge_band(mask, 16, 22)
+    n, _ = cv2.connectedComponents(out.astype(np.uint8))
+    assert n - 1 == 2  # the arm is one piece; the dash stays apart
+    assert not out[25:27, 16:22].any()
