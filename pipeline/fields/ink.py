@@ -240,34 +240,48 @@ def border_before(printed: np.ndarray, box: PxBox, gap: int, rule: int, reach: i
     return len(cover) - 1 - outer, outer - i
 
 
-BRIDGE_SLACK = 2  # rows: a slanted stroke crosses a border a little higher on one side
+LEVEL_SLACK = 2  # rows: a level stroke's edges are ragged where the border cut it
 
 
 def bridge_band(mask: np.ndarray, a: int, b: int) -> np.ndarray:
-    """`mask` with the columns `a`..`b` (a printed border, dropped out) filled in the rows where
-    ink meets the band from both sides, within BRIDGE_SLACK rows of each other: a stroke the
-    border cut in two is one piece again."""
+    """`mask` with each stroke that meets the columns `a`..`b` (a printed border, dropped out)
+    from the left joined to the ink meeting them from the right: across the band in the rows both
+    sides share (within a row), else by a line to the nearest such ink when that is no more rows
+    away than the band is wide. A stroke the border cut in two, level or slanted up to 45°, is one
+    piece again."""
     if b <= a or a < 1 or b >= mask.shape[1]:
         return mask
-    k = np.ones(2 * BRIDGE_SLACK + 1, np.uint8)
-    left = np.convolve(mask[:, max(0, a - 2) : a].any(axis=1).astype(np.uint8), k, "same") > 0
-    right = np.convolve(mask[:, b : b + 2].any(axis=1).astype(np.uint8), k, "same") > 0
-    out = mask.copy()
-    out[left & right, a:b] = True
-    return out
+    left = np.flatnonzero(mask[:, max(0, a - 2) : a].any(axis=1))
+    right = np.flatnonzero(mask[:, b : b + 2].any(axis=1))
+    if not len(left) or not len(right):
+        return mask
+    out = mask.astype(np.uint8)
+    runs = np.split(left, np.flatnonzero(np.diff(left) > 1) + 1)  # one per stroke meeting the band
+    for run in runs:
+        gaps = np.abs(run[:, None] - right[None, :])
+        level = run[gaps.min(axis=1) <= 1]
+        if len(level):  # a stroke crossing level (a strike's bar): the band filled in its rows
+            out[max(0, level.min() - LEVEL_SLACK) : level.max() + 1 + LEVEL_SLACK, a:b] = 1
+            continue
+        i, j = np.unravel_index(int(np.argmin(gaps)), gaps.shape)
+        if gaps[i, j] <= b - a:  # a slanted one: joined where its two ends come nearest
+            cv2.line(out, (a - 1, int(run[i])), (b, int(right[j])), 1, 1)
+    return out.astype(bool)
 
 
 LEAD_HEIGHT = 0.35  # of the box's height: a digit written before the box, not a speck or a tail
 
 
-def written_before(mask: np.ndarray, lead: int, printed: np.ndarray | None = None) -> np.ndarray:
+def written_before(
+    mask: np.ndarray, lead: int, printed: np.ndarray | None = None, tall: float = LEAD_HEIGHT
+) -> np.ndarray:
     """The ink of a box whose first `lead` columns lie before it (the free paper between the box
     and the print that precedes it, and a little of the print's columns), with only the box's own
     writing kept there: a piece of ink that reaches the lead's outer edge comes from the print's
     side (a ring round the era before a year) and keeps only its part in the box; a piece lying
-    in the lead alone must be at least `LEAD_HEIGHT` of the box tall (a digit started before the
-    box, not a speck), and not lie mostly on `printed` (where the blank has print, grown: what
-    dropout left of a printed 年 or 月 a pixel or two off the blank)."""
+    in the lead alone must be at least `tall` (`LEAD_HEIGHT`) of the box tall (a digit started
+    before the box, not a speck), and not lie mostly on `printed` (where the blank has print,
+    grown: what dropout left of a printed 年 or 月 a pixel or two off the blank)."""
     if lead <= 0 or not mask[:, :lead].any():
         return mask
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
@@ -278,7 +292,7 @@ def written_before(mask: np.ndarray, lead: int, printed: np.ndarray | None = Non
             continue  # from the print's side
         if x + w > lead:
             keep[i] = True
-        elif h >= LEAD_HEIGHT * mask.shape[0]:
+        elif h >= tall * mask.shape[0]:
             piece = labels == i
             keep[i] = printed is None or (piece & printed).sum() < 0.5 * piece.sum()
     out = mask.copy()

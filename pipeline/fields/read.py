@@ -281,11 +281,14 @@ class PageReader:
         constraint: Constraint,
         above_mm: float = 0.0,
         before: bool = False,
+        crossing: bool = False,
     ) -> list[Job]:
         """The OCR jobs of one box. With `above_mm`, a box whose writing is all struck, with no new
         value beside it, is read from the strip that far above it instead, where the new value is
         written over the box (a date's number, corrected in the margin over the row). With
-        `before`, writing on the free paper just before the box is the box's too (`free_before`)."""
+        `before`, writing on the free paper just before the box is the box's too (`free_before`,
+        or past the box's printed left border, `written_past_border`); with `crossing` alone (a
+        ring round the era there), only strokes that cross that border into the box."""
         faint = rf.spec.kind not in DENSE_KINDS
         if rf.spec.kind in OVERFLOW_KINDS:
             crop, mask = self.overflowing(rf, b)
@@ -293,8 +296,8 @@ class PageReader:
         else:
             lead = self.free_before(b) if before else 0
             border = 0
-            if before and not lead:
-                border, free = self.written_past_border(b)
+            if (before or crossing) and not lead:
+                border, free = self.written_past_border(b, crossing_only=not before)
                 lead = border + free
             if lead:
                 lead = min(lead + mm_to_px(DATE_LEAD_BEYOND_MM, self.dpi), b.blank[0], b.page[0])
@@ -309,7 +312,7 @@ class PageReader:
                 mask = self.ink_mask(r, crop, paper, faint=True, specks=True)
             mask = inkmod.clean(mask, self.min_area)
             if border:
-                mask, crop = self._written_over_border(r, mask, crop, lead, border, paper)
+                mask, crop = self._written_over_border(r, mask, crop, lead, border, paper, not before)
                 rf.issues.append(_over_border(rf.spec.name))
             elif lead:
                 bx, by, _, _ = r.blank
@@ -429,15 +432,17 @@ class PageReader:
         lead = inkmod.free_before(self.print_mask, r.blank, mm_to_px(DATE_LEAD_MM, self.dpi))
         return lead if lead >= mm_to_px(DATE_LEAD_MIN_MM, self.dpi) else 0
 
-    def written_past_border(self, r: Region) -> tuple[int, int]:
+    def written_past_border(self, r: Region, crossing_only: bool = False) -> tuple[int, int]:
         """Where box `r`'s writing reaches back over its printed left border
         (`ink.border_before`): (columns from the box back to the border's outer side, columns of
         free paper past it up to `DATE_LEAD_MM`) when a stroke of the number stands on that paper,
         tall (a 1 of 10 drawn against the border's outside) or continuing a stroke the border
         cut (`ink.bridge_band`: a 4's arm); (0, 0) when there is no border, under
         `DATE_LEAD_MIN_MM` of paper past it, or no such stroke, so a box written inside itself is
-        read as it always was. The ink is what is darker than the blank (`ink_against_blank`),
-        since dropout's grown border swallows a stroke drawn against it."""
+        read as it always was. `crossing_only` (a ring round the era before the box stands on
+        that paper): only a stroke that crosses the border counts. The ink is what is darker than
+        the blank (`ink_against_blank`), since dropout's grown border swallows a stroke drawn
+        against it."""
         border, free = inkmod.border_before(
             self.print_mask,
             r.blank,
@@ -450,11 +455,19 @@ class PageReader:
         lead = border + free
         wide = Region(_widen_left(r.blank, lead), _widen_left(r.page, lead))
         extra, _ = self.ink_against_blank(wide)
-        kept = inkmod.written_before(inkmod.bridge_band(extra, free, lead), lead) & extra
+        tall = np.inf if crossing_only else inkmod.LEAD_HEIGHT
+        kept = inkmod.written_before(inkmod.bridge_band(extra, free, lead), lead, tall=tall) & extra
         return (border, free) if kept[:, : free + PRINT_GROW_PX].any() else (0, 0)
 
     def _written_over_border(
-        self, r: Region, mask: np.ndarray, crop: np.ndarray, lead: int, border: int, paper: float
+        self,
+        r: Region,
+        mask: np.ndarray,
+        crop: np.ndarray,
+        lead: int,
+        border: int,
+        paper: float,
+        crossing_only: bool = False,
     ) -> tuple[np.ndarray, np.ndarray]:
         """The ink and crop of a box widened by `lead` columns over its left border and the free
         paper past it, with the box's own writing kept there (`ink.written_before`). Dropout
@@ -469,7 +482,8 @@ class PageReader:
         printed = self.blank[by : by + h, bx : bx + w] < 200
         joined = inkmod.bridge_band(mask, lead - border, lead)
         # The bridged rows stay ink: there the stroke covers the border, and the page shows it.
-        mask = inkmod.written_before(joined, lead, printed if printed.shape == mask.shape else None)
+        tall = np.inf if crossing_only else inkmod.LEAD_HEIGHT
+        mask = inkmod.written_before(joined, lead, printed if printed.shape == mask.shape else None, tall)
         x, y, _, _ = r.page
         page = self.aligned[y : y + h, x : x + lead]
         crop = crop.copy()
@@ -663,7 +677,9 @@ class PageReader:
             box = getattr(spec.parts, slot)
             part = self.px(box)
             before = not self._ringed_before(spec, box)
-            part_jobs = self.text_jobs(rf, slot, part, DATE_PART, above_mm=STRUCK_ABOVE_MM, before=before)
+            part_jobs = self.text_jobs(
+                rf, slot, part, DATE_PART, above_mm=STRUCK_ABOVE_MM, before=before, crossing=not before
+            )
             if len(part_jobs) == 1:
                 part_jobs[0].words = words[slot]
             jobs += part_jobs

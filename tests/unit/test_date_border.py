@@ -115,3 +115,18 @@ def test_bridge_band_joins_a_stroke_the_border_cut_and_nothing_else() -> None:
     n, _ = cv2.connectedComponents(out.astype(np.uint8))
     assert n - 1 == 2  # the arm is one piece; the dash stays apart
     assert not out[25:27, 16:22].any()
+
+
+def test_bridge_band_joins_a_slanted_stroke_where_its_ends_come_nearest() -> None:
+    mask = np.zeros((30, 40), bool)
+    for i in range(8):  # a 1 slanted at 45°: its foot left of the border, its top inside
+        mask[19 + i, 15 - i] = mask[19 + i, 14 - i] = True
+        mask[13 - i, 22 + i] = mask[13 - i, 23 + i] = True
+    out = inkmod.bridge_band(mask, 16, 22)
+    n, _ = cv2.connectedComponents(out.astype(np.uint8))
+    assert n - 1 == 1
+    far = np.zeros_like(mask)
+    far[25:29, 10:16] = True  # a foot too far below the top's nearest ink (11 rows > 6)
+    far[5:14, 22:24] = True
+    n, _ = cv2.connectedComponents(inkmod.bridge_band(far, 16, 22).astype(np.uint8))
+    assert n - 1 == 2
