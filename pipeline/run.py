@@ -248,6 +248,14 @@ def process_page(
                 severity="warning",
             ),
         )
+    if ident.how == "ruled_lines":
+        page_issues += (
+            Issue(
+                "aligned_on_rules",
+                "印刷の文字が薄く様式を判定しきれず、罫線の配置で様式を判定し位置を合わせました。",
+                severity="warning",
+            ),
+        )
     turn = (al.rotation_deg + 180) % 360 - 180
     orientation = int(round(turn / 90.0)) * 90 % 360
     skew = turn - (int(round(turn / 90.0)) * 90)

@@ -3,8 +3,9 @@
 Each template's features are matched; the template with the most geometrically consistent
 matches wins if it clears the thresholds. A page that matches nothing is an "unknown form"
 (or a blank page) and goes to review rather than being guessed. A page that nearly matched a
-form gets a second try with stronger features before it is called unknown, and, for a form that
-prints registration marks (solid corner squares), a last try aligned on those marks.
+form gets a second try with stronger features before it is called unknown, for a form that
+prints registration marks (solid corner squares), a try aligned on those marks, and last a try
+aligned on its ruled lines from the weak fit (`rulelines`).
 
 A template may set its own thresholds under `identify:` (docs/templates.md); unset, the module
 defaults below hold.
@@ -18,6 +19,7 @@ import cv2
 import numpy as np
 
 from pipeline.forms.align import Alignment, TemplateFeatures, match, page_features
+from pipeline.forms.rulelines import align_on_rules
 
 # Right-form matches on generated pages (hard fax profile included) have 224+ inliers out of the
 # ~4000 template features; another form or document has at most 23. MIN_SCORE (100 of 4000)
@@ -59,7 +61,7 @@ class Identification:
     best: Alignment | None
     features: TemplateFeatures | None
     candidates: tuple[tuple[str, int], ...]  # (form_id, inliers) for --explain
-    how: str = "features"  # features | second_try | registration_marks
+    how: str = "features"  # features | second_try | registration_marks | ruled_lines
 
     @property
     def matched(self) -> bool:
@@ -178,10 +180,28 @@ def _by_marks(
     return out
 
 
+def _by_rules(
+    gray: np.ndarray, templates: list[TemplateFeatures], weak: list[Alignment | None]
+) -> list[tuple[Alignment, TemplateFeatures]]:
+    """Last try: the form the page nearly matched (its near_miss inliers or more, most of all
+    forms), registered on its ruled lines from that weak fit (`rulelines.align_on_rules`): a
+    faint page thresholded to black and white keeps its rules when its printed words are gone."""
+    tried = [(al, f) for al, f in zip(weak, templates, strict=True) if al is not None]
+    if not tried:
+        return []
+    al, feats = max(tried, key=lambda p: p[0].inliers)
+    t = thresholds(feats)
+    if not t.second_try or al.inliers < t.near_miss:
+        return []
+    moved = align_on_rules(gray, feats, al)
+    return [(moved, feats)] if moved is not None else []
+
+
 def identify(gray: np.ndarray, templates: list[TemplateFeatures]) -> Identification:
     by_size: dict[int, object] = {}
     found: list[tuple[Alignment, TemplateFeatures]] = []
     cands: list[tuple[str, int]] = []
+    weak: list[Alignment | None] = []
     for feats in templates:
         long_side = max(feats.match_size)
         pf = by_size.get(long_side)
@@ -189,6 +209,7 @@ def identify(gray: np.ndarray, templates: list[TemplateFeatures]) -> Identificat
             pf = by_size[long_side] = page_features(gray, long_side)
         al = match(pf, feats)  # type: ignore[arg-type]
         cands.append((feats.template.form_id, al.inliers if al else 0))
+        weak.append(al)
         if al is not None and _clears(al, thresholds(feats)):
             found.append((al, feats))
     how = "features"
@@ -196,6 +217,8 @@ def identify(gray: np.ndarray, templates: list[TemplateFeatures]) -> Identificat
         found, how = _second_try(gray, templates, cands), "second_try"
     if not found:
         found, how = _by_marks(gray, templates, cands), "registration_marks"
+    if not found:
+        found, how = _by_rules(gray, templates, weak), "ruled_lines"
     if not found:
         return Identification(None, None, tuple(cands))
     al, feats = max(found, key=lambda p: p[0].inliers)
