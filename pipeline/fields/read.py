@@ -450,7 +450,7 @@ class PageReader:
             mm_to_px(BORDER_RULE_MM, self.dpi) + 2 * PRINT_GROW_PX,
             mm_to_px(DATE_LEAD_MM, self.dpi),
         )
-        if not border or free < mm_to_px(DATE_LEAD_MIN_MM, self.dpi):
+        if not border or free < mm_to_px(DATE_LEAD_MIN_MM, self.dpi) or border + free > r.page[0]:
             return 0, 0
         lead = border + free
         wide = Region(_widen_left(r.blank, lead), _widen_left(r.page, lead))
