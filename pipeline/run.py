@@ -249,11 +249,13 @@ def process_page(
             ),
         )
     if ident.how == "ruled_lines":
+        # Blocking: the rules name the form less surely than its print (another version of the
+        # same form draws the same table), so a person confirms the page; sure fields stay so.
         page_issues += (
             Issue(
                 "aligned_on_rules",
-                "印刷の文字が薄く様式を判定しきれず、罫線の配置で様式を判定し位置を合わせました。",
-                severity="warning",
+                f"印刷の文字が薄く様式を判定しきれず、罫線の配置で「{tpl.title}」と判定し位置を合わせました。"
+                "様式が正しいか確認してください。",
             ),
         )
     turn = (al.rotation_deg + 180) % 360 - 180

@@ -49,6 +49,16 @@ def test_a_page_with_its_rules_is_identified_on_them_when_features_fall_short(tm
         on_page = m @ src
         got = cv2.perspectiveTransform(np.float32([[on_page]]), ident.best.homography)[0, 0]
         assert np.allclose(got, [x_mm * 150 / 25.4, y_mm * 150 / 25.4], atol=1.5)
+    # read as usual, and the page goes to a person, who is told which form was assumed
+    from pipeline.ocr.fake import FakeRecognizer
+    from pipeline.result import Route
+    from pipeline.run import Engine, process_page
+    from pipeline.settings import Settings
+
+    result = process_page(page, 0, Engine(Settings(), [feats], FakeRecognizer(lambda crop: "")))
+    assert result.form_id == "nursery_enrolment" and result.route == Route.review
+    notes = [i for i in result.issues if i.code == "aligned_on_rules"]
+    assert len(notes) == 1 and notes[0].severity == "error" and feats.template.title in notes[0].message
 
 
 def test_a_fit_a_few_pixels_off_is_brought_onto_the_rules() -> None:
