@@ -377,9 +377,12 @@ def _sibling_table() -> dict[str, tuple[str, ...]]:
         for ch in members:
             table.setdefault(ch, set()).update(members - {ch})
     # A small kana may be the large one (マッザワ → マツザワ), not the other way: a large kana read
-    # as small is rare, and turning イツキ into イッキ makes another name.
+    # as small is rare, and turning イツキ into イッキ makes another name. A small kana may also be
+    # the large one's voiced sibling (ハッキ for ハヅキ: the dakuten lost and the kana drawn small).
     for small, large in _SMALL_LARGE.items():
-        table.setdefault(small, set()).add(large)
+        table.setdefault(small, set()).update(
+            {large, *(groups[unicodedata.normalize("NFD", large)[0]] - {small})}
+        )
     # The same families in hiragana: ふりがな are often written so (ことう for ごとう).
     for ch, others in list(table.items()):
         hira = jaconv.kata2hira(ch)

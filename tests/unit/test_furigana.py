@@ -164,6 +164,16 @@ def test_a_dakuten_the_name_reading_disputes_is_held_however_plainly_read() -> N
     assert _plainly("タカタ", "高田") is None
 
 
+def test_a_small_kana_where_the_name_reading_has_its_voiced_large_one_is_held() -> None:
+    # 葉月 is ハヅキ: a ヅ drawn small with its dakuten lost reads ッ, plainly (hibari doc 40,
+    # ハッキ accepted at 0.97). Small and voiced at once is still a sibling: held at that kana.
+    labels = ("", *"ナカノハッキヅツ")
+    probs = ctc_matrix(labels, [{ch: 0.99} for ch in "ナカノハッキ"])
+    held = read_with_name(probs, labels, _free("ナカノハッキ"), "中野 葉月")
+    assert held is not None and held.text == "ナカノハッキ"
+    assert [c.prob < 0.9 for c in held.chars] == [False, False, False, False, True, False]
+
+
 def test_a_kana_replaced_by_another_in_a_known_family_name_is_held() -> None:
     """A given name is not disputed so: the table knows too few of its readings."""
     # 高田 is タカダ or タカタ; a sure タヤダ (カ read ヤ) is one kana off タカダ: held as
