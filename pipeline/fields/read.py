@@ -313,7 +313,8 @@ class PageReader:
             mask = inkmod.clean(mask, self.min_area)
             if border:
                 mask, crop = self._written_over_border(r, mask, crop, lead, border, paper, not before)
-                rf.issues.append(_over_border(rf.spec.name))
+                if not any(i.code == "written_over_border" for i in rf.issues):  # once per date
+                    rf.issues.append(_over_border(rf.spec.name))
             elif lead:
                 bx, by, _, _ = r.blank
                 pm = self.print_mask[by : by + mask.shape[0], bx : bx + mask.shape[1]]

@@ -32,7 +32,7 @@ FORM = form(
 
 def blank_page() -> np.ndarray:
     blank = SHEET.blank(60, 30)
-    for x0, x1 in ((10, 17), (29, 31.5), (41, 43.5), (52, 54.5)):  # 令和, 年, 月, 日
+    for x0, x1 in ((10, 17), (29, 31.5), (40.5, 42.5), (52, 54.5)):  # 令和, 年, 月, 日
         cv2.rectangle(blank, (px(x0), px(11)), (px(x1), px(14.4)), 0, -1)
     for x0, w in ((20, 8.5), (34, 6), (45, 6)):  # the parts' boxes
         cv2.rectangle(blank, (px(x0), px(9)), (px(x0 + w), px(17)), 0, 2)
@@ -65,6 +65,10 @@ def test_a_one_against_the_outside_of_the_border_is_read_with_the_rest_for_revie
     rf, job = month(page, blank)
     assert ink_columns(job) >= px(4.6)  # the 1 and the 0, 5 mm from end to end, both kept
     assert "written_over_border" in [i.code for i in rf.issues]
+    one_at(page, 44.4)  # the day too (10): the date is sent to review once, not per part
+    zero_at(page, 48.5)
+    rf, _ = month(page, blank)
+    assert [i.code for i in rf.issues].count("written_over_border") == 1
 
 
 def test_a_number_inside_its_box_is_read_as_before() -> None:
