@@ -133,6 +133,12 @@ READING_FLAGS: dict[str, tuple[str, str]] = {
         "氏名の姓を、同じ用紙の他の氏名の姓に合わせて読みました。本人の記入と照合してください。",
         "warning",
     ),
+    # A person's name read with digits, letters or marks at its ends (a neighbour's writing, a
+    # speck) or inside it (name_stray_marks).
+    "name_stray_marks": (
+        "氏名に漢字・かな以外の数字や記号が読み取られました（隣の記入や汚れの可能性）。原本と照合してください。",
+        "warning",
+    ),
     # A house or room number running into the building name was read with a letter or kana in it.
     "address_join": (
         "住所の番地・部屋番号と建物名の境目の読み取りが不確かです。原本と照合してください。",
@@ -143,6 +149,7 @@ READING_FLAGS: dict[str, tuple[str, str]] = {
 
 # Flags that cap the field's confidence (DISAGREE_CONFIDENCE): the pass doubts the reading itself.
 CAPPING_FLAGS = (
+    "name_stray_marks",
     "digits_uncertain",
     "unread_ink",
     "address_join",
@@ -659,6 +666,43 @@ def is_person_name(spec: FieldSpec, furigana_of: set[str]) -> bool:
     return spec.name in furigana_of or (
         "氏名" in spec.label and "施設" not in spec.label and "・" not in spec.label
     )
+
+
+def _name_char(ch: str) -> bool:
+    """A character a Japanese person's name is written with: kanji (and 々 〆), kana, ー, ・ and
+    spaces."""
+    cp = ord(ch)
+    return (
+        ch.isspace()
+        or ch in "々〆"
+        or 0x3041 <= cp <= 0x30FF  # hiragana, katakana, ー and ・
+        or 0x3400 <= cp <= 0x9FFF
+        or 0xF900 <= cp <= 0xFAFF
+        or cp >= 0x20000
+    )
+
+
+def name_stray_marks(specs: list[FieldSpec], by_field: Readings, flags: Flags) -> None:
+    """A person's name (`is_person_name`) holds kanji and kana only. Digits, letters or marks
+    read at its ends are a neighbour's writing or a speck the crop took in (中島大和27): they are
+    dropped; and either way, or with such a character inside the name, it goes to a person
+    (`name_stray_marks`). A name that would be left empty keeps what was read."""
+    furigana_of = {s.reading_of for s in specs if s.reading_of}
+    for spec in specs:
+        texts = by_field.get(spec.name, {}).get("text", [])
+        if not is_person_name(spec, furigana_of) or len(texts) != 1:
+            continue
+        (r,) = texts
+        if all(_name_char(c) for c in r.text):
+            continue
+        flags["name_stray_marks"].add(spec.name)
+        a, b = 0, len(r.text)
+        while a < b and not _name_char(r.text[a]):
+            a += 1
+        while b > a and not _name_char(r.text[b - 1]):
+            b -= 1
+        if 0 < b - a < len(r.text) and r.text[a:b].strip():
+            by_field[spec.name]["text"] = [Reading(r.text[a:b], r.chars[a:b])]
 
 
 def family_from_names(

@@ -1123,6 +1123,7 @@ def read_page(
         if _unstrike(rf, by_field, unstruck.get(rf.spec.name), flags):
             kept[rf.spec.name] = kept_aside[rf.spec.name]
     passes.postal_from_address(postal_address or {}, kept, by_field, labels, flags)
+    passes.name_stray_marks(specs, by_field, flags)
     passes.family_from_names(specs, kept, by_field, labels, flags)
     passes.kana_from_name(specs, kept, by_field, labels, flags)
     passes.facility_from_address(specs, kept, by_field, labels)

@@ -133,3 +133,37 @@ def test_kana_read_in_both_scripts_goes_to_review() -> None:
     for plain in ("オガワヒロト", "おがわひろと", "オーノ"):
         passes.mixed_script(job, np.zeros((1, 1)), LABELS, _reading(plain), None, flags)
     assert not flags["kana_mixed_script"]
+
+
+def test_digits_and_marks_read_at_a_names_ends_are_dropped_for_review() -> None:
+    specs = [*SPECS, _spec("employer", "勤務先 名称")]
+    by_field: passes.Readings = {
+        "claimant_name": {"text": [_reading("中島大和27")]},  # a neighbour's 27 taken in
+        "spouse_name": {"text": [_reading("(佐々木 悠人")]},
+        "employer": {"text": [_reading("株式会社ABC")]},  # not a person's name: left alone
+    }
+    flags = passes.new_flags()
+    passes.name_stray_marks(specs, by_field, flags)
+    assert by_field["claimant_name"]["text"][0].text == "中島大和"
+    assert by_field["spouse_name"]["text"][0].text == "佐々木 悠人"
+    assert by_field["employer"]["text"][0].text == "株式会社ABC"
+    assert flags["name_stray_marks"] == {"claimant_name", "spouse_name"}
+    rf = passes.apply_flags(_raw(SPECS[0]), flags)
+    assert rf.confidence <= passes.DISAGREE_CONFIDENCE
+
+
+def test_a_mark_inside_a_name_or_a_name_of_marks_only_is_held_as_read() -> None:
+    by_field: passes.Readings = {
+        "claimant_name": {"text": [_reading("小川1美穂")]},
+        "spouse_name": {"text": [_reading("-F")]},
+    }
+    flags = passes.new_flags()
+    passes.name_stray_marks(SPECS, by_field, flags)
+    assert by_field["claimant_name"]["text"][0].text == "小川1美穂"
+    assert by_field["spouse_name"]["text"][0].text == "-F"
+    assert flags["name_stray_marks"] == {"claimant_name", "spouse_name"}
+    # a name of kanji, kana, 々, ー and ・ is no matter for it
+    by_field = {"claimant_name": {"text": [_reading("佐々木 マリア・ルー")]}}
+    flags = passes.new_flags()
+    passes.name_stray_marks(SPECS, by_field, flags)
+    assert not flags["name_stray_marks"]
