@@ -50,7 +50,7 @@ from pipeline.jp.text import edit_distance
 from pipeline.ocr import coverage, digits
 from pipeline.ocr.charsets import KATAKANA_LETTERS, label_index
 from pipeline.ocr.ctc import log_likelihoods
-from pipeline.ocr.decode import matches
+from pipeline.ocr.decode import is_japanese, matches
 from pipeline.ocr.lexicon import (
     FACILITY_SUFFIXES,
     best_candidate,
@@ -669,17 +669,8 @@ def is_person_name(spec: FieldSpec, furigana_of: set[str]) -> bool:
 
 
 def _name_char(ch: str) -> bool:
-    """A character a Japanese person's name is written with: kanji (and 々 〆), kana, ー, ・ and
-    spaces."""
-    cp = ord(ch)
-    return (
-        ch.isspace()
-        or ch in "々〆"
-        or 0x3041 <= cp <= 0x30FF  # hiragana, katakana, ー and ・
-        or 0x3400 <= cp <= 0x9FFF
-        or 0xF900 <= cp <= 0xFAFF
-        or cp >= 0x20000
-    )
+    """A character a Japanese person's name is written with: kanji, kana, 々, ー, ・ and spaces."""
+    return ch.isspace() or is_japanese(ch)
 
 
 def name_stray_marks(specs: list[FieldSpec], by_field: Readings, flags: Flags) -> None:

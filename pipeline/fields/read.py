@@ -296,8 +296,10 @@ class PageReader:
         else:
             lead = self.free_before(b) if before else 0
             border = 0
+            # Before a ringed era only strokes crossing the border count: no piece is tall enough.
+            tall = inkmod.LEAD_HEIGHT if before else np.inf
             if (before or crossing) and not lead:
-                border, free = self.written_past_border(b, crossing_only=not before)
+                border, free = self.written_past_border(b, tall)
                 lead = border + free
             if lead:
                 lead = min(lead + mm_to_px(DATE_LEAD_BEYOND_MM, self.dpi), b.blank[0], b.page[0])
@@ -312,7 +314,7 @@ class PageReader:
                 mask = self.ink_mask(r, crop, paper, faint=True, specks=True)
             mask = inkmod.clean(mask, self.min_area)
             if border:
-                mask, crop = self._written_over_border(r, mask, crop, lead, border, paper, not before)
+                mask, crop = self._written_over_border(r, mask, crop, lead, border, paper, tall)
                 if not any(i.code == "written_over_border" for i in rf.issues):  # once per date
                     rf.issues.append(_over_border(rf.spec.name))
             elif lead:
@@ -433,17 +435,17 @@ class PageReader:
         lead = inkmod.free_before(self.print_mask, r.blank, mm_to_px(DATE_LEAD_MM, self.dpi))
         return lead if lead >= mm_to_px(DATE_LEAD_MIN_MM, self.dpi) else 0
 
-    def written_past_border(self, r: Region, crossing_only: bool = False) -> tuple[int, int]:
+    def written_past_border(self, r: Region, tall: float = inkmod.LEAD_HEIGHT) -> tuple[int, int]:
         """Where box `r`'s writing reaches back over its printed left border
         (`ink.border_before`): (columns from the box back to the border's outer side, columns of
         free paper past it up to `DATE_LEAD_MM`) when a stroke of the number stands on that paper,
         tall (a 1 of 10 drawn against the border's outside) or continuing a stroke the border
         cut (`ink.bridge_band`: a 4's arm); (0, 0) when there is no border, under
         `DATE_LEAD_MIN_MM` of paper past it, or no such stroke, so a box written inside itself is
-        read as it always was. `crossing_only` (a ring round the era before the box stands on
-        that paper): only a stroke that crosses the border counts. The ink is what is darker than
-        the blank (`ink_against_blank`), since dropout's grown border swallows a stroke drawn
-        against it."""
+        read as it always was. `tall` is `ink.written_before`'s: infinite where a ring round the
+        era before the box stands on that paper, so only a stroke crossing the border counts. The
+        ink is what is darker than the blank (`ink_against_blank`), since dropout's grown border
+        swallows a stroke drawn against it."""
         border, free = inkmod.border_before(
             self.print_mask,
             r.blank,
@@ -456,7 +458,6 @@ class PageReader:
         lead = border + free
         wide = Region(_widen_left(r.blank, lead), _widen_left(r.page, lead))
         extra, _ = self.ink_against_blank(wide)
-        tall = np.inf if crossing_only else inkmod.LEAD_HEIGHT
         kept = inkmod.written_before(inkmod.bridge_band(extra, free, lead), lead, tall=tall) & extra
         return (border, free) if kept[:, : free + PRINT_GROW_PX].any() else (0, 0)
 
@@ -468,7 +469,7 @@ class PageReader:
         lead: int,
         border: int,
         paper: float,
-        crossing_only: bool = False,
+        tall: float = inkmod.LEAD_HEIGHT,
     ) -> tuple[np.ndarray, np.ndarray]:
         """The ink and crop of a box widened by `lead` columns over its left border and the free
         paper past it, with the box's own writing kept there (`ink.written_before`). Dropout
@@ -483,7 +484,6 @@ class PageReader:
         printed = self.blank[by : by + h, bx : bx + w] < 200
         joined = inkmod.bridge_band(mask, lead - border, lead)
         # The bridged rows stay ink: there the stroke covers the border, and the page shows it.
-        tall = np.inf if crossing_only else inkmod.LEAD_HEIGHT
         mask = inkmod.written_before(joined, lead, printed if printed.shape == mask.shape else None, tall)
         x, y, _, _ = r.page
         page = self.aligned[y : y + h, x : x + lead]

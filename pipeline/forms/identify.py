@@ -200,18 +200,17 @@ def _by_rules(
 def identify(gray: np.ndarray, templates: list[TemplateFeatures]) -> Identification:
     by_size: dict[int, object] = {}
     found: list[tuple[Alignment, TemplateFeatures]] = []
-    cands: list[tuple[str, int]] = []
-    weak: list[Alignment | None] = []
+    weak: list[Alignment | None] = []  # each form's fit, cleared or not
     for feats in templates:
         long_side = max(feats.match_size)
         pf = by_size.get(long_side)
         if pf is None:
             pf = by_size[long_side] = page_features(gray, long_side)
         al = match(pf, feats)  # type: ignore[arg-type]
-        cands.append((feats.template.form_id, al.inliers if al else 0))
         weak.append(al)
         if al is not None and _clears(al, thresholds(feats)):
             found.append((al, feats))
+    cands = [(f.template.form_id, al.inliers if al else 0) for al, f in zip(weak, templates, strict=True)]
     how = "features"
     if not found:
         found, how = _second_try(gray, templates, cands), "second_try"

@@ -14,6 +14,8 @@ Hands on an `Alignment` (page pixels → template pixels at work dpi), or None.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import cv2
 import numpy as np
 
@@ -55,11 +57,17 @@ def agreement(blank_rules: np.ndarray, page_rules: np.ndarray, dpi: float) -> tu
     return recall, precision
 
 
+@lru_cache(maxsize=16)
+def _blank_rules(feats: TemplateFeatures) -> np.ndarray:
+    """The blank's own rules, found once per form (its features live as long as the process)."""
+    return rule_mask(feats.blank_work, feats.work_dpi)
+
+
 def align_on_rules(gray: np.ndarray, feats: TemplateFeatures, start: Alignment) -> Alignment | None:
     """`start` (a weak feature fit of `gray` to `feats`' form) corrected so the page's ruled lines
     lie on the blank's; None when they cannot be made to (another form, or a fit too far off)."""
     dpi = feats.work_dpi
-    blank_rules = rule_mask(feats.blank_work, dpi)
+    blank_rules = _blank_rules(feats)
     if not blank_rules.any():
         return None
 

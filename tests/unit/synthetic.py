@@ -32,3 +32,9 @@ class Sheet:
 
     def reader(self, page: np.ndarray, blank: np.ndarray) -> PageReader:
         return PageReader(page, blank, print_mask(blank), self.dpi)
+
+
+def ink_columns(job) -> int:
+    """How many columns a job's ink spans, first to last."""
+    cols = np.flatnonzero(job.ink.any(axis=0))
+    return int(cols[-1] - cols[0] + 1)

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from pipeline.fields import ink as inkmod
-from tests.unit.synthetic import Sheet, form
+from tests.unit.synthetic import Sheet, form, ink_columns
 
 SHEET = Sheet(200)
 px = SHEET.px
@@ -50,11 +50,6 @@ def zero_at(page: np.ndarray, x: float) -> None:
 def month(page: np.ndarray, blank: np.ndarray):
     rf, jobs = SHEET.reader(page, blank).plan(FORM.fields[0])
     return rf, next(j for j in jobs if j.slot == "month")
-
-
-def ink_columns(job) -> int:
-    cols = np.flatnonzero(job.ink.any(axis=0))
-    return int(cols[-1] - cols[0] + 1)
 
 
 def test_a_one_against_the_outside_of_the_border_is_read_with_the_rest_for_review() -> None:

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 
 from pipeline.fields import ink as inkmod
-from tests.unit.synthetic import Sheet, form
+from tests.unit.synthetic import Sheet, form, ink_columns
 
 SHEET = Sheet(200)
 px = SHEET.px
@@ -47,11 +47,6 @@ def one_at(page: np.ndarray, x: float) -> None:
 def year_job(page: np.ndarray, blank: np.ndarray):
     _, jobs = SHEET.reader(page, blank).plan(FORM.fields[0])
     return next(j for j in jobs if j.slot == "year")
-
-
-def ink_columns(job) -> int:
-    cols = np.flatnonzero(job.ink.any(axis=0))
-    return int(cols[-1] - cols[0] + 1)
 
 
 def test_a_first_digit_written_before_the_box_is_read_with_the_rest() -> None:
