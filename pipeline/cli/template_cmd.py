@@ -17,7 +17,7 @@ from pipeline.errors import TemplateError
 from pipeline.forms import dateparts
 from pipeline.forms.blank import read_blank, read_blank_as_stored, size_note
 from pipeline.forms.fieldmap import form_id_of, template_from_fieldmap, to_yaml
-from pipeline.forms.overlay import draw_fields
+from pipeline.forms.overlay import LEGEND, draw_fields, overlapping_fields
 from pipeline.forms.template import find_template, load_template
 from pipeline.run import complete_template
 from pipeline.settings import Settings
@@ -67,13 +67,21 @@ def check(args: argparse.Namespace, settings: Settings) -> int:
     print("  kinds: " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))
     if note:
         print(f"  warning: {note}")
+    for a, b, w, h in overlapping_fields(tpl):
+        print(
+            f"  warning: the boxes of {a} and {b} overlap by {w:g} x {h:g} mm: writing there may be read"
+            " as either's; keep each box to its own cell, unless the form prints one field inside the other"
+        )
     if tpl.inferred:
         # Hints the template leaves out, assumed from labels and boxes (docs/templates.md): the
         # city writes them down to keep them, or writes otherwise.
         print(f"  assumed where the template says nothing ({len(tpl.inferred)}):")
         for line in tpl.inferred:
             print(f"    {line}")
+    else:
+        print("  assumed where the template says nothing: none")
     print(f"  wrote {out}")
+    print(f"  ({LEGEND})")
     return 0
 
 

@@ -1,4 +1,5 @@
-"""Draw a template's field boxes over its blank form, so an author can see a misplaced box."""
+"""Draw a template's field boxes over its blank form, and find fields whose boxes overlap, so an
+author can see a misplaced box."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import numpy as np
 
 from pipeline.forms.template import Template
 
+# What `template check` prints under its drawing, so the colours need no guessing.
+LEGEND = "red: field box (name above it), green: option box or label, blue: date part or digit cell, magenta: registration mark"
 _COLOURS = {  # BGR, by what the box is for
     "box": (0, 0, 230),
     "option": (0, 150, 0),
@@ -51,3 +54,23 @@ def draw_fields(tpl: Template, blank_gray: np.ndarray, dpi: float | None = None)
             thick,
         )
     return img
+
+
+OVERLAP_MM = 0.5  # boxes that share less than this in either direction only touch
+
+
+def overlapping_fields(tpl: Template) -> list[tuple[str, str, float, float]]:
+    """Pairs of fields whose boxes overlap by more than OVERLAP_MM both ways, with the overlap's
+    width and height in mm. A text field's whole box is read, so another field's writing inside
+    it is read into it too (a date box reaching over the class written beside it); a form that
+    prints one field inside another (その他（内容） inside its group of reasons) overlaps on purpose."""
+    out = []
+    for i, a in enumerate(tpl.fields):
+        ax, ay, aw, ah = a.box
+        for b in tpl.fields[i + 1 :]:
+            bx, by, bw, bh = b.box
+            w = min(ax + aw, bx + bw) - max(ax, bx)
+            h = min(ay + ah, by + bh) - max(ay, by)
+            if w > OVERLAP_MM and h > OVERLAP_MM:
+                out.append((a.name, b.name, round(w, 1), round(h, 1)))
+    return out

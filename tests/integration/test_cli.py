@@ -157,3 +157,26 @@ def test_read_explains_each_field_without_storing_anything(tmp_path) -> None:
     assert not (tmp_path / "data" / "shinsei.sqlite3").exists()
     missing = shinsei(["read", str(tmp_path / "typo.png")], tmp_path / "data", check=False)
     assert missing.returncode == 2 and "typo.png: no such file" in missing.stderr
+
+
+def test_template_check_warns_of_overlapping_boxes_and_says_what_it_assumed(tmp_path) -> None:
+    # A date box drawn across the class written beside it, as a field list's wide box gives.
+    folder = tmp_path / "forms" / "overlap"
+    folder.mkdir(parents=True)
+    shutil.copy(ROOT / "templates_forms" / "nursery_enrolment" / "blank.png", folder / "blank.png")
+    fields = """
+- {name: birth, label: 児童 生年月日, kind: date, box: [20, 40, 100, 8], date_range: [-7y, +0d]}
+- {name: age_class, label: 歳児クラス, kind: number, box: [100, 40, 10, 8], min: 0, max: 5}
+- {name: name, label: 児童 氏名, kind: text_ja, box: [20, 60, 60, 8]}
+"""
+    head = (
+        "form_id: overlap\nversion: '1'\ntitle: t\npage: {width_mm: 210, height_mm: 297}\nblank: blank.png\n"
+    )
+    (folder / "template.yaml").write_text(head + "fields:" + fields, encoding="utf-8")
+    res = shinsei(
+        ["template", "check", str(folder / "template.yaml"), "--out", str(tmp_path / "c.png")], tmp_path
+    )
+    assert "warning: the boxes of birth and age_class overlap by 10 x 8 mm" in res.stdout
+    assert res.stdout.count("warning: the boxes") == 1  # the name's box touches neither
+    assert "assumed where the template says nothing: none" in res.stdout
+    assert "red: field box" in res.stdout
