@@ -739,6 +739,52 @@ def _suggest(err: dict[str, Any]) -> str:
     return ""
 
 
+def _located_errors(exc: ValidationError) -> list[dict[str, Any]]:
+    """pydantic's errors, with each of a `_Located`'s problems an entry at its own place."""
+    errors = []
+    for err in exc.errors():
+        found = (err.get("ctx") or {}).get("error")
+        if isinstance(found, _Located):
+            errors += [{**err, "loc": (*err["loc"], *where), "msg": msg} for where, msg in found.problems]
+        else:
+            errors.append(err)
+    return errors
+
+
+def _problems_between_valid_fields(data: dict[str, Any], exc: ValidationError) -> list[dict[str, Any]]:
+    """The problems between fields (a `reading_of` or a rule naming no field, an `is:` naming no
+    option) that a field's own problem hides, as pydantic checks them only once every field is
+    valid: found on the template without its broken fields, so an author sees every problem at
+    once. Problems that name a left-out field are not reported (it exists, only broken)."""
+    fields = data.get("fields")
+    broken = {
+        e["loc"][1]
+        for e in exc.errors()
+        if len(e["loc"]) >= 2 and e["loc"][0] == "fields" and isinstance(e["loc"][1], int)
+    }
+    if not isinstance(fields, list) or not broken or len(broken) >= len(fields):
+        return []
+    kept = [i for i in range(len(fields)) if i not in broken]
+    left_out = {str(fields[i].get("name")) for i in broken if isinstance(fields[i], dict)}
+    try:
+        Template.model_validate({**data, "fields": [fields[i] for i in kept]})
+    except ValidationError as again:
+        out = []
+        for err in _located_errors(again):
+            loc = tuple(err["loc"])
+            if any(repr(name) in err["msg"] for name in left_out):
+                continue
+            if len(loc) >= 2 and loc[0] == "fields" and isinstance(loc[1], int):
+                if loc[1] >= len(kept):
+                    continue
+                loc = ("fields", kept[loc[1]], *loc[2:])  # back to its place in the YAML
+                if loc[1] in broken:
+                    continue
+            out.append({**err, "loc": loc})
+        return out
+    return []
+
+
 def parse_template(text: str, source: str = "template.yaml", folder: Path | None = None) -> Template:
     try:
         root = yaml.compose(text)
@@ -753,13 +799,7 @@ def parse_template(text: str, source: str = "template.yaml", folder: Path | None
         tpl = Template.model_validate(data)
     except ValidationError as exc:
         problems = []
-        errors = []
-        for err in exc.errors():
-            found = (err.get("ctx") or {}).get("error")
-            if isinstance(found, _Located):  # one entry per problem, each at its own place
-                errors += [{**err, "loc": (*err["loc"], *where), "msg": msg} for where, msg in found.problems]
-            else:
-                errors.append(err)
+        errors = _located_errors(exc) + _problems_between_valid_fields(data, exc)
         for err in errors:
             loc = tuple(err["loc"])
             node = _key_node(root, loc) if err["type"] == "extra_forbidden" else _node_at(root, loc)

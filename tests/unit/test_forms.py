@@ -80,6 +80,33 @@ def test_template_geometry_and_rule_references_are_checked() -> None:
         parse_template(src.replace("  max_length: 60\n", "  max_length: 60\n  reading_of: child_name\n", 1))
 
 
+def test_problems_between_fields_are_listed_with_a_broken_field_s_own() -> None:
+    # A misspelt kind used to hide the misspelt reading_of and the rule's unknown option until it
+    # was fixed: pydantic checks between fields only once every field is valid.
+    bad = """form_id: f
+version: '1'
+title: t
+page: {width_mm: 210, height_mm: 297}
+fields:
+- {name: kana, label: フリガナ, kind: kana, box: [10, 10, 50, 6], reading_of: nmae}
+- {name: name, label: 氏名, kind: txet_ja, box: [10, 17, 50, 8]}
+- {name: reasons, label: 事由, kind: multi_choice, box: [10, 40, 100, 8], options: [{value: 就労, box: [11, 41, 4, 4]}]}
+- {name: employer, label: 勤務先, kind: text_ja, box: [10, 60, 100, 8]}
+rules:
+- {rule: required_if, fields: [employer], params: {field: reasons, is: 就職}}
+- {rule: required_if, fields: [name], params: {field: reasons, is: 就労}}
+"""
+    with pytest.raises(TemplateError) as exc:
+        parse_template(bad, "f/template.yaml")
+    text = str(exc.value)
+    assert "3 problem(s)" in text
+    assert "f/template.yaml:7:" in text and "fields[1].kind" in text and "did you mean 'text_ja'?" in text
+    assert "f/template.yaml:6:" in text and "reading of unknown field 'nmae'" in text
+    assert "f/template.yaml:11:" in text and "names '就職', not an option of 'reasons'" in text
+    # The rule naming the broken field is not reported: that field exists, it is only misspelt.
+    assert "rules[1]" not in text
+
+
 def test_unknown_form_id_lists_known_ones() -> None:
     with pytest.raises(TemplateError, match="nursery_enrolment"):
         find_template(ROOT / "templates_forms", "nursery_enrolmnt")
