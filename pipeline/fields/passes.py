@@ -576,6 +576,21 @@ def digit_doubt(
         flags["digits_uncertain"].add(job.field)
 
 
+def one_digit(job: Job, reading: Reading, flags: Flags) -> Reading:
+    """Two digits read from what is written as one (`digits.one_digit_written`: a 6 whose stem
+    curls into a loop beside it, read 10) become that digit where the field's list allows it,
+    capped so that a person confirms it; the field goes to review either way."""
+    if job.ink is None:
+        return reading
+    one = digits.one_digit_written(job.ink, reading.text)
+    if one is None:
+        return reading
+    flags["digits_uncertain"].add(job.field)
+    if job.words is not None and one.text not in job.words:
+        return reading
+    return Reading(one.text, tuple(Char(c.text, min(c.prob, DISAGREE_CONFIDENCE)) for c in one.chars))
+
+
 def doubts(reading: Reading, op: digits.Opinion) -> bool:
     """Whether the classifier's opinion `op` doubts a digit of `reading`: it backs some digit as
     read with less than DOUBT_BACKING, or is sure of no digit somewhere (see `digit_doubt`)."""

@@ -1105,6 +1105,7 @@ def read_page(
         for kind_pass in passes.KIND_PASSES.get(job.kind, ()):
             reading = kind_pass(job, probs, labels, reading, op, job_flags)
         passes.flag_disagreement(job, reading, op, job_flags)
+        reading = passes.one_digit(job, reading, job_flags)
         # The classifier's opinion on the digits as they now stand, found once for the doubt and
         # for the agreement (the fused reading, or a date part's, has none from the reader pass).
         judged = passes.opinion_of(job, probs, labels, reading, op, recognizer.spec)

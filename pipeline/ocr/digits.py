@@ -209,6 +209,28 @@ def stroke_groups(mask: np.ndarray) -> list[np.ndarray]:
     return [np.isin(labels, sp[2:]) for sp in spans]
 
 
+ONE_WIDE = 0.95  # of its height: a single digit's ink is no wider (two side by side are)
+ONE_SURE = 0.9
+
+
+def one_digit_written(mask: np.ndarray, text: str) -> Reading | None:
+    """The one digit that ink read as two digits is written as, or None: a single piece of ink no
+    wider than tall that the classifier, looking at it whole, takes surely for a digit that is
+    neither of the two (a 6 whose stem curls into a loop drawn beside it, read 10)."""
+    if len(text) != 2 or not text.isdigit() or not mask.any():
+        return None
+    if len(stroke_groups(mask)) != 1:
+        return None
+    ys, xs = np.nonzero(mask)
+    if xs.max() - xs.min() + 1 > ONE_WIDE * (ys.max() - ys.min() + 1):
+        return None
+    row = classify([normalise(mask)])[0]
+    digit = str(int(row.argmax()))
+    if float(row.max()) < ONE_SURE or digit in text:
+        return None
+    return Reading(digit, (Char(digit, float(row.max())),))
+
+
 def read_alone(mask: np.ndarray, max_digits: int = 2) -> Reading | None:
     """Read a short number (a date box) with the classifier alone, one digit per stroke group
     (`stroke_groups`). For ink the line recogniser read as nothing; None when the ink does not

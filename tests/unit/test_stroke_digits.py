@@ -146,6 +146,7 @@ def test_the_classifier_s_writers_keep_to_the_trained_variants_and_pages_use_the
         (4, "open_tick"),
         (4, "apart"),
         (6, "lifted"),
+        (6, "curled"),
         (9, "small_loop"),
     }
     trained = [
