@@ -775,11 +775,7 @@ def _problems_between_valid_fields(data: dict[str, Any], exc: ValidationError) -
             if any(repr(name) in err["msg"] for name in left_out):
                 continue
             if len(loc) >= 2 and loc[0] == "fields" and isinstance(loc[1], int):
-                if loc[1] >= len(kept):
-                    continue
                 loc = ("fields", kept[loc[1]], *loc[2:])  # back to its place in the YAML
-                if loc[1] in broken:
-                    continue
             out.append({**err, "loc": loc})
         return out
     return []
