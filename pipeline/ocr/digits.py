@@ -178,13 +178,31 @@ def crowded(reading_text: str, centres: Sequence[float], mask: np.ndarray) -> bo
         return False
     min_height = CROWD_LINE_HEIGHT * (rows[-1] - rows[0] + 1)
     cells = cells_at(mask, centres)
-    for ch, cell in zip(reading_text, cells, strict=True):
-        if not ch.isdigit():
+    _, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    # Each cell's digit-sized groups, a stroke the cell borders cut counted only in the cell
+    # holding most of it: the border between two digits read can run through one of them (the
+    # second 1 of 11 placed a little right), which is no digit skipped.
+    own = [
+        [g for g in side_by_side(cell, min_height) if _home(g, labels, cells) == i] if ch.isdigit() else []
+        for i, (ch, cell) in enumerate(zip(reading_text, cells, strict=True))
+    ]
+    for i, groups in enumerate(own):
+        if len(groups) < 2:
             continue
-        groups = side_by_side(cell, min_height)
-        if len(groups) >= 2 and classify([normalise(g) for g in groups]).max(axis=1).min() >= CROWD_SURE:
+        # A digit read beside it whose cell kept no stroke of its own: its stroke is one of these.
+        beside = [j for j in (i - 1, i + 1) if 0 <= j < len(own) and reading_text[j].isdigit()]
+        if any(not own[j] for j in beside):
+            continue
+        if classify([normalise(g) for g in groups]).max(axis=1).min() >= CROWD_SURE:
             return True
     return False
+
+
+def _home(group: np.ndarray, labels: np.ndarray, cells: np.ndarray) -> int:
+    """The cell holding most of the strokes a group of ink is part of."""
+    ids = np.unique(labels[group])
+    whole = np.isin(labels, ids[ids > 0])
+    return int(np.argmax((cells & whole[None]).sum(axis=(1, 2))))
 
 
 def stroke_groups(mask: np.ndarray) -> list[np.ndarray]:

@@ -254,6 +254,22 @@ def test_a_digit_skipped_right_beside_another_is_noticed() -> None:
     assert not digits.crowded("3", [three.shape[1] / 2], three)
 
 
+def test_a_neighbour_s_stroke_the_cell_border_runs_through_is_no_skipped_digit() -> None:
+    # 11 read right, the second 1 placed a little right of where it stands (a narrow character's
+    # frame): the border between the two cells runs through it. Counted in the first cell too, it
+    # made the first 1's share two digits, and right dates and addresses went to review.
+    arr = np.load(ROOT / "samples" / "assets" / "mnist_digits_0-399.npz")["digits"]
+    one = (np.pad(arr[1, 360] > 100, ((4, 4), (1, 1))))[:, 13:16]
+    gap = np.zeros((one.shape[0], 5), bool)
+    ones = np.hstack([gap[:, :3], one, gap, one, gap[:, :3]])
+    assert not digits.crowded("11", [4.5, 22.0], ones)
+    # A 1 skipped beside a 3, after a 2 read with ink of its own, is still noticed.
+    two, three = (np.pad(arr[d, 360] > 100, ((4, 4), (1, 1))) for d in (2, 3))
+    one_wide = np.pad(arr[1, 360] > 100, ((4, 4), (1, 1)))[:, 6:-6]
+    line = np.hstack([two, one_wide, three])
+    assert digits.crowded("23", [two.shape[1] / 2, line.shape[1] - three.shape[1] / 2], line)
+
+
 def test_a_skipped_digit_is_put_back_for_the_reviewer() -> None:
     line, probs, labels = _line_and_probs("2467", {})
     t4 = int((20 + 40 * 1) / 6)
