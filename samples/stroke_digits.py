@@ -30,10 +30,12 @@ VARIANTS: dict[int, dict[str, float]] = {
     2: {"plain": 0.45, "loop": 0.25, "z": 0.12, "big_loop": 0.18},
     3: {"round": 0.45, "flat_top": 0.25, "flat_closed": 0.15, "curl": 0.15},
     4: {"closed": 0.4, "open": 0.27, "open_curved": 0.1, "open_tick": 0.15, "apart": 0.08},
-    5: {"detached": 0.7, "joined": 0.3},
+    # "wide" (a long top bar: dev set A's 令和7年5月) sits inside another variant's old share,
+    # as does the curled 6, so every other writer's 5 and 7 are drawn as before.
+    5: {"detached": 0.62, "wide": 0.08, "joined": 0.3},
     # "curled" sits inside round's old share, so every other writer's 6 is drawn as before.
     6: {"round": 0.37, "curled": 0.08, "open_top": 0.27, "straight": 0.18, "lifted": 0.1},
-    7: {"plain": 0.5, "hook": 0.25, "crossbar": 0.15, "curved": 0.1},
+    7: {"plain": 0.42, "wide": 0.08, "hook": 0.25, "crossbar": 0.15, "curved": 0.1},
     8: {"figure": 0.6, "two_circles": 0.3, "x_cross": 0.1},
     9: {"curved": 0.37, "straight": 0.4, "open_loop": 0.13, "small_loop": 0.1},
 }
@@ -53,6 +55,8 @@ VARIANTS: dict[int, dict[str, float]] = {
 # a skipped digit).
 TRAINED_VARIANTS: dict[int, dict[str, float]] = {
     **VARIANTS,
+    5: {"detached": 0.7, "joined": 0.3},
+    7: {"plain": 0.5, "hook": 0.25, "crossbar": 0.15, "curved": 0.1},
     2: {"plain": 0.5, "loop": 0.35, "z": 0.15},
     3: {"round": 0.6, "flat_top": 0.4},
     4: {"closed": 0.45, "open": 0.45, "open_curved": 0.1},
@@ -185,6 +189,9 @@ def strokes(digit: int, variant: str, s: DigitStyle) -> list[Stroke]:
     if digit == 5:
         belly = _arc(0.45, 0.66, 0.48 * r, 0.33, -150, 150)
         body = _cat(_pts((0.15, 0.03), (0.1, 0.45)), belly)
+        if variant == "wide":  # a narrow body under a top bar that runs far right (drawn WIDE)
+            narrow = _cat(_pts((0.1, 0.03), (0.06, 0.45)), _arc(0.22, 0.66, 0.19 * r, 0.33, -150, 150))
+            return [narrow, _pts((0.14, 0.03), (0.98, 0.0))]
         if variant == "detached":
             return [body, _pts((0.17, 0.03), (0.92, 0.0))]
         return [_cat(_pts((0.92, 0.0), (0.15, 0.03)), body[1:])]
@@ -213,6 +220,8 @@ def strokes(digit: int, variant: str, s: DigitStyle) -> list[Stroke]:
             return [_cat(_pts((0.04, 0.25)), bar, stem[1:])]
         if variant == "crossbar":
             return [_cat(bar, stem[1:]), _pts((0.3, 0.52), (0.9, 0.5))]
+        if variant == "wide":  # a long bar, the stem steep under its right end (drawn WIDE)
+            return [_cat(bar, _pts((0.8, 0.45), (0.55, 1.0)))]
         return [_cat(bar, stem[1:])]
     if digit == 8:
         top_r, low_r = w / 2, (1 - w) / 2
@@ -274,11 +283,14 @@ def _wobble(n: int, amount: float, rng: np.random.Generator) -> np.ndarray:
     return noise + rng.normal(0, amount * 0.5, 2)
 
 
+WIDE = 1.9  # how much wider than the writer's other digits a "wide" 5 or 7 is drawn
+
+
 def draw(digit: int, style: DigitStyle, height: float, pen_px: float, rng: np.random.Generator) -> np.ndarray:
     """One digit `height` px tall in `style`, written with a `pen_px` wide pen: a tight uint8 mask
     (255 = ink). The shape wobbles per call (a writer never writes the same 4 twice)."""
     variant = style.variants.get(digit) or next(iter(VARIANTS[digit]))
-    width = style.width * (0.45 if digit == 1 and variant == "plain" else 1.0)
+    width = style.width * (0.45 if digit == 1 and variant == "plain" else WIDE if variant == "wide" else 1.0)
     sx = height * width * float(rng.uniform(0.92, 1.08))
     sy = height
     # Drawn at 4× (2× when large) and shrunk: an antialiased line of fractional width, as a pen gives.

@@ -101,6 +101,23 @@ def _widest_unread(text: str, centres: Sequence[float] | None, ink: np.ndarray) 
     return max((b - a for a, b in runs), default=0) / height
 
 
+WIDE_DIGITS = ("5", "7")  # the digits whose top bar may run far past them
+WIDE_DIGIT_SURE = 0.9  # the classifier, on the whole ink, for a wide digit to be that digit
+
+
+def _one_wide_digit(text: str, ink: np.ndarray) -> bool:
+    """Whether ink read as a 5 or a 7 is that digit written wide, not a digit and another left
+    unread: one stroke group (`stroke_groups`) that the classifier, shown whole, reads as the digit
+    read, surely. A 5 or a 7 whose top bar runs far to the right reaches past its centre's
+    `REACH` and was taken for a skipped character (令和7年5月 read right, held as unread_ink).
+    Other digits have no bar to run on: ink that wide beside them is more than the digit (a 4
+    struck through and written over, its strike merged with its bar)."""
+    if text not in WIDE_DIGITS or len(stroke_groups(ink)) != 1:
+        return False
+    row = classify([normalise(ink)])[0]
+    return int(row.argmax()) == int(text) and float(row.max()) >= WIDE_DIGIT_SURE
+
+
 def _height(ink: np.ndarray) -> float:
     rows = np.flatnonzero(ink.any(axis=1))
     return float(rows[-1] - rows[0] + 1)
@@ -110,7 +127,7 @@ def skipped(text: str, centres: Sequence[float] | None, ink: np.ndarray) -> bool
     """True when the reading may have skipped a character: ink far from every character it
     placed (`unread_ink`), or a digit's share of the ink that is two digits side by side
     (`digits.crowded`, for a digit skipped right next to another). `centres` from `placed`."""
-    if _widest_unread(text, centres, ink) > UNREAD_MAX:
+    if _widest_unread(text, centres, ink) > UNREAD_MAX and not _one_wide_digit(text, ink):
         return True
     if not any(ch.isdigit() for ch in text):
         return False

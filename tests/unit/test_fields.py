@@ -270,6 +270,56 @@ def test_a_neighbour_s_stroke_the_cell_border_runs_through_is_no_skipped_digit()
     assert digits.crowded("23", [two.shape[1] / 2, line.shape[1] - three.shape[1] / 2], line)
 
 
+@pytest.mark.parametrize(("digit", "variant"), [(7, "plain"), (5, "joined"), (5, "detached")])
+def test_a_digit_written_wide_is_no_skipped_character(digit: int, variant: str) -> None:
+    # A 7 or a 5 whose top bar runs far right of where the recogniser placed it (令和7年5月 read
+    # right and held as unread_ink): one stroke group the classifier reads, whole, as that digit.
+    from samples import stroke_digits
+
+    style = stroke_digits.DigitStyle(variants={digit: variant}, width=1.6, jitter=0.0)
+    drawn = stroke_digits.draw(digit, style, 30.0, 3.0, np.random.default_rng(1)) > 100
+    ink = np.pad(drawn, 3)
+    centre = 3 + 0.3 * drawn.shape[1]
+    assert coverage._widest_unread(str(digit), [centre], ink) > coverage.UNREAD_MAX
+    assert not coverage.skipped(str(digit), [centre], ink)
+    # Read as another digit, the wide ink is still unread ink.
+    assert coverage.skipped("1", [centre], ink)
+
+
+def test_a_wide_four_is_still_unread_ink() -> None:
+    # A 4 has no top bar to run: ink that wide beside it is more than the 4 (a strike through it
+    # merged with its bar), even where the classifier takes the whole for a 4.
+    from samples import stroke_digits
+
+    style = stroke_digits.DigitStyle(variants={4: "closed"}, width=1.6, jitter=0.0)
+    drawn = stroke_digits.draw(4, style, 30.0, 3.0, np.random.default_rng(1)) > 100
+    ink = np.pad(drawn, 3)
+    centre = 3 + 0.3 * drawn.shape[1]
+    assert coverage._widest_unread("4", [centre], ink) > coverage.UNREAD_MAX
+    assert coverage.skipped("4", [centre], ink)
+
+
+def test_a_digit_left_unread_beside_one_read_is_still_skipped() -> None:
+    from samples import stroke_digits
+
+    one, seven = (
+        stroke_digits.draw(
+            d,
+            stroke_digits.DigitStyle(variants={d: "plain"}, jitter=0.0),
+            30.0,
+            3.0,
+            np.random.default_rng(2),
+        )
+        > 100
+        for d in (1, 7)
+    )
+    line = np.zeros((max(one.shape[0], seven.shape[0]) + 6, one.shape[1] + seven.shape[1] + 20), bool)
+    line[3 : 3 + one.shape[0], 3 : 3 + one.shape[1]] = one
+    x = 3 + one.shape[1] + 12
+    line[3 : 3 + seven.shape[0], x : x + seven.shape[1]] = seven
+    assert coverage.skipped("7", [x + seven.shape[1] / 2], line)
+
+
 def test_a_skipped_digit_is_put_back_for_the_reviewer() -> None:
     line, probs, labels = _line_and_probs("2467", {})
     t4 = int((20 + 40 * 1) / 6)
