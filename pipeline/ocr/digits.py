@@ -178,14 +178,17 @@ def crowded(reading_text: str, centres: Sequence[float], mask: np.ndarray) -> bo
         return False
     min_height = CROWD_LINE_HEIGHT * (rows[-1] - rows[0] + 1)
     cells = cells_at(mask, centres)
+    found = [
+        side_by_side(cell, min_height) if ch.isdigit() else []
+        for ch, cell in zip(reading_text, cells, strict=True)
+    ]
+    if all(len(groups) < 2 for groups in found):  # most readings: nothing to weigh
+        return False
     _, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
     # Each cell's digit-sized groups, a stroke the cell borders cut counted only in the cell
     # holding most of it: the border between two digits read can run through one of them (the
     # second 1 of 11 placed a little right), which is no digit skipped.
-    own = [
-        [g for g in side_by_side(cell, min_height) if _home(g, labels, cells) == i] if ch.isdigit() else []
-        for i, (ch, cell) in enumerate(zip(reading_text, cells, strict=True))
-    ]
+    own = [[g for g in groups if _home(g, labels, cells) == i] for i, groups in enumerate(found)]
     for i, groups in enumerate(own):
         if len(groups) < 2:
             continue
