@@ -26,8 +26,16 @@ from pipeline.settings import Settings
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("template", help="check form templates")
     tsub = p.add_subparsers(dest="template_command", required=True)
-    c = tsub.add_parser("check", help="validate a template and write a PNG with every field box drawn")
-    c.add_argument("form", help="form id (folder under the templates dir) or a path to template.yaml")
+    c = tsub.add_parser(
+        "check",
+        help="validate a template and write a PNG with every field box drawn",
+        description="Validate a template (every problem listed at once, exit status 4 if any) and"
+        " draw its boxes over the blank. Templates are looked up in SHINSEI_TEMPLATES_DIR"
+        " (default: the repository's templates_forms/); see docs/templates.md.",
+    )
+    c.add_argument(
+        "form", help="form id (its folder under SHINSEI_TEMPLATES_DIR) or a path to a template.yaml"
+    )
     c.add_argument(
         "--out", type=Path, default=None, help="PNG to write (default: DATA_DIR/<form_id>_check.png)"
     )

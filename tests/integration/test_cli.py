@@ -180,3 +180,5 @@ def test_template_check_warns_of_overlapping_boxes_and_says_what_it_assumed(tmp_
     assert res.stdout.count("warning: the boxes") == 1  # the name's box touches neither
     assert "assumed where the template says nothing: none" in res.stdout
     assert "red: field box" in res.stdout
+    # Where templates are looked up is told where an author looks first.
+    assert "SHINSEI_TEMPLATES_DIR" in shinsei(["template", "check", "--help"], tmp_path).stdout
