@@ -27,6 +27,7 @@ from pipeline.ocr.digits import (
     crowded,
     frame_centres,
     normalise,
+    read_whole,
     side_by_side,
     stroke_groups,
 )
@@ -112,10 +113,10 @@ def _one_wide_digit(text: str, ink: np.ndarray) -> bool:
     `REACH` and was taken for a skipped character (令和7年5月 read right, held as unread_ink).
     Other digits have no bar to run on: ink that wide beside them is more than the digit (a 4
     struck through and written over, its strike merged with its bar)."""
-    if text not in WIDE_DIGITS or len(stroke_groups(ink)) != 1:
+    if text not in WIDE_DIGITS:
         return False
-    row = classify([normalise(ink)])[0]
-    return int(row.argmax()) == int(text) and float(row.max()) >= WIDE_DIGIT_SURE
+    whole = read_whole(ink)
+    return whole is not None and whole[0] == text and whole[1] >= WIDE_DIGIT_SURE
 
 
 def _height(ink: np.ndarray) -> float:

@@ -234,22 +234,29 @@ ONE_WIDE = 0.95  # of its height: a single digit's ink is no wider (two side by 
 ONE_SURE = 0.9
 
 
+def read_whole(mask: np.ndarray) -> tuple[str, float] | None:
+    """The classifier's digit and its probability for ink that is one stroke group
+    (`stroke_groups`), shown whole; None when the ink is more than one group, or none."""
+    if len(stroke_groups(mask)) != 1:
+        return None
+    row = classify([normalise(mask)])[0]
+    return str(int(row.argmax())), float(row.max())
+
+
 def one_digit_written(mask: np.ndarray, text: str) -> Reading | None:
     """The one digit that ink read as two digits is written as, or None: a single piece of ink no
     wider than tall that the classifier, looking at it whole, takes surely for a digit that is
     neither of the two (a 6 whose stem curls into a loop drawn beside it, read 10)."""
     if len(text) != 2 or not text.isdigit() or not mask.any():
         return None
-    if len(stroke_groups(mask)) != 1:
-        return None
     ys, xs = np.nonzero(mask)
     if xs.max() - xs.min() + 1 > ONE_WIDE * (ys.max() - ys.min() + 1):
         return None
-    row = classify([normalise(mask)])[0]
-    digit = str(int(row.argmax()))
-    if float(row.max()) < ONE_SURE or digit in text:
+    whole = read_whole(mask)
+    if whole is None or whole[1] < ONE_SURE or whole[0] in text:
         return None
-    return Reading(digit, (Char(digit, float(row.max())),))
+    digit, prob = whole
+    return Reading(digit, (Char(digit, prob),))
 
 
 def read_alone(mask: np.ndarray, max_digits: int = 2) -> Reading | None:
